@@ -1,0 +1,173 @@
+/* fastembed: plain C11 inner loops shared by the Cython kernels.
+ *
+ * No Python.h, no numpy headers: these functions see pointers and 64-bit sizes only.
+ * All sizes and index products are int64_t / ptrdiff_t so tables with more than 2**31 elements work.
+ *
+ * Floating-point order is fixed in the source (and the build uses -ffp-contract=off), so every
+ * function returns the same bits on every x86-64 CPU whichever SIMD clone runs.
+ */
+#ifndef FE_COMMON_H
+#define FE_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define FE_HAVE_STREAM 1
+#else
+#define FE_HAVE_STREAM 0
+#endif
+
+#if defined(FE_TARGET_CLONES) && defined(__GNUC__)
+/* Runtime dispatch: the loader picks the widest clone the CPU supports. */
+#define FE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FE_CLONES
+#endif
+
+#ifndef FE_BUILD_FLAGS
+#define FE_BUILD_FLAGS ""
+#endif
+
+typedef ptrdiff_t fe_intp;
+
+/* ---------------------------------------------------------------- row copies */
+
+/* Copy d floats; with stream != 0 and a 16-byte aligned destination, non-temporal stores skip the
+ * read-for-ownership of output lines that will not be read again soon (large gathers). */
+static inline void fe_copy_row(float *restrict dst, const float *restrict src, fe_intp d, int stream)
+{
+#if FE_HAVE_STREAM
+    if (stream && (((uintptr_t)dst & 15u) == 0)) {
+        fe_intp i = 0;
+        for (; i + 16 <= d; i += 16) {
+            __m128 a = _mm_loadu_ps(src + i), b = _mm_loadu_ps(src + i + 4);
+            __m128 c = _mm_loadu_ps(src + i + 8), e = _mm_loadu_ps(src + i + 12);
+            _mm_stream_ps(dst + i, a);
+            _mm_stream_ps(dst + i + 4, b);
+            _mm_stream_ps(dst + i + 8, c);
+            _mm_stream_ps(dst + i + 12, e);
+        }
+        for (; i + 4 <= d; i += 4)
+            _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+        for (; i < d; i++)
+            dst[i] = src[i];
+        return;
+    }
+#endif
+    (void)stream;
+    memcpy(dst, src, (size_t)d * sizeof(float));
+}
+
+/* Make streaming stores visible to other threads before the kernel returns. */
+static inline void fe_stream_fence(void)
+{
+#if FE_HAVE_STREAM
+    _mm_sfence();
+#endif
+}
+
+static inline int fe_stream_supported(void) { return FE_HAVE_STREAM; }
+
+/* dst = src * scale + pos  (two roundings, in this order; numpy: table[ids] * s + pos) */
+static inline void fe_scale_add_row(float *restrict dst, const float *restrict src, float scale,
+                                    const float *restrict pos, fe_intp d)
+{
+    for (fe_intp i = 0; i < d; i++)
+        dst[i] = src[i] * scale + pos[i];
+}
+
+/* dst = src + pos  (numpy: table[ids] + pos) */
+static inline void fe_add_row(float *restrict dst, const float *restrict src,
+                              const float *restrict pos, fe_intp d)
+{
+    for (fe_intp i = 0; i < d; i++)
+        dst[i] = src[i] + pos[i];
+}
+
+/* dst += src */
+static inline void fe_acc_row(float *restrict dst, const float *restrict src, fe_intp d)
+{
+    for (fe_intp i = 0; i < d; i++)
+        dst[i] += src[i];
+}
+
+/* dst += a * x */
+static inline void fe_axpy(float *restrict dst, float a, const float *restrict x, fe_intp d)
+{
+    for (fe_intp i = 0; i < d; i++)
+        dst[i] += a * x[i];
+}
+
+/* ---------------------------------------------------------------- dot products */
+
+#define FE_LANES 16
+
+/* Sum 16 lanes in a fixed tree: (l, l+8), (l, l+4), (l, l+2), (l, l+1). */
+static inline float fe_reduce16(float *acc)
+{
+    for (int w = 8; w >= 1; w >>= 1)
+        for (int l = 0; l < w; l++)
+            acc[l] += acc[l + w];
+    return acc[0];
+}
+
+/* Dot product with 16 independent lanes (element i goes to lane i % 16): the compiler vectorises it
+ * without reassociation, and the result does not depend on the vector width. */
+static inline float fe_dot(const float *restrict a, const float *restrict b, fe_intp d)
+{
+    float acc[FE_LANES] = {0};
+    fe_intp i = 0;
+    for (; i + FE_LANES <= d; i += FE_LANES)
+        for (int l = 0; l < FE_LANES; l++)
+            acc[l] += a[i + l] * b[i + l];
+    for (int l = 0; i + l < d; l++)
+        acc[l] += a[i + l] * b[i + l];
+    return fe_reduce16(acc);
+}
+
+/* Four dot products of one row x against q0..q3 sharing the loads of x; each equals fe_dot. */
+static inline void fe_dot4(const float *restrict x, const float *restrict q0, const float *restrict q1,
+                           const float *restrict q2, const float *restrict q3, fe_intp d, float *out)
+{
+    float a0[FE_LANES] = {0}, a1[FE_LANES] = {0}, a2[FE_LANES] = {0}, a3[FE_LANES] = {0};
+    fe_intp i = 0;
+    for (; i + FE_LANES <= d; i += FE_LANES) {
+        for (int l = 0; l < FE_LANES; l++) {
+            float v = x[i + l];
+            a0[l] += q0[i + l] * v;
+            a1[l] += q1[i + l] * v;
+            a2[l] += q2[i + l] * v;
+            a3[l] += q3[i + l] * v;
+        }
+    }
+    for (int l = 0; i + l < d; l++) {
+        float v = x[i + l];
+        a0[l] += q0[i + l] * v;
+        a1[l] += q1[i + l] * v;
+        a2[l] += q2[i + l] * v;
+        a3[l] += q3[i + l] * v;
+    }
+    out[0] = fe_reduce16(a0);
+    out[1] = fe_reduce16(a1);
+    out[2] = fe_reduce16(a2);
+    out[3] = fe_reduce16(a3);
+}
+
+/* Sum of squares in double: the inverse norm is then exact to float32 rounding. */
+static inline double fe_sumsq_f64(const float *x, fe_intp d)
+{
+    double acc[4] = {0, 0, 0, 0};
+    fe_intp i = 0;
+    for (; i + 4 <= d; i += 4)
+        for (int l = 0; l < 4; l++)
+            acc[l] += (double)x[i + l] * (double)x[i + l];
+    for (int l = 0; i + l < d; l++)
+        acc[l] += (double)x[i + l] * (double)x[i + l];
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+#endif /* FE_COMMON_H */

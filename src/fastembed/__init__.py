@@ -1,0 +1,24 @@
+"""fastembed: Cython-accelerated embedding tables.
+
+Lookup, fused token + position embedding, cosine top-k, word vectors in and out, and word2vec
+training over contiguous float32 matrices. The distribution is ``fastembed-engine``.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+try:
+    from fastembed._kernels import _config, _gather  # noqa: F401
+except ImportError as exc:  # never fall back to the slow reference silently
+    raise ImportError(
+        "fastembed's compiled kernels are missing or failed to load "
+        f"({exc}). Install the package with `pip install .` (a C compiler is needed), "
+        "not by putting src/ on sys.path."
+    ) from exc
+
+from fastembed.table import EmbeddingTable
+from fastembed._onehot import one_hot
+from fastembed._threads import resolve_threads
+from fastembed._config import show_config
+
+__all__ = ["EmbeddingTable", "one_hot", "resolve_threads", "show_config", "__version__"]

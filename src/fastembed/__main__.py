@@ -1,0 +1,5 @@
+import sys
+
+from fastembed.cli import main
+
+sys.exit(main())

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import numpy as np
+
+from fastembed._kernels import _config
+
+
+def show_config(print_out: bool = True) -> dict:
+    """Report how the kernels were built: version, OpenMP, threads, SIMD path, compiler flags.
+
+    Returns the facts as a dict and, with ``print_out``, prints them one per line.
+    """
+    from fastembed import __version__
+    from fastembed._threads import cpu_count
+    info = {
+        "fastembed": __version__,
+        "numpy": np.__version__,
+        "openmp": _config.openmp_enabled(),
+        "max_threads": _config.omp_max_threads(),
+        "cpu_count": cpu_count(),
+        "simd": _config.simd(),
+        "streaming_stores": _config.streaming_stores(),
+        "compile_flags": _config.build_flags(),
+    }
+    if print_out:
+        for k, v in info.items():
+            print(f"{k:>16}: {v}")
+    return info

@@ -1,0 +1,242 @@
+"""Row gather kernels: lookup, fused token + position embedding, and the sparse backward scatter.
+
+Layer 2 of 3: ``def`` wrappers take typed memoryviews that the Python layer has validated (shapes,
+dtypes, contiguity, n_threads), pick the thread count, release the GIL and call ``noexcept nogil``
+loops over the C helpers in ``csrc/``. Id bounds are checked inside the copy loop (one unsigned
+compare per id) and the first bad position is returned for the Python layer to report.
+"""
+from cython.parallel cimport prange
+from libc.stdint cimport (int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t)
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset
+
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
+
+from fastembed._kernels.fe cimport (fe_intp, fe_copy_row, fe_stream_fence, fe_scale_add_row,
+                                    fe_acc_row)
+
+ctypedef fused id_t:
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+    uint8_t
+    uint16_t
+    uint32_t
+    uint64_t
+
+
+cdef inline fe_intp _first_bad(fe_intp *bad, int nt) noexcept nogil:
+    cdef int t
+    for t in range(nt):
+        if bad[t] >= 0:
+            return bad[t]
+    return -1
+
+
+cdef inline int _team(fe_intp n, int n_threads) noexcept nogil:
+    """Threads to use for n work items (never more threads than items)."""
+    if n_threads < 1:
+        return 1
+    if n < n_threads:
+        return <int>n if n > 0 else 1
+    return n_threads
+
+
+# ------------------------------------------------------------------------------------------ lookup
+
+cdef fe_intp _gather_range(const float *table, fe_intp V, fe_intp D, const id_t *ids,
+                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
+    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V)."""
+    cdef fe_intp i
+    cdef uint64_t u
+    for i in range(lo, hi):
+        # Sign-extend then compare unsigned: negative ids become huge and fail the same test.
+        u = <uint64_t><int64_t>ids[i]
+        if u >= <uint64_t>V:
+            return i
+        fe_copy_row(out + i * D, table + <fe_intp>u * D, D, stream)
+    return -1
+
+
+cdef fe_intp _gather_any(int code, const float *table, fe_intp V, fe_intp D, const void *ids,
+                         fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
+    if code == 0:
+        return _gather_range(table, V, D, <const int8_t *>ids, lo, hi, out, stream)
+    elif code == 1:
+        return _gather_range(table, V, D, <const int16_t *>ids, lo, hi, out, stream)
+    elif code == 2:
+        return _gather_range(table, V, D, <const int32_t *>ids, lo, hi, out, stream)
+    elif code == 3:
+        return _gather_range(table, V, D, <const int64_t *>ids, lo, hi, out, stream)
+    elif code == 4:
+        return _gather_range(table, V, D, <const uint8_t *>ids, lo, hi, out, stream)
+    elif code == 5:
+        return _gather_range(table, V, D, <const uint16_t *>ids, lo, hi, out, stream)
+    elif code == 6:
+        return _gather_range(table, V, D, <const uint32_t *>ids, lo, hi, out, stream)
+    else:
+        return _gather_range(table, V, D, <const uint64_t *>ids, lo, hi, out, stream)
+
+
+cdef int id_code(cnp.ndarray ids) except -1:
+    """0..3: int8/16/32/64, 4..7: the unsigned ones; TypeError for anything else."""
+    cdef int size = cnp.PyArray_ITEMSIZE(ids)
+    cdef int base
+    if not cnp.PyArray_ISINTEGER(ids):
+        raise TypeError(f"ids must be an integer array, got dtype {ids.dtype}")
+    base = 0 if size == 1 else 1 if size == 2 else 2 if size == 4 else 3
+    return base + (4 if cnp.PyArray_ISUNSIGNED(ids) else 0)
+
+
+def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out not None,
+           int n_threads, bint stream):
+    """out[i] = table[ids.flat[i]] for ids of any integer dtype and shape.
+
+    Assumes validated input: table (V, D) float32 C-contiguous; out (ids.size, D) float32
+    C-contiguous (any shape with that many elements), not overlapping table. numpy:
+    ``out.reshape(-1, D)[:] = table[ids.ravel()]``.
+
+    Takes ndarrays rather than memoryviews: this is the path of 1-id lookups, where acquiring three
+    buffers and a fused-type dispatch cost more than the copy.
+
+    Returns -1 on success, else the first flat position whose id is negative or >= len(table)
+    (rows before it are written, rows after it may be).
+    """
+    cdef int code = id_code(ids)
+    cdef fe_intp n = cnp.PyArray_SIZE(ids)
+    cdef fe_intp V = cnp.PyArray_DIM(table, 0), D = cnp.PyArray_DIM(table, 1)
+    cdef fe_intp lo, hi, res
+    cdef int t, nt
+    cdef fe_intp *bad
+    if not cnp.PyArray_IS_C_CONTIGUOUS(ids) or not cnp.PyArray_ISNOTSWAPPED(ids):
+        ids = np.ascontiguousarray(ids, dtype=ids.dtype.newbyteorder("="))
+    cdef const void *ip = cnp.PyArray_DATA(ids)
+    cdef const float *tp = <const float *>cnp.PyArray_DATA(table)
+    cdef float *op = <float *>cnp.PyArray_DATA(out)
+    if n == 0:
+        return -1
+    if D == 0:
+        stream = False  # nothing to copy, but ids are still checked
+    nt = _team(n, n_threads)
+    if nt == 1:
+        with nogil:
+            res = _gather_any(code, tp, V, D, ip, 0, n, op, stream)
+            if stream:
+                fe_stream_fence()
+        return res
+    bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
+    if bad == NULL:
+        raise MemoryError()
+    with nogil:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
+            lo = n * t // nt
+            hi = n * (t + 1) // nt
+            bad[t] = _gather_any(code, tp, V, D, ip, lo, hi, op, stream)
+            if stream:
+                fe_stream_fence()
+        res = _first_bad(bad, nt)
+    free(bad)
+    return res
+
+
+def out_problem(out, cnp.ndarray table, tuple shape):
+    """0 if ``out`` is a writeable, C-contiguous, native float32 ndarray of ``shape`` whose memory does
+    not overlap ``table``; else a code the Python layer turns into a message (1 type, 2 dtype,
+    3 shape, 4 layout, 5 read-only, 6 overlap). One C-level pass: this runs on every 1-id lookup."""
+    cdef cnp.ndarray o
+    cdef int i, nd
+    cdef char *a0
+    cdef char *a1
+    cdef char *b0
+    cdef char *b1
+    if not isinstance(out, cnp.ndarray):
+        return 1
+    o = <cnp.ndarray>out
+    if cnp.PyArray_TYPE(o) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(o):
+        return 2
+    nd = cnp.PyArray_NDIM(o)
+    if nd != len(shape):
+        return 3
+    for i in range(nd):
+        if cnp.PyArray_DIM(o, i) != <fe_intp>shape[i]:
+            return 3
+    if not cnp.PyArray_IS_C_CONTIGUOUS(o):
+        return 4
+    if not cnp.PyArray_ISWRITEABLE(o):
+        return 5
+    if cnp.PyArray_NBYTES(o) and cnp.PyArray_NBYTES(table):
+        a0 = <char *>cnp.PyArray_DATA(o)
+        a1 = a0 + cnp.PyArray_NBYTES(o)
+        b0 = <char *>cnp.PyArray_DATA(table)
+        b1 = b0 + cnp.PyArray_NBYTES(table)
+        if a0 < b1 and b0 < a1:
+            return 6
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ embed
+
+cdef fe_intp _embed_range(const float *table, fe_intp V, fe_intp D, const int64_t *ids,
+                          const float *pos, const int64_t *pidx, float scale,
+                          const float *types, const int64_t *tidx,
+                          fe_intp lo, fe_intp hi, float *out) noexcept nogil:
+    cdef fe_intp i
+    cdef uint64_t u
+    cdef float *o
+    for i in range(lo, hi):
+        u = <uint64_t>ids[i]
+        if u >= <uint64_t>V:
+            return i
+        o = out + i * D
+        fe_scale_add_row(o, table + <fe_intp>u * D, scale, pos + pidx[i] * D, D)
+        if types != NULL:
+            fe_acc_row(o, types + tidx[i] * D, D)
+    return -1
+
+
+def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
+          const float[:, ::1] pos not None, const int64_t[::1] pos_idx not None, float scale,
+          const float[:, ::1] types, const int64_t[::1] type_idx,
+          float[:, ::1] out not None, int n_threads):
+    """out[i] = table[ids[i]] * scale + pos[pos_idx[i]] (+ types[type_idx[i]]), one pass.
+
+    Assumes validated input: pos_idx within [0, len(pos)), type_idx within [0, len(types)) (or
+    types None), all tables have D columns, out is (len(ids), D). numpy:
+    ``table[ids] * np.float32(scale) + pos[pos_idx] (+ types[type_idx])``: the same roundings in the
+    same order, so the results are bit-identical.
+
+    Returns -1 on success, else the first position whose id is outside [0, len(table)).
+    """
+    cdef fe_intp n = ids.shape[0], V = table.shape[0], D = table.shape[1]
+    cdef fe_intp lo, hi, res
+    cdef int t, nt
+    cdef fe_intp *bad
+    cdef const float *tp = NULL
+    cdef const int64_t *ti = NULL
+    if n == 0:
+        return -1
+    if D == 0:
+        for lo in range(n):
+            if <uint64_t>ids[lo] >= <uint64_t>V:
+                return lo
+        return -1
+    if types is not None:
+        tp = &types[0, 0]
+        ti = &type_idx[0]
+    nt = _team(n, n_threads)
+    bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
+    if bad == NULL:
+        raise MemoryError()
+    with nogil:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+            lo = n * t // nt
+            hi = n * (t + 1) // nt
+            bad[t] = _embed_range(&table[0, 0], V, D, &ids[0], &pos[0, 0], &pos_idx[0], scale,
+                                  tp, ti, lo, hi, &out[0, 0])
+        res = _first_bad(bad, nt)
+    free(bad)
+    return res

@@ -1,0 +1,41 @@
+# Declarations of the plain C helpers in csrc/ shared by every kernel module.
+from libc.stdint cimport int64_t
+
+cdef extern from "fe_common.h" nogil:
+    ctypedef Py_ssize_t fe_intp
+    const char *FE_BUILD_FLAGS
+    void fe_copy_row(float *dst, const float *src, fe_intp d, int stream) noexcept
+    void fe_stream_fence() noexcept
+    int fe_stream_supported() noexcept
+    void fe_scale_add_row(float *dst, const float *src, float scale, const float *pos, fe_intp d) noexcept
+    void fe_add_row(float *dst, const float *src, const float *pos, fe_intp d) noexcept
+    void fe_acc_row(float *dst, const float *src, fe_intp d) noexcept
+    void fe_axpy(float *dst, float a, const float *x, fe_intp d) noexcept
+    float fe_dot(const float *a, const float *b, fe_intp d) noexcept
+    void fe_dot4(const float *x, const float *q0, const float *q1, const float *q2, const float *q3,
+                 fe_intp d, float *out) noexcept
+    double fe_sumsq_f64(const float *x, fe_intp d) noexcept
+
+cdef extern from "fe_heap.h" nogil:
+    int64_t FE_EMPTY_ID
+    void fe_heap_init(float *s, int64_t *ids, int64_t k) noexcept
+    void fe_heap_push(float *s, int64_t *ids, int64_t k, float score, int64_t id) noexcept
+    void fe_heap_sort(float *s, int64_t *ids, int64_t k) noexcept
+    int fe_worse(float sa, int64_t ia, float sb, int64_t ib) noexcept
+
+cdef extern from *:
+    """
+    #if defined(FE_OPENMP)
+    #include <omp.h>
+    static int fe_openmp_enabled(void) { return 1; }
+    static int fe_omp_max_threads(void) { return omp_get_max_threads(); }
+    static int fe_omp_thread_num(void) { return omp_get_thread_num(); }
+    #else
+    static int fe_openmp_enabled(void) { return 0; }
+    static int fe_omp_max_threads(void) { return 1; }
+    static int fe_omp_thread_num(void) { return 0; }
+    #endif
+    """
+    int fe_openmp_enabled() noexcept nogil
+    int fe_omp_max_threads() noexcept nogil
+    int fe_omp_thread_num() noexcept nogil

@@ -1,0 +1,139 @@
+"""Position embeddings: learned tables and sinusoidal encodings in both layouts in use.
+
+A *position source* is anything with a ``weights`` attribute holding a (P, D) float32 matrix; a
+plain (P, D) array works too. ``EmbeddingTable.embed`` adds ``positions[p]`` to each token row.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = ["LearnedPositions", "SinusoidalPositions", "sinusoidal_table", "resolve_scale",
+           "as_position_matrix", "LAYOUTS"]
+
+LAYOUTS = ("interleaved", "concat")
+
+
+def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",
+                     base: float = 10000.0) -> np.ndarray:
+    """Sinusoidal position encodings, computed in float64 and rounded once to float32.
+
+    Parameters
+    ----------
+    max_len, dim : int
+        Rows P and columns D of the result.
+    layout : {"interleaved", "concat"}
+        ``"interleaved"`` ("Attention Is All You Need", the PyTorch tutorial): column ``2i`` is
+        ``sin(p / base**(2i/D))`` and column ``2i+1`` is ``cos`` of the same angle.
+        ``"concat"`` (fairseq, tensor2tensor): the first ``D//2`` columns are ``sin(p * f_i)`` and
+        the next ``D//2`` are ``cos(p * f_i)`` with ``f_i = base**(-i/(D//2 - 1))``; an odd D gets a
+        last column of zeros (as fairseq pads).
+
+    Returns
+    -------
+    ndarray, shape (max_len, dim), float32 (read-only; cached per arguments)
+    """
+    return _sinusoidal_cached(int(max_len), int(dim), str(layout), float(base))
+
+
+@functools.lru_cache(maxsize=32)
+def _sinusoidal_cached(max_len, dim, layout, base):
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if max_len < 0 or dim < 0:
+        raise ValueError(f"max_len and dim must be non-negative, got {max_len}, {dim}")
+    if not base > 0:
+        raise ValueError(f"base must be positive, got {base}")
+    p = np.arange(max_len, dtype=np.float64)[:, None]
+    out = np.zeros((max_len, dim), dtype=np.float64)
+    if layout == "interleaved":
+        freq = base ** (-np.arange(0, dim, 2, dtype=np.float64) / dim)  # one per sin/cos pair
+        ang = p * freq
+        out[:, 0::2] = np.sin(ang)
+        out[:, 1::2] = np.cos(ang[:, : dim // 2])
+    else:
+        half = dim // 2
+        if half > 0:
+            step = math.log(base) / max(half - 1, 1)
+            freq = np.exp(np.arange(half, dtype=np.float64) * -step)
+            ang = p * freq
+            out[:, :half] = np.sin(ang)
+            out[:, half: 2 * half] = np.cos(ang)
+    res = out.astype(np.float32)
+    res.flags.writeable = False
+    return res
+
+
+class SinusoidalPositions:
+    """Fixed sinusoidal encodings, computed once up to ``max_len`` and cached.
+
+    ``weights`` is the (max_len, dim) float32 table (see :func:`sinusoidal_table` for layouts).
+    """
+
+    def __init__(self, dim: int, max_len: int = 2048, *, layout: str = "interleaved",
+                 base: float = 10000.0):
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        self.dim, self.max_len, self.layout, self.base = int(dim), int(max_len), layout, float(base)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return sinusoidal_table(self.max_len, self.dim, layout=self.layout, base=self.base)
+
+    def __len__(self) -> int:
+        return self.max_len
+
+    def __repr__(self) -> str:
+        return (f"SinusoidalPositions(dim={self.dim}, max_len={self.max_len}, "
+                f"layout={self.layout!r}, base={self.base:g})")
+
+
+class LearnedPositions:
+    """A learned (P, D) position table, e.g. GPT-2's ``wpe`` loaded from a checkpoint."""
+
+    def __init__(self, weights):
+        from fastembed._validate import as_float_matrix
+        self.weights = as_float_matrix(weights, "position weights")
+
+    @classmethod
+    def random(cls, max_len: int, dim: int, *, seed=0, scale: float = 0.1) -> "LearnedPositions":
+        rng = np.random.default_rng(seed)
+        w = rng.standard_normal((int(max_len), int(dim)), dtype=np.float32)
+        w *= np.float32(scale)
+        return cls(w)
+
+    def __len__(self) -> int:
+        return self.weights.shape[0]
+
+    def __repr__(self) -> str:
+        return f"LearnedPositions(max_len={self.weights.shape[0]}, dim={self.weights.shape[1]})"
+
+
+def as_position_matrix(positions) -> np.ndarray:
+    """The (P, D) float32 C-contiguous matrix behind a position source or array."""
+    from fastembed._validate import as_float_matrix
+    w = getattr(positions, "weights", positions)
+    if w is None:
+        raise TypeError("positions must be a (P, D) array or a position source with .weights")
+    if isinstance(w, np.ndarray) and w.dtype == np.float32 and w.ndim == 2 and w.flags.c_contiguous:
+        return w
+    return as_float_matrix(w, "positions")
+
+
+def resolve_scale(scale, dim: int) -> np.float32:
+    """The float32 factor applied to token rows: None -> 1, "sqrt" -> sqrt(D), a number -> itself."""
+    if scale is None:
+        return np.float32(1.0)
+    if isinstance(scale, str):
+        if scale != "sqrt":
+            raise ValueError(f"scale must be None, a number or 'sqrt', got {scale!r}")
+        return np.float32(math.sqrt(dim))
+    try:
+        s = float(scale)
+    except (TypeError, ValueError):
+        raise TypeError(f"scale must be None, a number or 'sqrt', got {scale!r}") from None
+    if not math.isfinite(s):
+        raise ValueError(f"scale must be finite, got {scale!r}")
+    return np.float32(s)

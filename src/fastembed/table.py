@@ -1,0 +1,330 @@
+"""EmbeddingTable: a (V, D) float32 matrix of rows, one per token, and the operations on it."""
+from __future__ import annotations
+
+import numpy as np
+
+from fastembed._kernels import _gather
+from fastembed._threads import resolve_threads
+from fastembed._validate import as_ids, check_out, raise_bad_id
+
+__all__ = ["EmbeddingTable"]
+
+# Below this many output bytes a lookup runs on the calling thread: starting a team costs more.
+PARALLEL_MIN_BYTES = 1 << 18
+# From this many output bytes rows are written with non-temporal stores: measured on a 2-core AVX-512
+# VM, streaming loses below ~25 MB of output (it fits caches) and wins 1.5x at 100 MB.
+STREAM_MIN_BYTES = 1 << 25
+
+
+class EmbeddingTable:
+    """A table of ``V`` rows of ``D`` float32 values; ``lookup(ids)`` copies rows.
+
+    Parameters
+    ----------
+    weights : array_like, shape (V, D), floating point
+        float32 C-contiguous arrays (including read-only arrays and ``np.memmap``) are used without
+        a copy and are never written unless writeable and asked to (``apply_sparse``, training,
+        ``set_rows``). Other float dtypes are converted and non-contiguous arrays copied.
+    copy : bool, default False
+        Always take a private copy.
+    vocab : Vocabulary or sequence of str, optional
+        Keys for the rows, enabling ``table["cat"]`` and the word-level methods.
+    padding_idx : int, optional
+        PyTorch semantics: the row never receives gradient. ``zeros``/``random`` zero it at creation;
+        given weights are used as they are (like ``nn.Embedding.from_pretrained``).
+
+    Notes
+    -----
+    ``weights`` is a read-only view: writes go through the table's methods so cached row norms stay
+    valid. If you change the underlying array yourself, call ``invalidate_norms()``.
+    """
+
+    __slots__ = ("_w", "_vocab", "_padding_idx", "_inv_norms", "_optim_state", "__weakref__")
+
+    def __init__(self, weights, *, copy: bool = False, vocab=None, padding_idx=None):
+        w = weights
+        if not isinstance(w, np.ndarray):
+            w = np.asarray(w)
+        if w.dtype.kind != "f":
+            raise TypeError(f"weights must be a floating-point array, got dtype {w.dtype}")
+        if w.ndim != 2:
+            raise ValueError(f"weights must be 2-D (V, D), got shape {w.shape}")
+        if copy or w.dtype != np.float32 or not w.flags.c_contiguous:
+            w = np.array(w, dtype=np.float32, order="C", copy=True)
+        self._w = w
+        self._inv_norms = None
+        self._optim_state = {}
+        self._padding_idx = None
+        self._vocab = None
+        if padding_idx is not None:
+            self._padding_idx = self._check_padding_idx(padding_idx)
+        if vocab is not None:
+            self.vocab = vocab
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def random(cls, num_embeddings: int, dim: int, *, seed=0, scale: float = 0.1, vocab=None,
+               padding_idx=None) -> "EmbeddingTable":
+        """Rows drawn from ``N(0, 1) * scale`` (float32), reproducible with ``seed``."""
+        num_embeddings, dim = _check_shape(num_embeddings, dim)
+        rng = np.random.default_rng(seed)
+        w = rng.standard_normal((num_embeddings, dim), dtype=np.float32)
+        w *= np.float32(scale)
+        t = cls(w, vocab=vocab, padding_idx=padding_idx)
+        if t._padding_idx is not None:
+            w[t._padding_idx] = 0.0
+        return t
+
+    @classmethod
+    def zeros(cls, num_embeddings: int, dim: int, *, vocab=None, padding_idx=None) -> "EmbeddingTable":
+        """A table of zeros."""
+        num_embeddings, dim = _check_shape(num_embeddings, dim)
+        return cls(np.zeros((num_embeddings, dim), np.float32), vocab=vocab, padding_idx=padding_idx)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def num_embeddings(self) -> int:
+        """V, the number of rows."""
+        return self._w.shape[0]
+
+    @property
+    def dim(self) -> int:
+        """D, the number of columns."""
+        return self._w.shape[1]
+
+    @property
+    def shape(self) -> tuple:
+        return self._w.shape
+
+    @property
+    def weights(self) -> np.ndarray:
+        """A read-only (V, D) float32 view of the rows (no copy)."""
+        v = self._w.view(np.ndarray)
+        v.flags.writeable = False
+        return v
+
+    @property
+    def writeable(self) -> bool:
+        """False for read-only arrays and read-only memory maps: no method will write them."""
+        return bool(self._w.flags.writeable)
+
+    @property
+    def padding_idx(self):
+        return self._padding_idx
+
+    @property
+    def vocab(self):
+        """The Vocabulary mapping keys to row ids, or None."""
+        return self._vocab
+
+    @vocab.setter
+    def vocab(self, vocab):
+        if vocab is None:
+            self._vocab = None
+            return
+        from fastembed.vocab import Vocabulary
+        if not isinstance(vocab, Vocabulary):
+            vocab = Vocabulary(vocab)
+        if len(vocab) != self.num_embeddings:
+            raise ValueError(f"vocabulary has {len(vocab)} keys but the table has "
+                             f"{self.num_embeddings} rows")
+        self._vocab = vocab
+
+    def __len__(self) -> int:
+        return self._w.shape[0]
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self._vocab is not None:
+            extra += ", vocab=True"
+        if self._padding_idx is not None:
+            extra += f", padding_idx={self._padding_idx}"
+        if not self.writeable:
+            extra += ", read_only=True"
+        if isinstance(self._w, np.memmap):
+            extra += ", memmap=True"
+        return f"EmbeddingTable(num_embeddings={self.num_embeddings}, dim={self.dim}{extra})"
+
+    def _check_padding_idx(self, padding_idx) -> int:
+        V = self.num_embeddings
+        p = int(padding_idx)
+        if not -V <= p < V:
+            raise ValueError(f"padding_idx {padding_idx} is out of range for a table of {V} rows")
+        return p + V if p < 0 else p
+
+    # ------------------------------------------------------------------ lookup
+    def lookup(self, ids, out=None, n_threads=None) -> np.ndarray:
+        """Gather rows: ``weights[ids]``.
+
+        Parameters
+        ----------
+        ids : array_like of any integer dtype, any shape (scalar and empty included)
+        out : ndarray, shape (*ids.shape, D), float32, C-contiguous, optional
+            Written in place and returned (reuse it: allocating a large output costs more than the
+            gather). Must not overlap the table.
+        n_threads : int, optional
+            None: all cores (or ``OMP_NUM_THREADS``); negative counts back from the cores.
+
+        Returns
+        -------
+        ndarray, shape (*ids.shape, D), float32
+
+        Raises
+        ------
+        IndexError : an id is negative or >= V (the first one, with its position).
+        TypeError : ids are not integers.
+        ValueError : ``out`` has the wrong shape, dtype, layout, is read-only or overlaps the table;
+            ``n_threads == 0``.
+        """
+        a = as_ids(ids)
+        w = self._w
+        D = w.shape[1]
+        shape = a.shape + (D,)
+        if out is None:
+            out = np.empty(shape, np.float32)
+        else:
+            check_out(out, shape, w)
+        nbytes = out.nbytes
+        nt = 1 if nbytes < PARALLEL_MIN_BYTES and n_threads is None else resolve_threads(n_threads)
+        bad = _gather.gather(w, a, out, nt, nbytes >= STREAM_MIN_BYTES)
+        if bad >= 0:
+            raise_bad_id(a, bad, w.shape[0])
+        return out
+
+    # ------------------------------------------------------------------ embed
+    def embed(self, ids, positions, *, offset=0, position_ids=None, scale=None, token_types=None,
+              type_table=None, out=None, n_threads=None) -> np.ndarray:
+        """Token rows plus position rows in one pass over memory.
+
+        ``out[b, t] = weights[ids[b, t]] * scale + pos[p(b, t)] (+ type_table[token_types[b, t]])``
+        with ``p(b, t) = offset + t`` (``offset[b] + t`` for per-sequence offsets) or
+        ``position_ids[b, t]``. Bit-identical to :func:`fastembed.reference.embed`.
+
+        Parameters
+        ----------
+        ids : array_like of int, shape (B, T) or (T,) (one sequence)
+        positions : (P, D) float array, or a position source (``SinusoidalPositions``,
+            ``LearnedPositions``, anything with ``.weights``)
+        offset : int or array_like of int, shape (B,)
+            Where each sequence starts in the position table: the KV-cache length when decoding.
+        position_ids : array_like of int, shape like ``ids``, optional
+            Explicit positions (left padding: the attention mask's cumulative sum minus one).
+            Exclusive with a nonzero ``offset``.
+        scale : None, float or "sqrt"
+            Factor on token rows; "sqrt" is sqrt(D) (the original Transformer).
+        token_types : array_like of int, shape like ``ids``, optional
+            Segment ids into ``type_table`` (zeros when ``type_table`` is given without them).
+        type_table : (n_types, D) float array, optional
+            BERT's token-type embeddings.
+        out : ndarray, shape (B, T, D) or (T, D), float32, optional
+
+        Returns
+        -------
+        ndarray, shape (*ids.shape, D), float32
+
+        Raises
+        ------
+        IndexError : a token id, position or token type outside its table (which row, how far).
+        ValueError : D differs between tables; shapes disagree; negative offsets.
+        """
+        from fastembed.positions import as_position_matrix, resolve_scale
+        a = as_ids(ids)
+        if a.ndim not in (1, 2):
+            raise ValueError(f"ids must be (B, T) or (T,), got shape {a.shape}")
+        B, T = (1, a.shape[0]) if a.ndim == 1 else a.shape
+        w = self._w
+        D = w.shape[1]
+        pos = as_position_matrix(positions)
+        if pos.shape[1] != D:
+            raise ValueError(f"position table has dim {pos.shape[1]} but the token table has dim {D}")
+        P = pos.shape[0]
+        s = resolve_scale(scale, D)
+        pos_idx = _position_index(a.shape, B, T, P, offset, position_ids)
+        types = tidx = None
+        if type_table is not None:
+            from fastembed._validate import as_float_matrix
+            types = as_float_matrix(type_table, "type_table")
+            if types.shape[1] != D:
+                raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
+            if token_types is None:
+                tidx = np.zeros(a.size, np.int64)
+            else:
+                tt = as_ids(token_types, "token_types")
+                if tt.shape != a.shape:
+                    raise ValueError(f"token_types has shape {tt.shape}, expected {a.shape} like ids")
+                _check_range(tt, types.shape[0], "token type", "type_table")
+                tidx = tt.reshape(-1).astype(np.int64)
+            if types.shape[0] == 0:
+                raise ValueError("type_table has no rows")
+        elif token_types is not None:
+            raise ValueError("token_types given without a type_table")
+        shape = a.shape + (D,)
+        if out is None:
+            out = np.empty(shape, np.float32)
+        else:
+            check_out(out, shape, w)
+        nt = 1 if out.nbytes < PARALLEL_MIN_BYTES and n_threads is None else resolve_threads(n_threads)
+        bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
+                            out.reshape(a.size, D), nt)
+        if bad >= 0:
+            raise_bad_id(a, bad, w.shape[0])
+        return out
+
+    def __getitem__(self, key):
+        """``table[ids]`` is ``lookup(ids)``; with a vocabulary, ``table["cat"]`` and
+        ``table[["cat", "dog"]]`` look keys up."""
+        if isinstance(key, str) or (isinstance(key, (list, tuple)) and key and isinstance(key[0], str)):
+            return self.lookup(self._require_vocab().encode(key))
+        return self.lookup(key)
+
+    def _require_vocab(self):
+        if self._vocab is None:
+            raise TypeError("this table has no vocabulary: pass vocab= or load vectors with keys")
+        return self._vocab
+
+
+def _check_shape(num_embeddings, dim):
+    V, D = int(num_embeddings), int(dim)
+    if V < 0 or D < 0:
+        raise ValueError(f"table shape must be non-negative, got ({num_embeddings}, {dim})")
+    return V, D
+
+
+def _check_range(x: np.ndarray, n: int, what: str, table: str):
+    """IndexError naming the first value of x outside [0, n)."""
+    if x.size == 0:
+        return
+    flat = x.reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= n))
+    if bad.size:
+        raise_bad_id(x, int(bad[0]), n, what=what, table=table)
+
+
+def _position_index(shape, B, T, P, offset, position_ids) -> np.ndarray:
+    """Flat int64 row numbers into the position table for every token, bounds-checked."""
+    if position_ids is not None:
+        if not (np.ndim(offset) == 0 and int(offset) == 0):
+            raise ValueError("pass either position_ids or offset, not both")
+        p = as_ids(position_ids, "position_ids")
+        if p.shape != tuple(shape):
+            raise ValueError(f"position_ids has shape {p.shape}, expected {tuple(shape)} like ids")
+        _check_range(p, P, "position id", "a position table")
+        return p.reshape(-1).astype(np.int64)
+    off = as_ids(offset, "offset")
+    if off.ndim == 0:
+        off = np.full(B, int(off), dtype=np.int64)
+    elif off.shape != (B,):
+        raise ValueError(f"offset must be an int or have shape ({B},), got shape {off.shape}")
+    else:
+        off = off.astype(np.int64)
+    if B and off.min() < 0:
+        b = int(np.argmin(off))
+        raise ValueError(f"offset {int(off[b])} for sequence {b} is negative")
+    if B and T:
+        last = off + (T - 1)
+        b = int(np.argmax(last))
+        if last[b] >= P:
+            raise IndexError(f"position {int(last[b])} (offset {int(off[b])} + length {T} - 1, "
+                             f"sequence {b}) is beyond the position table of {P} rows by "
+                             f"{int(last[b]) - P + 1}")
+    return (off[:, None] + np.arange(T, dtype=np.int64)[None, :]).reshape(-1)
