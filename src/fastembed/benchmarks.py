@@ -28,8 +28,17 @@ def zipf_ids(rng, V: int, shape, s: float = 1.0) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(shape)), V - 1).astype(np.int64)
 
 
-def best_time(fns: Dict[str, Callable], rounds: int = 5, min_time: float = 0.02) -> Dict[str, float]:
-    """Seconds per call of each function: best of ``rounds`` interleaved rounds."""
+SETTLE_SECONDS = 0.15
+
+
+def best_time(fns: Dict[str, Callable], rounds: int = 5, min_time: float = 0.02,
+              settle: float = SETTLE_SECONDS) -> Dict[str, float]:
+    """Seconds per call of each function: best of ``rounds`` interleaved rounds.
+
+    Before each contender's batch the machine settles for ``settle`` seconds: OpenBLAS worker
+    threads keep spinning after a numpy matmul returns and slow whatever runs next on the same
+    cores (measured: a 19 ms top-k takes 31 ms right after a gemv), so without the pause each
+    contender would be charged for the previous one's threads."""
     numbers = {}
     for k, f in fns.items():
         f()  # warm up (page in, allocate caches)
@@ -47,6 +56,8 @@ def best_time(fns: Dict[str, Callable], rounds: int = 5, min_time: float = 0.02)
     for _ in range(rounds):
         for k, f in fns.items():
             n = numbers[k]
+            if settle:
+                time.sleep(settle)
             t0 = time.perf_counter()
             for _ in range(n):
                 f()
@@ -174,7 +185,75 @@ def bench_embed(quick: bool, n_threads: int, rng) -> None:
         rows, ["fused/lookup is the cost of the addition over a plain gather (target <= 1.15x)."])
 
 
-SECTIONS = {"lookup": bench_lookup, "embed": bench_embed}
+# ------------------------------------------------------------------------------------------ topk
+
+def _numpy_topk(W, inv, q, k):
+    """The best plain-numpy top-k: cached inverse norms, one matmul, argpartition, sort."""
+    S = (q @ W.T) * inv
+    part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    ps = np.take_along_axis(S, part, 1)
+    order = np.argsort(-ps, axis=1, kind="stable")
+    return np.take_along_axis(ps, order, 1), np.take_along_axis(part, order, 1)
+
+
+def bench_topk(quick: bool, n_threads: int, rng) -> None:
+    from fastembed import EmbeddingTable
+    from fastembed.search import prepare_queries
+    torch, faiss = _optional("torch"), _optional("faiss")
+    tables = [(100000, 300), (1000000, 100)] if quick else [(100000, 300), (400000, 300), (1000000, 100), (50257, 768)]
+    rows = []
+    k = 10
+    for V, D in tables:
+        W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.5, 2, (V, 1)).astype(np.float32)
+        t = EmbeddingTable(W)
+        inv = t.inv_norms()
+        tW = torch.from_numpy(W) if torch else None
+        tinv = torch.from_numpy(np.array(inv)) if torch else None
+        index = None
+        if faiss:
+            index = faiss.IndexFlatIP(D)
+            index.add(W * inv[:, None])  # faiss needs pre-normalised rows: a full copy
+        read = best_time({"sum": lambda: np.sum(W)}, rounds=3)["sum"]
+        for Q in (1, 16, 256):
+            qs = rng.standard_normal((Q, D), dtype=np.float32)
+            qn, _ = prepare_queries(qs, D, "cosine")
+            fns = {
+                "ours": lambda: t.topk(qs, k, n_threads=n_threads),
+                "ours_dot": lambda: t.topk(qs, k, metric="dot", n_threads=n_threads),
+                "numpy": lambda: _numpy_topk(W, inv, qn, k),
+            }
+            if torch:
+                tq = torch.from_numpy(qn)
+                fns["torch"] = lambda: torch.topk(torch.mm(tq, tW.T) * tinv, k, dim=1)
+            if index is not None:
+                def faiss_at(nt):
+                    def f():
+                        faiss.omp_set_num_threads(nt)
+                        index.search(qn, k)
+                    return f
+                fns["faiss1"] = faiss_at(1)
+                fns["faiss2"] = faiss_at(2)
+            r = best_time(fns, rounds=3 if quick else 5, min_time=0.05)
+            fbest = min(r["faiss1"], r["faiss2"]) if index is not None else None
+            gbs = W.nbytes / r["ours"] / 1e9 if Q == 1 else None
+            rows.append([f"{V}x{D}", Q, _fmt_time(r["ours"]), _fmt_time(r["ours_dot"]), _fmt_time(r["numpy"]),
+                         _fmt_time(r.get("torch")), _fmt_time(r.get("faiss1")), _fmt_time(r.get("faiss2")),
+                         _ratio(r["numpy"], r["ours"]), _ratio(r.get("torch"), r["ours"]),
+                         _ratio(fbest, r["ours"]),
+                         "-" if gbs is None else f"{gbs:.1f}",
+                         "-" if gbs is None else f"{(W.nbytes / read / 1e9):.1f}",
+                         "-" if gbs is None else f"{read / r['ours']:.2f}"])
+        if faiss:
+            faiss.omp_set_num_threads(n_threads)
+        del W, t, tW, index
+    print_table(
+        f"cosine top-{k} on unnormalised rows (n_threads={n_threads}; faiss at 1 and 2 threads on a pre-normalised copy)",
+        ["table", "Q", "ours", "ours dot", "numpy", "torch", "faiss 1t", "faiss 2t", "numpy/ours",
+         "torch/ours", "faiss best/ours", "GB/s", "np.sum GB/s", "vs np.sum"],
+        rows, ["numpy = cached inverse norms + matmul + argpartition (its best case); torch = mm * inv + topk."])
+
+
+SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk}
 
 
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table"]
+__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -68,3 +68,56 @@ def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",
                 out[pos, i] = math.sin(angle)
                 out[pos, half + i] = math.cos(angle)
     return out.astype(np.float32)
+
+
+def row_norms(weights) -> np.ndarray:
+    """(V,) float32 row norms, computed in float64."""
+    return np.sqrt((np.asarray(weights, np.float64) ** 2).sum(axis=1)).astype(np.float32)
+
+
+def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None):
+    """Normalise, matmul, argpartition, sort by (-score, id). Same arguments and output as
+    :meth:`EmbeddingTable.topk` (a full (Q, V) score matrix: fine for tests, not for big tables)."""
+    W = np.asarray(weights, np.float32)
+    V = W.shape[0]
+    q = np.asarray(queries, np.float64)
+    single = q.ndim == 1
+    q = np.atleast_2d(q)
+    if metric == "cosine":
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        n = row_norms(W).astype(np.float64)
+        inv = np.where(n > 0, 1.0 / np.where(n > 0, n, 1), 0.0).astype(np.float32)
+        S = (q.astype(np.float32) @ W.T) * inv[None, :]
+    else:
+        S = q.astype(np.float32) @ W.T
+    S = S.astype(np.float32)
+    allowed = np.ones((q.shape[0], V), bool)
+    if restrict is not None:
+        if isinstance(restrict, (int, np.integer)):
+            allowed[:, int(restrict):] = False
+        else:
+            r = np.asarray(restrict)
+            m = r if r.dtype == bool else np.isin(np.arange(V), r)
+            allowed &= m[None, :]
+    if exclude is not None:
+        ex = list(exclude)
+        if ex and all(hasattr(e, "__len__") for e in ex):
+            for i, e in enumerate(ex):
+                allowed[i, np.asarray(list(e), np.int64)] = False
+        elif ex:
+            allowed[:, np.asarray(ex, np.int64)] = False
+    allowed &= ~np.isnan(S)
+    scores = np.full((q.shape[0], k), -np.inf, np.float32)
+    ids = np.full((q.shape[0], k), -1, np.int64)
+    for i in range(q.shape[0]):
+        cand = np.flatnonzero(allowed[i])
+        s = S[i, cand]
+        if cand.size > k:
+            part = np.argpartition(-s, k - 1)[:k]
+            kth = s[part].min()
+            keep = np.flatnonzero(s >= kth)  # every tie with the k-th, so the id order decides
+            cand, s = cand[keep], s[keep]
+        order = np.lexsort((cand, -s))[:k]
+        scores[i, :order.size] = s[order]
+        ids[i, :order.size] = cand[order]
+    return (scores[0], ids[0]) if single else (scores, ids)

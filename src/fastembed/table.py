@@ -270,6 +270,84 @@ class EmbeddingTable:
             raise_bad_id(a, bad, w.shape[0])
         return out
 
+    # ------------------------------------------------------------------ norms and search
+    def inv_norms(self) -> np.ndarray:
+        """(V,) float32 ``1 / ||row||`` (0 for zero rows), computed once and cached until a write
+        through the table's API. Read-only."""
+        inv = self._inv_norms
+        if inv is None:
+            from fastembed._kernels import _topk
+            inv = np.empty(self.num_embeddings, np.float32)
+            _topk.row_norms(self._w, inv, resolve_threads(None), True)
+            inv.flags.writeable = False
+            self._inv_norms = inv
+        return inv
+
+    def norms(self, n_threads=None) -> np.ndarray:
+        """(V,) float32 Euclidean row norms (summed in float64)."""
+        from fastembed._kernels import _topk
+        out = np.empty(self.num_embeddings, np.float32)
+        _topk.row_norms(self._w, out, resolve_threads(n_threads), False)
+        return out
+
+    def invalidate_norms(self) -> None:
+        """Forget cached norms: call after changing the weights array behind the table's back."""
+        self._inv_norms = None
+
+    def topk(self, queries, k: int = 10, *, metric: str = "cosine", exclude=None, restrict=None,
+             n_threads=None):
+        """The k rows most similar to each query, best first.
+
+        Parameters
+        ----------
+        queries : array_like, shape (D,) or (Q, D), any float dtype (converted; never modified)
+        k : int >= 1
+        metric : {"cosine", "dot"}
+            Cosine uses cached inverse row norms (no normalised copy of the table is made); rows of
+            zero norm score 0.
+        exclude : ids to skip for every query, or a list of Q id lists (one per query)
+        restrict : None, an int n (only the first n rows, e.g. the most frequent words), an array
+            of row ids, or a (V,) boolean mask
+        n_threads : int, optional
+
+        Returns
+        -------
+        scores : ndarray, (k,) or (Q, k), float32, descending
+        ids : ndarray, (k,) or (Q, k), int64; ties broken by smaller id. When fewer than k rows are
+            candidates, the missing slots are id -1 with score -inf.
+
+        Raises
+        ------
+        ValueError : a query with zero norm (cosine) or NaN/inf values; dim mismatch; k < 1.
+        IndexError : an exclude / restrict id outside the table.
+        """
+        from fastembed.search import topk
+        return topk(self._w, self.inv_norms, queries, k, metric=metric, exclude=exclude,
+                    restrict=restrict, n_threads=n_threads)
+
+    def _as_vector(self, x) -> np.ndarray:
+        """A row id, a key, or a (D,) vector as float32 (D,)."""
+        if isinstance(x, str):
+            return self._w[self._require_vocab().key_to_id(x)]
+        if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+            return self.lookup(x)
+        v = np.asarray(x)
+        if v.dtype.kind != "f" or v.shape != (self.dim,):
+            raise ValueError(f"expected a row id, a key or a ({self.dim},) float vector, got "
+                             f"{type(x).__name__} with shape {np.shape(x)}")
+        return v.astype(np.float32)
+
+    def cosine(self, a, b) -> float:
+        """Cosine similarity of two rows / keys / vectors (0 if either has zero norm)."""
+        va = self._as_vector(a).astype(np.float64)
+        vb = self._as_vector(b).astype(np.float64)
+        na, nb = np.linalg.norm(va), np.linalg.norm(vb)
+        if na == 0 or nb == 0:
+            return 0.0
+        return float(va @ vb / (na * nb))
+
+    similarity = cosine
+
     def __getitem__(self, key):
         """``table[ids]`` is ``lookup(ids)``; with a vocabulary, ``table["cat"]`` and
         ``table[["cat", "dog"]]`` look keys up."""

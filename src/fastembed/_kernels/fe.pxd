@@ -39,3 +39,19 @@ cdef extern from *:
     int fe_openmp_enabled() noexcept nogil
     int fe_omp_max_threads() noexcept nogil
     int fe_omp_thread_num() noexcept nogil
+
+cdef extern from "fe_topk.h" nogil:
+    ctypedef struct fe_topk_args:
+        const float *table
+        int64_t D
+        const float *inv
+        const unsigned char *mask
+        const int64_t *excl_ptr
+        const int64_t *excl
+        int64_t k
+    void fe_scan_rows(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                      int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept
+    void fe_merge_scores(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
+                         int64_t q, float *hs, int64_t *hi) noexcept
+    void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k) noexcept
+    void fe_row_norms(const float *table, int64_t D, int64_t r0, int64_t r1, float *out, int want_norm) noexcept
