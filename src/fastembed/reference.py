@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"]
+__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -121,3 +121,35 @@ def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None
         scores[i, :order.size] = s[order]
         ids[i, :order.size] = cand[order]
     return (scores[0], ids[0]) if single else (scores, ids)
+
+
+def analogy(weights, a, b, c, topn=1, *, method="add", restrict_vocab=None, exclude=None):
+    """a[i] : b[i] :: c[i] : ?, one question at a time with full score vectors.
+
+    "add": cosine with unit(unit(b) - unit(a) + unit(c)); "mul": (1+cos_b)/2 * (1+cos_c)/2 /
+    ((1+cos_a)/2 + 1e-6). Excludes each question's a, b, c (or ``exclude[i]``); ties by smaller id.
+    """
+    W = np.asarray(weights, np.float32)
+    n = W.shape[0] if restrict_vocab is None else int(restrict_vocab)
+    norms = row_norms(W).astype(np.float64)
+    inv = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1), 0.0).astype(np.float32)
+    U = W.astype(np.float64) * inv[:, None]
+    scores = np.full((len(a), topn), -np.inf, np.float32)
+    ids = np.full((len(a), topn), -1, np.int64)
+    for qi, (x, y, z) in enumerate(zip(a, b, c)):
+        if method == "add":
+            q = U[y] - U[x] + U[z]
+            q = (q / np.linalg.norm(q)).astype(np.float32)
+            s = (W[:n] @ q) * inv[:n]
+        else:
+            cos = lambda v: (1 + (W[:n] @ v.astype(np.float32)) * inv[:n]) / 2  # noqa: E731
+            s = cos(U[y]) * cos(U[z]) / (cos(U[x]) + np.float32(1e-6))
+        s = s.astype(np.float32)
+        ex = [x, y, z] if exclude is None else list(exclude[qi])
+        allowed = np.ones(n, bool)
+        allowed[[e for e in ex if e < n]] = False
+        cand = np.flatnonzero(allowed)
+        order = np.lexsort((cand, -s[cand]))[:topn]
+        scores[qi, :order.size] = s[cand[order]]
+        ids[qi, :order.size] = cand[order]
+    return scores, ids

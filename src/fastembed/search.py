@@ -162,20 +162,34 @@ def topk(weights: np.ndarray, inv_norms, queries, k: int = 10, *, metric: str = 
 
 
 def _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows):
-    """Rows in fixed blocks of ``block_rows``; each of nt workers takes a contiguous run of whole
-    blocks with its own heaps: single-threaded BLAS tiles (numpy releases the GIL in matmul) merged
-    by a GIL-free kernel, then the workers' heaps are merged.
+    """Many queries: BLAS tiles of dot products, scaled by the rows' inverse norms in the merge."""
+    def score_tile(q0, q1, r0, r1, rows, out):
+        np.matmul(q[q0:q1], rows.T, out=out)
+    blocked_topk(weights, score_tile, q.shape[0], row_hi, mask, excl_ptr, excl, scores, ids, nt,
+                 block_rows, inv=inv)
+
+
+def blocked_topk(weights, score_tile, Q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows=None,
+                 inv=None):
+    """Top-k of scores computed tile by tile: ``score_tile(q0, q1, r0, r1, rows, out)`` writes the
+    scores of queries q0..q1-1 against table rows r0..r1-1 given as ``rows`` (always ``block_rows``
+    x D; zero rows pad the last block) into ``out`` (q1-q0, block_rows), whose columns past r1-r0
+    are ignored; ``inv`` (optional) multiplies each row's score in the merge.
+
+    Rows go in fixed blocks; each of nt workers takes a contiguous run of whole blocks with its own
+    heaps, computing tiles on its thread (numpy releases the GIL in matmul, BLAS limited to one
+    thread) and merging with a GIL-free kernel; the workers' heaps are merged at the end.
 
     Why not one BLAS team plus one OpenMP team: on the same cores they spin against each other
     between tiles (measured: 10x slower merges on 2 cores).
-    Why fixed, padded blocks: BLAS rounds a (query, row) product differently depending on the tile's
-    shape (OpenBLAS switches kernels for small tiles), so every call gets the same shape and block
-    boundaries never move with the thread count.
+    Why fixed, padded blocks: BLAS rounds a (query, row) product differently depending on the
+    tile's shape (OpenBLAS switches kernels for small tiles), so every call gets the same shape and
+    block boundaries never move with the thread count: answers do not depend on n_threads.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
-    Q, D = q.shape
+    D = weights.shape[1]
     nb = int(block_rows) if block_rows else GEMM_BLOCK_ROWS
     qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
     n_blocks = -(-row_hi // nb)
@@ -189,8 +203,8 @@ def _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, b
         tile = np.empty((qb, nb), np.float32)
         pad = None
         for q0 in range(0, Q, qb):
-            qs = q[q0:q0 + qb]
-            dots = tile[: qs.shape[0]]
+            q1 = min(q0 + qb, Q)
+            out = tile[: q1 - q0]
             for b in range(b0, b1):
                 r0, r1 = b * nb, min((b + 1) * nb, row_hi)
                 if r1 - r0 == nb:
@@ -200,8 +214,8 @@ def _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, b
                         pad = np.zeros((nb, D), np.float32)
                     pad[: r1 - r0] = weights[r0:r1]
                     rows = pad
-                np.matmul(qs, rows.T, out=dots)
-                _topk.merge_block(dots, r1 - r0, r0, weights, inv, mask, excl_ptr, excl, q0, hs, hi, 1)
+                score_tile(q0, q1, r0, r1, rows, out)
+                _topk.merge_block(out, r1 - r0, r0, weights, inv, mask, excl_ptr, excl, q0, hs, hi, 1)
 
     with threadpool_limits(limits=1, user_api="blas"):
         if nt == 1:

@@ -6,6 +6,7 @@ import numpy as np
 from fastembed._kernels import _gather
 from fastembed._threads import resolve_threads
 from fastembed._validate import as_ids, check_out, raise_bad_id
+from fastembed.keyed import KeyedMixin
 
 __all__ = ["EmbeddingTable"]
 
@@ -16,7 +17,7 @@ PARALLEL_MIN_BYTES = 1 << 18
 STREAM_MIN_BYTES = 1 << 25
 
 
-class EmbeddingTable:
+class EmbeddingTable(KeyedMixin):
     """A table of ``V`` rows of ``D`` float32 values; ``lookup(ids)`` copies rows.
 
     Parameters
@@ -176,7 +177,10 @@ class EmbeddingTable:
         ValueError : ``out`` has the wrong shape, dtype, layout, is read-only or overlaps the table;
             ``n_threads == 0``.
         """
-        a = as_ids(ids)
+        a = ids if type(ids) is np.ndarray else np.asarray(ids)
+        if a.dtype.kind in "UO" and self._vocab is not None:
+            a = np.asarray(self.encode(ids))
+        a = as_ids(a)
         w = self._w
         D = w.shape[1]
         shape = a.shape + (D,)
@@ -228,7 +232,10 @@ class EmbeddingTable:
         ValueError : D differs between tables; shapes disagree; negative offsets.
         """
         from fastembed.positions import as_position_matrix, resolve_scale
-        a = as_ids(ids)
+        a = np.asarray(ids)
+        if a.dtype.kind in "UO" and self._vocab is not None:
+            a = np.asarray(self.encode(ids))
+        a = as_ids(a)
         if a.ndim not in (1, 2):
             raise ValueError(f"ids must be (B, T) or (T,), got shape {a.shape}")
         B, T = (1, a.shape[0]) if a.ndim == 1 else a.shape
@@ -322,6 +329,10 @@ class EmbeddingTable:
         IndexError : an exclude / restrict id outside the table.
         """
         from fastembed.search import topk
+        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
+                                        and isinstance(queries[0], str)):
+            queries = self._w[np.atleast_1d(self.encode(queries))].reshape(-1, self.dim) \
+                if not isinstance(queries, str) else self._w[self.encode(queries)]
         return topk(self._w, self.inv_norms, queries, k, metric=metric, exclude=exclude,
                     restrict=restrict, n_threads=n_threads)
 
@@ -351,8 +362,6 @@ class EmbeddingTable:
     def __getitem__(self, key):
         """``table[ids]`` is ``lookup(ids)``; with a vocabulary, ``table["cat"]`` and
         ``table[["cat", "dog"]]`` look keys up."""
-        if isinstance(key, str) or (isinstance(key, (list, tuple)) and key and isinstance(key[0], str)):
-            return self.lookup(self._require_vocab().encode(key))
         return self.lookup(key)
 
     def _require_vocab(self):

@@ -1,0 +1,184 @@
+"""Standard intrinsic evaluations of word vectors, with gensim's semantics so numbers compare.
+
+* :func:`evaluate_analogies` — the analogy file format of word2vec's ``questions-words.txt``
+  (``: section`` lines, then ``a b c expected``), answered in one batched pass.
+* :func:`evaluate_word_pairs` — ``word1 <delimiter> word2 <delimiter> score`` files (WordSim-353,
+  SimLex-999 pairs, ...), Pearson and Spearman correlation with the vectors' cosines.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+__all__ = ["evaluate_analogies", "evaluate_word_pairs", "AnalogyResult", "PairsResult", "spearman", "pearson"]
+
+
+@dataclass
+class AnalogyResult:
+    """accuracy = correct / answered over all sections; ``skipped`` questions had a word outside the
+    first ``restrict_vocab`` keys (gensim skips them too). ``sections`` ends with "Total accuracy"."""
+    accuracy: float
+    correct: int
+    answered: int
+    skipped: int
+    sections: List[dict] = field(default_factory=list)
+
+
+@dataclass
+class PairsResult:
+    """Pearson r and Spearman rho between gold scores and cosines; oov_ratio in percent (as gensim)."""
+    pearson: float
+    spearman: float
+    oov_ratio: float
+    pairs: int
+
+
+def _open_text(path):
+    from fastembed.io import open_text
+    return open_text(path)
+
+
+def _ok_vocab(table, restrict_vocab, case_insensitive):
+    """key (upper-cased if case-insensitive) -> the id of its most frequent form within the first
+    restrict_vocab rows; and, case-insensitively, key -> every id of that form (to exclude)."""
+    keys = table._require_vocab().keys[: int(restrict_vocab)]
+    if not case_insensitive:
+        return {k: i for i, k in enumerate(keys)}, None
+    ok, variants = {}, {}
+    for i, k in enumerate(keys):
+        u = k.upper()
+        ok.setdefault(u, i)
+        variants.setdefault(u, []).append(i)
+    return ok, variants
+
+
+def evaluate_analogies(table, path, restrict_vocab: int = 300000, case_insensitive: bool = True,
+                       method: str = "add", n_threads=None) -> AnalogyResult:
+    """Analogy accuracy as gensim's ``KeyedVectors.evaluate_word_analogies``.
+
+    Each ``a b c expected`` asks a : b :: c : ? over the first ``restrict_vocab`` rows; the answer is
+    the best row other than a, b, c (and, case-insensitively, any key that upper-cases like them).
+    Questions with a word outside those rows are skipped and counted. All questions are answered in
+    one batched pass (``method``: "add" = 3CosAdd, "mul" = 3CosMul).
+
+    Raises ValueError naming the file and line for a question line without 4 words or a question
+    before any ``: section`` line.
+    """
+    ok, variants = _ok_vocab(table, restrict_vocab, case_insensitive)
+    sections, questions = [], []  # questions: (section index, a, b, c, expected key)
+    skipped = 0
+    with _open_text(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(":"):
+                sections.append({"section": line.lstrip(":").strip(), "correct": 0, "incorrect": 0})
+                continue
+            if not sections:
+                raise ValueError(f"{path}, line {lineno}: question before any ': section' header")
+            words = line.split()
+            if len(words) != 4:
+                raise ValueError(f"{path}, line {lineno}: expected 4 words 'a b c expected', got "
+                                 f"{len(words)}: {line[:80]!r}")
+            if case_insensitive:
+                words = [w.upper() for w in words]
+            if not all(w in ok for w in words):
+                skipped += 1
+                continue
+            questions.append((len(sections) - 1, *words))
+    keys = table._require_vocab().keys
+    if questions:
+        a = np.array([ok[q[1]] for q in questions])
+        b = np.array([ok[q[2]] for q in questions])
+        c = np.array([ok[q[3]] for q in questions])
+        if variants is None:
+            exclude = np.stack([a, b, c], axis=1)
+        else:
+            exclude = [variants[q[1]] + variants[q[2]] + variants[q[3]] for q in questions]
+        _, ids = table.analogy_ids(a, b, c, topn=1, method=method, restrict_vocab=min(int(restrict_vocab), len(table)),
+                                   exclude=exclude, n_threads=n_threads)
+        for q, i in zip(questions, ids[:, 0]):
+            got = keys[i] if i >= 0 else None
+            if got is not None and case_insensitive:
+                got = got.upper()
+            sections[q[0]]["correct" if got == q[4] else "incorrect"] += 1
+    correct = sum(s["correct"] for s in sections)
+    answered = correct + sum(s["incorrect"] for s in sections)
+    for s in sections:
+        n = s["correct"] + s["incorrect"]
+        s["accuracy"] = s["correct"] / n if n else 0.0
+    total = {"section": "Total accuracy", "correct": correct, "incorrect": answered - correct,
+             "accuracy": correct / answered if answered else 0.0}
+    return AnalogyResult(accuracy=total["accuracy"], correct=correct, answered=answered,
+                         skipped=skipped, sections=sections + [total])
+
+
+def _rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank (scipy.stats.rankdata 'average')."""
+    x = np.asarray(x, np.float64)
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    ranks = np.empty(x.size, np.float64)
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    ends = np.r_[starts[1:], x.size]
+    for s, e in zip(starts, ends):
+        ranks[order[s:e]] = (s + 1 + e) / 2.0
+    return ranks
+
+
+def pearson(x, y) -> float:
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if x.size < 2:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def spearman(x, y) -> float:
+    """Spearman's rho: Pearson correlation of average-tie ranks."""
+    return pearson(_rankdata(x), _rankdata(y))
+
+
+def evaluate_word_pairs(table, path, delimiter: str = "\t", restrict_vocab: int = 300000,
+                        case_insensitive: bool = True, dummy4unknown: bool = False,
+                        skip_invalid: bool = False) -> PairsResult:
+    """Correlation of cosines with human scores, as gensim's ``evaluate_word_pairs``.
+
+    Lines starting with ``#`` are comments. A pair with a word outside the first
+    ``restrict_vocab`` keys counts as OOV (scored 0 if ``dummy4unknown``, else left out).
+
+    Raises ValueError naming file and line for a line that is not ``w1<delimiter>w2<delimiter>score``
+    (gensim skips those silently; pass ``skip_invalid=True`` for that, e.g. a header row).
+    """
+    ok, _ = _ok_vocab(table, restrict_vocab, case_insensitive)
+    gold, model = [], []
+    oov = 0
+    with _open_text(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            parts = line.rstrip("\r\n").split(delimiter)
+            try:
+                if len(parts) != 3:
+                    raise ValueError(f"expected 3 fields separated by {delimiter!r}, got {len(parts)}")
+                a, b, sim = parts[0].strip(), parts[1].strip(), float(parts[2])
+            except ValueError as exc:
+                if skip_invalid:
+                    continue
+                raise ValueError(f"{path}, line {lineno}: {exc}: {line.rstrip()[:80]!r}") from None
+            if case_insensitive:
+                a, b = a.upper(), b.upper()
+            if a not in ok or b not in ok:
+                oov += 1
+                if dummy4unknown:
+                    gold.append(sim)
+                    model.append(0.0)
+                continue
+            gold.append(sim)
+            model.append(table.cosine(ok[a], ok[b]))
+    n = len(gold) + oov  # gensim counts OOV pairs twice with dummy4unknown; so do we
+    return PairsResult(pearson=pearson(gold, model), spearman=spearman(gold, model),
+                       oov_ratio=100.0 * oov / n if n else 0.0, pairs=len(gold))

@@ -1,0 +1,224 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fastembed import EmbeddingTable, reference as ref
+from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
+from fastembed.testing import assert_topk_equivalent
+from fastembed.vocab import Vocabulary
+
+# dims: royalty, gender(+male), animal, vehicle, young, then noise
+WORDS = {
+    "king": [1, 1, 0, 0, 0], "queen": [1, -1, 0, 0, 0], "man": [0, 1, 0, 0, 0], "woman": [0, -1, 0, 0, 0],
+    "prince": [1, 1, 0, 0, 1], "princess": [1, -1, 0, 0, 1], "boy": [0, 1, 0, 0, 1], "girl": [0, -1, 0, 0, 1],
+    "cat": [0, 0, 1, 0, 0.2], "dog": [0, 0, 1, 0, 0.1], "kitten": [0, 0, 1, 0, 1], "puppy": [0, 0, 1, 0, 0.9],
+    "car": [0, 0, 0, 1, 0], "airplane": [0, 0, 0, 1, -0.2], "King": [1, 1, 0, 0, 0.05],
+}
+
+
+@pytest.fixture(scope="module")
+def planted():
+    rng = np.random.default_rng(3)
+    keys = list(WORDS)
+    base = np.array([WORDS[k] for k in keys], np.float32)
+    W = np.concatenate([base * 3, rng.normal(0, 0.05, (len(keys), 11)).astype(np.float32)], axis=1)
+    extra = rng.normal(0, 1, (40, 16)).astype(np.float32)  # distractor words
+    W = np.concatenate([W, extra])
+    keys += [f"w{i}" for i in range(40)]
+    return EmbeddingTable(W, vocab=keys)
+
+
+# ------------------------------------------------------------------ vocabulary
+
+def test_vocabulary_basics():
+    v = Vocabulary(["the", "cat", "sat"], counts=[10, 5, 5])
+    assert len(v) == 3 and "cat" in v and "dog" not in v
+    assert v["cat"] == 1 and v[2] == "sat" and v.key_to_id("the") == 0 and v.id_to_key(1) == "cat"
+    assert v.get("dog") is None and v.get("dog", -1) == -1
+    np.testing.assert_array_equal(v.encode(["sat", "the"]), [2, 0])
+    assert v.encode("cat") == 1 and v.decode([2, 0]) == ["sat", "the"] and v.decode(1) == "cat"
+    assert list(v) == ["the", "cat", "sat"] and v.counts.tolist() == [10, 5, 5]
+    with pytest.raises(KeyError, match="key 'dog' is not in the vocabulary"):
+        v.encode(["cat", "dog"])
+    with pytest.raises(IndexError, match="id 3 is out of range for a vocabulary of 3 keys"):
+        v.id_to_key(3)
+    u = Vocabulary(["<unk>", "a"], unk="<unk>")
+    np.testing.assert_array_equal(u.encode(["a", "zzz"]), [1, 0])
+    assert Vocabulary(["x"], unk=0).key_to_id("nope") == 0
+    with pytest.raises(ValueError, match="duplicate key 'a' at position 2"):
+        Vocabulary(["a", "b", "a"]).key_to_id("a")
+    with pytest.raises(ValueError, match=r"counts has shape \(1,\), expected \(2,\)"):
+        Vocabulary(["a", "b"], counts=[1])
+    with pytest.raises(TypeError, match="keys must be str"):
+        Vocabulary([1, 2])
+    f = Vocabulary.from_counts({"b": 2, "a": 5, "c": 2, "d": 1}, min_count=2)
+    assert f.keys == ["a", "b", "c"] and f.counts.tolist() == [5, 2, 2]
+    assert Vocabulary.from_counts({"b": 2, "a": 5}, max_size=1).keys == ["a"]
+    assert "Vocabulary(3 keys" in repr(v)
+
+
+def test_table_with_keys(planted):
+    t = planted
+    np.testing.assert_array_equal(t["cat"], t.weights[t.vocab["cat"]])
+    np.testing.assert_array_equal(t[["cat", "dog"]], t.weights[[8, 9]])
+    np.testing.assert_array_equal(t.lookup([["cat"], ["dog"]]), t.weights[[[8], [9]]])
+    assert t.encode([["cat", "dog"], ["car", "king"]]).shape == (2, 2)
+    assert t.decode(8) == "cat"
+    s, i = t.topk("cat", 2)
+    assert i[0] == t.vocab["cat"]
+    with pytest.raises(KeyError, match="'zebra'"):
+        t["zebra"]
+    with pytest.raises(TypeError, match="no vocabulary"):
+        EmbeddingTable.zeros(3, 2).encode("a")
+    with pytest.raises(ValueError, match="vocabulary has 2 keys but the table has 3 rows"):
+        EmbeddingTable.zeros(3, 2, vocab=["a", "b"])
+
+
+# ------------------------------------------------------------------ similarity, analogies
+
+def test_planted_relations(planted):
+    t = planted
+    top = t.most_similar("cat", topn=3)
+    assert top[0][0] in ("dog", "kitten", "puppy") and all(k != "cat" for k, _ in top)
+    assert isinstance(top[0], tuple) and isinstance(top[0][1], float)
+    assert t.similarity("cat", "dog") > t.similarity("cat", "airplane")
+    assert t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.analogy("man", "king", "woman")[0][0] == "queen"
+    assert t.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
+    assert t.analogy("boy", "prince", "girl")[0][0] == "princess"
+    batch = t.analogy(["man", "boy", "cat"], ["king", "prince", "kitten"], ["woman", "girl", "dog"])
+    assert [b[0][0] for b in batch] == ["queen", "princess", "puppy"]
+    assert t.doesnt_match(["cat", "dog", "kitten", "car"]) == "car"
+    assert t.rank("cat", "dog") <= 3
+    assert t.n_similarity(["cat", "dog"], ["kitten", "puppy"]) > t.n_similarity(["cat", "dog"], ["car"])
+    assert t.rank("king", "king") >= 1
+    # vectors work as queries too; their keys are not excluded then
+    assert t.most_similar(positive=[t["cat"]], topn=1)[0][0] == "cat"
+    assert t.most_similar("cat", topn=None).shape == (len(t),)
+    assert t.most_similar_cosmul("cat", topn=None).shape == (len(t),)
+    assert t.most_similar("cat", topn=3, restrict_vocab=12)[0][0] in ("dog", "kitten")
+
+
+def test_most_similar_matches_gensim_formula(planted):
+    t = planted
+    W = t.weights.astype(np.float64)
+    U = W / np.linalg.norm(W, axis=1, keepdims=True)
+    q = (U[0] + U[3] - U[2]) / 3
+    q /= np.linalg.norm(q)
+    expect = np.argsort(-(U @ q), kind="stable")
+    expect = [i for i in expect if i not in (0, 3, 2)][:5]
+    got = [t.vocab[k] for k, _ in t.most_similar(positive=["king", "woman"], negative=["man"], topn=5)]
+    assert got == expect
+
+
+def test_errors(planted):
+    t = planted
+    with pytest.raises(ValueError, match="no input"):
+        t.most_similar()
+    with pytest.raises(ValueError, match="no positive input"):
+        t.most_similar_cosmul(negative=["cat"])
+    with pytest.raises(ValueError, match="cancel"):
+        t.most_similar(positive=["cat"], negative=["cat"])
+    with pytest.raises(ValueError, match="equal lengths"):
+        t.analogy(["man"], ["king", "boy"], ["woman"])
+    with pytest.raises(ValueError, match="method must be 'add' or 'mul'"):
+        t.analogy("man", "king", "woman", method="pair")
+    with pytest.raises(KeyError, match="'unicorn'"):
+        t.analogy("man", "king", "unicorn")
+    with pytest.raises(IndexError, match="a id 99 at position 0 is out of range"):
+        t.analogy_ids([99], [1], [2])
+
+
+@pytest.mark.parametrize("method", ["add", "mul"])
+def test_batched_analogy_equals_reference(planted, method):
+    t = planted
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.integers(0, len(t), 300) for _ in range(3))
+    s, i = t.analogy_ids(a, b, c, topn=3, method=method)
+    rs, ri = ref.analogy(t.weights, a, b, c, topn=3, method=method)
+    for q in range(300):  # 3CosMul scores are unbounded: tolerance relative to their size
+        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=2e-6 * max(1.0, float(np.abs(rs[q]).max())))
+    s1, i1 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=1)
+    s2, i2 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=2)
+    np.testing.assert_array_equal(i1, i2)
+    s, i = t.analogy_ids(a, b, c, topn=2, method=method, restrict_vocab=20)
+    rs, ri = ref.analogy(t.weights, a, b, c, topn=2, method=method, restrict_vocab=20)
+    for q in range(300):
+        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=2e-6 * max(1.0, float(np.abs(rs[q]).max())))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10 ** 6), Q=st.integers(1, 40), method=st.sampled_from(["add", "mul"]),
+       topn=st.integers(1, 4))
+def test_hypothesis_batched_vs_single_queries(seed, Q, method, topn):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((60, 8), dtype=np.float32)
+    t = EmbeddingTable(W, vocab=[f"k{i}" for i in range(60)])
+    a, b, c = (rng.integers(0, 60, Q) for _ in range(3))
+    s, i = t.analogy_ids(a, b, c, topn=topn, method=method)
+    for q in range(Q):
+        if method == "add":
+            single = t.most_similar(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
+        else:
+            single = t.most_similar_cosmul(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
+        ids = np.array([t.vocab[k] for k, _ in single])
+        sc = np.array([x for _, x in single], np.float32)
+        tol = 2e-6 * max(1.0, float(np.abs(sc).max()) if sc.size else 1.0)
+        assert_topk_equivalent(s[q][: ids.size], i[q][: ids.size], sc, ids, tol=tol)
+
+
+# ------------------------------------------------------------------ evaluation files
+
+def test_evaluate_analogies(planted, tmp_path):
+    p = tmp_path / "questions.txt"
+    p.write_text(": family\nman king woman queen\nboy prince girl princess\nMAN KING WOMAN QUEEN\n"
+                 "man king woman unicorn\n: animals\ncat kitten dog puppy\ncat kitten dog car\n", encoding="utf-8")
+    r = evaluate_analogies(planted, p)
+    assert (r.correct, r.answered, r.skipped) == (4, 5, 1)
+    assert r.accuracy == pytest.approx(0.8)
+    assert [s["section"] for s in r.sections] == ["family", "animals", "Total accuracy"]
+    assert r.sections[0]["correct"] == 3 and r.sections[1]["incorrect"] == 1
+    # 3CosMul answers boy : prince :: girl : queen on this planted set (as the reference does)
+    assert planted.evaluate_analogies(p, method="mul").correct == 3
+    r2 = evaluate_analogies(planted, p, case_insensitive=False)
+    assert r2.skipped == 2  # upper-case line has no exact keys
+    r3 = evaluate_analogies(planted, p, restrict_vocab=8)
+    assert (r3.skipped, r3.correct) == (3, 3)  # unicorn + both animal questions; family all right
+    bad = tmp_path / "bad.txt"
+    bad.write_text(": s\nman king woman\n")
+    with pytest.raises(ValueError, match=r"bad.txt, line 2: expected 4 words"):
+        evaluate_analogies(planted, bad)
+    bad.write_text("man king woman queen\n")
+    with pytest.raises(ValueError, match=r"line 1: question before any ': section' header"):
+        evaluate_analogies(planted, bad)
+
+
+def test_evaluate_word_pairs(planted, tmp_path):
+    p = tmp_path / "pairs.tsv"
+    p.write_text("# comment\ncat\tdog\t9.0\ncat\tkitten\t8.0\ncat\tcar\t1.0\nking\tqueen\t7\nking\tunicorn\t5\n")
+    r = evaluate_word_pairs(planted, p)
+    assert r.pairs == 4 and r.oov_ratio == pytest.approx(20.0)
+    t = planted
+    model = [t.similarity(x, y) for x, y in [("cat", "dog"), ("cat", "kitten"), ("cat", "car"), ("king", "queen")]]
+    gold = [9, 8, 1, 7]
+    assert r.pearson == pytest.approx(np.corrcoef(gold, model)[0, 1])
+    assert r.spearman == pytest.approx(spearman(gold, model))
+    r2 = planted.evaluate_word_pairs(p, dummy4unknown=True)
+    assert r2.pairs == 5
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("word1\tword2\tscore\ncat\tdog\t9\n")
+    with pytest.raises(ValueError, match=r"bad.tsv, line 1: could not convert"):
+        evaluate_word_pairs(planted, bad)
+    assert evaluate_word_pairs(planted, bad, skip_invalid=True).pairs == 1
+    bad.write_text("cat dog 9\n")
+    with pytest.raises(ValueError, match=r"line 1: expected 3 fields"):
+        evaluate_word_pairs(planted, bad)
+
+
+def test_rank_statistics():
+    np.testing.assert_array_equal(_rankdata([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # known value with ties (scipy.stats.spearmanr([1,2,2,3],[1,3,2,4]) = 0.9486832980505138)
+    assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(0.9486832980505138)
