@@ -20,5 +20,8 @@ from fastembed.table import EmbeddingTable
 from fastembed._onehot import one_hot
 from fastembed._threads import resolve_threads
 from fastembed._config import show_config
+from fastembed.vocab import Vocabulary
+from fastembed.io import load, save
 
-__all__ = ["EmbeddingTable", "one_hot", "resolve_threads", "show_config", "__version__"]
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "resolve_threads", "show_config",
+           "__version__"]
