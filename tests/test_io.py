@@ -252,3 +252,33 @@ def test_text_writer_shortest_round_trip():
     back = np.array([np.array(text[a:b].split(), np.float32) for a, b in zip(starts, ends)])
     np.testing.assert_array_equal(back.view(np.uint32), W.view(np.uint32))
     assert text.split(b" ", 4)[:4] == [b"inf", b"-inf", b"-0", b"0.1"]
+
+
+def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
+    # several MB, parsed in parts on two threads: blank lines, limit, errors deep in the file
+    monkeypatch.setattr(fio, "CHUNK", 1 << 21)
+    rng = np.random.default_rng(9)
+    V, D = 30000, 20
+    W = np.round(rng.standard_normal((V, D)), 4).astype(np.float32)
+    keys = [f"k{i}" for i in range(V)]
+    p = tmp_path / "big.txt"
+    fe.save(EmbeddingTable(W, vocab=keys), p, format="glove")
+    lines = p.read_bytes().split(b"\n")
+    for j in (100, 7000, 15001, 22222):
+        lines.insert(j, b"")
+    p.write_bytes(b"\n".join(lines))
+    assert p.stat().st_size > 2 * fio.CHUNK
+    t = fe.load(p)
+    assert t.vocab.keys == keys
+    np.testing.assert_array_equal(t.weights, W)
+    t = fe.load(p, limit=20001)
+    assert t.vocab.keys == keys[:20001] and np.array_equal(t.weights, W[:20001])
+    bad = list(lines)
+    bad[25000] = b"oops 1 2"
+    p.write_bytes(b"\n".join(bad))
+    with pytest.raises(ValueError, match=r"big.txt, line 25001: expected a key and 20 values, got 3 tokens"):
+        fe.load(p)
+    bad[25000] = lines[10]  # a duplicate of k9 (line 11 holds k9: one blank line before it? no: at 100)
+    p.write_bytes(b"\n".join(bad))
+    with pytest.raises(ValueError, match=r"big.txt, line 25001: duplicate key 'k10'"):
+        fe.load(p)

@@ -297,7 +297,85 @@ def bench_analogy(quick: bool, n_threads: int, rng) -> None:
         [f"the two loops are timed on {sub} questions and scaled to {nq}."])
 
 
-SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy}
+# ------------------------------------------------------------------------------------------ io
+
+_LOADERS = {
+    "fastembed": "import fastembed; t = fastembed.load(P, format=F)",
+    "fastembed-mmap": "import fastembed; t = fastembed.load(P, mmap=True)",
+    "gensim": ("from gensim.models import KeyedVectors; "
+               "t = KeyedVectors.load_word2vec_format(P, binary=F == 'word2vec-binary', no_header=F == 'glove')"),
+    "python": ("import numpy as np\n"
+               "keys, rows = [], []\n"
+               "with open(P, encoding='utf-8') as f:\n"
+               "    for line in f:\n"
+               "        parts = line.rstrip().split(' ')\n"
+               "        keys.append(parts[0]); rows.append(np.array(parts[1:], dtype=np.float32))\n"
+               "t = np.vstack(rows)"),
+}
+
+
+def _run_loader(kind, path, fmt):
+    """Time and peak RSS (MB above an import-only baseline) of one loader in a fresh process."""
+    import subprocess
+    import sys
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report the
+    # benchmark parent's high-water mark.
+    code = ("import time, sys\nP, F = sys.argv[1], sys.argv[2]\n"
+            "def hwm():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM:'):\n"
+            "            return int(line.split()[1]) / 1024\n"
+            + ("import gensim\n" if kind == "gensim" else "import numpy, fastembed\n")
+            + "base = hwm()\nt0 = time.perf_counter()\n"
+            + _LOADERS[kind] + "\n"
+            + "print(time.perf_counter() - t0, hwm() - base)")
+    r = subprocess.run([sys.executable, "-c", code, str(path), fmt], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, None
+    secs, mb = r.stdout.split()
+    return float(secs), float(mb)
+
+
+def bench_io(quick: bool, n_threads: int, rng) -> None:
+    import os
+    import tempfile
+    from fastembed import EmbeddingTable, save
+    V, D = (100000, 300) if quick else (400000, 300)
+    gensim = _optional("gensim")
+    W = np.round(rng.standard_normal((V, D)) * 0.5, 6).astype(np.float32)  # 6 significant digits
+    t = EmbeddingTable(W, vocab=[f"word{i}" for i in range(V)])
+    mat_mb = W.nbytes / 2 ** 20
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        files = {"glove": os.path.join(d, "vectors.txt"), "word2vec-binary": os.path.join(d, "vectors.bin"),
+                 "native": os.path.join(d, "vectors.native")}
+        for fmt, p in files.items():
+            save(t, p, format=fmt)
+        del t, W
+        for fmt, p in files.items():
+            kinds = (["fastembed", "gensim", "python"] if fmt == "glove" else
+                     ["fastembed", "gensim"] if fmt == "word2vec-binary" else ["fastembed-mmap"])
+            res = {}
+            for kind in kinds:
+                if kind == "gensim" and gensim is None:
+                    continue
+                time.sleep(SETTLE_SECONDS)
+                res[kind] = _run_loader(kind, p, fmt)
+            ours = res.get("fastembed") or res.get("fastembed-mmap")
+            size_mb = (sum(os.path.getsize(os.path.join(p, f)) for f in os.listdir(p)) if os.path.isdir(p)
+                       else os.path.getsize(p)) / 2 ** 20
+            g, py = res.get("gensim", (None, None)), res.get("python", (None, None))
+            rows.append([fmt, f"{size_mb:.0f} MB", _fmt_time(ours[0]), f"{ours[1] / mat_mb:.2f}x",
+                         _fmt_time(g[0]), "-" if g[1] is None else f"{g[1] / mat_mb:.2f}x", _fmt_time(py[0]),
+                         _ratio(g[0], ours[0]), _ratio(py[0], ours[0])])
+    print_table(f"load {V}x{D} (each loader in a fresh process; peak RSS above import, / the {mat_mb:.0f} MB matrix)",
+                ["format", "file", "fastembed", "peak mem", "gensim", "gensim mem", "plain python",
+                 "gensim/ours", "python/ours"], rows,
+                ["native is loaded with mmap=True: keys read, matrix mapped (pages load when touched)."])
+
+
+SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,
+            "io": bench_io}
 
 
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0) -> None:

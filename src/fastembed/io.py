@@ -199,6 +199,63 @@ def _count_rows(path, limit):
     return n + (0 if last == b"\n" else 1)
 
 
+def _parse_chunk(buf: bytes, eof: bool, out, row0: int, want: int, pool, nt: int):
+    """``_parse.parse_text_lines`` over ``buf`` split at newlines into ``nt`` parts parsed in
+    parallel (the kernel releases the GIL). Same return values, spans as one (n, 2) array.
+
+    Part i writes from row ``row0 + newlines before it``; blank lines leave gaps, closed afterwards.
+    A part that errs ends the chunk there (its earlier parts' rows stand), as a serial parse would.
+    """
+    n_bytes = len(buf)
+    mv = np.frombuffer(buf, np.uint8)
+    cuts = [0]
+    if nt > 1 and n_bytes >= 1 << 20:
+        for i in range(1, nt):
+            c = buf.find(b"\n", n_bytes * i // nt)
+            if c < 0 or c + 1 <= cuts[-1] or c + 1 >= n_bytes:
+                break
+            cuts.append(c + 1)
+    cuts.append(n_bytes)
+    parts = []
+    start = row0
+    for i in range(len(cuts) - 1):
+        lo, hi = cuts[i], cuts[i + 1]
+        room = row0 + want - start
+        if room <= 0:
+            break
+        last = i == len(cuts) - 2
+        lines = _parse.count_lines(mv[lo:hi]) + (1 if last else 0)
+        spans = np.empty((min(room, lines) + 1, 2), np.int64)
+        parts.append((lo, hi, start, min(room, lines + 1), spans, eof if last else True))
+        start += lines
+
+    def run(part):
+        lo, hi, at, room, spans, final = part
+        return _parse.parse_text_lines(mv[lo:hi], final, out, at, room, spans)
+
+    results = list(pool.map(run, parts)) if pool is not None and len(parts) > 1 else [run(q) for q in parts]
+    n_total, nlines, cur = 0, 0, row0
+    all_spans = []
+    used, status, a, b = 0, 0, 0, 0
+    for (lo, hi, at, room, spans, _), (n, u, nl, st, x, y) in zip(parts, results):
+        if at != cur and n:
+            out[cur: cur + n] = out[at: at + n]
+        all_spans.append(spans[:n] + lo)
+        cur += n
+        n_total += n
+        nlines += nl
+        used = lo + u
+        if st != 0:
+            status, a, b = st, (x + lo if st == -2 else x), (y + lo if st == -2 else y)
+            break
+        if u < hi - lo:  # the last part's partial line: wait for more bytes
+            break
+    if status == 0 and len(parts) < len(cuts) - 1 and used < n_bytes:
+        status = 1  # stopped at `want` before the later parts
+    spans = np.concatenate(all_spans) if all_spans else np.zeros((0, 2), np.int64)
+    return n_total, used, nlines, status, a, b, spans
+
+
 def _line_of(buf: bytes, offset: int) -> int:
     """0-based line of a byte offset within a chunk (only for error messages)."""
     return buf.count(b"\n", 0, offset)
@@ -223,10 +280,14 @@ def _load_text(path, fmt, limit, encoding, errors, progress, duplicates):
         if limit is not None:
             capacity = min(capacity, int(limit))
     out = np.empty((capacity, D), np.float32)
-    spans = np.empty((min(capacity, CHUNK // 4) + 1, 2), np.int64)
     keys = _Keys(p, duplicates, encoding, errors)
     rows = 0
     line_no = 2 if hdr is not None else 1  # line number of the start of buf
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastembed._threads import resolve_threads
+    nt = resolve_threads(None)
+    pool = ThreadPoolExecutor(nt) if nt > 1 else None
     size = os.path.getsize(p) if not p.endswith((".gz", ".bz2")) else None
     bar = _progress(size, progress, os.path.basename(p))
     try:
@@ -243,9 +304,8 @@ def _load_text(path, fmt, limit, encoding, errors, progress, duplicates):
                     buf = buf + more if buf else more
                 if not buf:
                     continue
-                want = min(capacity - keys.seen, spans.shape[0])
-                n, used, nlines, status, a, b = _parse.parse_text_lines(
-                    np.frombuffer(buf, np.uint8), eof, out, rows, want, spans)
+                want = capacity - keys.seen
+                n, used, nlines, status, a, b, spans = _parse_chunk(buf, eof, out, rows, want, pool, nt)
                 rows = keys.take(buf, spans, n, out, rows,
                                  lambda off, buf=buf, ln=line_no: f"line {ln + _line_of(buf, off)}")
                 if status == -1:
@@ -264,6 +324,8 @@ def _load_text(path, fmt, limit, encoding, errors, progress, duplicates):
     finally:
         if bar is not None:
             bar.close()
+        if pool is not None:
+            pool.shutdown()
     if hdr is not None and limit is None and keys.seen < V:
         raise ValueError(f"{p}: the header says {V} vectors but the file has {keys.seen}")
     if rows < out.shape[0]:
