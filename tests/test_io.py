@@ -256,7 +256,7 @@ def test_text_writer_shortest_round_trip():
 
 def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     # several MB, parsed in parts on two threads: blank lines, limit, errors deep in the file
-    monkeypatch.setattr(fio, "CHUNK", 1 << 21)
+    monkeypatch.setattr(fio, "CHUNK", 1 << 20)
     rng = np.random.default_rng(9)
     V, D = 30000, 20
     W = np.round(rng.standard_normal((V, D)), 4).astype(np.float32)
