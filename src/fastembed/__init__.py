@@ -22,6 +22,8 @@ from fastembed._threads import resolve_threads
 from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
 from fastembed.io import load, save
+from fastembed.training import train_word2vec, Word2Vec
+from fastembed import corpus
 
-__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "resolve_threads", "show_config",
-           "__version__"]
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus",
+           "resolve_threads", "show_config", "__version__"]

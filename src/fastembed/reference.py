@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy"]
+__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
+           "apply_sparse"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -153,3 +154,31 @@ def analogy(weights, a, b, c, topn=1, *, method="add", restrict_vocab=None, excl
         scores[qi, :order.size] = s[cand[order]]
         ids[qi, :order.size] = cand[order]
     return scores, ids
+
+
+def backward(weights_shape, ids, grad_out, *, padding_idx=None, scale_grad_by_freq=False):
+    """Dense ``np.add.at`` then the rows of the ids that occur: (unique_ids, rows)."""
+    V, D = weights_shape
+    ids = np.asarray(ids).reshape(-1).astype(np.int64)
+    g = np.asarray(grad_out, np.float32).reshape(-1, D)
+    if scale_grad_by_freq:
+        counts = np.bincount(ids, minlength=V)
+        g = g * (np.float32(1.0) / counts[ids].astype(np.float32))[:, None]
+    dense = np.zeros((V, D), np.float32)
+    np.add.at(dense, ids, g)
+    uniq = np.unique(ids)
+    if padding_idx is not None:
+        uniq = uniq[uniq != padding_idx]
+    return uniq, dense[uniq]
+
+
+def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10):
+    """In-place update of ``weights`` (and the (V,) float64 Adagrad ``state``)."""
+    ids = np.asarray(ids, np.int64)
+    rows = np.asarray(rows, np.float32)
+    if optimizer == "sgd":
+        weights[ids] -= np.float32(lr) * rows
+    else:
+        state[ids] += (rows.astype(np.float64) ** 2).sum(axis=1) / max(rows.shape[1], 1)
+        step = (lr / (np.sqrt(state[ids]) + eps)).astype(np.float32)
+        weights[ids] -= step[:, None] * rows

@@ -359,6 +359,122 @@ class EmbeddingTable(KeyedMixin):
 
     similarity = cosine
 
+    # ------------------------------------------------------------------ learning
+    def backward(self, ids, grad_out, *, scale_grad_by_freq: bool = False, n_threads=None):
+        """Sparse gradient of ``lookup(ids)`` with respect to the table.
+
+        Parameters
+        ----------
+        ids : array_like of int, any shape S
+        grad_out : float array, shape (*S, D): the gradient flowing into the lookup's output
+        scale_grad_by_freq : bool
+            PyTorch semantics: each id's gradient is divided by how often it occurs in ``ids``.
+
+        Returns
+        -------
+        unique_ids : (U,) int64, sorted; the ``padding_idx`` row is left out
+        rows : (U, D) float32, the summed gradient of each id
+
+        Duplicates are summed in position order by a segmented reduction over a stable sort of the
+        ids (no atomics, no V x D buffer): the result does not depend on the thread count and
+        equals ``np.add.at(zeros, ids, grad_out)`` restricted to the ids, bit for bit.
+        """
+        from fastembed._kernels import _train
+        a = as_ids(ids)
+        g = np.asarray(grad_out)
+        D = self.dim
+        if g.dtype.kind != "f":
+            raise TypeError(f"grad_out must be a float array, got dtype {g.dtype}")
+        if g.shape != a.shape + (D,):
+            raise ValueError(f"grad_out has shape {g.shape}, expected {a.shape + (D,)} (ids.shape + (D,))")
+        flat = a.reshape(-1).astype(np.int64)
+        V = self.num_embeddings
+        if flat.size:
+            bad = np.flatnonzero((flat < 0) | (flat >= V))
+            if bad.size:
+                raise_bad_id(a, int(bad[0]), V)
+        g2 = np.ascontiguousarray(g.reshape(-1, D), dtype=np.float32)
+        order = np.argsort(flat, kind="stable")
+        sorted_ids = flat[order]
+        if sorted_ids.size:
+            cut = np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1
+            starts = np.concatenate([[0], cut, [sorted_ids.size]]).astype(np.int64)
+        else:
+            starts = np.zeros(1, np.int64)
+        uniq = sorted_ids[starts[:-1]]
+        if self._padding_idx is not None:
+            keep = uniq != self._padding_idx
+            if not keep.all():
+                j = int(np.flatnonzero(~keep)[0])
+                order = np.concatenate([order[: starts[j]], order[starts[j + 1]:]])
+                width = starts[j + 1] - starts[j]
+                starts = np.concatenate([starts[: j + 1], starts[j + 2:] - width])
+                uniq = uniq[keep]
+        scale = None
+        if scale_grad_by_freq:
+            scale = (1.0 / np.diff(starts)).astype(np.float32)
+        rows = np.empty((uniq.size, D), np.float32)
+        _train.segment_sum(g2, order, starts, scale, rows, resolve_threads(n_threads))
+        return uniq, rows
+
+    def apply_sparse(self, unique_ids, rows, lr: float, optimizer: str = "sgd", *, eps: float = 1e-10,
+                     n_threads=None) -> None:
+        """Update rows in place: ``weights[ids] -= lr * rows`` ("sgd"), or row-wise Adagrad
+        ("adagrad": one accumulator per row, ``state += mean(g**2)``, step ``lr / (sqrt(state) +
+        eps)``; O(V) state, never V x D). The padding row is never updated. Cached norms are
+        invalidated.
+
+        Raises ValueError for a read-only table, repeated ids, or shapes that disagree.
+        """
+        from fastembed._kernels import _train
+        if not self.writeable:
+            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
+                             "EmbeddingTable(weights, copy=True) to train it")
+        ids = as_ids(unique_ids, "unique_ids").reshape(-1).astype(np.int64)
+        r = np.asarray(rows)
+        if r.dtype.kind != "f":
+            raise TypeError(f"rows must be a float array, got dtype {r.dtype}")
+        if r.shape != (ids.size, self.dim):
+            raise ValueError(f"rows has shape {r.shape}, expected ({ids.size}, {self.dim})")
+        V = self.num_embeddings
+        if ids.size:
+            bad = np.flatnonzero((ids < 0) | (ids >= V))
+            if bad.size:
+                raise_bad_id(ids, int(bad[0]), V)
+            if ids.size > 1 and (np.diff(ids) <= 0).any() and np.unique(ids).size != ids.size:
+                raise ValueError("unique_ids has repeated ids: sum their rows first (backward does)")
+        r = np.ascontiguousarray(r, dtype=np.float32)
+        if self._padding_idx is not None and (ids == self._padding_idx).any():
+            keep = ids != self._padding_idx
+            ids, r = ids[keep], np.ascontiguousarray(r[keep])
+        nt = resolve_threads(n_threads)
+        if optimizer == "sgd":
+            _train.sparse_update(self._w, ids, r, float(lr), None, nt)
+        elif optimizer == "adagrad":
+            state = self._optim_state.get("adagrad")
+            if state is None:
+                state = self._optim_state["adagrad"] = np.zeros(V, np.float64)
+            # O(U * D) bookkeeping in numpy; the O(U * D) row update in the kernel
+            state[ids] += (r.astype(np.float64) ** 2).sum(axis=1) / max(self.dim, 1)
+            steps = (float(lr) / (np.sqrt(state[ids]) + eps)).astype(np.float32)
+            _train.sparse_update(self._w, ids, r, float(lr), steps, nt)
+        else:
+            raise ValueError(f"optimizer must be 'sgd' or 'adagrad', got {optimizer!r}")
+        self._inv_norms = None
+
+    def set_rows(self, ids, values) -> None:
+        """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
+        if not self.writeable:
+            raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
+        a = as_ids(ids)
+        V = self.num_embeddings
+        flat = a.reshape(-1)
+        bad = np.flatnonzero((flat < 0) | (flat >= V))
+        if bad.size:
+            raise_bad_id(a, int(bad[0]), V)
+        self._w[a] = values
+        self._inv_norms = None
+
     def __getitem__(self, key):
         """``table[ids]`` is ``lookup(ids)``; with a vocabulary, ``table["cat"]`` and
         ``table[["cat", "dog"]]`` look keys up."""

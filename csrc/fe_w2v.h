@@ -1,0 +1,147 @@
+/* fastembed: skip-gram with negative sampling (word2vec), one sentence at a time.
+ *
+ * Follows word2vec.c / gensim: each context word's input vector predicts the centre word against
+ * `negative` words drawn from the unigram^0.75 distribution; a precomputed sigmoid table; a
+ * random window shrink per position; frequent-word subsampling. Workers share the weights without
+ * locks (Hogwild). Every sentence draws its random numbers from its own seed, so one worker gives
+ * the same bits every run.
+ */
+#ifndef FE_W2V_H
+#define FE_W2V_H
+
+#include "fe_common.h"
+
+#define FE_EXP_TABLE_SIZE 1000
+#define FE_MAX_EXP 6
+
+typedef struct {
+    float *syn0;              /* (V, D) input vectors: the embeddings */
+    float *syn1neg;           /* (V, D) output vectors */
+    int64_t D, V;
+    const uint32_t *keep;     /* (V,) keep a word if a 32-bit random number is below this; NULL: all */
+    const uint64_t *cum;      /* (V,) cumulative unigram^0.75 weights */
+    int window, negative;
+    const float *exp_table;   /* sigmoid over [-MAX_EXP, MAX_EXP) */
+    const float *logsig_table;/* log(sigmoid) over the same grid */
+} fe_w2v_model;
+
+static inline uint64_t fe_next(uint64_t *r)
+{
+    *r = *r * 25214903917ULL + 11;
+    return *r >> 16;
+}
+
+/* splitmix64: independent seeds for (batch, sentence) */
+static inline uint64_t fe_mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+static inline int64_t fe_draw_negative(const fe_w2v_model *m, uint64_t *r)
+{
+    uint64_t x = fe_next(r) % m->cum[m->V - 1];
+    int64_t lo = 0, hi = m->V - 1;
+    while (lo < hi) {  /* first index whose cumulative weight exceeds x */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (m->cum[mid] > x) hi = mid; else lo = mid + 1;
+    }
+    return lo;
+}
+
+static inline double fe_logsig(const fe_w2v_model *m, float x)
+{
+    if (x >= FE_MAX_EXP) return 0.0;
+    if (x <= -FE_MAX_EXP) return (double)x;  /* log(sigmoid(x)) ~ x far left */
+    return (double)m->logsig_table[(int)((x + FE_MAX_EXP) * (FE_EXP_TABLE_SIZE / FE_MAX_EXP / 2))];
+}
+
+/* Train on one sentence; returns the number of words kept after subsampling. buf holds n ints,
+ * neu1e D floats. *loss accumulates -log sigmoid terms when loss != NULL. */
+FE_CLONES static int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n,
+                                          float alpha, uint64_t seed, int32_t *buf, float *neu1e,
+                                          double *loss)
+{
+    const int64_t D = m->D;
+    uint64_t r = seed;
+    int64_t len = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t w = words[i];
+        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
+            continue;
+        buf[len++] = w;
+    }
+    for (int64_t i = 0; i < len; i++) {
+        const int64_t word = buf[i];
+        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
+        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
+        if (j0 < 0) j0 = 0;
+        if (j1 > len) j1 = len;
+        for (int64_t j = j0; j < j1; j++) {
+            if (j == i)
+                continue;
+            float *l1 = m->syn0 + (int64_t)buf[j] * D;
+            memset(neu1e, 0, (size_t)D * sizeof(float));
+            for (int d = 0; d <= m->negative; d++) {
+                int64_t target;
+                float label;
+                if (d == 0) {
+                    target = word;
+                    label = 1.0f;
+                } else {
+                    target = fe_draw_negative(m, &r);
+                    if (target == word)
+                        continue;
+                    label = 0.0f;
+                }
+                float *l2 = m->syn1neg + target * D;
+                float f = fe_dot(l1, l2, D);
+                float g;
+                if (f > FE_MAX_EXP)
+                    g = (label - 1.0f) * alpha;
+                else if (f < -FE_MAX_EXP)
+                    g = label * alpha;
+                else
+                    g = (label - m->exp_table[(int)((f + FE_MAX_EXP) * (FE_EXP_TABLE_SIZE / FE_MAX_EXP / 2))]) * alpha;
+                if (loss != NULL)
+                    *loss -= fe_logsig(m, label > 0 ? f : -f);
+                fe_axpy(neu1e, g, l2, D);
+                fe_axpy(l2, g, l1, D);
+            }
+            fe_axpy(l1, 1.0f, neu1e, D);
+        }
+    }
+    return len;
+}
+
+/* ------------------------------------------------------------------ sparse gradients */
+
+/* out[u] = sum over j in [starts[u], starts[u+1]) of grad[order[j]] (times scale[u] each, as PyTorch
+ * scales every occurrence before adding), added in j order: the order of positions, as np.add.at. */
+static inline void fe_segment_sum(const float *grad, const int64_t *order, const int64_t *starts,
+                                  int64_t u0, int64_t u1, int64_t D, const float *scale, float *out)
+{
+    for (int64_t u = u0; u < u1; u++) {
+        float *o = out + u * D;
+        const int64_t a = starts[u], b = starts[u + 1];
+        if (scale == NULL) {
+            memcpy(o, grad + order[a] * D, (size_t)D * sizeof(float));
+            for (int64_t j = a + 1; j < b; j++)
+                fe_acc_row(o, grad + order[j] * D, D);
+        } else {
+            const float sc = scale[u];
+            const float *g0 = grad + order[a] * D;
+            for (int64_t d = 0; d < D; d++)
+                o[d] = g0[d] * sc;
+            for (int64_t j = a + 1; j < b; j++) {
+                const float *g = grad + order[j] * D;
+                for (int64_t d = 0; d < D; d++)
+                    o[d] += g[d] * sc;
+            }
+        }
+    }
+}
+
+#endif /* FE_W2V_H */

@@ -1,0 +1,130 @@
+"""Learning kernels: sparse gradient reduction and updates, and skip-gram word2vec batches.
+
+Assumes validated input (fastembed/training.py and EmbeddingTable.backward/apply_sparse check ids,
+shapes, dtypes and read-only tables).
+"""
+from cython.parallel cimport prange, parallel
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport malloc, free
+
+from fastembed._kernels.fe cimport fe_intp, fe_axpy
+
+cdef extern from "fe_w2v.h" nogil:
+    int FE_EXP_TABLE_SIZE
+    int FE_MAX_EXP
+    ctypedef struct fe_w2v_model:
+        float *syn0
+        float *syn1neg
+        int64_t D
+        int64_t V
+        const uint32_t *keep
+        const uint64_t *cum
+        int window
+        int negative
+        const float *exp_table
+        const float *logsig_table
+    int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                            uint64_t seed, int32_t *buf, float *neu1e, double *loss) noexcept
+    uint64_t fe_mix(uint64_t x) noexcept
+    void fe_segment_sum(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
+                        int64_t u1, int64_t D, const float *scale, float *out) noexcept
+
+EXP_TABLE_SIZE = FE_EXP_TABLE_SIZE
+MAX_EXP = FE_MAX_EXP
+
+
+cdef inline int _team(fe_intp work, fe_intp per_thread, int n_threads) noexcept nogil:
+    cdef fe_intp most = work // per_thread
+    if most < 1:
+        return 1
+    return <int>most if most < n_threads else (n_threads if n_threads > 0 else 1)
+
+
+def segment_sum(const float[:, ::1] grad not None, const int64_t[::1] order not None,
+                const int64_t[::1] starts not None, const float[::1] scale, float[:, ::1] out not None,
+                int n_threads):
+    """out[u] = sum of grad[order[j]] for j in starts[u]:starts[u+1], in j order (times scale[u]).
+
+    numpy: ``np.add.at(dense, ids, grad)`` restricted to the unique ids, when order is a stable
+    argsort of ids and starts the boundaries of equal ids. Parallel over u: no two threads write
+    the same row, and each row's sum order is fixed, so any thread count gives the same bits.
+    """
+    cdef fe_intp U = out.shape[0], D = out.shape[1], t
+    cdef int nt = _team(order.shape[0] * D, 1 << 16, n_threads)
+    cdef const float *sp = &scale[0] if scale is not None and scale.shape[0] > 0 else NULL
+    if U == 0 or D == 0:
+        return
+    with nogil:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+            fe_segment_sum(&grad[0, 0], &order[0], &starts[0], U * t // nt, U * (t + 1) // nt, D, sp,
+                           &out[0, 0])
+
+
+def sparse_update(float[:, ::1] table not None, const int64_t[::1] ids not None,
+                  const float[:, ::1] rows not None, float lr, const float[::1] steps, int n_threads):
+    """table[ids[i]] -= step_i * rows[i] for unique ids, step_i = steps[i] if given else lr.
+
+    numpy: ``table[ids] -= lr * rows`` (or ``steps[:, None] * rows``). Unique ids: no two threads
+    touch the same row.
+    """
+    cdef fe_intp n = ids.shape[0], D = table.shape[1], i
+    cdef int nt = _team(n * D, 1 << 15, n_threads)
+    cdef const float *sp = &steps[0] if steps is not None and steps.shape[0] > 0 else NULL
+    if n == 0 or D == 0:
+        return
+    with nogil:
+        for i in prange(n, num_threads=nt, schedule='static', use_threads_if=nt > 1):
+            fe_axpy(&table[ids[i], 0], -(sp[i] if sp != NULL else lr), &rows[i, 0], D)
+
+
+def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
+              const int32_t[::1] words not None, const int64_t[::1] starts not None,
+              const uint32_t[::1] keep, const uint64_t[::1] cum not None, int window, int negative,
+              float alpha0, float alpha1, uint64_t seed, const float[::1] exp_table not None,
+              const float[::1] logsig_table not None, bint compute_loss, int n_threads):
+    """Skip-gram negative-sampling updates for the sentences words[starts[s]:starts[s+1]].
+
+    The learning rate falls linearly from alpha0 (first sentence) to alpha1 (last). Sentence s
+    draws random numbers from its own seed mix(seed + s), so a single thread is reproducible bit
+    for bit; several threads share the weights without locks (Hogwild), as word2vec.c does.
+
+    Returns (words kept after subsampling, summed loss).
+    """
+    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1]
+    cdef fe_w2v_model m
+    cdef int nt = n_threads if n_threads > 0 else 1
+    cdef int64_t kept = 0
+    cdef double loss = 0.0, lloc
+    cdef int32_t *buf
+    cdef float *neu1e
+    cdef float alpha
+    if S <= 0 or words.shape[0] == 0:
+        return 0, 0.0
+    for s in range(S):
+        if starts[s + 1] - starts[s] > maxlen:
+            maxlen = starts[s + 1] - starts[s]
+    m.syn0 = &syn0[0, 0]
+    m.syn1neg = &syn1neg[0, 0]
+    m.D = D
+    m.V = syn0.shape[0]
+    m.keep = &keep[0] if keep is not None else NULL
+    m.cum = &cum[0]
+    m.window = window
+    m.negative = negative
+    m.exp_table = &exp_table[0]
+    m.logsig_table = &logsig_table[0]
+    if S < nt:
+        nt = <int>S
+    with nogil, parallel(num_threads=nt):
+        buf = <int32_t *>malloc(maxlen * sizeof(int32_t) + 4)
+        neu1e = <float *>malloc(D * sizeof(float) + 4)
+        for s in prange(S, schedule='dynamic', chunksize=8):
+            alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
+            lloc = 0.0
+            kept += fe_w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                    fe_mix(seed + <uint64_t>s), buf, neu1e,
+                                    &lloc if compute_loss else NULL)
+            loss += lloc
+        free(buf)
+        free(neu1e)
+    return kept, loss

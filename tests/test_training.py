@@ -1,0 +1,192 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import fastembed as fe
+from fastembed import EmbeddingTable, reference as ref
+from fastembed.corpus import PLANTED_GROUPS, iter_file_sentences, planted_corpus
+from fastembed.training import Word2Vec
+from conftest import make_memmap
+
+
+# ------------------------------------------------------------------ sparse gradients
+
+@pytest.mark.parametrize("scale", [False, True])
+@pytest.mark.parametrize("shape", [(0,), (1,), (7, 13), (64, 512)])
+def test_backward_equals_add_at(rng, scale, shape):
+    t = EmbeddingTable.random(300, 24, seed=1)
+    ids = rng.integers(0, 300, shape)
+    g = rng.standard_normal(shape + (24,), dtype=np.float32)
+    u, r = t.backward(ids, g, scale_grad_by_freq=scale)
+    ru, rr = ref.backward(t.shape, ids, g, scale_grad_by_freq=scale)
+    np.testing.assert_array_equal(u, ru)
+    np.testing.assert_array_equal(r, rr)
+    for nt in (1, 2, 3):
+        np.testing.assert_array_equal(t.backward(ids, g, scale_grad_by_freq=scale, n_threads=nt)[1], r)
+
+
+def test_backward_padding_and_dtypes(rng):
+    t = EmbeddingTable.random(50, 4, seed=0, padding_idx=7)
+    ids = np.array([[7, 1, 7, 49], [1, 1, 0, 7]], np.uint16)
+    g = rng.standard_normal((2, 4, 4))  # float64 grads are accepted
+    u, r = t.backward(ids, g)
+    assert u.tolist() == [0, 1, 49]
+    ru, rr = ref.backward(t.shape, ids, g.astype(np.float32), padding_idx=7)
+    np.testing.assert_array_equal(r, rr)
+    with pytest.raises(ValueError, match=r"grad_out has shape \(2, 4, 3\), expected \(2, 4, 4\)"):
+        t.backward(ids, g[..., :3])
+    with pytest.raises(IndexError, match=r"id 50 at position \(1,\)"):
+        t.backward([1, 50], np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="grad_out must be a float array"):
+        t.backward([1], np.zeros((1, 4), int))
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adagrad"])
+def test_apply_sparse_equals_reference(rng, opt):
+    t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
+    W = np.array(t.weights)
+    state = np.zeros(100, np.float64)
+    for step in range(3):
+        ids = rng.integers(0, 100, (4, 6))
+        g = rng.standard_normal((4, 6, 9), dtype=np.float32)
+        u, rows = t.backward(ids, g)
+        inv_before = t.inv_norms()
+        t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=2)
+        ref.apply_sparse(W, state, u, rows, 0.1, opt)
+        np.testing.assert_array_equal(t.weights, W)
+        assert t.inv_norms() is not inv_before  # cache invalidated
+    assert not t.weights[5].any()  # padding row never updated
+
+
+def test_apply_sparse_errors(tmp_path):
+    ro = EmbeddingTable(make_memmap(tmp_path, np.ones((4, 2), np.float32)))
+    with pytest.raises(ValueError, match="this table is read-only"):
+        ro.apply_sparse([0], np.ones((1, 2)), 0.1)
+    np.testing.assert_array_equal(np.asarray(ro.weights), 1.0)
+    t = EmbeddingTable.zeros(4, 2)
+    with pytest.raises(ValueError, match="unique_ids has repeated ids"):
+        t.apply_sparse([1, 1], np.ones((2, 2)), 0.1)
+    with pytest.raises(ValueError, match=r"rows has shape \(1, 2\), expected \(2, 2\)"):
+        t.apply_sparse([0, 1], np.ones((1, 2)), 0.1)
+    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adagrad'"):
+        t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adam")
+    with pytest.raises(IndexError, match=r"id 4 at position \(1,\)"):
+        t.apply_sparse([0, 4], np.ones((2, 2)), 0.1)
+    with pytest.raises(ValueError, match="read-only"):
+        ro.set_rows([0], np.zeros(2))
+    t.set_rows([2], np.array([3.0, 4.0]))
+    assert t.norms()[2] == 5.0
+
+
+def test_training_loop_learns(rng):
+    # a toy regression through lookup/backward/apply_sparse: the loss must fall
+    t = EmbeddingTable.random(20, 4, seed=0)
+    target = rng.standard_normal((20, 4), dtype=np.float32)
+    losses = []
+    for _ in range(30):
+        ids = rng.integers(0, 20, 16)
+        err = t.lookup(ids) - target[ids]
+        losses.append(float((err ** 2).mean()))
+        u, rows = t.backward(ids, 2 * err / err.size)
+        t.apply_sparse(u, rows, lr=5.0)
+    assert losses[-1] < 0.2 * losses[0]
+
+
+# ------------------------------------------------------------------ word2vec
+
+@pytest.fixture(scope="module")
+def planted():
+    return planted_corpus(12000, seed=0)
+
+
+def test_planted_relations_after_training(planted):
+    w = Word2Vec(dim=16, min_count=1, epochs=5, progress=False, workers=2, seed=1)
+    t = w.train(planted)
+    assert set(t.vocab.keys) >= set(PLANTED_GROUPS)
+    assert t.similarity("cat", "dog") > t.similarity("cat", "airplane")
+    animals = {"dog", "kitten", "puppy", "hamster", "rabbit"}
+    assert {k for k, _ in t.most_similar("cat", topn=3)} <= animals
+    assert t.rank("cat", "dog") < t.rank("cat", "airplane")
+    assert t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
+    losses = [h["loss"] for h in w.history]
+    assert len(losses) == 5 and losses[-1] < losses[0]
+    h = w.history[-1]
+    assert h["effective_words"] < h["raw_words"] and h["words_per_sec"] > 0  # subsampling dropped words
+    assert t.vocab.counts[0] >= t.vocab.counts[-1]  # frequency-sorted
+
+
+def test_reproducible_with_one_worker(planted):
+    a = fe.train_word2vec(planted[:3000], dim=8, min_count=1, epochs=2, workers=1, seed=7, progress=False)
+    b = fe.train_word2vec(planted[:3000], dim=8, min_count=1, epochs=2, workers=1, seed=7, progress=False)
+    c = fe.train_word2vec(planted[:3000], dim=8, min_count=1, epochs=2, workers=1, seed=8, progress=False)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.vocab.keys == b.vocab.keys
+    assert not np.array_equal(a.weights, c.weights)
+
+
+def test_corpus_file_streamed_and_callbacks(planted, tmp_path):
+    p = tmp_path / "corpus.txt"
+    p.write_text("\n".join(" ".join(s) for s in planted[:3000]) + "\n", encoding="utf-8")
+    seen = []
+    t = fe.train_word2vec(str(p), dim=8, min_count=1, epochs=2, workers=1, seed=3, progress=False,
+                          callbacks=[seen.append])
+    assert [s["epoch"] for s in seen] == [1, 2] and "loss" in seen[0]
+    mem = fe.train_word2vec(planted[:3000], dim=8, min_count=1, epochs=2, workers=1, seed=3, progress=False)
+    np.testing.assert_array_equal(t.weights, mem.weights)  # a file and the same lists: same vectors
+    gz = tmp_path / "corpus.txt.gz"
+    import gzip
+    gz.write_bytes(gzip.compress(p.read_bytes()))
+    assert len(fe.train_word2vec(gz, dim=4, min_count=1, epochs=1, progress=False)) == len(t)
+
+
+def test_min_count_max_vocab(planted):
+    t = fe.train_word2vec(planted[:2000], dim=4, min_count=1, epochs=1, max_vocab=10, progress=False)
+    assert len(t) == 10
+    counts = t.vocab.counts
+    assert (np.diff(counts) <= 0).all()
+
+
+def test_training_errors(tmp_path):
+    with pytest.raises(ValueError, match="the corpus has no words"):
+        fe.train_word2vec([[]], progress=False)
+    with pytest.raises(ValueError, match=r"no word occurs at least min_count=5 times \(the most frequent, 'a', "
+                                         r"occurs 2 times\): lower min_count"):
+        fe.train_word2vec([["a", "b", "a"]], progress=False)
+    with pytest.raises(TypeError, match="must be re-iterable"):
+        fe.train_word2vec((s for s in [["a", "b"]]), progress=False)
+    with pytest.raises(TypeError, match="sentence 0 is a str"):
+        fe.train_word2vec(["a b c"], min_count=1, progress=False)
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(b"ok line\n\xff\xfe\x00\x01garbage\n")
+    with pytest.raises(ValueError, match=r"data.bin, line 2: not valid utf-8 text"):
+        fe.train_word2vec(binary, progress=False)
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(b"a b\x00c\n")
+    with pytest.raises(ValueError, match=r"nul.txt, line 1: contains NUL bytes"):
+        list(iter_file_sentences(nul))
+    with pytest.raises(FileNotFoundError, match="no such corpus file"):
+        fe.train_word2vec(str(tmp_path / "missing.txt"), progress=False)
+    with pytest.raises(ValueError, match="dim must be an integer >= 1"):
+        fe.train_word2vec([["a"]], dim=0, progress=False)
+    with pytest.raises(ValueError, match="need alpha > 0"):
+        fe.train_word2vec([["a"]], alpha=-1, progress=False)
+
+
+def test_long_lines_are_split(tmp_path):
+    p = tmp_path / "long.txt"
+    p.write_text(" ".join(["w%d" % (i % 7) for i in range(25000)]))
+    sents = list(iter_file_sentences(p))
+    assert [len(s) for s in sents] == [10000, 10000, 5000]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 1000), n=st.integers(1, 60))
+def test_hypothesis_backward(seed, n):
+    rng = np.random.default_rng(seed)
+    t = EmbeddingTable.random(10, 3, seed=seed)
+    ids = rng.integers(0, 10, n)
+    g = rng.standard_normal((n, 3), dtype=np.float32)
+    u, r = t.backward(ids, g)
+    ru, rr = ref.backward(t.shape, ids, g)
+    np.testing.assert_array_equal(r, rr)
