@@ -13,13 +13,15 @@
 
 #define FE_EXP_TABLE_SIZE 1000
 #define FE_MAX_EXP 6
+#define FE_MAX_NEGATIVE 64
 
 typedef struct {
     float *syn0;              /* (V, D) input vectors: the embeddings */
     float *syn1neg;           /* (V, D) output vectors */
     int64_t D, V;
     const uint32_t *keep;     /* (V,) keep a word if a 32-bit random number is below this; NULL: all */
-    const uint64_t *cum;      /* (V,) cumulative unigram^0.75 weights */
+    const uint32_t *alias_prob;  /* (V,) Vose alias table of the unigram^0.75 distribution: */
+    const int32_t *alias;        /*   draw i uniformly, keep it if u32 < alias_prob[i], else alias[i] */
     int window, negative;
     const float *exp_table;   /* sigmoid over [-MAX_EXP, MAX_EXP) */
     const float *logsig_table;/* log(sigmoid) over the same grid */
@@ -40,15 +42,23 @@ static inline uint64_t fe_mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* O(1) draw from the unigram^0.75 distribution (two 4-byte reads, cache-resident for 10^5 words). */
 static inline int64_t fe_draw_negative(const fe_w2v_model *m, uint64_t *r)
 {
-    uint64_t x = fe_next(r) % m->cum[m->V - 1];
-    int64_t lo = 0, hi = m->V - 1;
-    while (lo < hi) {  /* first index whose cumulative weight exceeds x */
-        int64_t mid = lo + (hi - lo) / 2;
-        if (m->cum[mid] > x) hi = mid; else lo = mid + 1;
-    }
-    return lo;
+    uint64_t x = fe_next(r);
+    int64_t i = (int64_t)((x & 0xFFFFFFFFu) * (uint64_t)m->V >> 32);
+    uint32_t u = (uint32_t)(fe_next(r) & 0xFFFFFFFFu);
+    return u < m->alias_prob[i] ? i : m->alias[i];
+}
+
+static inline void fe_prefetch_row(const float *row, int64_t D)
+{
+#if defined(__GNUC__)
+    for (int64_t b = 0; b < D; b += 16)
+        __builtin_prefetch(row + b, 1, 3);
+#else
+    (void)row; (void)D;
+#endif
 }
 
 static inline double fe_logsig(const fe_w2v_model *m, float x)
@@ -83,19 +93,21 @@ FE_CLONES static int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *w
             if (j == i)
                 continue;
             float *l1 = m->syn0 + (int64_t)buf[j] * D;
+            /* draw this pair's negatives first and prefetch their rows together: the random rows
+             * are the cost (memory latency), and overlapping the misses hides most of it */
+            int64_t targets[FE_MAX_NEGATIVE + 1];
+            targets[0] = word;
+            fe_prefetch_row(m->syn1neg + word * D, D);
+            for (int d = 1; d <= m->negative; d++) {
+                targets[d] = fe_draw_negative(m, &r);
+                fe_prefetch_row(m->syn1neg + targets[d] * D, D);
+            }
             memset(neu1e, 0, (size_t)D * sizeof(float));
             for (int d = 0; d <= m->negative; d++) {
-                int64_t target;
-                float label;
-                if (d == 0) {
-                    target = word;
-                    label = 1.0f;
-                } else {
-                    target = fe_draw_negative(m, &r);
-                    if (target == word)
-                        continue;
-                    label = 0.0f;
-                }
+                const int64_t target = targets[d];
+                const float label = d == 0 ? 1.0f : 0.0f;
+                if (d > 0 && target == word)
+                    continue;
                 float *l2 = m->syn1neg + target * D;
                 float f = fe_dot(l1, l2, D);
                 float g;

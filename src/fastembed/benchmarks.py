@@ -374,8 +374,103 @@ def bench_io(quick: bool, n_threads: int, rng) -> None:
                 ["native is loaded with mmap=True: keys read, matrix mapped (pages load when touched)."])
 
 
+# ------------------------------------------------------------------------------------------ training
+
+def bench_backward(quick: bool, n_threads: int, rng) -> None:
+    from fastembed import EmbeddingTable
+    torch = _optional("torch")
+    V, D = 50257, 768
+    t = EmbeddingTable(rng.standard_normal((V, D), dtype=np.float32))
+    rows = []
+    for shape in [(8, 512), (64, 512)]:
+        for dist in ("uniform", "zipf"):
+            ids = rng.integers(0, V, shape) if dist == "uniform" else zipf_ids(rng, V, shape)
+            g = rng.standard_normal(shape + (D,), dtype=np.float32)
+            flat, g2 = ids.reshape(-1), g.reshape(-1, D)
+
+            def add_at():
+                dense = np.zeros((V, D), np.float32)
+                np.add.at(dense, flat, g2)
+            fns = {"ours": lambda: t.backward(ids, g, n_threads=n_threads), "add_at": add_at}
+            if torch:
+                tw = torch.from_numpy(np.array(t.weights)).requires_grad_(True)
+                tids, tg = torch.from_numpy(ids), torch.from_numpy(g)
+
+                def torch_dense():
+                    tw.grad = None
+                    torch.nn.functional.embedding(tids, tw).backward(tg)
+
+                tws = torch.nn.Embedding(V, D, sparse=True)
+
+                def torch_sparse():
+                    tws.weight.grad = None
+                    tws(tids).backward(tg)
+                    tws.weight.grad.coalesce()
+                fns["torch_dense"] = torch_dense
+                fns["torch_sparse"] = torch_sparse
+            r = best_time(fns, rounds=3)
+            rows.append([f"{shape}", dist, _fmt_time(r["ours"]), _fmt_time(r["add_at"]),
+                         _fmt_time(r.get("torch_dense")), _fmt_time(r.get("torch_sparse")),
+                         _ratio(r["add_at"], r["ours"]), _ratio(r.get("torch_dense"), r["ours"]),
+                         _ratio(r.get("torch_sparse"), r["ours"])])
+    print_table(f"embedding backward on {V}x{D} (n_threads={n_threads})",
+                ["ids", "dist", "ours (sparse)", "np.add.at (dense)", "torch dense", "torch sparse+coalesce",
+                 "add_at/ours", "torch dense/ours", "torch sparse/ours"], rows)
+
+
+def bench_word2vec(quick: bool, n_threads: int, rng) -> None:
+    from fastembed.training import Word2Vec
+    gensim = _optional("gensim")
+    n_tokens = 2_000_000 if quick else 8_000_000
+    vocab = [f"w{i}" for i in range(50000)]
+    ids = zipf_ids(rng, 50000, (n_tokens // 20, 20))
+    corpus = [[vocab[i] for i in row] for row in ids.tolist()]
+    settings = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, epochs=1)
+    rows = []
+    for workers in (1, 2):
+        time.sleep(SETTLE_SECONDS)
+        w = Word2Vec(workers=workers, progress=False, seed=1, **settings)
+        w.train(corpus)
+        h = w.history[0]
+        res = [f"fastembed", workers, h["raw_words"], h["effective_words"], _fmt_time(h["seconds"]),
+               f"{h['effective_words_per_sec'] / 1e6:.2f}M"]
+        rows.append(res)
+        if gensim:
+            from gensim.models import Word2Vec as GW
+            gm = GW(vector_size=100, window=5, negative=5, hs=0, sg=1, min_count=5, sample=1e-3,
+                    workers=workers, seed=1)
+            gm.build_vocab(corpus)
+            time.sleep(SETTLE_SECONDS)
+            t0 = time.perf_counter()
+            eff, raw = gm.train(corpus, total_examples=gm.corpus_count, epochs=1)
+            secs = time.perf_counter() - t0
+            rows.append(["gensim", workers, raw, eff, _fmt_time(secs), f"{eff / secs / 1e6:.2f}M"])
+            rows[-2].append(_ratio(secs / eff, h["seconds"] / h["effective_words"]))
+            rows[-1].append("")
+    # quality on the planted corpus, same settings for both: does king - man + woman rank queen first?
+    from fastembed.corpus import planted_corpus
+    planted = planted_corpus(20000, seed=0)
+    w = Word2Vec(dim=50, window=5, negative=5, min_count=1, epochs=5, workers=n_threads, progress=False, seed=1)
+    t = w.train(planted)
+    notes = [f"effective words = words left after frequent-word subsampling (what both libraries count).",
+             f"planted corpus, dim 50, 5 epochs: fastembed king - man + woman = "
+             f"{t.most_similar(positive=['king', 'woman'], negative=['man'], topn=1)[0][0]}, "
+             f"cos(cat, dog) = {t.similarity('cat', 'dog'):.2f}, cos(cat, airplane) = {t.similarity('cat', 'airplane'):.2f}"]
+    if gensim:
+        from gensim.models import Word2Vec as GW
+        gm = GW(planted, vector_size=50, window=5, negative=5, hs=0, sg=1, min_count=1, epochs=5,
+                workers=n_threads, seed=1)
+        kv = gm.wv
+        notes[-1] += (f"; gensim king - man + woman = {kv.most_similar(positive=['king', 'woman'], negative=['man'], topn=1)[0][0]}, "
+                      f"cos(cat, dog) = {kv.similarity('cat', 'dog'):.2f}, cos(cat, airplane) = {kv.similarity('cat', 'airplane'):.2f}")
+    print_table(f"word2vec skip-gram, {n_tokens / 1e6:.0f}M-token Zipf corpus (50k words, sentences of 20), "
+                "dim 100, window 5, negative 5, 1 epoch",
+                ["library", "workers", "raw words", "effective words", "time", "effective words/s",
+                 "ours vs gensim"], rows, notes)
+
+
 SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,
-            "io": bench_io}
+            "io": bench_io, "backward": bench_backward, "word2vec": bench_word2vec}
 
 
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0) -> None:

@@ -76,6 +76,8 @@ class Word2Vec:
                  sample: float = 1e-3, epochs: int = 5, alpha: float = 0.025, min_alpha: float = 1e-4,
                  workers: Optional[int] = None, seed: int = 1, max_vocab: Optional[int] = None,
                  progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True):
+        if isinstance(negative, (int, np.integer)) and negative > _train.MAX_NEGATIVE:
+            raise ValueError(f"negative must be at most {_train.MAX_NEGATIVE}, got {negative}")
         for name, v, lo in (("dim", dim, 1), ("window", window, 1), ("negative", negative, 0),
                             ("min_count", min_count, 1), ("epochs", epochs, 1)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
@@ -121,10 +123,8 @@ class Word2Vec:
             keep = np.minimum(np.round(p * 2 ** 32), 2 ** 32 - 1).astype(np.uint32)
         else:
             keep = None
-        w = counts ** 0.75
-        cum = np.cumsum(np.round(w / w.sum() * 2 ** 40)).astype(np.uint64)
-        cum = np.maximum(cum, np.arange(1, cum.size + 1, dtype=np.uint64))  # every word drawable once
-        return keep, cum
+        prob, alias = _train.alias_table(counts ** 0.75)  # negatives ~ unigram^0.75, O(1) draws
+        return keep, prob, alias
 
     # ------------------------------------------------------------------ batches
     def _batches(self, corpus: _Corpus, index: dict):
@@ -152,7 +152,7 @@ class Word2Vec:
         rng = np.random.default_rng(self.seed)
         syn0 = ((rng.random((V, D), dtype=np.float32) - np.float32(0.5)) / np.float32(D)).astype(np.float32)
         syn1 = np.zeros((V, D), np.float32)
-        keep, cum = self._tables(vocab)
+        keep, alias_prob, alias = self._tables(vocab)
         exp_t, logsig_t = _exp_tables()
         index = vocab._index_map()
         total_words = int(vocab.counts.sum()) * self.epochs  # for the learning-rate schedule
@@ -177,7 +177,7 @@ class Word2Vec:
                     n_in = int(words.size)
                     a0 = self._alpha_at(done, total_words)
                     a1 = self._alpha_at(done + n_in, total_words)
-                    kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, cum, self.window,
+                    kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, alias_prob, alias, self.window,
                                                   self.negative, a0, a1,
                                                   (self.seed * 1000003 + epoch) * 1000003 + b, exp_t, logsig_t,
                                                   self.compute_loss, self.workers)

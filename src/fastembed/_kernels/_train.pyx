@@ -7,18 +7,22 @@ from cython.parallel cimport prange, parallel
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
+import numpy as np
+
 from fastembed._kernels.fe cimport fe_intp, fe_axpy
 
 cdef extern from "fe_w2v.h" nogil:
     int FE_EXP_TABLE_SIZE
     int FE_MAX_EXP
+    int FE_MAX_NEGATIVE
     ctypedef struct fe_w2v_model:
         float *syn0
         float *syn1neg
         int64_t D
         int64_t V
         const uint32_t *keep
-        const uint64_t *cum
+        const uint32_t *alias_prob
+        const int32_t *alias
         int window
         int negative
         const float *exp_table
@@ -31,6 +35,59 @@ cdef extern from "fe_w2v.h" nogil:
 
 EXP_TABLE_SIZE = FE_EXP_TABLE_SIZE
 MAX_EXP = FE_MAX_EXP
+MAX_NEGATIVE = FE_MAX_NEGATIVE
+
+
+def alias_table(const double[::1] weights not None):
+    """Vose's alias method for sampling index i with probability weights[i] / sum(weights).
+
+    Returns (prob uint32, alias int32): draw i uniformly, keep i if a uniform u32 < prob[i], else
+    take alias[i]. O(V) to build, O(1) per draw.
+    """
+    cdef fe_intp n = weights.shape[0], i, s, l, ns = 0, nl = 0
+    cdef double total = 0
+    for i in range(n):
+        total += weights[i]
+    if n == 0 or not total > 0:
+        raise ValueError("alias_table needs positive weights")
+    scaled = np.empty(n, np.float64)
+    cdef double[::1] p = scaled
+    prob = np.empty(n, np.uint32)
+    alias = np.empty(n, np.int32)
+    cdef uint32_t[::1] pr = prob
+    cdef int32_t[::1] al = alias
+    small_a = np.empty(n, np.int64)
+    large_a = np.empty(n, np.int64)
+    cdef int64_t[::1] small = small_a
+    cdef int64_t[::1] large = large_a
+    for i in range(n):
+        p[i] = weights[i] * n / total
+        if p[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        l = large[nl - 1]
+        pr[s] = <uint32_t>min(p[s] * 4294967296.0, 4294967295.0)
+        al[s] = <int32_t>l
+        p[l] = (p[l] + p[s]) - 1.0
+        if p[l] < 1.0:
+            nl -= 1
+            small[ns] = l
+            ns += 1
+    while nl > 0:
+        nl -= 1
+        pr[large[nl]] = 4294967295u
+        al[large[nl]] = <int32_t>large[nl]
+    while ns > 0:  # rounding leftovers: probability ~1
+        ns -= 1
+        pr[small[ns]] = 4294967295u
+        al[small[ns]] = <int32_t>small[ns]
+    return prob, alias
 
 
 cdef inline int _team(fe_intp work, fe_intp per_thread, int n_threads) noexcept nogil:
@@ -79,7 +136,8 @@ def sparse_update(float[:, ::1] table not None, const int64_t[::1] ids not None,
 
 def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
               const int32_t[::1] words not None, const int64_t[::1] starts not None,
-              const uint32_t[::1] keep, const uint64_t[::1] cum not None, int window, int negative,
+              const uint32_t[::1] keep, const uint32_t[::1] alias_prob not None,
+              const int32_t[::1] alias not None, int window, int negative,
               float alpha0, float alpha1, uint64_t seed, const float[::1] exp_table not None,
               const float[::1] logsig_table not None, bint compute_loss, int n_threads):
     """Skip-gram negative-sampling updates for the sentences words[starts[s]:starts[s+1]].
@@ -108,7 +166,8 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     m.D = D
     m.V = syn0.shape[0]
     m.keep = &keep[0] if keep is not None else NULL
-    m.cum = &cum[0]
+    m.alias_prob = &alias_prob[0]
+    m.alias = &alias[0]
     m.window = window
     m.negative = negative
     m.exp_table = &exp_table[0]
