@@ -17,7 +17,7 @@ __all__ = ["planted_corpus", "iter_file_sentences", "PLANTED_GROUPS", "MAX_SENTE
 MAX_SENTENCE_WORDS = 10000  # longer lines are cut into pieces (as gensim's MAX_WORDS_IN_BATCH)
 
 _CONTEXTS = {
-    "pet": ["fur", "paws", "tail", "pet", "purred", "barked", "fed", "vet", "leash", "bowl", "cute", "sleepy"],
+    "pet": ["fur", "paws", "tail", "pet", "purred", "barked", "bites", "vet", "leash", "bowl", "cute", "sleepy"],
     "vehicle": ["engine", "fuel", "wheels", "drove", "flew", "pilot", "driver", "speed", "road", "sky",
                 "ticket", "garage"],
     "royal": ["crown", "throne", "palace", "kingdom", "royal", "reign", "castle", "court", "crowned", "heir"],
