@@ -72,20 +72,40 @@ static inline void fe_stream_fence(void)
 
 static inline int fe_stream_supported(void) { return FE_HAVE_STREAM; }
 
-/* dst = src * scale + pos  (two roundings, in this order; numpy: table[ids] * s + pos) */
-static inline void fe_scale_add_row(float *restrict dst, const float *restrict src, float scale,
-                                    const float *restrict pos, fe_intp d)
+/* dst = (src * scale + pos) (+ types): the embed row in one pass. With stream != 0 and a 16-byte
+ * aligned destination, results go out with non-temporal stores (no read-for-ownership of output
+ * lines). SSE multiply then add: the same two roundings, in the same order, as the scalar loop. */
+static inline void fe_embed_row(float *restrict dst, const float *restrict src, float scale,
+                                const float *restrict pos, const float *restrict types, fe_intp d,
+                                int stream)
 {
-    for (fe_intp i = 0; i < d; i++)
-        dst[i] = src[i] * scale + pos[i];
-}
-
-/* dst = src + pos  (numpy: table[ids] + pos) */
-static inline void fe_add_row(float *restrict dst, const float *restrict src,
-                              const float *restrict pos, fe_intp d)
-{
-    for (fe_intp i = 0; i < d; i++)
-        dst[i] = src[i] + pos[i];
+#if FE_HAVE_STREAM
+    if (stream && (((uintptr_t)dst & 15u) == 0)) {
+        const __m128 s4 = _mm_set1_ps(scale);
+        fe_intp i = 0;
+        if (types != NULL) {
+            for (; i + 4 <= d; i += 4) {
+                __m128 v = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(src + i), s4), _mm_loadu_ps(pos + i));
+                _mm_stream_ps(dst + i, _mm_add_ps(v, _mm_loadu_ps(types + i)));
+            }
+            for (; i < d; i++)
+                dst[i] = (src[i] * scale + pos[i]) + types[i];
+        } else {
+            for (; i + 4 <= d; i += 4)
+                _mm_stream_ps(dst + i, _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(src + i), s4), _mm_loadu_ps(pos + i)));
+            for (; i < d; i++)
+                dst[i] = src[i] * scale + pos[i];
+        }
+        return;
+    }
+#endif
+    (void)stream;
+    if (types != NULL)
+        for (fe_intp i = 0; i < d; i++)
+            dst[i] = (src[i] * scale + pos[i]) + types[i];
+    else
+        for (fe_intp i = 0; i < d; i++)
+            dst[i] = src[i] * scale + pos[i];
 }
 
 /* dst += src */

@@ -116,6 +116,20 @@ FE_CLONES static void fe_scan_rows(const fe_topk_args *a, const float *queries, 
     }
 }
 
+/* Analogy scores from per-word dot products: for query q, row r0 + l scores
+ * ((Sb[l] - Sa[l]) + Sc[l]) * qs (times inv[r0 + l] for cosine): dot(b - a + c, row) / ||b - a + c||
+ * computed from the rows' dot products with the distinct words a, b, c. Fused with the merge. */
+FE_CLONES static void fe_merge_combined(const fe_topk_args *a, const float *restrict Sa,
+                                        const float *restrict Sb, const float *restrict Sc, float qs,
+                                        int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
+                                        float *restrict buf)
+{
+    /* combine into an L1-resident buffer with a plain vectorisable loop, then one merge pass */
+    for (int64_t l = 0; l < n; l++)
+        buf[l] = ((Sb[l] - Sa[l]) + Sc[l]) * qs;
+    fe_merge_scores_at(a, buf, n, r0, q, hs, hi);
+}
+
 /* Fold heap (s2, i2) into heap (s1, i1), both of size k. */
 static inline void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k)
 {

@@ -45,3 +45,13 @@ def test_kernels_do_not_fall_back_to_reference():
     from fastembed._kernels import _gather
     assert type(_gather.gather).__name__ in ("cython_function_or_method", "builtin_function_or_method")
     assert not _gather.__file__.endswith(".py")
+
+
+def test_stubs_match_compiled_modules(tmp_path):
+    # the .pyi files shipped for the compiled kernels describe what the modules really export
+    import subprocess
+    import sys
+    mods = ["fastembed._kernels." + m for m in ("_config", "_gather", "_topk", "_parse", "_train")]
+    r = subprocess.run([sys.executable, "-m", "mypy.stubtest", *mods], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -222,3 +222,22 @@ def test_rank_statistics():
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # known value with ties (scipy.stats.spearmanr([1,2,2,3],[1,3,2,4]) = 0.9486832980505138)
     assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(0.9486832980505138)
+
+
+@pytest.mark.parametrize("restrict", [None, 30])
+def test_shared_word_analogy_path_equals_direct_path(planted, restrict):
+    t = planted
+    rng = np.random.default_rng(4)
+    pool = rng.choice(len(t), 12, replace=False)
+    a, b, c = (pool[rng.integers(0, 12, 200)] for _ in range(3))
+    ok = (a != b) | (b != c)
+    a, b, c = a[ok], b[ok], c[ok]
+    q = t._unit_rows(b) - t._unit_rows(a) + t._unit_rows(c)
+    keep = np.linalg.norm(q, axis=1) > 1e-6
+    a, b, c = a[keep], b[keep], c[keep]
+    s1, i1 = t.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict)  # 12 words, ~190 questions: shared
+    s2, i2 = t.topk(t._unit_rows(b) - t._unit_rows(a) + t._unit_rows(c), 4,
+                    exclude=list(np.stack([a, b, c], 1)), restrict=restrict)
+    assert_topk_equivalent(s1, i1, s2, i2, tol=1e-5)
+    for nt in (1, 3):
+        np.testing.assert_array_equal(t.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict, n_threads=nt)[1], i1)

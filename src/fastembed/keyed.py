@@ -4,10 +4,11 @@ Mixed into :class:`fastembed.EmbeddingTable`; every method needs ``table.vocab``
 """
 from __future__ import annotations
 
-import threading
 from typing import List, Sequence, Tuple, Union
 
 import numpy as np
+
+from fastembed._kernels import _topk
 
 __all__ = ["KeyedMixin", "COSMUL_EPS"]
 
@@ -141,35 +142,40 @@ class KeyedMixin:
         n = N.shape[1]
         terms = np.ascontiguousarray(np.concatenate([P, N], axis=1).reshape(Q * (p + n), D))
         inv = self.inv_norms()
-        local = threading.local()
         row_hi, mask = _restrict_rows(row_hi, self.num_embeddings)
         mask, excl_ptr, excl = _exclusions(exclude, Q, self.num_embeddings, mask)
         kk = max(1, min(k, self.num_embeddings))
 
-        def score_tile(q0, q1, r0, r1, rows, out):
-            nq, nb = q1 - q0, rows.shape[0]
-            buf = getattr(local, "buf", None)
-            if buf is None or buf.size < nq * (p + n) * nb:
-                buf = local.buf = np.empty(nq * (p + n) * nb, np.float32)
-            cos = buf[: nq * (p + n) * nb].reshape(nq * (p + n), nb)
-            np.matmul(terms[q0 * (p + n): q1 * (p + n)], rows.T, out=cos)
-            cos[:, : r1 - r0] *= inv[r0:r1]
-            cos += 1.0
-            cos *= 0.5
-            c3 = cos.reshape(nq, p + n, nb)
-            np.prod(c3[:, :p], axis=1, out=out)
-            if n:
-                den = np.prod(c3[:, p:], axis=1)
-                den += np.float32(COSMUL_EPS)
-                out /= den
+        from fastembed.search import GEMM_BLOCK_ROWS, GEMM_TILE_FLOATS
+        nb = GEMM_BLOCK_ROWS
+        qb = min(Q, max(16, GEMM_TILE_FLOATS // (nb * (p + n))))
+
+        def score_block(loc, r0, r1, rows, hs, hi):
+            if "cos" not in loc:
+                loc["cos"] = np.empty((qb * (p + n), nb), np.float32)
+                loc["out"] = np.empty((qb, nb), np.float32)
+            for q0 in range(0, Q, qb):
+                q1 = min(q0 + qb, Q)
+                nq = q1 - q0
+                cos = loc["cos"][: nq * (p + n)]
+                out = loc["out"][:nq]
+                np.matmul(terms[q0 * (p + n): q1 * (p + n)], rows.T, out=cos)
+                cos[:, : r1 - r0] *= inv[r0:r1]
+                cos += 1.0
+                cos *= 0.5
+                c3 = cos.reshape(nq, p + n, nb)
+                np.prod(c3[:, :p], axis=1, out=out)
+                if n:
+                    den = np.prod(c3[:, p:], axis=1)
+                    den += np.float32(COSMUL_EPS)
+                    out /= den
+                _topk.merge_block(out, r1 - r0, r0, self._w, None, mask, excl_ptr, excl, q0, hs, hi, 1)
 
         scores = np.empty((Q, kk), np.float32)
         ids = np.empty((Q, kk), np.int64)
         if Q and row_hi:
-            blocked_topk(self._w, score_tile, Q, row_hi, mask, excl_ptr, excl, scores, ids,
-                         resolve_threads(n_threads))
+            blocked_topk(self._w, score_block, row_hi, scores, ids, resolve_threads(n_threads))
         else:
-            from fastembed._kernels import _topk
             _topk.init_heaps(scores, ids)
         return _pad_results(scores, ids, k)
 
@@ -201,9 +207,12 @@ class KeyedMixin:
             exclude = np.stack([a, b, c], axis=1)
         Q = a.size
         if method == "add":
-            q = self._unit_rows(b) - self._unit_rows(a) + self._unit_rows(c)
             if Q == 0:
                 return (np.zeros((0, topn), np.float32), np.zeros((0, topn), np.int64))
+            words = np.unique(np.concatenate([a, b, c]))
+            if words.size * 2 <= Q:  # analogy sets reuse few words: score each word once per block
+                return self._analogy_shared(words, a, b, c, topn, restrict_vocab, exclude, n_threads)
+            q = self._unit_rows(b) - self._unit_rows(a) + self._unit_rows(c)
             return self.topk(q, topn, exclude=list(exclude), restrict=restrict_vocab, n_threads=n_threads)
         if method == "mul":
             P = np.stack([self._unit_rows(b), self._unit_rows(c)], axis=1).astype(np.float32)
@@ -211,6 +220,43 @@ class KeyedMixin:
             row_hi = self.num_embeddings if restrict_vocab is None else int(restrict_vocab)
             return self._cosmul_topk(P, N, topn, list(exclude), row_hi, n_threads)
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
+
+    def _analogy_shared(self, words, a, b, c, topn, restrict_vocab, exclude, n_threads):
+        """3CosAdd for many questions over few distinct words: cos(b - a + c, row) is linear in the
+        words' dot products with the row, so one GEMM per block scores the m distinct words and a
+        fused kernel combines three of them per question straight into its heap."""
+        from fastembed._threads import resolve_threads
+        from fastembed.search import GEMM_BLOCK_ROWS, _exclusions, _restrict_rows, blocked_topk
+        Q = a.size
+        U = self._unit_rows(words)                               # (m, D) float64 unit vectors
+        ia, ib, ic = (np.searchsorted(words, x).astype(np.int64) for x in (a, b, c))
+        q = U[ib] - U[ia] + U[ic]
+        norms = np.sqrt((q * q).sum(axis=1))
+        if (norms == 0).any():
+            raise ValueError(f"question {int(np.flatnonzero(norms == 0)[0])}: b - a + c is the zero vector")
+        qscale = (1.0 / norms).astype(np.float32)
+        Uf = np.ascontiguousarray(U, dtype=np.float32)
+        V = self.num_embeddings
+        row_hi, mask = _restrict_rows(restrict_vocab, V)
+        mask, excl_ptr, excl = _exclusions(list(exclude), Q, V, mask)
+        k = max(1, min(int(topn), V))
+        scores = np.empty((Q, k), np.float32)
+        ids = np.empty((Q, k), np.int64)
+        inv = self.inv_norms()
+        nb = GEMM_BLOCK_ROWS
+
+        def score_block(loc, r0, r1, rows, hs, hi):
+            wd = loc.get("wd")
+            if wd is None:
+                wd = loc["wd"] = np.empty((Uf.shape[0], nb), np.float32)
+            np.matmul(Uf, rows.T, out=wd)
+            _topk.merge_combined(wd, r1 - r0, r0, self._w, inv, mask, excl_ptr, excl, ia, ib, ic, qscale, hs, hi)
+
+        if row_hi:
+            blocked_topk(self._w, score_block, row_hi, scores, ids, resolve_threads(n_threads), nb)
+        else:
+            _topk.init_heaps(scores, ids)
+        return _pad_results(scores, ids, int(topn))
 
     def analogy(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
         """a : b :: c : ?  — e.g. ``analogy("man", "king", "woman")`` -> ``[("queen", 0.8)]``.

@@ -163,22 +163,33 @@ def topk(weights: np.ndarray, inv_norms, queries, k: int = 10, *, metric: str = 
 
 def _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows):
     """Many queries: BLAS tiles of dot products, scaled by the rows' inverse norms in the merge."""
-    def score_tile(q0, q1, r0, r1, rows, out):
-        np.matmul(q[q0:q1], rows.T, out=out)
-    blocked_topk(weights, score_tile, q.shape[0], row_hi, mask, excl_ptr, excl, scores, ids, nt,
-                 block_rows, inv=inv)
+    Q = q.shape[0]
+    nb = int(block_rows) if block_rows else GEMM_BLOCK_ROWS
+    qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
+
+    def score_block(local, r0, r1, rows, hs, hi):
+        tile = local.get("tile")
+        if tile is None:
+            tile = local["tile"] = np.empty((qb, nb), np.float32)
+        for q0 in range(0, Q, qb):
+            q1 = min(q0 + qb, Q)
+            out = tile[: q1 - q0]
+            np.matmul(q[q0:q1], rows.T, out=out)
+            _topk.merge_block(out, r1 - r0, r0, weights, inv, mask, excl_ptr, excl, q0, hs, hi, 1)
+
+    blocked_topk(weights, score_block, row_hi, scores, ids, nt, nb)
 
 
-def blocked_topk(weights, score_tile, Q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows=None,
-                 inv=None):
-    """Top-k of scores computed tile by tile: ``score_tile(q0, q1, r0, r1, rows, out)`` writes the
-    scores of queries q0..q1-1 against table rows r0..r1-1 given as ``rows`` (always ``block_rows``
-    x D; zero rows pad the last block) into ``out`` (q1-q0, block_rows), whose columns past r1-r0
-    are ignored; ``inv`` (optional) multiplies each row's score in the merge.
+def blocked_topk(weights, score_block, row_hi, scores, ids, nt, block_rows=None):
+    """Top-k over rows in fixed blocks: ``score_block(local, r0, r1, rows, hs, hi)`` scores every
+    query against table rows r0..r1-1, given as ``rows`` (always ``block_rows`` x D; zero rows pad
+    the last block), and merges them into the worker's heaps ``hs``/``hi``; ``local`` is a dict
+    private to the worker (scratch buffers).
 
-    Rows go in fixed blocks; each of nt workers takes a contiguous run of whole blocks with its own
-    heaps, computing tiles on its thread (numpy releases the GIL in matmul, BLAS limited to one
-    thread) and merging with a GIL-free kernel; the workers' heaps are merged at the end.
+    Each of nt workers takes a contiguous run of whole blocks with its own heaps, computing on its
+    own thread (numpy releases the GIL in matmul; BLAS is limited to one thread) and merging with
+    GIL-free kernels; the workers' heaps are merged at the end. Blocks are the outer loop, so each
+    block of rows is read from memory once.
 
     Why not one BLAS team plus one OpenMP team: on the same cores they spin against each other
     between tiles (measured: 10x slower merges on 2 cores).
@@ -191,7 +202,6 @@ def blocked_topk(weights, score_tile, Q, row_hi, mask, excl_ptr, excl, scores, i
     from threadpoolctl import threadpool_limits
     D = weights.shape[1]
     nb = int(block_rows) if block_rows else GEMM_BLOCK_ROWS
-    qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
     n_blocks = -(-row_hi // nb)
     nt = max(1, min(nt, n_blocks))
     heaps = [(scores, ids)] + [(np.empty_like(scores), np.empty_like(ids)) for _ in range(nt - 1)]
@@ -199,23 +209,18 @@ def blocked_topk(weights, score_tile, Q, row_hi, mask, excl_ptr, excl, scores, i
     def work(w):
         hs, hi = heaps[w]
         _topk.init_heaps(hs, hi)
+        local = {}
         b0, b1 = n_blocks * w // nt, n_blocks * (w + 1) // nt
-        tile = np.empty((qb, nb), np.float32)
-        pad = None
-        for q0 in range(0, Q, qb):
-            q1 = min(q0 + qb, Q)
-            out = tile[: q1 - q0]
-            for b in range(b0, b1):
-                r0, r1 = b * nb, min((b + 1) * nb, row_hi)
-                if r1 - r0 == nb:
-                    rows = weights[r0:r1]
-                else:  # the last, short block: zero-padded to the common tile shape
-                    if pad is None:
-                        pad = np.zeros((nb, D), np.float32)
-                    pad[: r1 - r0] = weights[r0:r1]
-                    rows = pad
-                score_tile(q0, q1, r0, r1, rows, out)
-                _topk.merge_block(out, r1 - r0, r0, weights, inv, mask, excl_ptr, excl, q0, hs, hi, 1)
+        for b in range(b0, b1):
+            r0, r1 = b * nb, min((b + 1) * nb, row_hi)
+            if r1 - r0 == nb:
+                rows = weights[r0:r1]
+            else:  # the last, short block: zero-padded to the common tile shape
+                rows = local.get("pad")
+                if rows is None:
+                    rows = local["pad"] = np.zeros((nb, D), np.float32)
+                rows[: r1 - r0] = weights[r0:r1]
+            score_block(local, r0, r1, rows, hs, hi)
 
     with threadpool_limits(limits=1, user_api="blas"):
         if nt == 1:

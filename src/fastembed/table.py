@@ -272,7 +272,7 @@ class EmbeddingTable(KeyedMixin):
             check_out(out, shape, w)
         nt = 1 if out.nbytes < PARALLEL_MIN_BYTES and n_threads is None else resolve_threads(n_threads)
         bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
-                            out.reshape(a.size, D), nt)
+                            out.reshape(a.size, D), nt, out.nbytes >= STREAM_MIN_BYTES)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out

@@ -15,8 +15,7 @@ import numpy as np
 
 cnp.import_array()
 
-from fastembed._kernels.fe cimport (fe_intp, fe_copy_row, fe_stream_fence, fe_scale_add_row,
-                                    fe_acc_row)
+from fastembed._kernels.fe cimport fe_intp, fe_copy_row, fe_stream_fence, fe_embed_row
 
 ctypedef fused id_t:
     int8_t
@@ -183,31 +182,30 @@ def out_problem(out, cnp.ndarray table, tuple shape):
 cdef fe_intp _embed_range(const float *table, fe_intp V, fe_intp D, const int64_t *ids,
                           const float *pos, const int64_t *pidx, float scale,
                           const float *types, const int64_t *tidx,
-                          fe_intp lo, fe_intp hi, float *out) noexcept nogil:
+                          fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
     cdef fe_intp i
     cdef uint64_t u
-    cdef float *o
     for i in range(lo, hi):
         u = <uint64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        o = out + i * D
-        fe_scale_add_row(o, table + <fe_intp>u * D, scale, pos + pidx[i] * D, D)
-        if types != NULL:
-            fe_acc_row(o, types + tidx[i] * D, D)
+        fe_embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + pidx[i] * D,
+                     types + tidx[i] * D if types != NULL else NULL, D, stream)
+    if stream:
+        fe_stream_fence()
     return -1
 
 
 def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
           const float[:, ::1] pos not None, const int64_t[::1] pos_idx not None, float scale,
           const float[:, ::1] types, const int64_t[::1] type_idx,
-          float[:, ::1] out not None, int n_threads):
+          float[:, ::1] out not None, int n_threads, bint stream=False):
     """out[i] = table[ids[i]] * scale + pos[pos_idx[i]] (+ types[type_idx[i]]), one pass.
 
     Assumes validated input: pos_idx within [0, len(pos)), type_idx within [0, len(types)) (or
     types None), all tables have D columns, out is (len(ids), D). numpy:
     ``table[ids] * np.float32(scale) + pos[pos_idx] (+ types[type_idx])``: the same roundings in the
-    same order, so the results are bit-identical.
+    same order, so the results are bit-identical. ``stream``: non-temporal stores (large outputs).
 
     Returns -1 on success, else the first position whose id is outside [0, len(table)).
     """
@@ -236,7 +234,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
             lo = n * t // nt
             hi = n * (t + 1) // nt
             bad[t] = _embed_range(&table[0, 0], V, D, &ids[0], &pos[0, 0], &pos_idx[0], scale,
-                                  tp, ti, lo, hi, &out[0, 0])
+                                  tp, ti, lo, hi, &out[0, 0], stream)
         res = _first_bad(bad, nt)
     free(bad)
     return res

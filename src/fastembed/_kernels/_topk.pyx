@@ -10,7 +10,7 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-from fastembed._kernels.fe cimport (fe_intp, fe_topk_args, fe_scan_rows, fe_merge_scores,
+from fastembed._kernels.fe cimport (fe_intp, fe_topk_args, fe_scan_rows, fe_merge_scores, fe_merge_combined,
                                     fe_merge_heaps, fe_row_norms, fe_heap_init, fe_heap_sort)
 
 
@@ -129,6 +129,34 @@ def merge_block(const float[:, ::1] dots not None, fe_intp n_valid, fe_intp r0,
     with nogil:
         for q in prange(nq, num_threads=nt, schedule='static', use_threads_if=nt > 1):
             fe_merge_scores(&a, &dots[q, 0], nb, r0, q0 + q, &scores[q0 + q, 0], &ids[q0 + q, 0])
+
+
+def merge_combined(const float[:, ::1] word_dots not None, fe_intp n_valid, fe_intp r0,
+                   const float[:, ::1] table not None, const float[::1] inv, const uint8_t[::1] mask,
+                   const int64_t[::1] excl_ptr, const int64_t[::1] excl, const int64_t[::1] ia not None,
+                   const int64_t[::1] ib not None, const int64_t[::1] ic not None,
+                   const float[::1] qscale not None, float[:, ::1] scores not None,
+                   int64_t[:, ::1] ids not None):
+    """Analogy top-k from dot products of the distinct question words with a block of rows.
+
+    word_dots: (m, >= n_valid) dots of m distinct words with rows r0 .. r0+n_valid-1; question q
+    scores ``((word_dots[ib[q]] - word_dots[ia[q]]) + word_dots[ic[q]]) * qscale[q]`` (times
+    inv[row] for cosine), merged into heap q. numpy: the same expression on the (Q, n) tile.
+    """
+    cdef fe_intp Q = ia.shape[0], k = scores.shape[1], q
+    cdef fe_topk_args a
+    cdef float *buf
+    if Q == 0 or n_valid == 0 or k == 0:
+        return
+    _init_args(&a, table, inv, mask, excl_ptr, excl, k)
+    buf = <float *>malloc(n_valid * sizeof(float))
+    if buf == NULL:
+        raise MemoryError()
+    with nogil:
+        for q in range(Q):
+            fe_merge_combined(&a, &word_dots[ia[q], 0], &word_dots[ib[q], 0], &word_dots[ic[q], 0],
+                              qscale[q], n_valid, r0, q, &scores[q, 0], &ids[q, 0], buf)
+    free(buf)
 
 
 def merge_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None,

@@ -19,3 +19,5 @@ def w2v_batch(syn0: npt.NDArray[np.float32], syn1neg: npt.NDArray[np.float32], w
               window: int, negative: int, alpha0: float, alpha1: float, seed: int,
               exp_table: npt.NDArray[np.float32], logsig_table: npt.NDArray[np.float32], compute_loss: bool,
               n_threads: int) -> Tuple[int, float]: ...
+
+__test__: dict

@@ -7,8 +7,8 @@ cdef extern from "fe_common.h" nogil:
     void fe_copy_row(float *dst, const float *src, fe_intp d, int stream) noexcept
     void fe_stream_fence() noexcept
     int fe_stream_supported() noexcept
-    void fe_scale_add_row(float *dst, const float *src, float scale, const float *pos, fe_intp d) noexcept
-    void fe_add_row(float *dst, const float *src, const float *pos, fe_intp d) noexcept
+    void fe_embed_row(float *dst, const float *src, float scale, const float *pos, const float *types,
+                      fe_intp d, int stream) noexcept
     void fe_acc_row(float *dst, const float *src, fe_intp d) noexcept
     void fe_axpy(float *dst, float a, const float *x, fe_intp d) noexcept
     float fe_dot(const float *a, const float *b, fe_intp d) noexcept
@@ -53,5 +53,8 @@ cdef extern from "fe_topk.h" nogil:
                       int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept
     void fe_merge_scores(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
                          int64_t q, float *hs, int64_t *hi) noexcept
+    void fe_merge_combined(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
+                           float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
+                           float *buf) noexcept
     void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k) noexcept
     void fe_row_norms(const float *table, int64_t D, int64_t r0, int64_t r1, float *out, int want_norm) noexcept
