@@ -45,13 +45,6 @@ static inline void fe_heap_replace_root(float *s, int64_t *ids, int64_t k, float
     ids[i] = id;
 }
 
-/* Offer a candidate; NaN scores are never kept (every comparison with NaN is false). */
-static inline void fe_heap_push(float *s, int64_t *ids, int64_t k, float score, int64_t id)
-{
-    if (fe_worse(s[0], ids[0], score, id))
-        fe_heap_replace_root(s, ids, k, score, id);
-}
-
 /* Sort the heap in place, best first (heap sort: pop the worst to the back). */
 static inline void fe_heap_sort(float *s, int64_t *ids, int64_t k)
 {

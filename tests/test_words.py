@@ -241,3 +241,37 @@ def test_shared_word_analogy_path_equals_direct_path(planted, restrict):
     assert_topk_equivalent(s1, i1, s2, i2, tol=1e-5)
     for nt in (1, 3):
         np.testing.assert_array_equal(t.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict, n_threads=nt)[1], i1)
+
+
+def test_more_error_messages(planted, tmp_path):
+    from fastembed.positions import LearnedPositions, sinusoidal_table
+    from fastembed import io as fio
+    t = planted
+    with pytest.raises(ValueError, match=r"expected a row id, a key or a \(16,\) float vector"):
+        t.cosine(np.ones(3), "cat")
+    with pytest.raises(ValueError, match="at least one key on each side"):
+        t.n_similarity([], ["cat"])
+    with pytest.raises(ValueError, match="at least one key"):
+        t.doesnt_match([])
+    with pytest.raises(ValueError, match="max_len and dim must be non-negative"):
+        sinusoidal_table(-1, 4)
+    with pytest.raises(ValueError, match="base must be positive"):
+        sinusoidal_table(4, 4, base=0)
+    with pytest.raises(TypeError, match="position weights must be a floating-point array"):
+        LearnedPositions(np.zeros((3, 2), int))
+    from safetensors.numpy import save_file
+    p = tmp_path / "m.safetensors"
+    save_file({"b": np.zeros(3, np.float32)}, str(p))
+    with pytest.raises(ValueError, match=r"tensor 'b' has shape \(3,\); expected \(P, D\)"):
+        fio.load_positions(p, "b")
+
+
+def test_analogies_on_a_memory_mapped_table(planted, tmp_path):
+    from conftest import make_memmap
+    mm = EmbeddingTable(make_memmap(tmp_path, np.asarray(planted.weights)), vocab=planted.vocab)
+    rng = np.random.default_rng(1)
+    a, b, c = (rng.integers(0, len(mm), 150) for _ in range(3))
+    for method in ("add", "mul"):
+        np.testing.assert_array_equal(mm.analogy_ids(a, b, c, topn=2, method=method)[1],
+                                      planted.analogy_ids(a, b, c, topn=2, method=method)[1])
+    assert mm.analogy("man", "king", "woman")[0][0] == "queen"

@@ -45,14 +45,6 @@ def open_text(path, encoding: str = "utf-8", errors: str = "strict"):
     return io.TextIOWrapper(open_binary(path), encoding=encoding, errors=errors)
 
 
-def _stripped(path) -> str:
-    p = os.fspath(path)
-    for ext in (".gz", ".bz2"):
-        if p.endswith(ext):
-            return p[: -len(ext)]
-    return p
-
-
 def _header(line: bytes):
     """(V, D) if the line is a word2vec header "V D", else None."""
     parts = line.split()

@@ -19,7 +19,6 @@ cdef extern from "fe_common.h" nogil:
 cdef extern from "fe_heap.h" nogil:
     int64_t FE_EMPTY_ID
     void fe_heap_init(float *s, int64_t *ids, int64_t k) noexcept
-    void fe_heap_push(float *s, int64_t *ids, int64_t k, float score, int64_t id) noexcept
     void fe_heap_sort(float *s, int64_t *ids, int64_t k) noexcept
     int fe_worse(float sa, int64_t ia, float sb, int64_t ib) noexcept
 
