@@ -138,7 +138,7 @@ def test_invariance_threads_blocks_memmap(rng, tmp_path, metric):
     W[100] = W[2000]  # an exact tie across thread boundaries
     t = EmbeddingTable(W)
     tm = EmbeddingTable(make_memmap(tmp_path, W))
-    for Q in (1, 3, 20):
+    for Q in (1, 3, 20, 40):  # 40 > GEMM_TRANSPOSED_MAX_Q: the direct tile orientation
         q = rng.standard_normal((Q, 33))
         q[0] = W[2000]
         base = run(t, q, 7, "scan", metric=metric, n_threads=1)
