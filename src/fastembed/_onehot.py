@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastembed._validate import as_ids, raise_bad_id
+from fastembed._validate import as_ids, check_range
 
 
 def one_hot(ids, num_classes: int) -> np.ndarray:
@@ -15,10 +15,8 @@ def one_hot(ids, num_classes: int) -> np.ndarray:
     n = int(num_classes)
     if n <= 0:
         raise ValueError(f"num_classes must be positive, got {num_classes}")
+    check_range(a, n, table="one_hot with num_classes")
     flat = a.reshape(-1)
-    bad = np.flatnonzero((flat < 0) | (flat >= n))
-    if bad.size:
-        raise_bad_id(a, int(bad[0]), n, table="one_hot with num_classes")
     out = np.zeros((flat.size, n), dtype=np.float32)
     out[np.arange(flat.size), flat.astype(np.intp)] = 1.0
     return out.reshape(a.shape + (n,))

@@ -5,7 +5,8 @@ import numpy as np
 
 from fastembed._kernels._gather import out_problem
 
-__all__ = ["as_ids", "check_out", "describe_position", "raise_bad_id", "as_float_matrix"]
+__all__ = ["as_ids", "check_out", "describe_position", "raise_bad_id", "as_float_matrix",
+           "first_out_of_range", "check_range"]
 
 _ID_KINDS = ("i", "u")
 
@@ -34,6 +35,22 @@ def raise_bad_id(ids: np.ndarray, flat_index: int, n_rows: int, what: str = "id"
     value = ids.reshape(-1)[flat_index]
     raise IndexError(f"{what} {int(value)} at position {describe_position(ids.shape, flat_index)} is "
                      f"out of range for {table} of {n_rows} rows")
+
+
+def first_out_of_range(x, n: int) -> int:
+    """Flat position of the first value of the integer array x outside [0, n), or -1."""
+    flat = np.asarray(x).reshape(-1)
+    if flat.size == 0:
+        return -1
+    bad = np.flatnonzero((flat < 0) | (flat >= n))
+    return int(bad[0]) if bad.size else -1
+
+
+def check_range(x: np.ndarray, n: int, what: str = "id", table: str = "a table") -> None:
+    """IndexError naming the first value of x outside [0, n) and its position."""
+    i = first_out_of_range(x, n)
+    if i >= 0:
+        raise_bad_id(x, i, n, what=what, table=table)
 
 
 def check_out(out, shape, base=None, name: str = "out") -> np.ndarray:

@@ -9,6 +9,8 @@ from typing import List, Sequence, Tuple, Union
 import numpy as np
 
 from fastembed._kernels import _topk
+from fastembed._validate import first_out_of_range
+from fastembed.search import finish_results
 
 __all__ = ["KeyedMixin", "COSMUL_EPS"]
 
@@ -177,7 +179,7 @@ class KeyedMixin:
             blocked_topk(self._w, score_block, row_hi, scores, ids, resolve_threads(n_threads))
         else:
             _topk.init_heaps(scores, ids)
-        return _pad_results(scores, ids, k)
+        return finish_results(scores, ids, k)
 
     # ------------------------------------------------------------------ analogies
     def analogy_ids(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None,
@@ -199,9 +201,9 @@ class KeyedMixin:
             raise ValueError(f"a, b and c must have equal lengths, got {a.size}, {b.size}, {c.size}")
         V = self.num_embeddings
         for name, x in (("a", a), ("b", b), ("c", c)):
-            bad = np.flatnonzero((x < 0) | (x >= V))
-            if bad.size:
-                raise IndexError(f"{name} id {int(x[bad[0]])} at position {int(bad[0])} is out of range "
+            i = first_out_of_range(x, V)
+            if i >= 0:
+                raise IndexError(f"{name} id {int(x[i])} at position {i} is out of range "
                                  f"for a table of {V} rows")
         if exclude is None:
             exclude = np.stack([a, b, c], axis=1)
@@ -256,7 +258,7 @@ class KeyedMixin:
             blocked_topk(self._w, score_block, row_hi, scores, ids, resolve_threads(n_threads), nb)
         else:
             _topk.init_heaps(scores, ids)
-        return _pad_results(scores, ids, int(topn))
+        return finish_results(scores, ids, int(topn))
 
     def analogy(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
         """a : b :: c : ?  — e.g. ``analogy("man", "king", "woman")`` -> ``[("queen", 0.8)]``.
@@ -325,13 +327,3 @@ def _cosmul_full(W, inv, P, N) -> np.ndarray:
         cos_n = (1 + (W @ N.T) * inv[:, None]) / 2
         out = out / (np.prod(cos_n, axis=1) + np.float32(COSMUL_EPS))
     return out.astype(np.float32)
-
-
-def _pad_results(scores, ids, k):
-    from fastembed.search import EMPTY_ID
-    Q, kk = scores.shape
-    if kk < k:
-        scores = np.concatenate([scores, np.full((Q, k - kk), -np.inf, np.float32)], axis=1)
-        ids = np.concatenate([ids, np.full((Q, k - kk), -1, np.int64)], axis=1)
-    ids[ids == EMPTY_ID] = -1
-    return scores, ids

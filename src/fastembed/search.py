@@ -17,8 +17,9 @@ import numpy as np
 
 from fastembed._kernels import _topk
 from fastembed._threads import resolve_threads
+from fastembed._validate import first_out_of_range
 
-__all__ = ["topk", "prepare_queries", "GEMM_MIN_QUERIES"]
+__all__ = ["topk", "prepare_queries", "finish_results", "GEMM_MIN_QUERIES"]
 
 # Crossover measured in bench (fastembed bench topk): below this many queries one fused pass over
 # the table beats BLAS tiles plus merging.
@@ -80,11 +81,9 @@ def _restrict_rows(restrict, V: int):
 
 
 def _check_ids(ids: np.ndarray, V: int, what: str):
-    if ids.size:
-        flat = ids.reshape(-1)
-        bad = np.flatnonzero((flat < 0) | (flat >= V))
-        if bad.size:
-            raise IndexError(f"{what} {int(flat[bad[0]])} is out of range for a table of {V} rows")
+    i = first_out_of_range(ids, V)
+    if i >= 0:
+        raise IndexError(f"{what} {int(ids.reshape(-1)[i])} is out of range for a table of {V} rows")
 
 
 def _is_per_query(exclude) -> bool:
@@ -153,12 +152,20 @@ def topk(weights: np.ndarray, inv_norms, queries, k: int = 10, *, metric: str = 
         _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows)
     else:
         _topk.scan(weights, inv, q, 0, row_hi, mask, excl_ptr, excl, scores, ids, nt)
-    if kk < k or kk == 0:  # pad to k: id -1, score -inf
-        scores = np.concatenate([scores[:, :kk], np.full((Q, k - kk), -np.inf, np.float32)], axis=1)
-        ids = np.concatenate([ids[:, :kk], np.full((Q, k - kk), -1, np.int64)], axis=1)
-    ids[ids == EMPTY_ID] = -1
+    scores, ids = finish_results(scores[:, :kk], ids[:, :kk], k)
     if single:
         return scores[0], ids[0]
+    return scores, ids
+
+
+def finish_results(scores, ids, k: int):
+    """Heaps (Q, kk) -> the public answer (Q, k): slots past kk and empty slots become id -1 with
+    score -inf."""
+    Q, kk = scores.shape
+    if kk < k:
+        scores = np.concatenate([scores, np.full((Q, k - kk), -np.inf, np.float32)], axis=1)
+        ids = np.concatenate([ids, np.full((Q, k - kk), -1, np.int64)], axis=1)
+    ids[ids == EMPTY_ID] = -1
     return scores, ids
 
 

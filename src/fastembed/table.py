@@ -5,7 +5,7 @@ import numpy as np
 
 from fastembed._kernels import _gather
 from fastembed._threads import resolve_threads
-from fastembed._validate import as_ids, check_out, raise_bad_id
+from fastembed._validate import as_ids, check_out, check_range, raise_bad_id
 from fastembed.keyed import KeyedMixin
 
 __all__ = ["EmbeddingTable"]
@@ -253,16 +253,16 @@ class EmbeddingTable(KeyedMixin):
             types = as_float_matrix(type_table, "type_table")
             if types.shape[1] != D:
                 raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
+            if types.shape[0] == 0:
+                raise ValueError("type_table has no rows")
             if token_types is None:
                 tidx = np.zeros(a.size, np.int64)
             else:
                 tt = as_ids(token_types, "token_types")
                 if tt.shape != a.shape:
                     raise ValueError(f"token_types has shape {tt.shape}, expected {a.shape} like ids")
-                _check_range(tt, types.shape[0], "token type", "type_table")
+                check_range(tt, types.shape[0], "token type", "type_table")
                 tidx = tt.reshape(-1).astype(np.int64)
-            if types.shape[0] == 0:
-                raise ValueError("type_table has no rows")
         elif token_types is not None:
             raise ValueError("token_types given without a type_table")
         shape = a.shape + (D,)
@@ -331,8 +331,7 @@ class EmbeddingTable(KeyedMixin):
         from fastembed.search import topk
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
-            queries = self._w[np.atleast_1d(self.encode(queries))].reshape(-1, self.dim) \
-                if not isinstance(queries, str) else self._w[self.encode(queries)]
+            queries = self._w[self.encode(queries)]  # one key -> (D,), a list -> (n, D)
         return topk(self._w, self.inv_norms, queries, k, metric=metric, exclude=exclude,
                     restrict=restrict, n_threads=n_threads)
 
@@ -387,12 +386,8 @@ class EmbeddingTable(KeyedMixin):
             raise TypeError(f"grad_out must be a float array, got dtype {g.dtype}")
         if g.shape != a.shape + (D,):
             raise ValueError(f"grad_out has shape {g.shape}, expected {a.shape + (D,)} (ids.shape + (D,))")
+        check_range(a, self.num_embeddings)
         flat = a.reshape(-1).astype(np.int64)
-        V = self.num_embeddings
-        if flat.size:
-            bad = np.flatnonzero((flat < 0) | (flat >= V))
-            if bad.size:
-                raise_bad_id(a, int(bad[0]), V)
         g2 = np.ascontiguousarray(g.reshape(-1, D), dtype=np.float32)
         order = np.argsort(flat, kind="stable")
         sorted_ids = flat[order]
@@ -437,10 +432,8 @@ class EmbeddingTable(KeyedMixin):
         if r.shape != (ids.size, self.dim):
             raise ValueError(f"rows has shape {r.shape}, expected ({ids.size}, {self.dim})")
         V = self.num_embeddings
+        check_range(ids, V)
         if ids.size:
-            bad = np.flatnonzero((ids < 0) | (ids >= V))
-            if bad.size:
-                raise_bad_id(ids, int(bad[0]), V)
             if ids.size > 1 and (np.diff(ids) <= 0).any() and np.unique(ids).size != ids.size:
                 raise ValueError("unique_ids has repeated ids: sum their rows first (backward does)")
         r = np.ascontiguousarray(r, dtype=np.float32)
@@ -467,11 +460,7 @@ class EmbeddingTable(KeyedMixin):
         if not self.writeable:
             raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
         a = as_ids(ids)
-        V = self.num_embeddings
-        flat = a.reshape(-1)
-        bad = np.flatnonzero((flat < 0) | (flat >= V))
-        if bad.size:
-            raise_bad_id(a, int(bad[0]), V)
+        check_range(a, self.num_embeddings)
         self._w[a] = values
         self._inv_norms = None
 
@@ -493,16 +482,6 @@ def _check_shape(num_embeddings, dim):
     return V, D
 
 
-def _check_range(x: np.ndarray, n: int, what: str, table: str):
-    """IndexError naming the first value of x outside [0, n)."""
-    if x.size == 0:
-        return
-    flat = x.reshape(-1)
-    bad = np.flatnonzero((flat < 0) | (flat >= n))
-    if bad.size:
-        raise_bad_id(x, int(bad[0]), n, what=what, table=table)
-
-
 def _position_index(shape, B, T, P, offset, position_ids) -> np.ndarray:
     """Flat int64 row numbers into the position table for every token, bounds-checked."""
     if position_ids is not None:
@@ -511,7 +490,7 @@ def _position_index(shape, B, T, P, offset, position_ids) -> np.ndarray:
         p = as_ids(position_ids, "position_ids")
         if p.shape != tuple(shape):
             raise ValueError(f"position_ids has shape {p.shape}, expected {tuple(shape)} like ids")
-        _check_range(p, P, "position id", "a position table")
+        check_range(p, P, "position id", "a position table")
         return p.reshape(-1).astype(np.int64)
     off = as_ids(offset, "offset")
     if off.ndim == 0:
