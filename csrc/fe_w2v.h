@@ -13,6 +13,9 @@
 
 #define FE_EXP_TABLE_SIZE 1000
 #define FE_MAX_EXP 6
+/* table index of x in [-MAX_EXP, MAX_EXP): entry j holds sigmoid(-MAX_EXP + j * 2 MAX_EXP / SIZE).
+ * (word2vec.c writes SIZE / MAX_EXP / 2 in integers, 83 instead of 83.33, reading a shifted entry.) */
+#define FE_EXP_SCALE ((float)FE_EXP_TABLE_SIZE / (float)(2 * FE_MAX_EXP))
 #define FE_MAX_NEGATIVE 64
 
 typedef struct {
@@ -65,7 +68,7 @@ static inline double fe_logsig(const fe_w2v_model *m, float x)
 {
     if (x >= FE_MAX_EXP) return 0.0;
     if (x <= -FE_MAX_EXP) return (double)x;  /* log(sigmoid(x)) ~ x far left */
-    return (double)m->logsig_table[(int)((x + FE_MAX_EXP) * (FE_EXP_TABLE_SIZE / FE_MAX_EXP / 2))];
+    return (double)m->logsig_table[(int)((x + FE_MAX_EXP) * FE_EXP_SCALE)];
 }
 
 /* Train on one sentence; returns the number of words kept after subsampling. buf holds n ints,
@@ -111,12 +114,12 @@ FE_CLONES static int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *w
                 float *l2 = m->syn1neg + target * D;
                 float f = fe_dot(l1, l2, D);
                 float g;
-                if (f > FE_MAX_EXP)
+                if (f >= FE_MAX_EXP)  /* >=: index SIZE would be past the table */
                     g = (label - 1.0f) * alpha;
-                else if (f < -FE_MAX_EXP)
+                else if (f <= -FE_MAX_EXP)
                     g = label * alpha;
                 else
-                    g = (label - m->exp_table[(int)((f + FE_MAX_EXP) * (FE_EXP_TABLE_SIZE / FE_MAX_EXP / 2))]) * alpha;
+                    g = (label - m->exp_table[(int)((f + FE_MAX_EXP) * FE_EXP_SCALE)]) * alpha;
                 if (loss != NULL)
                     *loss -= fe_logsig(m, label > 0 ? f : -f);
                 fe_axpy(neu1e, g, l2, D);

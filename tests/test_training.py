@@ -41,8 +41,9 @@ def test_backward_padding_and_dtypes(rng):
         t.backward([1], np.zeros((1, 4), int))
 
 
+@pytest.mark.parametrize("nt", [1, 2])
 @pytest.mark.parametrize("opt", ["sgd", "adagrad"])
-def test_apply_sparse_equals_reference(rng, opt):
+def test_apply_sparse_equals_reference(rng, opt, nt):
     t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
     W = np.array(t.weights)
     state = np.zeros(100, np.float64)
@@ -51,7 +52,7 @@ def test_apply_sparse_equals_reference(rng, opt):
         g = rng.standard_normal((4, 6, 9), dtype=np.float32)
         u, rows = t.backward(ids, g)
         inv_before = t.inv_norms()
-        t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=2)
+        t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
         ref.apply_sparse(W, state, u, rows, 0.1, opt)
         np.testing.assert_array_equal(t.weights, W)
         assert t.inv_norms() is not inv_before  # cache invalidated
@@ -190,3 +191,54 @@ def test_hypothesis_backward(seed, n):
     u, r = t.backward(ids, g)
     ru, rr = ref.backward(t.shape, ids, g)
     np.testing.assert_array_equal(r, rr)
+
+
+@pytest.mark.parametrize("D", [19, 32])
+def test_w2v_kernel_equals_reference(D):
+    from fastembed._kernels import _train
+    from fastembed.training import _exp_tables
+    rng = np.random.default_rng(D)
+    corpus = [[f"w{i}" for i in rng.integers(0, 20, rng.integers(2, 12))] for _ in range(30)]
+    w = Word2Vec(dim=D, min_count=1, window=3, negative=3, sample=0.005, progress=False)
+    vocab = w.build_vocab(corpus)
+    keep, prob, alias = w._tables(vocab)
+    exp_t, logsig_t = _exp_tables()
+    ids = [vocab.encode(s) for s in corpus]
+    words = np.concatenate(ids).astype(np.int32)
+    starts = np.concatenate([[0], np.cumsum([len(s) for s in ids])]).astype(np.int64)
+    syn0 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32)
+    syn1 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32) * np.float32(3)  # |f| past 6 too
+    s0, s1 = syn0.copy(), syn1.copy()
+    kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345,
+                                  exp_t, logsig_t, True, 1)
+    rkept, rloss = ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345, exp_t, logsig_t)
+    assert kept == rkept and 0 < kept < words.size
+    assert loss == pytest.approx(rloss, rel=1e-12)
+    np.testing.assert_array_equal(syn0, s0)
+    np.testing.assert_array_equal(syn1, s1)
+
+
+def test_sigmoid_table_indexing():
+    from fastembed._kernels import _train
+    from fastembed.training import _exp_tables
+    exp_t, logsig_t = _exp_tables()
+    scale = np.float32(_train.EXP_TABLE_SIZE) / np.float32(2 * _train.MAX_EXP)
+    f = np.linspace(-5.999, 5.999, 2001).astype(np.float32)
+    idx = ((f + np.float32(6)) * scale).astype(np.int64)
+    assert idx.max() < _train.EXP_TABLE_SIZE
+    step = 2 * _train.MAX_EXP / _train.EXP_TABLE_SIZE
+    assert np.abs(exp_t[idx] - 1 / (1 + np.exp(-f))).max() <= 0.25 * step + 1e-6  # at most one grid step off
+    assert np.abs(logsig_t[idx] - np.log(1 / (1 + np.exp(-f)))).max() <= step + 1e-6
+
+
+def test_loader_equals_plain_python_reader(tmp_path):
+    rng = np.random.default_rng(3)
+    W = np.round(rng.standard_normal((500, 7)), 5).astype(np.float32)
+    keys = [f"k{i}" for i in range(500)]
+    for fmt in ("word2vec", "glove"):
+        p = tmp_path / f"v.{fmt}"
+        fe.save(EmbeddingTable(W, vocab=keys), p, format=fmt)
+        rkeys, rW = ref.load_text(p)
+        t = fe.load(p)
+        assert t.vocab.keys == rkeys
+        np.testing.assert_array_equal(t.weights, rW)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
-           "apply_sparse"]
+           "apply_sparse", "w2v_batch", "load_text"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -182,3 +182,112 @@ def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10):
         state[ids] += (rows.astype(np.float64) ** 2).sum(axis=1) / max(rows.shape[1], 1)
         step = (lr / (np.sqrt(state[ids]) + eps)).astype(np.float32)
         weights[ids] -= step[:, None] * rows
+
+
+# ------------------------------------------------------------------ word2vec (skip-gram, negative sampling)
+
+_M64 = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _dot16(a, b) -> np.float32:
+    """Element i goes to float32 lane i % 16; lanes summed as (l, l+8), (l, l+4), (l, l+2), (l, l+1)."""
+    acc = np.zeros(16, np.float32)
+    full = a.size - a.size % 16
+    for i in range(0, full, 16):
+        acc += a[i:i + 16] * b[i:i + 16]
+    if full < a.size:
+        acc[: a.size - full] += a[full:] * b[full:]
+    for w in (8, 4, 2, 1):
+        acc[:w] += acc[w:2 * w]
+    return acc[0]
+
+
+def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, negative, alpha0, alpha1,
+              seed, exp_table, logsig_table):
+    """Skip-gram negative-sampling updates, one sentence and one pair at a time, in place.
+
+    The same algorithm and random stream as the kernel (word2vec.c's linear congruential
+    generator, seeded per sentence; alias-table negatives; float32 arithmetic in the kernel's
+    order), so one thread of the kernel gives the same bits. Returns (words kept, summed loss).
+    """
+    f32 = np.float32
+    V, D = syn0.shape
+    size, mx = exp_table.size, 6
+    scale = f32(size) / f32(2 * mx)
+    S = len(starts) - 1
+    kept, loss = 0, 0.0
+
+    def logsig(x):
+        if x >= mx:
+            return 0.0
+        if x <= -mx:
+            return float(x)
+        return float(logsig_table[int(f32(f32(x + f32(mx)) * scale))])
+
+    for s in range(S):
+        alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
+        r = _mix((seed + s) & _M64)
+
+        def nxt():
+            nonlocal r
+            r = (r * 25214903917 + 11) & _M64
+            return r >> 16
+
+        sent = []
+        for w in words[starts[s]: starts[s + 1]]:
+            if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+                continue
+            sent.append(int(w))
+        kept += len(sent)
+        for i, word in enumerate(sent):
+            b = nxt() % window
+            for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)):
+                if j == i:
+                    continue
+                l1 = syn0[sent[j]]
+                targets = [word]
+                for _ in range(negative):
+                    x = nxt()
+                    k = ((x & 0xFFFFFFFF) * V) >> 32
+                    u = nxt() & 0xFFFFFFFF
+                    targets.append(k if u < alias_prob[k] else int(alias[k]))
+                neu1e = np.zeros(D, f32)
+                for d, target in enumerate(targets):
+                    label = f32(1.0 if d == 0 else 0.0)
+                    if d > 0 and target == word:
+                        continue
+                    l2 = syn1neg[target]
+                    f = _dot16(l1, l2)
+                    if f >= mx:
+                        g = (label - f32(1.0)) * alpha
+                    elif f <= -mx:
+                        g = label * alpha
+                    else:
+                        g = (label - exp_table[int(f32(f32(f + f32(mx)) * scale))]) * alpha
+                    loss -= logsig(f if d == 0 else -f)
+                    neu1e += g * l2
+                    l2 += g * l1
+                l1 += f32(1.0) * neu1e
+    return kept, loss
+
+
+def load_text(path, encoding="utf-8"):
+    """A plain-Python word2vec/GloVe text reader: (keys, (V, D) float32). Header optional."""
+    keys, rows = [], []
+    with open(path, encoding=encoding) as f:
+        for n, line in enumerate(f):
+            parts = line.split()
+            if not parts:
+                continue
+            if n == 0 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue
+            keys.append(parts[0])
+            rows.append(np.array(parts[1:], dtype=np.float32))
+    return keys, np.vstack(rows)
