@@ -12,6 +12,8 @@ from typing import Iterator, List
 
 import numpy as np
 
+from fastembed._files import open_binary
+
 __all__ = ["planted_corpus", "iter_file_sentences", "PLANTED_GROUPS", "MAX_SENTENCE_WORDS"]
 
 MAX_SENTENCE_WORDS = 10000  # longer lines are cut into pieces (as gensim's MAX_WORDS_IN_BATCH)
@@ -72,7 +74,6 @@ def iter_file_sentences(path, encoding: str = "utf-8") -> Iterator[List[str]]:
 
     Raises ValueError naming the file and line for bytes that are not valid text.
     """
-    from fastembed.io import open_binary
     p = os.fspath(path)
     with open_binary(p) as f:
         for lineno, raw in enumerate(f, 1):

@@ -7,11 +7,12 @@
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import List
 
 import numpy as np
+
+from fastembed._files import open_text
 
 __all__ = ["evaluate_analogies", "evaluate_word_pairs", "AnalogyResult", "PairsResult", "spearman", "pearson"]
 
@@ -34,11 +35,6 @@ class PairsResult:
     spearman: float
     oov_ratio: float
     pairs: int
-
-
-def _open_text(path):
-    from fastembed.io import open_text
-    return open_text(path)
 
 
 def _ok_vocab(table, restrict_vocab, case_insensitive):
@@ -70,7 +66,7 @@ def evaluate_analogies(table, path, restrict_vocab: int = 300000, case_insensiti
     ok, variants = _ok_vocab(table, restrict_vocab, case_insensitive)
     sections, questions = [], []  # questions: (section index, a, b, c, expected key)
     skipped = 0
-    with _open_text(path) as f:
+    with open_text(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.strip()
             if not line:
@@ -156,7 +152,7 @@ def evaluate_word_pairs(table, path, delimiter: str = "\t", restrict_vocab: int 
     ok, _ = _ok_vocab(table, restrict_vocab, case_insensitive)
     gold, model = [], []
     oov = 0
-    with _open_text(path) as f:
+    with open_text(path) as f:
         for lineno, line in enumerate(f, 1):
             if line.startswith("#") or not line.strip():
                 continue

@@ -5,13 +5,12 @@
 """
 from __future__ import annotations
 
-import math
 import os
 import queue
 import threading
 import time
 from collections import Counter
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
