@@ -40,7 +40,7 @@ def test_helper_rejects_real_differences():
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
 @pytest.mark.parametrize("Q,D", [(1, 1), (1, 37), (5, 64), (40, 300), (3, 7)])
-def test_equals_reference(rng, path, metric, Q, D):
+def test_equals_reference(rng, path, metric, Q, D, simd_level):
     W = rng.standard_normal((2000, D), dtype=np.float32) * rng.uniform(0.1, 3, (2000, 1)).astype(np.float32)
     t = EmbeddingTable(W)
     q = rng.standard_normal((Q, D))

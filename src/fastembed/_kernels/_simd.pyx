@@ -28,20 +28,23 @@ cdef const fe_ops *ops() noexcept nogil:
     return _active
 
 
-cdef int _index(str name) except -2:
-    """Index of a compiled level by canonical name or alias; -1 if unknown."""
-    cdef int i, best = 0
-    if name == "default":
-        return fe_simd_baseline()
-    if name == "best":
-        for i in range(fe_simd_count()):
-            if fe_simd_supported_at(i):
-                best = i
-        return best
-    for i in range(fe_simd_count()):
-        if fe_simd_ops_at(i).name.decode() == name:
-            return i
-    return -1
+def resolve_level(name, compiled, supported, baseline):
+    """The canonical level ``name`` asks for among ``compiled`` levels (worst first) of which
+    ``supported`` run on this CPU; ``baseline`` is the architecture's baseline level.
+
+    ``"default"`` is the baseline, ``"best"`` the last supported level. Raises TypeError for a
+    non-str, ValueError naming the levels that would work for an unknown or unsupported level."""
+    if not isinstance(name, str):
+        raise TypeError(f"SIMD level must be a str, got {name!r}")
+    key = name.strip().lower()
+    level = baseline if key == "default" else supported[len(supported) - 1] if key == "best" else key
+    if level not in compiled:
+        raise ValueError(f"unknown SIMD level {name!r}: this build has {', '.join(compiled)} "
+                         f"(and the aliases 'default', 'best'); this CPU supports {', '.join(supported)}")
+    if level not in supported:
+        raise ValueError(f"SIMD level {name!r} is not supported by this CPU; it supports "
+                         f"{', '.join(supported)}")
+    return level
 
 
 def compiled_levels():
@@ -56,7 +59,14 @@ def supported_levels():
 
 def best_level():
     """The best level this CPU supports: the one chosen at import when ``FASTEMBED_SIMD`` is unset."""
-    return fe_simd_ops_at(_index("best")).name.decode()
+    supported = supported_levels()
+    return supported[len(supported) - 1]
+
+
+def baseline_level():
+    """This architecture's baseline level (what ``"default"`` asks for): sse2 on x86-64, neon on
+    aarch64, generic elsewhere."""
+    return fe_simd_ops_at(fe_simd_baseline()).name.decode()
 
 
 def get_level():
@@ -73,18 +83,11 @@ def set_level(name):
     kernels (a running kernel keeps the level it started with).
     """
     global _active
-    if not isinstance(name, str):
-        raise TypeError(f"SIMD level must be a str, got {name!r}")
-    key = name.strip().lower()
-    cdef int i = _index(key)
-    if i < 0:
-        raise ValueError(f"unknown SIMD level {name!r}: this build has {', '.join(compiled_levels())} "
-                         f"(and the aliases 'default', 'best'); this CPU supports "
-                         f"{', '.join(supported_levels())}")
-    if not fe_simd_supported_at(i):
-        raise ValueError(f"SIMD level {name!r} is not supported by this CPU; it supports "
-                         f"{', '.join(supported_levels())}")
+    cdef int i
+    compiled = compiled_levels()
+    level = resolve_level(name, compiled, supported_levels(), baseline_level())
     previous = None if _active == NULL else get_level()
+    i = compiled.index(level)
     _active = fe_simd_ops_at(i)
     return previous
 
