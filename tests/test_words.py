@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 
 from fastembed import EmbeddingTable, reference as ref
 from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
-from fastembed.testing import assert_topk_equivalent
+from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
 from fastembed.vocab import Vocabulary
 
 # dims: royalty, gender(+male), animal, vehicle, young, then noise
@@ -131,21 +131,25 @@ def test_errors(planted):
 
 
 @pytest.mark.parametrize("method", ["add", "mul"])
-def test_batched_analogy_equals_reference(planted, method):
+def test_batched_analogy_equals_reference(planted, method, simd_level):
     t = planted
     rng = np.random.default_rng(0)
     a, b, c = (rng.integers(0, len(t), 300) for _ in range(3))
     s, i = t.analogy_ids(a, b, c, topn=3, method=method)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=3, method=method)
-    for q in range(300):  # 3CosMul scores are unbounded: tolerance relative to their size
-        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=2e-6 * max(1.0, float(np.abs(rs[q]).max())))
+    # The tolerance follows each score's conditioning, not its size: a 3CosMul score divides by
+    # (1 + cos_a) / 2, which near 0 amplifies the float32 rounding of the cosines hundreds of times
+    # (score 45.17246 vs reference 45.174137 with a denominator of 0.0016). Two summation orders of a
+    # D-term float32 dot product differ by at most about 2 D roundings of its inputs.
+    sens = analogy_sensitivity(t.weights, a, b, c, method=method)
+    ulps = 2 * t.weights.shape[1]
+    assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
     s1, i1 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=1)
     s2, i2 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=2)
     np.testing.assert_array_equal(i1, i2)
     s, i = t.analogy_ids(a, b, c, topn=2, method=method, restrict_vocab=20)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=2, method=method, restrict_vocab=20)
-    for q in range(300):
-        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=2e-6 * max(1.0, float(np.abs(rs[q]).max())))
+    assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
 
 
 @settings(max_examples=25, deadline=None)
