@@ -51,6 +51,16 @@ static inline void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const floa
     for (int t = 0; t < FV_ROWS * FE_NV; t++)
         acc[t] = FV_ZERO();
     fe_intp i = 0;
+#ifdef FE_SCAN_ROWMAJOR
+    for (int r = 0; r < FV_ROWS; r++) {
+        fe_intp ii = 0;
+        for (; ii + 16 <= d; ii += 16)
+            for (int j = 0; j < FE_NV; j++)
+                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
+                                            FV_MUL(FV_LOADU(x + r * stride + ii + j * FV_W), FV_LOADU(q + ii + j * FV_W)));
+        i = ii;
+    }
+#else
     for (; i + 16 <= d; i += 16) {
         FV qv[FE_NV];
         for (int j = 0; j < FE_NV; j++)
@@ -60,6 +70,7 @@ static inline void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const floa
                 acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
                                             FV_MUL(FV_LOADU(x + r * stride + i + j * FV_W), qv[j]));
     }
+#endif
     if (i < d) {
         const int n = (int)(d - i);
         for (int r = 0; r < FV_ROWS; r++)

@@ -32,6 +32,16 @@ static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
             if (!any)
                 continue;
         }
+#ifdef FE_SCAN_PFB
+        {
+            const char *p = (const char *)(T + r * D) + FE_SCAN_PFB;
+            const char *e = (const char *)(T + r1 * D);
+            const char *pe = p + FV_ROWS * D * 4;
+            if (pe > e) pe = e;
+            for (; p < pe; p += 64)
+                __builtin_prefetch(p, 0, 0);
+        }
+#endif
         for (int64_t j = 0; j < nq; j++) {
             FE_FN(fe_dot_rows)(T + r * D, D, queries + j * D, D, dots);
             FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0 + j, hs + j * k, hi + j * k);
