@@ -47,13 +47,17 @@ def test_apply_sparse_equals_reference(rng, opt, nt):
     t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
     W = np.array(t.weights)
     state = np.zeros(100, np.float64)
+    opt = fe.optim.Adagrad(t, lr=0.1) if opt == "adagrad" else "sgd"
     for step in range(3):
         ids = rng.integers(0, 100, (4, 6))
         g = rng.standard_normal((4, 6, 9), dtype=np.float32)
         u, rows = t.backward(ids, g)
         inv_before = t.inv_norms()
-        t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
-        ref.apply_sparse(W, state, u, rows, 0.1, opt)
+        if opt == "sgd":
+            t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
+        else:
+            t.apply_sparse(u, rows, optimizer=opt, n_threads=nt)
+        ref.apply_sparse(W, state, u, rows, 0.1, "sgd" if opt == "sgd" else "adagrad")
         np.testing.assert_array_equal(t.weights, W)
         assert t.inv_norms() is not inv_before  # cache invalidated
     assert not t.weights[5].any()  # padding row never updated
@@ -69,8 +73,10 @@ def test_apply_sparse_errors(tmp_path):
         t.apply_sparse([1, 1], np.ones((2, 2)), 0.1)
     with pytest.raises(ValueError, match=r"rows has shape \(1, 2\), expected \(2, 2\)"):
         t.apply_sparse([0, 1], np.ones((1, 2)), 0.1)
-    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adagrad'"):
+    with pytest.raises(ValueError, match="optimizer must be 'sgd' or a fastembed.optim optimizer"):
         t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adam")
+    with pytest.raises(ValueError, match="keeps per-row state, which lives in an optimizer object"):
+        t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adagrad")
     with pytest.raises(IndexError, match=r"id 4 at position \(1,\)"):
         t.apply_sparse([0, 4], np.ones((2, 2)), 0.1)
     with pytest.raises(ValueError, match="read-only"):

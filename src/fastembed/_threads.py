@@ -23,7 +23,7 @@ from typing import Callable, Optional, Sequence
 
 from fastembed._kernels import _config
 
-__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled",
+__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled", "worker_pool",
            "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES"]
 
 # ---------------------------------------------------------------- named work thresholds (grains)
@@ -111,7 +111,8 @@ _pool_lock = threading.Lock()
 POOL_MAX_WORKERS = 64  # threads are started on demand, so the cap costs nothing until used
 
 
-def _worker_pool() -> ThreadPoolExecutor:
+def worker_pool() -> ThreadPoolExecutor:
+    """The one reusable pool of Python worker threads (started on demand)."""
     global _pool
     if _pool is None:
         with _pool_lock:
@@ -132,7 +133,7 @@ def run_parallel(work: Callable[[int, threading.Event], object], n_workers: int)
     cancel = threading.Event()
     if n_workers <= 1:
         return [work(0, cancel)]
-    futures = [_worker_pool().submit(work, w, cancel) for w in range(1, n_workers)]
+    futures = [worker_pool().submit(work, w, cancel) for w in range(1, n_workers)]
     try:
         first = work(0, cancel)
         rest = [f.result() for f in futures]  # re-raises a worker's exception; interruptible

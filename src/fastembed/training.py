@@ -13,9 +13,10 @@ from collections import Counter
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from fastembed._kernels import _train
-from fastembed._threads import resolve_threads
+from fastembed._threads import resolve_threads, worker_pool
 from fastembed.corpus import MAX_SENTENCE_WORDS, iter_file_sentences
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
@@ -158,7 +159,6 @@ class Word2Vec:
         cached = None if c.path is not None else []  # in-memory corpora: ids converted once
         bar = None
         if self.progress:
-            from tqdm import tqdm
             bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="word2vec", leave=False,
                        disable=None if self.progress is True else not self.progress)
         done = 0
@@ -208,33 +208,48 @@ class Word2Vec:
 
 
 def _prefetch(it, depth: int = 2):
-    """Produce the next batches on a helper thread while the kernel trains on this one."""
+    """Produce the next batches on a worker of the shared pool while the kernel trains on this
+    thread. If the consumer stops (an exception, Ctrl-C, or the generator is closed), the producer
+    is told to stop and waited for: no thread outlives the call."""
     if isinstance(it, list):
         yield from it
         return
     q: "queue.Queue" = queue.Queue(maxsize=depth)
     done = object()
-    err = []
+    stop = threading.Event()
 
-    def run():
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
         try:
             for x in it:
-                q.put(x)
+                if not put(x):
+                    return None
         except BaseException as e:  # re-raised in the consumer
-            err.append(e)
-        finally:
-            q.put(done)
+            put((done, e))
+            return None
+        put((done, None))
+        return None
 
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    while True:
-        x = q.get()
-        if x is done:
-            break
-        yield x
-    th.join()
-    if err:
-        raise err[0]
+    fut = worker_pool().submit(produce)
+    try:
+        while True:
+            x = q.get()
+            if isinstance(x, tuple) and len(x) == 2 and x[0] is done:
+                if x[1] is not None:
+                    raise x[1]
+                break
+            yield x
+    finally:
+        stop.set()
+        fut.result()
 
 
 def train_word2vec(corpus, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5,
