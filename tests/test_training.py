@@ -174,10 +174,23 @@ def test_training_errors(tmp_path):
         list(iter_file_sentences(nul))
     with pytest.raises(FileNotFoundError, match="no such corpus file"):
         fe.train_word2vec(str(tmp_path / "missing.txt"), progress=False)
-    with pytest.raises(ValueError, match="dim must be an integer >= 1"):
+    with pytest.raises(ValueError, match="dim must be at least 1, got 0"):
         fe.train_word2vec([["a"]], dim=0, progress=False)
-    with pytest.raises(ValueError, match="need alpha > 0"):
+    with pytest.raises(ValueError, match="alpha must be > 0.0, got -1"):
         fe.train_word2vec([["a"]], alpha=-1, progress=False)
+    # issue 19: values that used to be accepted silently
+    with pytest.raises(ValueError, match="alpha must be finite, got inf"):
+        fe.train_word2vec([["a"]], alpha=float("inf"), progress=False)
+    with pytest.raises(ValueError, match="sample must be finite, got nan"):
+        fe.train_word2vec([["a"]], sample=float("nan"), progress=False)
+    with pytest.raises(ValueError, match="min_alpha must be <= 0.025"):
+        fe.train_word2vec([["a"]], min_alpha=0.5, progress=False)
+    with pytest.raises(TypeError, match="dim must be an int, got 2.5"):
+        fe.train_word2vec([["a"]], dim=2.5, progress=False)
+    with pytest.raises(ValueError, match=r"seed must be at most 9223372036854775807, got 18446744073709551616"):
+        fe.train_word2vec([["a"]], seed=2 ** 64, progress=False)
+    t = fe.train_word2vec([["a", "b"]] * 5, seed=2 ** 40, min_count=1, dim=4, epochs=1, progress=False)
+    assert len(t) == 2
 
 
 def test_long_lines_are_split(tmp_path):

@@ -134,7 +134,7 @@ def resolve_scale(scale, dim: int) -> np.float32:
         s = float(scale)
     except (TypeError, ValueError):
         raise TypeError(f"scale must be None, a number or 'sqrt', got {scale!r}") from None
-    if not math.isfinite(s) or not np.isfinite(np.float32(s)):
+    if not math.isfinite(s) or abs(s) > float(np.finfo(np.float32).max):
         raise ValueError(f"scale must be finite in float32, got {scale!r}")
     return np.float32(s)
 
