@@ -70,11 +70,15 @@ def team_size(work: int, grain: int, n_threads, items: Optional[int] = None) -> 
     ``n_threads=None``: at most one thread per ``grain`` units, at least 1, at most the cores.
     An explicit ``n_threads``: exactly that many, capped by ``items``.
     """
-    nt = resolve_threads(n_threads)
     if n_threads is None:
-        nt = min(nt, max(1, int(work) // grain))
-    cap = int(work if items is None else items)
-    return max(1, min(nt, cap))
+        most = work // grain
+        if most <= 1:  # the common small call: no team, and no work to find out the cores
+            return 1
+        nt = min(max(1, _config.omp_max_threads()), most)
+    else:
+        nt = resolve_threads(n_threads)
+    cap = work if items is None else items
+    return nt if nt <= cap else max(1, int(cap))
 
 
 # ---------------------------------------------------------------- BLAS threads

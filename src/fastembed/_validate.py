@@ -2,7 +2,8 @@
 
 One function per kind of argument, one wording per error. Kernels and the modules above them
 trust what comes out of these functions (the kernels' docstrings say "assumes validated input").
-This module imports no kernel module and no other module of the package.
+This module imports no kernel module and no other module of the package; its only compiled
+helper is ``_kernels/_argcheck`` (structural checks of ``out=`` buffers, run on every lookup).
 
 Wordings (each asserted in the tests):
 
@@ -21,6 +22,8 @@ import numbers
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
+
+from fastembed._kernels._argcheck import out_problem  # the compiled twin of check_out's tests
 
 __all__ = ["as_ids", "check_id_range", "first_out_of_range", "describe_position", "raise_bad_id",
            "as_int", "as_float", "as_bool", "as_float_matrix", "as_weights", "as_queries", "as_k",
@@ -236,23 +239,22 @@ def as_queries(queries, D: int, normalize: bool) -> Tuple[np.ndarray, bool]:
     return np.ascontiguousarray(q64, dtype=np.float32), single
 
 
+_NO_BASE = np.empty(0, np.float32)
+_OUT_PROBLEMS = {2: "{name} must be float32, got {dtype}", 3: "{name} has shape {shape}, expected {want}",
+                 4: "{name} must be C-contiguous", 5: "{name} is read-only",
+                 6: "{name} overlaps the table's memory; pass a separate buffer"}
+
+
 def check_out(out, shape, base=None, name: str = "out", others: Sequence[np.ndarray] = ()) -> np.ndarray:
     """Validate an ``out=`` buffer: an ndarray, float32 in native byte order, exactly ``shape``,
     C-contiguous, writeable, and sharing no memory with ``base`` (the table) or ``others``
     (any other input of the call)."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")
-    if out.dtype != np.float32 or not out.dtype.isnative:
-        raise ValueError(f"{name} must be float32, got {out.dtype}")
     shape = tuple(shape)
-    if out.shape != shape:
-        raise ValueError(f"{name} has shape {out.shape}, expected {shape}")
-    if not out.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous")
-    if not out.flags.writeable:
-        raise ValueError(f"{name} is read-only")
-    if base is not None and out.size and np.may_share_memory(out, base):
-        raise ValueError(f"{name} overlaps the table's memory; pass a separate buffer")
+    code = out_problem(out, _NO_BASE if base is None else base, shape)
+    if code == 1:
+        raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")
+    if code:
+        raise ValueError(_OUT_PROBLEMS[code].format(name=name, dtype=out.dtype, shape=out.shape, want=shape))
     for o in others:
         if o is not None and out.size and np.may_share_memory(out, o):
             raise ValueError(f"{name} overlaps another input of this call; pass a separate buffer")
