@@ -27,7 +27,7 @@ from fastembed._kernels._argcheck import out_problem  # the compiled twin of che
 
 __all__ = ["as_ids", "check_id_range", "first_out_of_range", "describe_position", "raise_bad_id",
            "as_int", "as_float", "as_bool", "as_float_matrix", "as_weights", "as_queries", "as_k",
-           "check_out", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range"]
+           "check_out", "as_array", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range"]
 
 _INT64_MIN = -(1 << 63)
 
@@ -209,7 +209,7 @@ def as_queries(queries, D: int, normalize: bool) -> Tuple[np.ndarray, bool]:
     whose squared norm would overflow (x 1e200) or underflow (denormals) are still normalised
     correctly; a query that is zero, or not finite, is a ValueError naming it.
     """
-    q = np.asarray(queries)
+    q = as_array(queries)
     if q.dtype.kind != "f":
         raise TypeError(f"queries must be floating point, got dtype {q.dtype}")
     if q.ndim not in (1, 2):
@@ -245,11 +245,34 @@ _OUT_PROBLEMS = {2: "{name} must be float32, got {dtype}", 3: "{name} has shape 
                  6: "{name} overlaps the table's memory; pass a separate buffer"}
 
 
+def _from_dlpack(x, name: str) -> np.ndarray:
+    """A numpy view of a DLPack producer (e.g. a CPU torch tensor) sharing its memory."""
+    try:
+        return np.from_dlpack(x)
+    except (BufferError, RuntimeError, TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numpy array or a CPU tensor numpy can view, got "
+                        f"{type(x).__name__} ({exc})") from None
+
+
+def as_array(x) -> np.ndarray:
+    """``np.asarray(x)``, also for tensors numpy cannot take directly (a torch bfloat16 tensor
+    is widened to float32 through its ``float()``)."""
+    try:
+        return np.asarray(x)
+    except (TypeError, RuntimeError):
+        if hasattr(x, "float") and hasattr(x, "detach"):
+            return np.asarray(x.detach().float())
+        raise
+
+
 def check_out(out, shape, base=None, name: str = "out", others: Sequence[np.ndarray] = ()) -> np.ndarray:
-    """Validate an ``out=`` buffer: an ndarray, float32 in native byte order, exactly ``shape``,
-    C-contiguous, writeable, and sharing no memory with ``base`` (the table) or ``others``
-    (any other input of the call)."""
+    """Validate an ``out=`` buffer: an ndarray (or a CPU tensor, viewed through DLPack), float32 in
+    native byte order, exactly ``shape``, C-contiguous, writeable, and sharing no memory with
+    ``base`` (the table) or ``others`` (any other input of the call). Returns the ndarray to
+    write."""
     shape = tuple(shape)
+    if not isinstance(out, np.ndarray) and hasattr(out, "__dlpack__"):
+        out = _from_dlpack(out, name)  # a torch tensor (or any DLPack producer) on the CPU
     code = out_problem(out, _NO_BASE if base is None else base, shape)
     if code == 1:
         raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}")

@@ -20,12 +20,13 @@ Thread safety (the contract the stress test in ``tests/test_concurrency.py`` hol
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Optional
 
 import numpy as np
 
-from fastembed import evaluate, optim, search, words
+from fastembed import evaluate, interop, optim, search, words
 from fastembed._dtypes import FLOAT32, StorageDType
 from fastembed._kernels import _gather, _topk, _train
 from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_ROWS_BYTES, team_size
@@ -65,9 +66,12 @@ class EmbeddingTable:
     """
 
     __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
-                 "__weakref__")
+                 "_watched", "_untracked_alias", "__weakref__")
 
     def __init__(self, weights, *, copy: bool = False, vocab=None, padding_idx=None):
+        watch = None
+        if interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
+            weights, watch = interop.torch_weights(weights)
         w = as_weights(weights)
         if copy or w.dtype != np.float32 or not w.flags.c_contiguous or not w.dtype.isnative:
             w = np.array(w, dtype=np.float32, order="C", copy=True)
@@ -76,6 +80,9 @@ class EmbeddingTable:
         self._inv = None           # (version, (V,) float32 inverse norms) or None
         self._version = 0          # odd while a write is running
         self._write_lock = threading.Lock()
+        # torch tensors sharing the rows: their version counters tell when torch wrote them
+        self._watched = [] if watch is None or w is not weights else [weakref.ref(watch)]
+        self._untracked_alias = False  # a writable alias went out through DLPack: trust no cache
         self._padding_idx = None
         self._vocab = None
         if padding_idx is not None:
@@ -231,12 +238,12 @@ class EmbeddingTable:
         w = self._w
         shape = a.shape + (w.shape[1],)
         if out is None:
-            out = np.empty(shape, np.float32)
+            out = dst = np.empty(shape, np.float32)
         else:
-            check_out(out, shape, w)
-        nbytes = out.nbytes
+            dst = check_out(out, shape, w)
+        nbytes = dst.nbytes
         nt = team_size(nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
-        bad = _gather.gather(w, a, out, nt, nbytes >= STREAM_MIN_BYTES)
+        bad = _gather.gather(w, a, dst, nt, nbytes >= STREAM_MIN_BYTES)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -316,12 +323,12 @@ class EmbeddingTable:
             raise ValueError("token_types given without a type_table")
         shape = a.shape + (D,)
         if out is None:
-            out = np.empty(shape, np.float32)
+            out = dst = np.empty(shape, np.float32)
         else:
-            check_out(out, shape, w, others=(pos, types))
-        nt = team_size(out.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
+            dst = check_out(out, shape, w, others=(pos, types))
+        nt = team_size(dst.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
         bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
-                            out.reshape(a.size, D), nt, out.nbytes >= STREAM_MIN_BYTES)
+                            dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -333,7 +340,7 @@ class EmbeddingTable:
         row by its largest magnitude, so rows near float32's range limits (3e38, denormals) get
         their true inverse norm."""
         cached = self._inv
-        v = self._version
+        v = (self._version, self._external_version())
         if cached is not None and cached[0] == v:
             return cached[1]
         inv = np.empty(self.num_embeddings, np.float32)
@@ -345,11 +352,25 @@ class EmbeddingTable:
         # is held, or the version is odd); never wait for a writer
         if self._write_lock.acquire(blocking=False):
             try:
-                if self._version == v and v % 2 == 0:
+                if (self._version, self._external_version()) == v and v[0] % 2 == 0 and v[1] is not None:
                     self._inv = (v, inv)
             finally:
                 self._write_lock.release()
         return inv
+
+    def _external_version(self):
+        """The sum of the watched torch tensors' version counters (None: an untracked writable
+        alias exists, so no cache can be trusted)."""
+        if self._untracked_alias:
+            return None
+        if not self._watched:
+            return 0
+        total = 0
+        for ref in self._watched:
+            t = ref()
+            if t is not None:
+                total += t._version
+        return total
 
     def norms(self, n_threads=None) -> np.ndarray:
         """(V,) float32 Euclidean row norms (summed in float64, overflow-safe)."""
@@ -557,6 +578,151 @@ class EmbeddingTable:
         nt = team_size(g2.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(uniq.size, 1))
         _train.segment_sum(g2, order, starts, scale, rows, nt)
         return uniq, rows
+
+    # ------------------------------------------------------------------ numpy, DLPack, torch, gensim
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(table)``: the read-only (V, D) rows without a copy (a copy with
+        ``copy=True`` or another ``dtype``)."""
+        w = self.weights
+        if dtype is not None and np.dtype(dtype) != w.dtype:
+            if copy is False:
+                raise ValueError(f"converting the table to {np.dtype(dtype)} needs a copy")
+            return w.astype(dtype)
+        return np.array(w) if copy else w
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of the (V, D) rows, e.g. ``torch.from_dlpack(table)``.
+
+        A read-only table (memory map) is exported as a copy (``copy=False`` raises BufferError):
+        consumers such as torch have no read-only tensors, and a write into a read-only map would
+        crash the process. A writable table is shared; since the consumer's writes cannot be
+        tracked, the table stops caching row norms from then on (use :meth:`to_torch` for a shared
+        tensor the table does track).
+        """
+        if stream is not None and stream != -1:
+            raise BufferError("fastembed tables live on the CPU; no stream applies")
+        kw = {} if max_version is None else {"max_version": max_version}
+        if not self.writeable:
+            if copy is False:
+                raise BufferError("this table is read-only (a memory map): it can be exported only as "
+                                  "a copy (copy=None or True)")
+            return np.array(self._w).__dlpack__(**kw)
+        if copy:
+            return np.array(self._w).__dlpack__(**kw)
+        self._untracked_alias = True
+        self._inv = None
+        return self._w.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        return self._w.__dlpack_device__()
+
+    def to_torch(self, copy: Optional[bool] = None):
+        """The rows as a (V, D) float32 ``torch.Tensor``.
+
+        A writable table shares its memory with the tensor (zero-copy) and watches the tensor's
+        version counter, so cached norms are refreshed after torch changes the rows in place (as
+        optimizers do). A read-only table is copied (``copy=False`` raises ValueError).
+        """
+        if copy is False and not self.writeable:
+            raise ValueError("this table is read-only (a memory map); torch has no read-only tensors, "
+                             "so it can be handed to torch only as a copy")
+        if copy or not self.writeable:
+            return interop.numpy_to_torch(np.array(self._w))
+        t = interop.numpy_to_torch(self._w)
+        self._watched.append(weakref.ref(t))
+        return t
+
+    @classmethod
+    def from_torch(cls, x, *, vocab=None, padding_idx=None, copy: bool = False) -> "EmbeddingTable":
+        """A table over a torch tensor or module (``nn.Embedding``, ``nn.EmbeddingBag``: their
+        ``weight``; ``padding_idx`` taken from the module when it has one).
+
+        float32 CPU tensors are shared without a copy (``copy=True`` for a private copy) and the
+        table watches the tensor's version counter, so norms follow torch's in-place updates;
+        float16/bfloat16/float64 tensors are converted to float32.
+        """
+        if padding_idx is None:
+            padding_idx = getattr(x, "padding_idx", None)
+        t = cls(x, vocab=vocab, padding_idx=padding_idx)
+        if copy:
+            return cls(t._w, copy=True, vocab=vocab, padding_idx=t._padding_idx)
+        return t
+
+    @classmethod
+    def from_gensim(cls, kv, *, copy: bool = True) -> "EmbeddingTable":
+        """A table from a gensim ``KeyedVectors`` (or a model with ``.wv``), keys and counts kept.
+        ``copy=False`` shares gensim's vectors (then change them only through the table)."""
+        vectors, keys, counts = interop.gensim_parts(kv)
+        return cls(vectors, copy=copy, vocab=Vocabulary(keys, counts))
+
+    def to_gensim(self):
+        """A gensim ``KeyedVectors`` with a copy of the rows, the keys and the counts."""
+        vocab = words.require_vocab(self)
+        return interop.make_gensim(self._w, vocab.keys, vocab.counts)
+
+    # ------------------------------------------------------------------ gensim's KeyedVectors surface
+    @property
+    def key_to_index(self) -> dict:
+        """key -> row id (gensim's name; read it, do not modify it)."""
+        return words.require_vocab(self)._index_map()
+
+    @property
+    def index_to_key(self) -> list:
+        """row id -> key (gensim's name; read it, do not modify it)."""
+        return words.require_vocab(self).keys
+
+    def get_vector(self, key, norm: bool = False) -> np.ndarray:
+        """The (D,) float32 row of a key (or row id); unit length with ``norm=True``."""
+        i = words.term_id(self, key)
+        if i is None:
+            raise TypeError(f"get_vector takes a key or a row id, got {type(key).__name__}")
+        v = np.array(self._w[i], np.float32)
+        if norm:
+            v *= self.inv_norms()[i]
+        return v
+
+    def add_vectors(self, keys, weights, replace: bool = False) -> None:
+        """Append rows for new keys (gensim's ``add_vectors``); rows of keys already present are
+        kept, or overwritten with ``replace=True``. The table's storage grows (a new array: a
+        memory-mapped or read-only table becomes an in-memory copy; the file is never written)."""
+        vocab = words.require_vocab(self)
+        if isinstance(keys, str):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        wts = as_float_matrix(weights, "weights")
+        if wts.shape != (len(keys), self.dim):
+            raise ValueError(f"weights has shape {wts.shape}, expected ({len(keys)}, {self.dim})")
+        if len(set(keys)) != len(keys):
+            raise ValueError("keys has repeated keys")
+        old = np.array([vocab.get(k, -1) for k in keys], np.int64)
+        new = old < 0
+        grown = np.concatenate([self._w, wts[new]]) if new.any() else np.array(self._w)
+        if replace and (~new).any():
+            grown[old[~new]] = wts[~new]
+        counts = vocab.counts
+        if counts is not None:
+            counts = np.concatenate([counts, np.zeros(int(new.sum()), np.int64)])
+        new_vocab = Vocabulary(vocab.keys + [k for k, n in zip(keys, new) if n], counts)
+        with self._write_lock:
+            self._version += 2
+            self._inv = None
+            self._w = grown
+            self._watched = []
+            self._untracked_alias = False
+            self._vocab = new_vocab
+
+    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+        """See :func:`fastembed.words.distances`."""
+        return words.distances(self, word_or_vector, other_words)
+
+    def closer_than(self, key1, key2) -> list:
+        """See :func:`fastembed.words.closer_than`."""
+        return words.closer_than(self, key1, key2)
+
+    def most_similar_to_given(self, key1, keys_list) -> str:
+        """See :func:`fastembed.words.most_similar_to_given`."""
+        return words.most_similar_to_given(self, key1, keys_list)
 
     # ------------------------------------------------------------------ keys
     def encode(self, keys):

@@ -17,7 +17,8 @@ from fastembed import search
 from fastembed._validate import as_ids, as_int, as_restrict, check_id_range
 
 __all__ = ["most_similar", "most_similar_cosmul", "analogy", "analogy_ids", "similarity", "n_similarity",
-           "doesnt_match", "rank", "unit_rows", "as_topn", "COSMUL_EPS", "as_vector", "key_ids"]
+           "doesnt_match", "rank", "unit_rows", "as_topn", "COSMUL_EPS", "as_vector", "key_ids", "distances",
+           "closer_than", "most_similar_to_given", "term_id", "encode", "require_vocab"]
 
 COSMUL_EPS = 1e-6  # Levy & Goldberg (2014), as gensim
 
@@ -49,7 +50,7 @@ def unit_rows(table, ids) -> np.ndarray:
     return table.weights[ids].astype(np.float64) * table.inv_norms()[ids, None]
 
 
-def _term_id(table, x) -> Optional[int]:
+def term_id(table, x) -> Optional[int]:
     """The row id of a key or a row id; None for a vector. Bools are neither."""
     if isinstance(x, str):
         return require_vocab(table).key_to_id(x)
@@ -87,7 +88,7 @@ def _terms(table, positive, negative, unit_vectors: bool):
     pos, neg, used = [], [], []
     for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
         for x in items:
-            i = _term_id(table, x)
+            i = term_id(table, x)
             if i is not None:
                 used.append(i)
                 dst.append(unit_rows(table, [i])[0])
@@ -269,7 +270,7 @@ def analogy(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_voca
 
 def _vector(table, x) -> np.ndarray:
     """A row id, a key, or a (D,) vector as float64 (D,)."""
-    i = _term_id(table, x)
+    i = term_id(table, x)
     if i is not None:
         return table.weights[i].astype(np.float64)
     return as_vector(table, x)
@@ -319,6 +320,37 @@ def rank(table, key1: str, key2: str) -> int:
     cos = (W @ W[i1]) * inv * inv[i1]
     cos[i1] = -np.inf
     return int((cos > cos[i2]).sum()) + 1
+
+
+def distances(table, word_or_vector, other_words=()) -> np.ndarray:
+    """Cosine distances (1 - cosine) from a key, row id or vector to ``other_words`` (keys), or to
+    every row when empty (gensim's ``distances``); float32 (n,)."""
+    v = _vector(table, word_or_vector)
+    s = np.abs(v).max(initial=0.0)
+    n = np.linalg.norm(v / s) if s > 0 else 0.0
+    q = (v / s / n).astype(np.float32) if n > 0 else np.zeros(table.dim, np.float32)
+    if len(other_words):
+        ids = key_ids(table, list(other_words))
+        cos = (table.weights[ids] @ q) * table.inv_norms()[ids]
+    else:
+        cos = (table.weights @ q) * table.inv_norms()
+    return (1 - cos).astype(np.float32)
+
+
+def closer_than(table, key1, key2) -> List[str]:
+    """Keys closer to ``key1`` than ``key2`` is (``key1`` itself left out), in row order."""
+    vocab = require_vocab(table)
+    i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
+    d = distances(table, key1)
+    return [vocab.keys[i] for i in np.flatnonzero(d < d[i2]) if i != i1]
+
+
+def most_similar_to_given(table, key1, keys_list) -> str:
+    """The key of ``keys_list`` most similar to ``key1`` (the first on ties)."""
+    keys_list = list(keys_list)
+    if not keys_list:
+        raise ValueError("most_similar_to_given needs at least one key to choose from")
+    return keys_list[int(np.argmax([similarity(table, key1, k) for k in keys_list]))]
 
 
 def encode(table, keys) -> Union[int, np.ndarray]:
