@@ -22,12 +22,14 @@ from __future__ import annotations
 import threading
 import weakref
 from contextlib import contextmanager
-from typing import Optional
+from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, overload
 
 import numpy as np
 
 from fastembed import evaluate, interop, optim, search, words
 from fastembed._dtypes import FLOAT32, StorageDType
+from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, Strategy,
+                              Threads, TopK, VectorLike)
 from fastembed._kernels import _gather, _topk, _train
 from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_ROWS_BYTES, team_size
 from fastembed._validate import (as_float, as_float_matrix, as_ids, as_int, as_k, as_queries, as_restrict,
@@ -36,6 +38,8 @@ from fastembed.positions import as_position_matrix, position_rows, resolve_scale
 from fastembed.vocab import Vocabulary
 
 __all__ = ["EmbeddingTable", "STREAM_MIN_BYTES"]
+
+_Out = TypeVar("_Out", bound=OutArray)
 
 # From this many output bytes rows are written with non-temporal stores: measured on a 2-core AVX-512
 # VM, streaming loses below ~25 MB of output (it fits caches) and wins 1.5x at 100 MB.
@@ -68,7 +72,8 @@ class EmbeddingTable:
     __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
                  "_watched", "_untracked_alias", "__weakref__")
 
-    def __init__(self, weights, *, copy: bool = False, vocab=None, padding_idx=None):
+    def __init__(self, weights: Any, *, copy: bool = False, vocab: Union[Vocabulary, Sequence[str], None] = None,
+                 padding_idx: Optional[int] = None) -> None:
         watch = None
         if interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
             weights, watch = interop.torch_weights(weights)
@@ -92,8 +97,9 @@ class EmbeddingTable:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def random(cls, num_embeddings: int, dim: int, *, seed=0, scale: float = 0.1, vocab=None,
-               padding_idx=None) -> "EmbeddingTable":
+    def random(cls, num_embeddings: int, dim: int, *, seed: Any = 0, scale: float = 0.1,
+               vocab: Union[Vocabulary, Sequence[str], None] = None,
+               padding_idx: Optional[int] = None) -> "EmbeddingTable":
         """Rows drawn from ``N(0, 1) * scale`` (float32), reproducible with ``seed``."""
         num_embeddings, dim = _check_shape(num_embeddings, dim)
         rng = np.random.default_rng(seed)
@@ -105,7 +111,8 @@ class EmbeddingTable:
         return t
 
     @classmethod
-    def zeros(cls, num_embeddings: int, dim: int, *, vocab=None, padding_idx=None) -> "EmbeddingTable":
+    def zeros(cls, num_embeddings: int, dim: int, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
+              padding_idx: Optional[int] = None) -> "EmbeddingTable":
         """A table of zeros."""
         num_embeddings, dim = _check_shape(num_embeddings, dim)
         return cls(np.zeros((num_embeddings, dim), np.float32), vocab=vocab, padding_idx=padding_idx)
@@ -122,7 +129,7 @@ class EmbeddingTable:
         return self._w.shape[1]
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self._w.shape
 
     @property
@@ -141,7 +148,7 @@ class EmbeddingTable:
         return int(self._w.nbytes)
 
     @property
-    def weights(self) -> np.ndarray:
+    def weights(self) -> F32Array:
         """A read-only (V, D) view of the rows (no copy)."""
         v = self._w.view(np.ndarray)
         v.flags.writeable = False
@@ -162,7 +169,7 @@ class EmbeddingTable:
         return self._vocab
 
     @vocab.setter
-    def vocab(self, vocab):
+    def vocab(self, vocab: Union[Vocabulary, Sequence[str], None]) -> None:
         if vocab is None:
             self._vocab = None
             return
@@ -209,7 +216,13 @@ class EmbeddingTable:
         return as_ids(ids, n=self.num_embeddings)
 
     # ------------------------------------------------------------------ lookup
-    def lookup(self, ids, out=None, n_threads=None) -> np.ndarray:
+    @overload
+    def lookup(self, ids: IdsLike, out: None = None, n_threads: Threads = None) -> F32Array: ...
+
+    @overload
+    def lookup(self, ids: IdsLike, out: _Out, n_threads: Threads = None) -> _Out: ...
+
+    def lookup(self, ids: IdsLike, out: Optional[OutArray] = None, n_threads: Threads = None) -> Any:
         """Gather rows: ``weights[ids]``.
 
         Parameters
@@ -248,20 +261,21 @@ class EmbeddingTable:
             raise_bad_id(a, bad, w.shape[0])
         return out
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Union[IdsLike, slice]) -> F32Array:
         """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) copy of those rows; with a
         vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
         if isinstance(key, slice):
             return np.array(self._w[key], np.float32)
         return self.lookup(key)
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         """``"cat" in table``: the key is in the vocabulary (False without one)."""
         return self._vocab is not None and isinstance(key, str) and key in self._vocab
 
     # ------------------------------------------------------------------ embed
-    def embed(self, ids, positions, *, offset=0, position_ids=None, scale=None, token_types=None,
-              type_table=None, out=None, n_threads=None) -> np.ndarray:
+    def embed(self, ids: IdsLike, positions: Any, *, offset: Any = 0, position_ids: Any = None,
+              scale: Union[None, float, str] = None, token_types: Any = None, type_table: Any = None,
+              out: Optional[OutArray] = None, n_threads: Threads = None) -> Any:
         """Token + position embedding in one pass:
         ``weights[ids] * scale + positions[p] (+ type_table[token_types])``.
 
@@ -334,7 +348,7 @@ class EmbeddingTable:
         return out
 
     # ------------------------------------------------------------------ norms
-    def inv_norms(self, n_threads=None) -> np.ndarray:
+    def inv_norms(self, n_threads: Threads = None) -> F32Array:
         """(V,) float32 ``1 / ||row||`` (0 for zero rows), computed once and cached until a write
         through the table's API (read-only array). Norms are summed in float64 after scaling each
         row by its largest magnitude, so rows near float32's range limits (3e38, denormals) get
@@ -372,7 +386,7 @@ class EmbeddingTable:
                 total += t._version
         return total
 
-    def norms(self, n_threads=None) -> np.ndarray:
+    def norms(self, n_threads: Threads = None) -> F32Array:
         """(V,) float32 Euclidean row norms (summed in float64, overflow-safe)."""
         out = np.empty(self.num_embeddings, np.float32)
         nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
@@ -386,8 +400,9 @@ class EmbeddingTable:
             self._inv = None
 
     # ------------------------------------------------------------------ search
-    def topk(self, queries, k: int = 10, *, metric: str = "cosine", exclude=None, restrict=None,
-             strategy: str = "auto", block_rows=None, n_threads=None):
+    def topk(self, queries: Any, k: int = 10, *, metric: Metric = "cosine", exclude: Any = None,
+             restrict: Any = None, strategy: Strategy = "auto", block_rows: Optional[int] = None,
+             n_threads: Threads = None) -> TopK:
         """The k rows most similar to each query, best first.
 
         Parameters
@@ -439,7 +454,7 @@ class EmbeddingTable:
 
     # ------------------------------------------------------------------ writes
     @contextmanager
-    def writing(self):
+    def writing(self) -> Iterator[F32Array]:
         """Hold the table's write lock and yield the writable (V, D) array; cached norms are
         invalidated when the block ends. For trusted writers (optimizers, training); raises
         ValueError for a read-only table."""
@@ -454,7 +469,8 @@ class EmbeddingTable:
             finally:
                 self._version += 1
 
-    def scatter_add(self, unique_ids, rows, alpha=1.0, *, n_threads=None, validated: bool = False) -> None:
+    def scatter_add(self, unique_ids: Any, rows: Any, alpha: Any = 1.0, *, n_threads: Threads = None,
+                    validated: bool = False) -> None:
         """``weights[ids] += alpha * rows`` for unique ids, in place (``alpha`` a float or a (U,)
         array of per-row factors). The padding row is never updated; cached norms are invalidated.
 
@@ -489,7 +505,8 @@ class EmbeddingTable:
             # the kernel computes table[i] -= step * row: negated factors add
             _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
 
-    def apply_sparse(self, unique_ids, rows, lr=None, optimizer="sgd", *, n_threads=None) -> None:
+    def apply_sparse(self, unique_ids: Any, rows: Any, lr: Optional[float] = None,
+                     optimizer: Union[str, "optim.Optimizer"] = "sgd", *, n_threads: Threads = None) -> None:
         """One optimizer step on the rows ``unique_ids`` with gradient ``rows``.
 
         ``optimizer="sgd"`` (stateless): ``weights[ids] -= lr * rows``. For optimizers with state
@@ -513,7 +530,7 @@ class EmbeddingTable:
             raise TypeError("apply_sparse with optimizer='sgd' needs lr")
         optim.SGD(self, lr=lr).step(unique_ids, rows, n_threads=n_threads)
 
-    def set_rows(self, ids, values) -> None:
+    def set_rows(self, ids: Any, values: Any) -> None:
         """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
         if not self.writeable:
             raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
@@ -526,7 +543,8 @@ class EmbeddingTable:
             w[a] = v
 
     # ------------------------------------------------------------------ learning
-    def backward(self, ids, grad_out, *, scale_grad_by_freq: bool = False, n_threads=None):
+    def backward(self, ids: Any, grad_out: Any, *, scale_grad_by_freq: bool = False,
+                 n_threads: Threads = None) -> tuple[I64Array, F32Array]:
         """Sparse gradient of ``lookup(ids)`` with respect to the table.
 
         Parameters
@@ -580,7 +598,7 @@ class EmbeddingTable:
         return uniq, rows
 
     # ------------------------------------------------------------------ numpy, DLPack, torch, gensim
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         """``np.asarray(table)``: the read-only (V, D) rows without a copy (a copy with
         ``copy=True`` or another ``dtype``)."""
         w = self.weights
@@ -590,7 +608,8 @@ class EmbeddingTable:
             return w.astype(dtype)
         return np.array(w) if copy else w
 
-    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Optional[bool] = None) -> Any:
         """DLPack export of the (V, D) rows, e.g. ``torch.from_dlpack(table)``.
 
         A read-only table (memory map) is exported as a copy (``copy=False`` raises BufferError):
@@ -613,10 +632,10 @@ class EmbeddingTable:
         self._inv = None
         return self._w.__dlpack__(**kw)
 
-    def __dlpack_device__(self):
+    def __dlpack_device__(self) -> Any:
         return self._w.__dlpack_device__()
 
-    def to_torch(self, copy: Optional[bool] = None):
+    def to_torch(self, copy: Optional[bool] = None) -> Any:
         """The rows as a (V, D) float32 ``torch.Tensor``.
 
         A writable table shares its memory with the tensor (zero-copy) and watches the tensor's
@@ -633,7 +652,8 @@ class EmbeddingTable:
         return t
 
     @classmethod
-    def from_torch(cls, x, *, vocab=None, padding_idx=None, copy: bool = False) -> "EmbeddingTable":
+    def from_torch(cls, x: Any, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
+                   padding_idx: Optional[int] = None, copy: bool = False) -> "EmbeddingTable":
         """A table over a torch tensor or module (``nn.Embedding``, ``nn.EmbeddingBag``: their
         ``weight``; ``padding_idx`` taken from the module when it has one).
 
@@ -649,13 +669,13 @@ class EmbeddingTable:
         return t
 
     @classmethod
-    def from_gensim(cls, kv, *, copy: bool = True) -> "EmbeddingTable":
+    def from_gensim(cls, kv: Any, *, copy: bool = True) -> "EmbeddingTable":
         """A table from a gensim ``KeyedVectors`` (or a model with ``.wv``), keys and counts kept.
         ``copy=False`` shares gensim's vectors (then change them only through the table)."""
         vectors, keys, counts = interop.gensim_parts(kv)
         return cls(vectors, copy=copy, vocab=Vocabulary(keys, counts))
 
-    def to_gensim(self):
+    def to_gensim(self) -> Any:
         """A gensim ``KeyedVectors`` with a copy of the rows, the keys and the counts."""
         vocab = words.require_vocab(self)
         return interop.make_gensim(self._w, vocab.keys, vocab.counts)
@@ -671,7 +691,7 @@ class EmbeddingTable:
         """row id -> key (gensim's name; read it, do not modify it)."""
         return words.require_vocab(self).keys
 
-    def get_vector(self, key, norm: bool = False) -> np.ndarray:
+    def get_vector(self, key: Union[str, int], norm: bool = False) -> F32Array:
         """The (D,) float32 row of a key (or row id); unit length with ``norm=True``."""
         i = words.term_id(self, key)
         if i is None:
@@ -681,7 +701,7 @@ class EmbeddingTable:
             v *= self.inv_norms()[i]
         return v
 
-    def add_vectors(self, keys, weights, replace: bool = False) -> None:
+    def add_vectors(self, keys: Union[str, Sequence[str]], weights: Any, replace: bool = False) -> None:
         """Append rows for new keys (gensim's ``add_vectors``); rows of keys already present are
         kept, or overwritten with ``replace=True``. The table's storage grows (a new array: a
         memory-mapped or read-only table becomes an in-memory copy; the file is never written)."""
@@ -712,58 +732,79 @@ class EmbeddingTable:
             self._untracked_alias = False
             self._vocab = new_vocab
 
-    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+    def distances(self, word_or_vector: VectorLike, other_words: Sequence[str] = ()) -> F32Array:
         """See :func:`fastembed.words.distances`."""
         return words.distances(self, word_or_vector, other_words)
 
-    def closer_than(self, key1, key2) -> list:
+    def closer_than(self, key1: str, key2: str) -> List[str]:
         """See :func:`fastembed.words.closer_than`."""
         return words.closer_than(self, key1, key2)
 
-    def most_similar_to_given(self, key1, keys_list) -> str:
+    def most_similar_to_given(self, key1: str, keys_list: Sequence[str]) -> str:
         """See :func:`fastembed.words.most_similar_to_given`."""
         return words.most_similar_to_given(self, key1, keys_list)
 
     # ------------------------------------------------------------------ keys
-    def encode(self, keys):
+    def encode(self, keys: Any) -> Any:
         """Ids of a key, a list of keys, or a rectangular list of lists of keys (int64 array)."""
         return words.encode(self, keys)
 
-    def decode(self, ids):
+    def decode(self, ids: Any) -> Any:
         """Keys of an id or an array of ids."""
         return words.require_vocab(self).decode(ids)
 
     # ------------------------------------------------------------------ word questions (see fastembed.words)
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
+    @overload
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: int = 10,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
+
+    @overload
+    def most_similar(self, positive: Any, negative: Any, topn: None,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> F32Array: ...
+
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
         """See :func:`fastembed.words.most_similar`."""
         return words.most_similar(self, positive, negative, topn, restrict_vocab, n_threads)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
+                            restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
         """See :func:`fastembed.words.most_similar_cosmul`."""
         return words.most_similar_cosmul(self, positive, negative, topn, restrict_vocab, n_threads)
 
-    def analogy(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
+    @overload
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, *, method: AnalogyMethod = "add",
+                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
+
+    @overload
+    def analogy(self, a: Sequence[str], b: Sequence[str], c: Sequence[str], topn: int = 1, *,
+                method: AnalogyMethod = "add", restrict_vocab: Optional[int] = None,
+                n_threads: Threads = None) -> List[Pairs]: ...
+
+    def analogy(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
+                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
         """See :func:`fastembed.words.analogy`."""
         return words.analogy(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
                              n_threads=n_threads)
 
-    def analogy_ids(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, exclude=None,
-                    n_threads=None, strategy: str = "auto"):
+    def analogy_ids(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
+                    restrict_vocab: Optional[int] = None, exclude: Any = None, n_threads: Threads = None,
+                    strategy: Strategy = "auto") -> TopK:
         """See :func:`fastembed.words.analogy_ids`."""
         return words.analogy_ids(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
                                  exclude=exclude, n_threads=n_threads, strategy=strategy)
 
-    def cosine(self, a, b) -> float:
+    def cosine(self, a: VectorLike, b: VectorLike) -> float:
         """See :func:`fastembed.words.similarity`."""
         return words.similarity(self, a, b)
 
     similarity = cosine
 
-    def n_similarity(self, ws1, ws2) -> float:
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
         """See :func:`fastembed.words.n_similarity`."""
         return words.n_similarity(self, ws1, ws2)
 
-    def doesnt_match(self, keys) -> str:
+    def doesnt_match(self, keys: Sequence[str]) -> str:
         """See :func:`fastembed.words.doesnt_match`."""
         return words.doesnt_match(self, keys)
 
@@ -771,14 +812,14 @@ class EmbeddingTable:
         """See :func:`fastembed.words.rank`."""
         return words.rank(self, key1, key2)
 
-    def evaluate_analogies(self, path, restrict_vocab: int = 300000, case_insensitive: bool = True,
-                           method: str = "add", n_threads=None):
+    def evaluate_analogies(self, path: Any, restrict_vocab: int = 300000, case_insensitive: bool = True,
+                           method: AnalogyMethod = "add", n_threads: Threads = None) -> "evaluate.AnalogyResult":
         """See :func:`fastembed.evaluate.evaluate_analogies`."""
         return evaluate.evaluate_analogies(self, path, restrict_vocab=restrict_vocab,
                                            case_insensitive=case_insensitive, method=method, n_threads=n_threads)
 
-    def evaluate_word_pairs(self, path, delimiter: str = "\t", restrict_vocab: int = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False):
+    def evaluate_word_pairs(self, path: Any, delimiter: str = "\t", restrict_vocab: int = 300000,
+                            case_insensitive: bool = True, dummy4unknown: bool = False) -> "evaluate.PairsResult":
         """See :func:`fastembed.evaluate.evaluate_word_pairs`."""
         return evaluate.evaluate_word_pairs(self, path, delimiter=delimiter, restrict_vocab=restrict_vocab,
                                             case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
