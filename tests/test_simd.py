@@ -9,7 +9,7 @@ import pytest
 import fastembed
 from fastembed import EmbeddingTable, reference as ref, simd
 from fastembed._kernels import _gather, _simd, _topk, _train
-from fastembed.search import prepare_queries, topk as search_topk
+from fastembed._validate import as_queries
 from conftest import SIMD_LEVELS
 
 # ------------------------------------------------------------------ choosing the level
@@ -111,7 +111,7 @@ def test_rows_norms_and_scans_identical_bits_across_levels(rng, D):
     ids = rng.integers(0, V, 300)
     pidx = rng.integers(0, 64, 300)
     tidx = rng.integers(0, 2, 300)
-    q, _ = prepare_queries(rng.standard_normal((5, D)), D, "cosine")
+    q, _ = as_queries(rng.standard_normal((5, D)), D, True)
 
     def run():
         res = []
@@ -172,7 +172,8 @@ def test_learning_kernels_identical_bits_across_levels(rng):
         t = EmbeddingTable(np.zeros((60, D), np.float32))
         u1, r1 = t.backward(gids, grad, n_threads=2)
         u2, r2 = t.backward(gids, grad, scale_grad_by_freq=True, n_threads=2)
-        t.apply_sparse(u1, r1, lr=0.3, optimizer="adagrad")
+        from fastembed.optim import Adagrad
+        t.apply_sparse(u1, r1, optimizer=Adagrad(t, lr=0.3))
         return s0, s1, np.array([kept, loss]), r1, r2, t.weights
 
     results = _at_every_level(run)
@@ -196,8 +197,8 @@ def test_topk_scan_and_gemm_paths_at_every_level(rng, simd_level):
     t = EmbeddingTable(W)
     for Q in (1, 2, 7, 15):
         q = rng.standard_normal((Q, 100))
-        for path in ("scan", "gemm"):
-            s, i = search_topk(t._w, t.inv_norms, q, 10, path=path)
+        for strategy in ("scan", "gemm"):
+            s, i = t.topk(q, 10, strategy=strategy)
             rs, ri = ref.topk(W, q, 10)
             from fastembed.testing import assert_topk_equivalent
             assert_topk_equivalent(s, i, rs, ri, tol=1e-5)
