@@ -105,6 +105,14 @@ def test_bench_quick_section():
     assert "numpy/fused" in out and "(64, 512)" in out
 
 
+def test_bench_at_one_simd_level():
+    from fastembed import simd
+    level = simd.supported_levels()[0]
+    code, out, err = run("bench", "--quick", "--simd", level, "embed")
+    assert code == 0, err
+    assert f"| simd {level} (this CPU:" in out and f"[simd {level}]" in out  # run header and table title
+
+
 @pytest.mark.parametrize("args,msg", [
     (["neighbors", "unicornword", "--vectors", "VEC"], "not in the vocabulary: 'unicornword'"),
     (["similarity", "cat", "zzz", "--vectors", "VEC"], "not in the vocabulary: 'zzz'"),
@@ -114,6 +122,7 @@ def test_bench_quick_section():
     (["neighbors", "cat", "--vectors", "BAD"], "bad.txt, line 3: expected a key and 3 values, got 3 tokens"),
     (["evaluate", "--vectors", "VEC"], "give --analogies FILE and/or --pairs FILE"),
     (["bench", "nosuchsection"], "unknown benchmark section"),
+    (["bench", "--simd", "avx9", "embed"], "--simd: unknown SIMD level 'avx9': this build has generic"),
     (["demo", "--dim", "1"], "--dim must be at least 2"),
 ])
 def test_user_errors_exit_2_without_traceback(vectors, tmp_path, args, msg):

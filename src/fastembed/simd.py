@@ -28,11 +28,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from fastembed._kernels import _simd
 from fastembed._kernels._simd import (baseline_level, best_level, compiled_levels, get_level, set_level,
                                       supported_levels)
 
 __all__ = ["compiled_levels", "supported_levels", "best_level", "baseline_level", "get_level", "set_level",
-           "using"]
+           "resolve_level", "using"]
+
+
+def resolve_level(name: str) -> str:
+    """The level ``name`` would select (resolving ``"default"`` and ``"best"``), without switching;
+    ValueError naming the levels that work if this build or CPU has no such level."""
+    return _simd.resolve_level(name, compiled_levels(), supported_levels(), baseline_level())
 
 
 @contextmanager
