@@ -29,6 +29,21 @@
 
 typedef ptrdiff_t fe_intp;
 
+/* Small hot helpers that must be inlined into their (per-SIMD-level) callers, so accumulator arrays
+ * indexed by constants stay in registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FE_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define FE_ALWAYS_INLINE static inline
+#endif
+
+/* A read prefetch hint (no fault even past the end of an array; nothing where the compiler has none) */
+#if defined(__GNUC__) || defined(__clang__)
+#define FE_PREFETCH(p) __builtin_prefetch((p), 0, 0)
+#else
+#define FE_PREFETCH(p) ((void)(p))
+#endif
+
 /* Alignment-safe scalar access to floats that may sit at any byte address. */
 static inline float fe_ldf(const float *p)
 {

@@ -17,15 +17,14 @@
 
 #define FE_NV (16 / FV_W)
 
-/* acc (16 lanes in FE_NV vectors) += a[0:n] * b[0:n], n <= 16: a partial chunk reads only n floats */
-static inline void FE_FN(fe_mac16_part)(FV *acc, const float *a, const float *b, int n)
+/* acc (16 lanes in FE_NV vectors) += a[0:n] * b[0:n] for a partial chunk, n < 16: vector j reads
+ * only its n - j * FV_W valid floats (none when that is <= 0; adding the zero products is a no-op).
+ * Every index is a constant after unrolling, so the accumulators stay in registers. */
+FE_ALWAYS_INLINE void FE_FN(fe_mac16_part)(FV *acc, const float *a, const float *b, int n)
 {
-    for (int j = 0; j < FE_NV && j * FV_W < n; j++) {
-        int m = n - j * FV_W;
-        FV x = m >= FV_W ? FV_LOADU(a + j * FV_W) : FV_LOAD_PART(a + j * FV_W, m);
-        FV y = m >= FV_W ? FV_LOADU(b + j * FV_W) : FV_LOAD_PART(b + j * FV_W, m);
-        acc[j] = FV_ADD(acc[j], FV_MUL(x, y));
-    }
+    for (int j = 0; j < FE_NV; j++)
+        acc[j] = FV_ADD(acc[j], FV_MUL(FV_LOAD_UPTO(a + j * FV_W, n - j * FV_W),
+                                       FV_LOAD_UPTO(b + j * FV_W, n - j * FV_W)));
 }
 
 static float FE_FN(fe_dot)(const float *a, const float *b, fe_intp d)
@@ -42,41 +41,70 @@ static float FE_FN(fe_dot)(const float *a, const float *b, fe_intp d)
     return FE_FN(fv_reduce16)(acc);
 }
 
-/* out[r] = dot(x + r * stride, q) for the FV_ROWS rows of a block: every row of the block shares
- * each load of q, each row has its own accumulators (FV_ROWS independent dependency chains), and
- * the final reductions run transposed across the rows. */
-static inline void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const float *q, fe_intp d, float *out)
+/* out[r] = dot(x + r * stride, q) for the FV_ROWS rows of a block (one query: the scan is bound by
+ * memory bandwidth). Rows are read one after the other, in memory order: the hardware prefetchers
+ * follow one stream (interleaving the rows' chunks measured up to 3x slower without software
+ * prefetching at D = 300). Each row has its own accumulators, so consecutive rows' dependency chains
+ * overlap, and the final reductions run transposed across the rows. */
+FE_ALWAYS_INLINE void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const float *q, fe_intp d, float *out)
 {
     FV acc[FV_ROWS * FE_NV];
     for (int t = 0; t < FV_ROWS * FE_NV; t++)
         acc[t] = FV_ZERO();
-    fe_intp i = 0;
-#ifdef FE_SCAN_ROWMAJOR
+    const fe_intp full = d & ~(fe_intp)15;
+    const int n = (int)(d - full);
     for (int r = 0; r < FV_ROWS; r++) {
-        fe_intp ii = 0;
-        for (; ii + 16 <= d; ii += 16)
+        const float *row = x + r * stride;
+        for (fe_intp i = 0; i < full; i += 16)
             for (int j = 0; j < FE_NV; j++)
                 acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
-                                            FV_MUL(FV_LOADU(x + r * stride + ii + j * FV_W), FV_LOADU(q + ii + j * FV_W)));
-        i = ii;
-    }
-#else
-    for (; i + 16 <= d; i += 16) {
-        FV qv[FE_NV];
-        for (int j = 0; j < FE_NV; j++)
-            qv[j] = FV_LOADU(q + i + j * FV_W);
-        for (int r = 0; r < FV_ROWS; r++)
-            for (int j = 0; j < FE_NV; j++)
-                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
-                                            FV_MUL(FV_LOADU(x + r * stride + i + j * FV_W), qv[j]));
-    }
-#endif
-    if (i < d) {
-        const int n = (int)(d - i);
-        for (int r = 0; r < FV_ROWS; r++)
-            FE_FN(fe_mac16_part)(acc + r * FE_NV, x + r * stride + i, q + i, n);
+                                            FV_MUL(FV_LOADU(row + i + j * FV_W), FV_LOADU(q + i + j * FV_W)));
+        if (n)
+            FE_FN(fe_mac16_part)(acc + r * FE_NV, row + full, q + full, n);
     }
     FE_FN(fv_reduce16_rows)(acc, out);
+}
+
+/* Two queries at once: out[j * FV_PAIR_ROWS + r] = dot(x + r * stride, q_j) for the FV_PAIR_ROWS
+ * rows starting at x. Each row load serves both queries (the scan of several queries is bound by
+ * loads, not arithmetic); 2 * FV_PAIR_ROWS accumulator sets, reduced FV_ROWS at a time. */
+FE_ALWAYS_INLINE void FE_FN(fe_dot_rows_q2)(const float *x, fe_intp stride, const float *q0, const float *q1,
+                                            fe_intp d, float *out)
+{
+    enum { S = 2 * FV_PAIR_ROWS };
+    FV acc[S * FE_NV];
+    for (int t = 0; t < S * FE_NV; t++)
+        acc[t] = FV_ZERO();
+    fe_intp i = 0;
+    for (; i + 16 <= d; i += 16) {
+        for (int j = 0; j < FE_NV; j++) {
+            FV a = FV_LOADU(q0 + i + j * FV_W), b = FV_LOADU(q1 + i + j * FV_W);
+            FV_PIN(a);
+            FV_PIN(b);
+            for (int r = 0; r < FV_PAIR_ROWS; r++) {
+                FV v = FV_LOADU(x + r * stride + i + j * FV_W);
+                FV_PIN(v);
+                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j], FV_MUL(v, a));
+                acc[(FV_PAIR_ROWS + r) * FE_NV + j] = FV_ADD(acc[(FV_PAIR_ROWS + r) * FE_NV + j], FV_MUL(v, b));
+            }
+        }
+    }
+    if (i < d) {
+        const int n = (int)(d - i);
+        for (int j = 0; j < FE_NV; j++) {
+            FV a = FV_LOAD_UPTO(q0 + i + j * FV_W, n - j * FV_W), b = FV_LOAD_UPTO(q1 + i + j * FV_W, n - j * FV_W);
+            FV_PIN(a);
+            FV_PIN(b);
+            for (int r = 0; r < FV_PAIR_ROWS; r++) {
+                FV v = FV_LOAD_UPTO(x + r * stride + i + j * FV_W, n - j * FV_W);
+                FV_PIN(v);
+                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j], FV_MUL(v, a));
+                acc[(FV_PAIR_ROWS + r) * FE_NV + j] = FV_ADD(acc[(FV_PAIR_ROWS + r) * FE_NV + j], FV_MUL(v, b));
+            }
+        }
+    }
+    for (int g = 0; g < S; g += FV_ROWS)
+        FE_FN(fv_reduce16_rows)(acc + g * FE_NV, out + g);
 }
 
 #undef FE_NV

@@ -15,8 +15,16 @@ static inline void FE_FN(fe_offer_dots)(const fe_topk_args *a, const float *dots
     }
 }
 
+/* Software prefetch distance of the scans, in bytes: measured 1.2-3x faster than the hardware
+ * prefetchers alone on tables that do not fit in cache (1 and 2 threads, D 100 and 300, every
+ * level); 4-16 KB all did about as well. */
+#ifndef FE_SCAN_PREFETCH
+#define FE_SCAN_PREFETCH 8192
+#endif
+
 /* Scan rows [r0, r1) for queries q0 .. q0+nq-1 into nq heaps of k: FV_ROWS rows at a time (the
- * block stays in L1 while every query passes over it), the rest one by one. */
+ * block stays in L1 while every query passes over it: pairs of queries share each row load), the
+ * rest one by one. */
 static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
                                 int64_t r0, int64_t r1, float *hs, int64_t *hi)
 {
@@ -32,17 +40,23 @@ static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
             if (!any)
                 continue;
         }
-#ifdef FE_SCAN_PFB
-        {
-            const char *p = (const char *)(T + r * D) + FE_SCAN_PFB;
-            const char *e = (const char *)(T + r1 * D);
-            const char *pe = p + FV_ROWS * D * 4;
-            if (pe > e) pe = e;
-            for (; p < pe; p += 64)
-                __builtin_prefetch(p, 0, 0);
+        {   /* software prefetch of the lines FE_SCAN_PREFETCH bytes past this block (see above) */
+            const char *p = (const char *)(T + r * D) + FE_SCAN_PREFETCH;
+            const char *pe = p + FV_ROWS * D * (int64_t)sizeof(float), *end = (const char *)(T + r1 * D);
+            for (pe = pe < end ? pe : end; p < pe; p += 64)
+                FE_PREFETCH(p);
         }
-#endif
-        for (int64_t j = 0; j < nq; j++) {
+        int64_t j = 0;
+        for (; j + 2 <= nq; j += 2) {  /* query pairs share each row load */
+            float d2[2 * FV_PAIR_ROWS];
+            for (int r2 = 0; r2 < FV_ROWS; r2 += FV_PAIR_ROWS) {
+                FE_FN(fe_dot_rows_q2)(T + (r + r2) * D, D, queries + j * D, queries + (j + 1) * D, D, d2);
+                FE_FN(fe_offer_dots)(a, d2, FV_PAIR_ROWS, r + r2, q0 + j, hs + j * k, hi + j * k);
+                FE_FN(fe_offer_dots)(a, d2 + FV_PAIR_ROWS, FV_PAIR_ROWS, r + r2, q0 + j + 1,
+                                     hs + (j + 1) * k, hi + (j + 1) * k);
+            }
+        }
+        for (; j < nq; j++) {
             FE_FN(fe_dot_rows)(T + r * D, D, queries + j * D, D, dots);
             FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0 + j, hs + j * k, hi + j * k);
         }

@@ -5,8 +5,12 @@
 #define FV __m256
 #define FV_W 8
 #define FV_ROWS 4
+#define FV_PAIR_ROWS 2  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
 #define FV_HAVE_STREAM 1
 
+/* keep v in a register: stops the compiler from folding one load into several instructions
+ * as memory operands (a row read once per query instead of once) */
+#define FV_PIN(v) __asm__("" : "+x"(v))
 #define FV_ZERO() _mm256_setzero_ps()
 #define FV_SET1(x) _mm256_set1_ps(x)
 #define FV_LOADU(p) _mm256_loadu_ps(p)
@@ -14,13 +18,15 @@
 /* masked lanes read as +0.0 and are never touched in memory (no fault past the end of a row) */
 #define FV_LOAD_PART(p, n) _mm256_maskload_ps((p), _mm256_cmpgt_epi32(_mm256_set1_epi32(n), \
                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
+/* m floats for any int m (m <= 0: zeros, m >= 8: a full load); lanes past m read as +0.0 */
+#define FV_LOAD_UPTO(p, m) FV_LOAD_PART((p), (m))
 #define FV_ADD(a, b) _mm256_add_ps((a), (b))
 #define FV_MUL(a, b) _mm256_mul_ps((a), (b))
 #define FV_STREAM(p, v) _mm256_stream_ps((p), (v))
 #define FV_STREAM4(p, v) _mm_stream_ps((p), (v))
 #define FV_FENCE() _mm_sfence()
 
-static inline float FE_FN(fv_reduce16)(const FV *acc)
+FE_ALWAYS_INLINE float FE_FN(fv_reduce16)(const FV *acc)
 {
     __m256 b = _mm256_add_ps(acc[0], acc[1]);                                          /* +8 */
     __m128 c = _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1));      /* +4 */
@@ -29,7 +35,7 @@ static inline float FE_FN(fv_reduce16)(const FV *acc)
 }
 
 /* Four rows (acc[2 r], acc[2 r + 1]); every add is one level of each row's tree, lower lane first. */
-static inline void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
+FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
 {
     __m256 ba = _mm256_add_ps(acc[0], acc[1]), bb = _mm256_add_ps(acc[2], acc[3]);     /* +8 */
     __m256 bc = _mm256_add_ps(acc[4], acc[5]), bd = _mm256_add_ps(acc[6], acc[7]);

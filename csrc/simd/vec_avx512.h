@@ -6,20 +6,27 @@
 #define FV __m512
 #define FV_W 16
 #define FV_ROWS 8
+#define FV_PAIR_ROWS 8  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
 #define FV_HAVE_STREAM 1
 
+/* keep v in a register: stops the compiler from folding one load into several instructions
+ * as memory operands (a row read once per query instead of once) */
+#define FV_PIN(v) __asm__("" : "+v"(v))
 #define FV_ZERO() _mm512_setzero_ps()
 #define FV_SET1(x) _mm512_set1_ps(x)
 #define FV_LOADU(p) _mm512_loadu_ps(p)
 #define FV_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define FV_LOAD_PART(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
+/* m floats for any int m (m <= 0: zeros, m >= 16: a full load); lanes past m read as +0.0 and
+ * are not touched in memory */
+#define FV_LOAD_UPTO(p, m) _mm512_maskz_loadu_ps((__mmask16)((m) >= 16 ? 0xFFFFu : (m) <= 0 ? 0u : (1u << (m)) - 1u), (p))
 #define FV_ADD(a, b) _mm512_add_ps((a), (b))
 #define FV_MUL(a, b) _mm512_mul_ps((a), (b))
 #define FV_STREAM(p, v) _mm512_stream_ps((p), (v))
 #define FV_STREAM4(p, v) _mm_stream_ps((p), (v))
 #define FV_FENCE() _mm_sfence()
 
-static inline float FE_FN(fv_reduce16)(const FV *acc)
+FE_ALWAYS_INLINE float FE_FN(fv_reduce16)(const FV *acc)
 {
     __m512 v = acc[0];
     __m256 lo = _mm512_castps512_ps256(v);
@@ -31,7 +38,7 @@ static inline float FE_FN(fv_reduce16)(const FV *acc)
 }
 
 /* Eight rows, one register each; every add is one level of each row's tree, lower lane first. */
-static inline void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
+FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
 {
     __m512 x[4], y[2];
     for (int p = 0; p < 4; p++)  /* +8: blocks [r 0-3 | r 4-7 | r+1 0-3 | r+1 4-7] */

@@ -8,6 +8,7 @@
 #define FE_LEVEL_NAME "generic"
 #define FV_W 4
 #define FV_ROWS 2
+#define FV_PAIR_ROWS 1  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
 #define FV_HAVE_STREAM 0
 
 #ifndef FE_VEC_GENERIC_TYPES
@@ -41,11 +42,16 @@ static inline fe_v4g fe_g_load_part(const float *p, int n)
 #endif
 
 #define FV fe_v4g
+/* keep v in a register: stops the compiler from folding one load into several instructions
+ * as memory operands (a row read once per query instead of once) */
+#define FV_PIN(v) ((void)0)
 #define FV_ZERO() fe_g_zero()
 #define FV_SET1(x) fe_g_set1(x)
 #define FV_LOADU(p) fe_g_load(p)
 #define FV_STOREU(p, v) fe_g_store((p), (v))
 #define FV_LOAD_PART(p, n) fe_g_load_part((p), (n))
+/* m floats for any int m (m <= 0: zeros, m >= FV_W: a full load); lanes past m read as +0.0 */
+#define FV_LOAD_UPTO(p, m) ((m) >= 4 ? fe_g_load(p) : (m) <= 0 ? fe_g_zero() : fe_g_load_part((p), (m)))
 #define FV_ADD(a, b) fe_g_add((a), (b))
 #define FV_MUL(a, b) fe_g_mul((a), (b))
 #define FV_STREAM(p, v) fe_g_store((p), (v))
@@ -53,7 +59,7 @@ static inline fe_v4g fe_g_load_part(const float *p, int n)
 #define FV_FENCE() ((void)0)
 
 /* The 16-lane tree of impl/dot.h on one row held in four vectors (lanes 0-3, 4-7, 8-11, 12-15). */
-static inline float FE_FN(fv_reduce16)(const FV *acc)
+FE_ALWAYS_INLINE float FE_FN(fv_reduce16)(const FV *acc)
 {
     FV b0 = FV_ADD(acc[0], acc[2]), b1 = FV_ADD(acc[1], acc[3]);   /* l += l + 8 */
     FV c = FV_ADD(b0, b1);                                          /* l += l + 4 */
@@ -63,7 +69,7 @@ static inline float FE_FN(fv_reduce16)(const FV *acc)
 }
 
 /* FV_ROWS rows at once (acc[r * 4 + j]): each row's tree, the same additions. */
-static inline void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
+FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
 {
     for (int r = 0; r < FV_ROWS; r++)
         out[r] = FE_FN(fv_reduce16)(acc + r * 4);

@@ -5,6 +5,7 @@
 #define FV __m128
 #define FV_W 4
 #define FV_ROWS 2
+#define FV_PAIR_ROWS 1  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
 #define FV_HAVE_STREAM 1
 
 #ifndef FE_VEC_SSE2_HELPERS
@@ -17,11 +18,16 @@ static inline __m128 fe_sse2_load_part(const float *p, int n)
 }
 #endif
 
+/* keep v in a register: stops the compiler from folding one load into several instructions
+ * as memory operands (a row read once per query instead of once) */
+#define FV_PIN(v) __asm__("" : "+x"(v))
 #define FV_ZERO() _mm_setzero_ps()
 #define FV_SET1(x) _mm_set1_ps(x)
 #define FV_LOADU(p) _mm_loadu_ps(p)
 #define FV_STOREU(p, v) _mm_storeu_ps((p), (v))
 #define FV_LOAD_PART(p, n) fe_sse2_load_part((p), (n))
+/* m floats for any int m (m <= 0: zeros, m >= FV_W: a full load); lanes past m read as +0.0 */
+#define FV_LOAD_UPTO(p, m) ((m) >= 4 ? _mm_loadu_ps(p) : (m) <= 0 ? _mm_setzero_ps() : fe_sse2_load_part((p), (m)))
 #define FV_ADD(a, b) _mm_add_ps((a), (b))
 #define FV_MUL(a, b) _mm_mul_ps((a), (b))
 #define FV_STREAM(p, v) _mm_stream_ps((p), (v))
@@ -29,19 +35,19 @@ static inline __m128 fe_sse2_load_part(const float *p, int n)
 #define FV_FENCE() _mm_sfence()
 
 /* (c0 + c2) + (c1 + c3) of one 4-lane vector: the last two levels of the tree. */
-static inline float FE_FN(fv_tail4)(__m128 c)
+FE_ALWAYS_INLINE float FE_FN(fv_tail4)(__m128 c)
 {
     __m128 d = _mm_add_ps(c, _mm_movehl_ps(c, c));                 /* l += l + 2 */
     return _mm_cvtss_f32(_mm_add_ss(d, _mm_shuffle_ps(d, d, 1)));  /* l += l + 1 */
 }
 
-static inline float FE_FN(fv_reduce16)(const FV *acc)
+FE_ALWAYS_INLINE float FE_FN(fv_reduce16)(const FV *acc)
 {
     __m128 c = _mm_add_ps(_mm_add_ps(acc[0], acc[2]), _mm_add_ps(acc[1], acc[3]));  /* +8, +4 */
     return FE_FN(fv_tail4)(c);
 }
 
-static inline void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
+FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
 {
     __m128 a = _mm_add_ps(_mm_add_ps(acc[0], acc[2]), _mm_add_ps(acc[1], acc[3]));
     __m128 b = _mm_add_ps(_mm_add_ps(acc[4], acc[6]), _mm_add_ps(acc[5], acc[7]));

@@ -4,12 +4,15 @@
 #undef FV
 #undef FV_W
 #undef FV_ROWS
+#undef FV_PAIR_ROWS
 #undef FV_HAVE_STREAM
 #undef FV_ZERO
+#undef FV_PIN
 #undef FV_SET1
 #undef FV_LOADU
 #undef FV_STOREU
 #undef FV_LOAD_PART
+#undef FV_LOAD_UPTO
 #undef FV_ADD
 #undef FV_MUL
 #undef FV_STREAM
