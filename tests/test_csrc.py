@@ -25,12 +25,16 @@ def _cc():
     return cc.split()
 
 
+# the compiler, the harness and qemu are not the (possibly sanitizer-instrumented) Python process
+_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
 def _build_and_run(compiler, out, extra=(), runner=()):
     r = subprocess.run(compiler + [HARNESS, "-o", out, *FLAGS, *extra, "-lm"], capture_output=True, text=True,
-                       timeout=300)
+                       timeout=300, env=_ENV)
     assert r.returncode == 0, f"the harness did not compile:\n{r.stderr}"
     assert "warning" not in r.stderr, r.stderr
-    r = subprocess.run([*runner, out], capture_output=True, text=True, timeout=600)
+    r = subprocess.run([*runner, out], capture_output=True, text=True, timeout=600, env=_ENV)
     assert r.returncode == 0 and "FAIL" not in r.stdout, r.stdout + r.stderr
     return r.stdout
 
