@@ -5,7 +5,7 @@
  *
  * The hot loops (row copies, dot products, scans, norms, word2vec) are compiled once per SIMD level
  * (csrc/fe_simd.h) and called through the dispatch table of csrc/fe_ops.h. What stays here is
- * level-independent: typedefs, alignment-safe scalar loads and a few plain loops.
+ * level-independent: typedefs, inlining and prefetch hints, alignment-safe scalar loads.
  *
  * Alignment: tables, ids and out= buffers come from users and may be unaligned views (a float32
  * array at an odd byte offset is legal numpy). Scalar code reads and writes such memory through
@@ -55,26 +55,6 @@ static inline float fe_ldf(const float *p)
 static inline void fe_stf(float *p, float v)
 {
     memcpy(p, &v, sizeof v);
-}
-
-/* dst += src (portable; level kernels have their own vector versions) */
-static inline void fe_acc_row(float *dst, const float *src, fe_intp d)
-{
-    for (fe_intp i = 0; i < d; i++)
-        fe_stf(dst + i, fe_ldf(dst + i) + fe_ldf(src + i));
-}
-
-/* dst += a * x (portable) */
-static inline void fe_axpy(float *dst, float a, const float *x, fe_intp d)
-{
-    for (fe_intp i = 0; i < d; i++)
-        fe_stf(dst + i, fe_ldf(dst + i) + a * fe_ldf(x + i));
-}
-
-/* dst = src (portable; the level kernels add non-temporal stores) */
-static inline void fe_copy_row(float *dst, const float *src, fe_intp d)
-{
-    memcpy(dst, src, (size_t)d * sizeof(float));
 }
 
 #endif /* FE_COMMON_H */

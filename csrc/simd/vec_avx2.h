@@ -15,11 +15,10 @@
 #define FV_SET1(x) _mm256_set1_ps(x)
 #define FV_LOADU(p) _mm256_loadu_ps(p)
 #define FV_STOREU(p, v) _mm256_storeu_ps((p), (v))
-/* masked lanes read as +0.0 and are never touched in memory (no fault past the end of a row) */
-#define FV_LOAD_PART(p, n) _mm256_maskload_ps((p), _mm256_cmpgt_epi32(_mm256_set1_epi32(n), \
+/* m floats for any int m (m <= 0: zeros, m >= 8: a full load); lanes past m read as +0.0 and are
+ * never touched in memory (no fault past the end of a row) */
+#define FV_LOAD_UPTO(p, m) _mm256_maskload_ps((p), _mm256_cmpgt_epi32(_mm256_set1_epi32(m), \
                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
-/* m floats for any int m (m <= 0: zeros, m >= 8: a full load); lanes past m read as +0.0 */
-#define FV_LOAD_UPTO(p, m) FV_LOAD_PART((p), (m))
 #define FV_ADD(a, b) _mm256_add_ps((a), (b))
 #define FV_MUL(a, b) _mm256_mul_ps((a), (b))
 #define FV_STREAM(p, v) _mm256_stream_ps((p), (v))

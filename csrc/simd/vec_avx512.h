@@ -16,7 +16,6 @@
 #define FV_SET1(x) _mm512_set1_ps(x)
 #define FV_LOADU(p) _mm512_loadu_ps(p)
 #define FV_STOREU(p, v) _mm512_storeu_ps((p), (v))
-#define FV_LOAD_PART(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
 /* m floats for any int m (m <= 0: zeros, m >= 16: a full load); lanes past m read as +0.0 and
  * are not touched in memory */
 #define FV_LOAD_UPTO(p, m) _mm512_maskz_loadu_ps((__mmask16)((m) >= 16 ? 0xFFFFu : (m) <= 0 ? 0u : (1u << (m)) - 1u), (p))

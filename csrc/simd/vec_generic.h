@@ -2,7 +2,7 @@
  * available, a plain struct elsewhere). Compiled on every architecture: it is what CPUs without a
  * dedicated level run, and the tests run it everywhere. No streaming stores.
  *
- * Every layer defines the same names (see vec_undef.h for the list); csrc/impl/ headers are written
+ * Every layer defines the same names (listed with their meaning in vec_undef.h); csrc/impl/ headers are written
  * against them. Lane order and reduction trees are those of impl/dot.h, whatever the width. */
 #define FE_LEVEL generic
 #define FE_LEVEL_NAME "generic"
@@ -49,7 +49,6 @@ static inline fe_v4g fe_g_load_part(const float *p, int n)
 #define FV_SET1(x) fe_g_set1(x)
 #define FV_LOADU(p) fe_g_load(p)
 #define FV_STOREU(p, v) fe_g_store((p), (v))
-#define FV_LOAD_PART(p, n) fe_g_load_part((p), (n))
 /* m floats for any int m (m <= 0: zeros, m >= FV_W: a full load); lanes past m read as +0.0 */
 #define FV_LOAD_UPTO(p, m) ((m) >= 4 ? fe_g_load(p) : (m) <= 0 ? fe_g_zero() : fe_g_load_part((p), (m)))
 #define FV_ADD(a, b) fe_g_add((a), (b))

@@ -26,7 +26,6 @@ static inline float32x4_t fe_neon_load_part(const float *p, int n)
 #define FV_SET1(x) vdupq_n_f32(x)
 #define FV_LOADU(p) vld1q_f32(p)
 #define FV_STOREU(p, v) vst1q_f32((p), (v))
-#define FV_LOAD_PART(p, n) fe_neon_load_part((p), (n))
 /* m floats for any int m (m <= 0: zeros, m >= FV_W: a full load); lanes past m read as +0.0 */
 #define FV_LOAD_UPTO(p, m) ((m) >= 4 ? vld1q_f32(p) : (m) <= 0 ? vdupq_n_f32(0.0f) : fe_neon_load_part((p), (m)))
 #define FV_ADD(a, b) vaddq_f32((a), (b))

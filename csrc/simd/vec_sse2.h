@@ -25,7 +25,6 @@ static inline __m128 fe_sse2_load_part(const float *p, int n)
 #define FV_SET1(x) _mm_set1_ps(x)
 #define FV_LOADU(p) _mm_loadu_ps(p)
 #define FV_STOREU(p, v) _mm_storeu_ps((p), (v))
-#define FV_LOAD_PART(p, n) fe_sse2_load_part((p), (n))
 /* m floats for any int m (m <= 0: zeros, m >= FV_W: a full load); lanes past m read as +0.0 */
 #define FV_LOAD_UPTO(p, m) ((m) >= 4 ? _mm_loadu_ps(p) : (m) <= 0 ? _mm_setzero_ps() : fe_sse2_load_part((p), (m)))
 #define FV_ADD(a, b) _mm_add_ps((a), (b))
