@@ -37,8 +37,9 @@ def _cc():
     return cc.split()
 
 
-def _try_compile(source, flags, run=False):
-    """Compile (and optionally run) a tiny C program; True if it works with these flags."""
+def _try_compile(source, flags, run=False, errors=None):
+    """Compile (and optionally run) a tiny C program; True if it works with these flags. The
+    compiler's messages are appended to ``errors`` (a list) when given."""
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         exe = os.path.join(tmp, "probe")
@@ -47,6 +48,8 @@ def _try_compile(source, flags, run=False):
         try:
             r = subprocess.run(_cc() + [src, "-o", exe] + flags, capture_output=True, timeout=120)
             if r.returncode != 0:
+                if errors is not None:
+                    errors.append(r.stderr.decode(errors="replace"))
                 return False
             if run:
                 r = subprocess.run([exe], capture_output=True, timeout=60)
@@ -103,14 +106,15 @@ def sanitize_flags():
 def simd_macros():
     """Compile every SIMD level of csrc/fe_simd.h into a probe; leave out the x86 levels an old
     compiler cannot build (AVX-512 first). Nothing to leave out on other architectures."""
+    errors = []
     for macros in ([], [("FE_SIMD_NO_AVX512", "1")], [("FE_SIMD_NO_AVX512", "1"), ("FE_SIMD_NO_AVX2", "1")]):
         flags = ["-c", "-O1", "-std=c11", "-I" + CSRC] + ["-D%s=%s" % m for m in macros]
-        if _try_compile(SIMD_PROBE, flags):
+        if _try_compile(SIMD_PROBE, flags, errors=errors):
             if macros:
                 print("fastembed: WARNING: the compiler cannot build every SIMD level; leaving out "
                       + ", ".join(m[0] for m in macros), file=sys.stderr)
             return macros
-    raise SystemExit("fastembed: the compiler cannot build csrc/fe_simd.h (see the error above)")
+    raise SystemExit("fastembed: the compiler cannot build csrc/fe_simd.h:\n" + (errors[-1] if errors else ""))
 
 
 def build_config():

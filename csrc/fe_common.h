@@ -44,6 +44,23 @@ typedef ptrdiff_t fe_intp;
 #define FE_PREFETCH(p) ((void)(p))
 #endif
 
+/* Prefetch one row of d floats (every cache line of it). Gathers of random rows are bound by memory
+ * latency: asking for the rows a few ids ahead keeps several rows in flight (measured on a
+ * (64, 512) gather from 50257 x 768, 2 threads: 12-16 ms -> 8 ms for embed, lookup alike). */
+static inline void fe_prefetch_row(const float *row, fe_intp d)
+{
+    const char *p = (const char *)row, *end = (const char *)(row + d);
+    for (; p < end; p += 64)
+        FE_PREFETCH(p);
+}
+
+/* How many rows ahead a gather prefetches: about 4 KB of rows in flight, 1 to 64 rows. */
+static inline fe_intp fe_prefetch_ahead(fe_intp d)
+{
+    fe_intp rows = d > 0 ? (4096 / 4 + d - 1) / d : 64;
+    return rows < 1 ? 1 : (rows > 64 ? 64 : rows);
+}
+
 /* Alignment-safe scalar access to floats that may sit at any byte address. */
 static inline float fe_ldf(const float *p)
 {

@@ -55,7 +55,8 @@ static inline int64_t fe_draw_negative(const fe_w2v_model *m, uint64_t *r)
     return u < m->alias_prob[i] ? i : m->alias[i];
 }
 
-static inline void fe_prefetch_row(const float *row, int64_t D)
+/* every line of a row about to be updated (a write hint: the row is read and written) */
+static inline void fe_prefetch_row_rw(const float *row, int64_t D)
 {
 #if defined(__GNUC__)
     for (int64_t b = 0; b < D; b += 16)

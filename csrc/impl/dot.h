@@ -44,9 +44,12 @@ static float FE_FN(fe_dot)(const float *a, const float *b, fe_intp d)
 /* out[r] = dot(x + r * stride, q) for the FV_ROWS rows of a block (one query: the scan is bound by
  * memory bandwidth). Rows are read one after the other, in memory order: the hardware prefetchers
  * follow one stream (interleaving the rows' chunks measured up to 3x slower without software
- * prefetching at D = 300). Each row has its own accumulators, so consecutive rows' dependency chains
- * overlap, and the final reductions run transposed across the rows. */
-FE_ALWAYS_INLINE void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const float *q, fe_intp d, float *out)
+ * prefetching at D = 300); with pf_bytes > 0 each row first prefetches the row's worth of lines
+ * pf_bytes ahead (spread out: a block's worth at once overflows the miss buffers at AVX-512's
+ * 8-row blocks), never at or past pf_end. Each row has its own accumulators, so consecutive rows'
+ * dependency chains overlap, and the final reductions run transposed across the rows. */
+FE_ALWAYS_INLINE void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const float *q, fe_intp d, float *out,
+                                         fe_intp pf_bytes, const char *pf_end)
 {
     FV acc[FV_ROWS * FE_NV];
     for (int t = 0; t < FV_ROWS * FE_NV; t++)
@@ -55,6 +58,11 @@ FE_ALWAYS_INLINE void FE_FN(fe_dot_rows)(const float *x, fe_intp stride, const f
     const int n = (int)(d - full);
     for (int r = 0; r < FV_ROWS; r++) {
         const float *row = x + r * stride;
+        if (pf_bytes > 0) {  /* prefetch one row's worth of lines, pf_bytes ahead of this row */
+            const char *p = (const char *)row + pf_bytes, *pe = p + d * (fe_intp)sizeof(float);
+            for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
+                FE_PREFETCH(p);
+        }
         for (fe_intp i = 0; i < full; i += 16)
             for (int j = 0; j < FE_NV; j++)
                 acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],

@@ -30,6 +30,7 @@ static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
 {
     const int64_t D = a->D, k = a->k;
     const float *T = a->table;
+    const char *pf_end = (const char *)(T + r1 * D);
     float dots[FV_ROWS];
     int64_t r = r0;
     for (; r + FV_ROWS <= r1; r += FV_ROWS) {
@@ -40,10 +41,11 @@ static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
             if (!any)
                 continue;
         }
-        {   /* software prefetch of the lines FE_SCAN_PREFETCH bytes past this block (see above) */
-            const char *p = (const char *)(T + r * D) + FE_SCAN_PREFETCH;
-            const char *pe = p + FV_ROWS * D * (int64_t)sizeof(float), *end = (const char *)(T + r1 * D);
-            for (pe = pe < end ? pe : end; p < pe; p += 64)
+        if (nq >= 2) {  /* a block's worth of lines, FE_SCAN_PREFETCH bytes past this block's end */
+            const int64_t block = FV_ROWS * D * (int64_t)sizeof(float);
+            const char *p = (const char *)(T + r * D) + block + FE_SCAN_PREFETCH;
+            const char *pe = p + block;
+            for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
                 FE_PREFETCH(p);
         }
         int64_t j = 0;
@@ -56,8 +58,8 @@ static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
                                      hs + (j + 1) * k, hi + (j + 1) * k);
             }
         }
-        for (; j < nq; j++) {
-            FE_FN(fe_dot_rows)(T + r * D, D, queries + j * D, D, dots);
+        for (; j < nq; j++) {  /* one query (or the last of an odd number): per-row prefetch */
+            FE_FN(fe_dot_rows)(T + r * D, D, queries + j * D, D, dots, nq == 1 ? FE_SCAN_PREFETCH : 0, pf_end);
             FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0 + j, hs + j * k, hi + j * k);
         }
     }

@@ -36,10 +36,10 @@ static int64_t FE_FN(fe_w2v_sentence)(const fe_w2v_model *m, const int32_t *word
              * are the cost (memory latency), and overlapping the misses hides most of it */
             int64_t targets[FE_MAX_NEGATIVE + 1];
             targets[0] = word;
-            fe_prefetch_row(m->syn1neg + word * D, D);
+            fe_prefetch_row_rw(m->syn1neg + word * D, D);
             for (int d = 1; d <= m->negative; d++) {
                 targets[d] = fe_draw_negative(m, &r);
-                fe_prefetch_row(m->syn1neg + targets[d] * D, D);
+                fe_prefetch_row_rw(m->syn1neg + targets[d] * D, D);
             }
             memset(neu1e, 0, (size_t)D * sizeof(float));
             for (int d = 0; d <= m->negative; d++) {

@@ -11,6 +11,8 @@ cdef extern from "fe_common.h" nogil:
     const char *FE_BUILD_FLAGS
     float fe_ldf(const float *p) noexcept
     void fe_stf(float *p, float v) noexcept
+    void fe_prefetch_row(const float *row, fe_intp d) noexcept
+    fe_intp fe_prefetch_ahead(fe_intp d) noexcept
 
 # ---------------------------------------------------------------- fe_omp.h
 cdef extern from "fe_omp.h" nogil:

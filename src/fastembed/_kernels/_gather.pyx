@@ -16,7 +16,7 @@ import numpy as np
 cnp.import_array()
 
 from fastembed._kernels._common cimport intp_t as fe_intp
-from fastembed._kernels._csrc cimport fe_ops
+from fastembed._kernels._csrc cimport fe_ops, fe_prefetch_row, fe_prefetch_ahead
 from fastembed._kernels._simd cimport ops
 
 ctypedef fused id_t:
@@ -51,10 +51,15 @@ cdef inline int _team(fe_intp n, int n_threads) noexcept nogil:
 
 cdef fe_intp _gather_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const id_t *ids,
                            fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V)."""
-    cdef fe_intp i
+    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V).
+    The row a few ids ahead is prefetched (random rows: the copy waits on memory latency)."""
+    cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
+        if i + ahead < hi:
+            u = <uint64_t><int64_t>ids[i + ahead]
+            if u < <uint64_t>V:
+                fe_prefetch_row(table + <fe_intp>u * D, D)
         # Sign-extend then compare unsigned: negative ids become huge and fail the same test.
         u = <uint64_t><int64_t>ids[i]
         if u >= <uint64_t>V:
@@ -189,9 +194,13 @@ cdef fe_intp _embed_range(const fe_ops *o, const float *table, fe_intp V, fe_int
                           const float *pos, const int64_t *pidx, float scale,
                           const float *types, const int64_t *tidx,
                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    cdef fe_intp i
+    cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
+        if i + ahead < hi:
+            u = <uint64_t>ids[i + ahead]
+            if u < <uint64_t>V:
+                fe_prefetch_row(table + <fe_intp>u * D, D)
         u = <uint64_t>ids[i]
         if u >= <uint64_t>V:
             return i
