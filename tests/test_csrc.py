@@ -57,6 +57,18 @@ def test_native_every_supported_level(native):
     assert _checksums(native)
 
 
+def test_native_under_address_and_undefined_behavior_sanitizers(native, tmp_path):
+    # out-of-bounds reads of masked tails or unaligned rows, misaligned scalar loads, integer
+    # overflow in index arithmetic: any report fails the run (and the bits must not change)
+    san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]
+    probe = subprocess.run(_cc() + ["-x", "c", "-", "-o", str(tmp_path / "probe"), *san],
+                           input="int main(void) { return 0; }", capture_output=True, text=True, env=_ENV)
+    if probe.returncode != 0:
+        pytest.skip("the compiler cannot link -fsanitize=address,undefined here")
+    out = _build_and_run(_cc(), str(tmp_path / "test_kernels_san"), extra=san)
+    assert _checksums(out) == _checksums(native)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the aarch64 cross check uses Linux's qemu-user")
 def test_aarch64_under_qemu_gives_the_same_bits(native, tmp_path):
     cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
