@@ -19,6 +19,9 @@ from fastembed._kernels._simd cimport ops
 # taken between chunks to check for Ctrl-C: a few milliseconds each, so an interrupt stops a scan
 # within well under 0.5 s (even in a sanitizer build) for well under 1% overhead.
 cdef fe_intp CHUNK_WORK = 1 << 25
+# what a (V, 0) table or (Q, 0) queries point at: the kernels read nothing from it, and pointer
+# arithmetic on it (row * 0) stays defined, as it would not on NULL
+cdef float _EMPTY[1]
 cdef enum:
     ROW_ALIGN = 8  # thread shares of a row range start on multiples of the widest level's row block
 
@@ -71,7 +74,7 @@ cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1
                      const uint8_t[::1] mask, const int64_t[::1] excl_ptr, const int64_t[::1] excl,
                      fe_intp k) noexcept nogil:
     # a (V, 0) table has no element to take the address of: the kernels never read it then
-    a.table = &table[0, 0] if table.shape[1] > 0 else NULL
+    a.table = &table[0, 0] if table.shape[1] > 0 else &_EMPTY[0]
     a.D = table.shape[1]
     a.inv = &inv[0] if inv is not None else NULL
     a.mask = &mask[0] if mask is not None else NULL
@@ -110,7 +113,7 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
     if n <= 0 or table.shape[0] == 0:
         return
     _init_args(&a, table, inv, mask, excl_ptr, excl, k)
-    qp = &queries[0, 0] if D > 0 else NULL
+    qp = &queries[0, 0] if D > 0 else &_EMPTY[0]
     nt = _team(n * (D + 1) * Q, 1 << 15, n_threads)
     # threads after the first get scratch heaps, merged into the output at the end
     hs = <float *>malloc((nt - 1) * Q * k * sizeof(float) + 1)
