@@ -53,9 +53,13 @@ def test_text_variants(tmp_path):
     assert t.vocab.keys == ["new york", "cat", "dog"]
     np.testing.assert_array_equal(t.weights, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     p2 = tmp_path / "w.txt"
-    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3")  # numeric key, no final newline
+    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3\r\n")  # numeric key
     t = fe.load(p2)
     assert t.vocab.keys == ["1990", "x"] and t.weights[0, 1] == np.float32(1e-3)
+    # without its final newline the last line may have been cut mid-number ("3" of "3.25"): refused
+    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3")
+    with pytest.raises(ValueError, match=r"w.txt, line 3: the file ends without a newline"):
+        fe.load(p2)
 
 
 def test_duplicates(tmp_path):
@@ -247,16 +251,21 @@ def test_text_writer_shortest_round_trip():
     rng = np.random.default_rng(2)
     W = (rng.standard_normal((200, 50)) * 10.0 ** rng.integers(-30, 30, (200, 50))).astype(np.float32)
     W[0, :4] = [np.inf, -np.inf, -0.0, 0.1]
-    text, ends = _parse.format_rows(W, 0, 200)
-    starts = np.r_[0, ends[:-1]]
-    back = np.array([np.array(text[a:b].split(), np.float32) for a, b in zip(starts, ends)])
+    keys = b"".join(b"k%d\n" % i for i in range(200))
+    offsets = np.r_[0, np.flatnonzero(np.frombuffer(keys, np.uint8) == 10) + 1].astype(np.int64)
+    out = np.empty(len(keys) + 200 * (16 * 50 + 2), np.uint8)
+    n, bad = _parse.format_lines(W, 0, 200, np.frombuffer(keys, np.uint8), offsets, out)
+    assert bad == -1
+    lines = out[:n].tobytes().split(b"\n")[:-1]
+    back = np.array([np.array(line.split()[1:], np.float32) for line in lines])
     np.testing.assert_array_equal(back.view(np.uint32), W.view(np.uint32))
-    assert text.split(b" ", 4)[:4] == [b"inf", b"-inf", b"-0", b"0.1"]
+    assert lines[0].split(b" ", 5)[:5] == [b"k0", b"inf", b"-inf", b"-0", b"0.1"]
 
 
 def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     # several MB, parsed in parts on two threads: blank lines, limit, errors deep in the file
-    monkeypatch.setattr(fio, "CHUNK", 1 << 20)
+    from fastembed.io import text as fio_text
+    monkeypatch.setattr(fio_text, "CHUNK", 1 << 20)
     rng = np.random.default_rng(9)
     V, D = 30000, 20
     W = np.round(rng.standard_normal((V, D)), 4).astype(np.float32)
@@ -267,7 +276,7 @@ def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     for j in (100, 7000, 15001, 22222):
         lines.insert(j, b"")
     p.write_bytes(b"\n".join(lines))
-    assert p.stat().st_size > 2 * fio.CHUNK
+    assert p.stat().st_size > 2 * fio_text.CHUNK
     t = fe.load(p)
     assert t.vocab.keys == keys
     np.testing.assert_array_equal(t.weights, W)
