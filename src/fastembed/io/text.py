@@ -90,8 +90,10 @@ def _glove_dim(src: Source) -> int:
                                 line=1)
             break
         want *= 4
-    if len(buf) < want and not buf.endswith(b"\n"):
-        buf = buf + b"\n"  # the whole file is in buf: its last line counts (truncation is checked later)
+    if len(buf) < want and b"\n" not in buf:
+        buf = buf + b"\n"  # a one-line file without a newline: that line is complete
+    # (a last line without its newline in a file with newlines does not vote: it is reported as
+    # truncated when it is reached)
     dims, where = line_dims(buf)
     line1, _ = first_line(buf)
     if not dims:
