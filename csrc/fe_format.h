@@ -1,13 +1,12 @@
 /* fastembed: the shortest decimal spelling of a float32 that reads back to the same bits, written
  * without the C library's locale-dependent printf (plain C11, no Python).
  *
- * For a finite nonzero x, precisions p = 1..9 are tried in turn; at each, the two p-digit
- * decimals around x (floor and ceiling of x * 10^(p-1-k), computed in double) are candidates. A
- * candidate far outside x's rounding interval is rejected cheaply; a candidate near or inside it
- * is *verified* by converting it back with the parser's correctly rounded fe_decimal_fast /
- * fe_decimal_slow (fe_parse.h). The first precision with a verified candidate wins (the nearer
- * one if both verify), so the result always round-trips and has the fewest significant digits
- * (9 always suffice for float32). The spelling is the shorter of positional ("0.001", "123")
+ * For a finite nonzero x, the p-digit decimals near x are the integers near x * 10^(p-1-k)
+ * (computed in double). Candidates inside x's rounding interval are *verified* by converting them
+ * back with the parser's correctly rounded fe_decimal_fast / fe_decimal_slow (fe_parse.h), so the
+ * result always round-trips; the search starts at the shortest precision whose interval surely
+ * holds a decimal and walks down while a shorter one reads back, so it has the fewest significant
+ * digits (9 always suffice for float32). The spelling is the shorter of positional ("0.001", "123")
  * and scientific ("1e-05" style with the minimal exponent: "1e-5", "3.4028235e38"); "-0", "inf",
  * "-inf", "nan" and "-nan" are written as such.
  */
@@ -79,56 +78,90 @@ static inline int fe_reads_back(uint64_t c, int e10, uint32_t want)
     return fe_f32_bits(f) == want;
 }
 
-/* The shortest decimal c * 10^(*e10) reading back to the finite, positive float with bits b.
- * Returns c (no trailing zeros). */
+/* At precision p (t = v * 10^(p-1-k) has p digits before the point), the decimals of p digits
+ * are the integers; x's rounding interval is [t - dn, t + up] in those units. Try the integer
+ * nearest to t that lies in it (and its neighbours near the boundary, where t's rounding error
+ * of ~2^-52 relative, at most 3e-7 units at p = 9, could mislead): the first that reads back to
+ * x exactly wins. Returns 1 and writes *c on success. */
+static inline int fe_try_precision(double t, double up, double dn, int e10, uint32_t want, uint32_t *c)
+{
+    const double eps = 1e-6, lo = t - dn - eps, hi = t + up + eps;
+    double r = (double)(uint64_t)(t + 0.5);  /* nearest integer (t >= 0.5 here) */
+    const double other = r < t ? r + 1 : r - 1;
+    if (fabs(fabs(r - t) - 0.5) < eps && other > 0 && other >= lo && other <= hi
+            && fe_reads_back((uint64_t)other, e10, want)) {
+        /* t within eps of halfway: both neighbours may read back; the nearer wins, an exact tie
+           goes to the even one (as Dragon4 and Ryu do) */
+        const int r_ok = r >= lo && r <= hi && fe_reads_back((uint64_t)r, e10, want);
+        const double dr = fabs(r - t), dother = fabs(other - t);
+        if (!r_ok || dother < dr || (dother == dr && ((uint64_t)other & 1) == 0))
+            r = other;
+        *c = (uint32_t)r;
+        return 1;
+    }
+    if (r < lo) r += 1;
+    if (r > hi) r -= 1;
+    if (r < lo || r > hi) return 0;
+    const double order[3] = {r, r < t ? r + 1 : r - 1, r < t ? r - 1 : r + 1};
+    for (int i = 0; i < 3; i++) {
+        const double cand = order[i];
+        if (cand <= 0 || cand < lo || cand > hi) continue;
+        if (fe_reads_back((uint64_t)cand, e10, want)) { *c = (uint32_t)cand; return 1; }
+    }
+    return 0;
+}
+
+/* The shortest decimal c * 10^(*e10) reading back to the finite, positive float with bits b
+ * (the nearest such decimal at that length). Returns c (no trailing zeros). */
 static inline uint32_t fe_shortest(uint32_t b, int *e10)
 {
     const uint32_t E = b >> 23, mant = b & 0x7fffffu;
     const double v = (double)fe_f32_from_bits(b);
-    /* rounding interval of x: up to half the gap above, down to half the gap below */
-    const double ulp = ldexp(1.0, E ? (int)E - 150 : -149);
-    const double up = 0.5 * ulp, down = (mant == 0 && E > 1) ? 0.25 * ulp : 0.5 * ulp;
-    int e2;
-    (void)frexp(v, &e2);                    /* v in [2^(e2-1), 2^e2) */
-    int k = ((e2 - 1) * 78913) >> 18;       /* floor((e2-1) * log10(2)): 10^k <= v */
-    if (v >= fe_p10(k + 1)) k++;            /* now 10^k <= v < 10^(k+1) */
-    for (int p = 1; p <= 9; p++) {
-        const int n = p - 1 - k;            /* t = v * 10^n has p digits before the point */
-        const double sc = fe_p10(n);
-        const double t = v * sc, up_u = up * sc, down_u = down * sc;
-        const double lo = floor(t);
-        uint32_t best = 0;
-        double best_dist = 0;
-        for (int j = 0; j < 2; j++) {
-            const double cand = lo + j;
-            const double delta = cand - t;  /* > 0: above x */
-            /* t carries a relative error ~2^-52 (<= 3e-7 units at p = 9): leave 1e-6 of slack
-               and let the exact check decide anything near the boundary */
-            if (cand <= 0 || delta > up_u + 1e-6 || -delta > down_u + 1e-6) continue;
-            if (!fe_reads_back((uint64_t)cand, -n, b)) continue;
-            const double dist = fabs(delta);
-            if (!best || dist < best_dist || (dist == best_dist && ((uint32_t)cand & 1) == 0)) {
-                best = (uint32_t)cand;
-                best_dist = dist;
-            }
-        }
-        if (best) {
-            int e = -n;
-            while (best % 10 == 0) { best /= 10; e++; }
-            *e10 = e;
-            return best;
-        }
+    /* ulp = 2^(E-150) for normal floats, 2^-149 for subnormal ones (built from bits) */
+    const int ue = E ? (int)E - 150 : -149;
+    const uint64_t ub = (uint64_t)(ue + 1023) << 52;
+    double ulp;
+    memcpy(&ulp, &ub, 8);
+    /* rounding interval: half the gap above, half the gap below (a quarter ulp below a power of 2) */
+    const double up = 0.5 * ulp, dn = (mant == 0 && E > 1) ? 0.25 * ulp : 0.5 * ulp;
+    int e2;  /* floor(log2 v) */
+    if (E) {
+        e2 = (int)E - 127;
+    } else {
+        int hb = 22;
+        while (!(mant >> hb)) hb--;
+        e2 = hb - 149;
     }
-    /* Unreachable for IEEE float32 (9 correctly rounded digits always read back): the nearest
-       9-digit decimal, which the loop above has already verified when it got here. */
-    {
-        const int n = 8 - k;
-        uint32_t c = (uint32_t)floor(v * fe_p10(n) + 0.5);
-        int e = -n;
-        while (c && c % 10 == 0) { c /= 10; e++; }
-        *e10 = e;
-        return c;
+    int k = (e2 * 78913) >> 18;  /* floor(e2 * log10(2)) <= floor(log10 v) */
+    if (v >= fe_p10(k + 1)) k++; /* now 10^k <= v < 10^(k+1) */
+    /* While the interval spans more than one unit, a decimal of that many digits certainly lies
+       inside it: start at the shortest such precision, then try shorter ones while one reads back
+       (if a p-digit decimal reads back, so does a (p+1)-digit one: the same with a trailing zero). */
+    const double w9 = (up + dn) * fe_p10(8 - k);
+    int p = 9;
+    double w = w9;
+    while (p > 1 && w >= 10.0 * (1.0 + 1e-5)) { w *= 0.1; p--; }
+    uint32_t c = 0, best = 0;
+    int best_p = 0;
+    for (; p <= 9; p++) {  /* normally succeeds at once; the loop only guards the slack */
+        const double sc = fe_p10(p - 1 - k);
+        if (fe_try_precision(v * sc, up * sc, dn * sc, -(p - 1 - k), b, &c)) { best = c; best_p = p; break; }
     }
+    if (!best) {  /* unreachable for IEEE float32: 9 digits always read back */
+        const double sc = fe_p10(8 - k);
+        best = (uint32_t)(uint64_t)(v * sc + 0.5);
+        best_p = 9;
+    }
+    for (p = best_p - 1; p >= 1; p--) {
+        const double sc = fe_p10(p - 1 - k);
+        if (!fe_try_precision(v * sc, up * sc, dn * sc, -(p - 1 - k), b, &c)) break;
+        best = c;
+        best_p = p;
+    }
+    int e = -(best_p - 1 - k);
+    while (best % 10 == 0) { best /= 10; e++; }
+    *e10 = e;
+    return best;
 }
 
 /* Write x's spelling to o (room for FE_FORMAT_MAX bytes); returns the length. NaN is written as
