@@ -81,6 +81,18 @@ def _header(path: str) -> Tuple[dict, int, int]:
                 or not 0 <= offs[0] <= offs[1] <= data_bytes):
             raise FileFormatError(path, f"tensor {name!r}: data_offsets must be [begin, end] within the "
                                   f"{data_bytes} bytes of data, got {offs!r}")
+    # the tensors must tile the data exactly (as the format requires): bytes no tensor owns mean a
+    # damaged or extended file, overlapping tensors a forged one
+    spans = sorted((v["data_offsets"][0], v["data_offsets"][1], k) for k, v in header.items() if k != "__metadata__")
+    end = 0
+    for lo, hi, name in spans:
+        if lo != end:
+            what = "overlaps the previous tensor" if lo < end else f"leaves bytes {end}..{lo} of data unused"
+            raise FileFormatError(path, f"tensor {name!r} {what} (data_offsets {[lo, hi]})")
+        end = hi
+    if end != data_bytes:
+        raise FileFormatError(path, f"the tensors end at byte {end} of the data but the file holds {data_bytes} "
+                              "bytes of data (extended or damaged)")
     return header, 8 + n, data_bytes
 
 
