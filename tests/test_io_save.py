@@ -16,6 +16,7 @@ import fastembed as fe
 from fastembed import EmbeddingTable, Vocabulary
 from fastembed._kernels import _parse
 from fastembed.io import native as fio_native
+from fastembed.io._atomic import wait_for_cleanup
 from fastembed.io import text as fio_text
 
 FORMATS = ["word2vec", "glove", "word2vec-binary", "native", "safetensors"]
@@ -168,6 +169,7 @@ def test_a_failure_midway_leaves_the_old_file_whole(tmp_path, monkeypatch, fmt):
     monkeypatch.setattr(fe.io.safetensors, "WRITE_BLOCK_BYTES", 1 << 10)
     with pytest.raises(RuntimeError, match="injected failure"):
         fe.save(_table(V=400, seed=2), p, format=fmt)
+    wait_for_cleanup()
     assert _snapshot(p) == before
     assert _listing(tmp_path) == [p.name]  # no temporary file or directory left behind
     np.testing.assert_array_equal(fe.load(p).weights, old.weights)
@@ -283,6 +285,7 @@ def test_native_save_onto_its_own_memory_map(tmp_path):
     assert u.vocab.keys == t0.vocab.keys and u.vocab.counts.tolist() == t0.vocab.counts.tolist()
     fe.save(_table(V=10, D=4), d, format="native")  # a different table over a mapped one
     np.testing.assert_array_equal(t.weights, t0.weights)
+    wait_for_cleanup()  # the replaced directories are deleted on a background thread
     assert fe.load(d).weights.shape == (10, 4) and _listing(tmp_path) == ["nat"]
 
 

@@ -12,6 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from fastembed._files import open_binary  # imports nothing of the package
+
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32"]
 
@@ -342,7 +344,6 @@ def parse_float32(token: bytes):
 
 
 def _read_bytes(path) -> bytes:
-    from fastembed._files import open_binary  # imports nothing of the package
     with open_binary(path) as f:
         return f.read()
 

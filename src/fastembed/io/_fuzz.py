@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from fastembed import reference
+import fastembed.reference as reference
 from fastembed.io._api import detect_format, load, save
 from fastembed.io._errors import FileFormatError
 from fastembed.table import EmbeddingTable

@@ -133,7 +133,7 @@ def keys_for_writing(table, rule: str, fmt: str) -> Tuple[List[str], bytes, np.n
     reader would split differently; TypeError for a key that is not a str.
     """
     vocab = table.vocab
-    keys = list(vocab.keys) if vocab is not None else [str(i) for i in range(len(table))]
+    keys = vocab.keys if vocab is not None else [str(i) for i in range(len(table))]  # not modified
     V = len(keys)
     allow_empty, check = KEY_RULES[rule]
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Union
 
-from fastembed.io import binary, foreign, native, safetensors, text
+import fastembed.io.binary as binary
+import fastembed.io.foreign as foreign
+import fastembed.io.native as native
+import fastembed.io.safetensors as safetensors
+import fastembed.io.text as text
 from fastembed.io._options import LoadOptions, SaveOptions
 from fastembed.io._source import Source
 from fastembed.table import EmbeddingTable

@@ -295,64 +295,74 @@ def _replaceable(path: str) -> None:
                               f"{', ...' if len(extra) > 3 else ''})")
 
 
-def _write_array(path: str, a: np.ndarray, block: int, n_threads, bar=None) -> dict:
-    """Write ``a`` as .npy, its per-block CRCs computed on a second worker while the first writes.
-    Returns the meta.json entry {"bytes", "crc32"}."""
+def _npy_header(a: np.ndarray) -> bytes:
     hdr = _stdio.BytesIO()
     np.lib.format.write_array_header_1_0(hdr, np.lib.format.header_data_from_array_1_0(a))
-    header = hdr.getvalue()
+    return hdr.getvalue()
+
+
+def _write_small_array(path: str, a: np.ndarray, block: int) -> dict:
+    header = _npy_header(a)
     data = memoryview(a).cast("B") if a.size else memoryview(b"")
-    n = len(data)
-    crcs: List[int] = []
     with open(path, "wb") as f:
         f.write(header)
-        spans = _blocks(n, IO_BLOCK_BYTES)
-        nt = team_size(n, GRAIN_CRC_BYTES, n_threads, items=2)
-
-        def write_all(cancel):
-            for lo, hi in spans:
-                check_cancel(cancel)
-                f.write(data[lo:hi])
-                if bar is not None:
-                    bar.update(hi - lo)
-
-        def crc_all(cancel):
-            for lo, hi in _blocks(n, block):
-                check_cancel(cancel)
-                crcs.append(zlib.crc32(data[lo:hi]))
-
-        if nt >= 2:
-            run_parallel(lambda w, cancel: write_all(cancel) if w == 0 else crc_all(cancel), 2)
-        else:
-            run_parallel(lambda w, cancel: (write_all(cancel), crc_all(cancel)), 1)
-    return {"bytes": len(header) + n, "crc32": crcs}
+        f.write(data)
+    return {"bytes": len(header) + len(data), "crc32": _crcs(data, block, 1)}
 
 
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
+    """Write the native directory. The matrix is written in 16 MB steps (interruptible) while a
+    second worker computes its CRCs and a third prepares and writes the keys and counts."""
     W = table.weights
     storage = _BY_DTYPE.get(W.dtype.newbyteorder("<") if W.dtype.byteorder == ">" else W.dtype)
     if storage is None:
         raise ValueError(f"cannot store {W.dtype} rows in the native format (supported: {', '.join(STORAGE)})")
     W = np.ascontiguousarray(W, storage.npy)
     vocab = table.vocab
-    blob = None
-    if vocab is not None:
-        _, blob, _ = keys_for_writing(table, "lines", "native")
     bar = progress_bar(W.nbytes, opts.progress, os.path.basename(os.fspath(path)))
     block = CHECK_BLOCK_BYTES
+    header = _npy_header(W)
+    data = memoryview(W).cast("B") if W.size else memoryview(b"")
+    files: Dict[str, dict] = {}
+    crcs: List[int] = []
     try:
         with atomic_dir(path, _replaceable) as tmp:
-            files = {"vectors.npy": _write_array(os.path.join(tmp, "vectors.npy"), W, block, opts.n_threads, bar)}
-            if blob is not None:
-                with open(os.path.join(tmp, "keys.txt"), "wb") as f:
-                    f.write(blob)
-                files["keys.txt"] = {"bytes": len(blob), "crc32": _crcs(memoryview(blob), block, 1)}
-                if vocab.counts is not None:
-                    files["counts.npy"] = _write_array(os.path.join(tmp, "counts.npy"),
-                                                       np.ascontiguousarray(vocab.counts, "<i8"), block, 1)
+            with open(os.path.join(tmp, "vectors.npy"), "wb") as f:
+                def write_vectors(cancel):
+                    f.write(header)
+                    for lo, hi in _blocks(len(data), IO_BLOCK_BYTES):
+                        check_cancel(cancel)
+                        f.write(data[lo:hi])
+                        if bar is not None:
+                            bar.update(hi - lo)
+
+                def crc_vectors(cancel):
+                    for lo, hi in _blocks(len(data), block):
+                        check_cancel(cancel)
+                        crcs.append(zlib.crc32(data[lo:hi]))
+
+                def keys_and_counts(cancel):
+                    _, blob, _ = keys_for_writing(table, "lines", "native")
+                    check_cancel(cancel)
+                    with open(os.path.join(tmp, "keys.txt"), "wb") as kf:
+                        kf.write(blob)
+                    files["keys.txt"] = {"bytes": len(blob), "crc32": _crcs(memoryview(blob), block, 1)}
+                    if vocab.counts is not None:
+                        files["counts.npy"] = _write_small_array(
+                            os.path.join(tmp, "counts.npy"), np.ascontiguousarray(vocab.counts, "<i8"), block)
+
+                tasks = [write_vectors, crc_vectors] + ([keys_and_counts] if vocab is not None else [])
+                nt = team_size(len(data), GRAIN_CRC_BYTES, opts.n_threads, items=len(tasks))
+
+                def work(w, cancel):
+                    for i in range(w, len(tasks), nt):
+                        tasks[i](cancel)
+
+                run_parallel(work, nt)
+            files["vectors.npy"] = {"bytes": len(header) + len(data), "crc32": crcs}
             meta = {"format": NATIVE_FORMAT, "version": VERSION, "rows": int(W.shape[0]), "dim": int(W.shape[1]),
                     "dtype": storage.name, "padding_idx": table.padding_idx, "checksum_block_bytes": block,
-                    "files": files}
+                    "files": {k: files[k] for k in FILES[1:] if k in files}}
             meta["meta_crc32"] = _meta_crc(meta)
             with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=1)
