@@ -291,3 +291,34 @@ def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     p.write_bytes(b"\n".join(bad))
     with pytest.raises(ValueError, match=r"big.txt, line 25001: duplicate key 'k10'"):
         fe.load(p)
+
+
+@pytest.mark.parametrize("name", ["g.txt", "g.txt.gz", "w.txt.gz"])
+def test_text_load_opens_and_decompresses_once(tmp_path, monkeypatch, name):
+    # GloVe used to open the file four times and decompress .gz twice
+    from fastembed.io import _source
+    from fastembed.io import text as fio_text
+    rng = np.random.default_rng(4)
+    t = EmbeddingTable(rng.standard_normal((3000, 5), dtype=np.float32), vocab=[f"k{i}" for i in range(3000)])
+    p = tmp_path / name
+    fe.save(t, p, format="glove" if name.startswith("g") else "word2vec")
+    opened, decompressed, counted = [], [], []
+    real_open_binary, real_count = _source.open_binary, fio_text._count_lines
+
+    def counting_open(path):
+        f = real_open_binary(path)
+        opened.append(path)
+        real_read = f.read
+        f.read = lambda n=-1: decompressed.append(len(b := real_read(n))) or b
+        return f
+
+    monkeypatch.setattr(_source, "open_binary", counting_open)
+    monkeypatch.setattr(fio_text, "_count_lines", lambda path: counted.append(path) or real_count(path))
+    u = fe.load(p)
+    np.testing.assert_array_equal(u.weights, t.weights)
+    assert len(opened) == 1
+    with gzip.open(p) if name.endswith(".gz") else open(p, "rb") as f:
+        assert sum(decompressed) == len(f.read())  # every byte decompressed (read) once
+    # a plain GloVe file gets one cheap newline count (exact allocation); compressed input and
+    # word2vec files (the header gives the count) get none
+    assert len(counted) == (1 if name == "g.txt" else 0)
