@@ -41,6 +41,18 @@ def detect(src: Source) -> bool:
     return src.file_size is None or 8 + n <= src.file_size
 
 
+class _SignedInteger(ValueError):
+    pass
+
+
+def _unsigned(text: str) -> int:
+    # the format's integers are unsigned (u64): "-0" or "-3" is not one (Python's json would read
+    # "-0" as 0; the safetensors library refuses it)
+    if text.startswith("-"):
+        raise _SignedInteger(text)
+    return int(text)
+
+
 def _header(path: str) -> Tuple[dict, int, int]:
     """(header, offset of the data, bytes of data), every entry validated."""
     size = os.path.getsize(path)
@@ -53,7 +65,10 @@ def _header(path: str) -> Tuple[dict, int, int]:
             raise FileFormatError(path, f"the safetensors header claims {n} bytes but the file has {size}", byte=0)
         head = f.read(n)
     try:
-        header = json.loads(head.decode("utf-8"))
+        header = json.loads(head.decode("utf-8"), parse_int=_unsigned)
+    except _SignedInteger as exc:
+        raise FileFormatError(path, f"invalid safetensors header (the integer {exc} has a sign; shapes and "
+                              "offsets are unsigned)", byte=8) from exc
     except UnicodeDecodeError as exc:
         raise FileFormatError(path, f"the safetensors header is not valid UTF-8 ({exc.reason})",
                               byte=8 + exc.start) from exc
