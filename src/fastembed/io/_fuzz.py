@@ -22,11 +22,14 @@ import gzip
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+import fastembed.io.binary as _binary
+import fastembed.io.text as _text
 import fastembed.reference as reference
 from fastembed.io._api import detect_format, load, save
 from fastembed.io._errors import FileFormatError
@@ -248,10 +251,28 @@ class Tally:
         self.examples.extend(other.examples)
 
 
+@contextmanager
+def small_chunks(chunk: int):
+    """Read files ``chunk`` bytes at a time and parse every chunk in parallel parts, so that small
+    seed files cross chunk and part boundaries everywhere."""
+    saved = (_text.CHUNK, _binary.CHUNK, _text.GRAIN_PARSE_BYTES)
+    _text.CHUNK = _binary.CHUNK = chunk
+    _text.GRAIN_PARSE_BYTES = 1
+    try:
+        yield
+    finally:
+        _text.CHUNK, _binary.CHUNK, _text.GRAIN_PARSE_BYTES = saved
+
+
 def run_cases(workdir: str, seed: int, n: int, kinds: Optional[List[str]] = None,
-              keep_failures: Optional[str] = None, on_case: Optional[Callable[[int], None]] = None) -> Tally:
+              keep_failures: Optional[str] = None, on_case: Optional[Callable[[int], None]] = None,
+              chunk: Optional[int] = None) -> Tally:
     """``n`` cases from the random seed ``seed``, cycling over the seed kinds; files are written
-    under ``workdir``. Failing cases ("silent", "crash") are copied to ``keep_failures`` if given."""
+    under ``workdir``. Failing cases ("silent", "crash") are copied to ``keep_failures`` if given.
+    ``chunk``: read in chunks of that many bytes (see :func:`small_chunks`)."""
+    if chunk is not None:
+        with small_chunks(chunk):
+            return run_cases(workdir, seed, n, kinds, keep_failures, on_case)
     rng = np.random.default_rng(seed)
     seeds = make_seeds(workdir, rng)
     kinds = kinds or list(SEEDS)

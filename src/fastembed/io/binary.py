@@ -65,7 +65,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
     sink = RowSink(D, capacity if not src.compressed else None, limit=want_rows)
     keys = KeyCollector(src.path, opts.duplicates, opts.encoding, opts.unicode_errors)
     src.progress(opts.progress)
-    read_size = max(CHUNK, 2 * (nb + MAX_KEY_BYTES + 2))
+    read_size = max(CHUNK, 4 * (nb + 2))  # a partial record waits for the next read
     buf, eof, offset = b"", False, src.offset
     while keys.seen < want_rows:
         if not eof:
