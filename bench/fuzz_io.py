@@ -25,14 +25,19 @@ BATCH = 2000
 
 def _batch(args):
     seed, n = args
-    # one batch in four reads its files in tiny chunks, so chunk and parallel-part boundaries
-    # fall everywhere in the small seed files
-    chunk = (7, 64, 4096)[seed % 3] if seed % 4 == 3 else None
+    chunk = _chunk(seed)
     with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as d:
         return run_cases(d, seed, n, keep_failures=KEEP, chunk=chunk)
 
 
 KEEP = None
+
+
+def _chunk(seed: int):
+    """One batch in two reads its files in small chunks (7, 64 or 4096 bytes) or whole (2 MB) with
+    every chunk parsed in parallel parts, so chunk and part boundaries fall everywhere in the
+    small seed files."""
+    return (7, 64, 4096, 1 << 21)[(seed // 2) % 4] if seed % 2 else None
 
 
 def _init(keep):
@@ -46,7 +51,7 @@ def _replay(seed: int, n: int) -> int:
     code = ("import sys, tempfile\nfrom fastembed.io._fuzz import run_cases\n"
             "with tempfile.TemporaryDirectory() as d:\n"
             f"    run_cases(d, {seed}, {n}, on_case=lambda i: print(i, flush=True),\n"
-            f"              chunk={((7, 64, 4096)[seed % 3] if seed % 4 == 3 else None)!r})\n")
+            f"              chunk={_chunk(seed)!r})\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     lines = r.stdout.split()
     return int(lines[-1]) if lines else -1

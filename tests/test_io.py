@@ -322,3 +322,17 @@ def test_text_load_opens_and_decompresses_once(tmp_path, monkeypatch, name):
     # a plain GloVe file gets one cheap newline count (exact allocation); compressed input and
     # word2vec files (the header gives the count) get none
     assert len(counted) == (1 if name == "g.txt" else 0)
+
+
+def test_blank_lines_in_a_parallel_part_do_not_drop_rows(tmp_path, monkeypatch):
+    # found by the fuzzer: the first part's blank lines used up the row estimate of the second
+    # part, which was skipped and reported as a partial line
+    from fastembed.io import text as fio_text
+    monkeypatch.setattr(fio_text, "GRAIN_PARSE_BYTES", 1)
+    p = tmp_path / "b.txt"
+    p.write_bytes(b"7 1\r\nq 1e-3\r\n1990\t+3\r\n\n\r\n\xd0\xba\xd0\xbe\xd1\x82 -0\r\n\nna\xc3\x82 -0\r\n\n"
+                  b"na\xc3\xafve 5.\r\na\tnan\r\nx-y 0.000001\r\n")
+    for nt in (1, 2, 3):
+        t = fe.load(p, n_threads=nt)
+        assert t.vocab.keys == ["q", "1990", "кот", "naÂ", "naïve", "a", "x-y"]
+        assert t.weights[:, 0].tolist()[:2] == [np.float32(1e-3), 3.0]

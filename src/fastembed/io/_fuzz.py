@@ -22,6 +22,7 @@ import gzip
 import json
 import os
 import shutil
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
@@ -57,6 +58,11 @@ def _packed_binary(t: EmbeddingTable) -> bytes:  # gensim's layout: no newline a
             b"".join(k.encode() + b" " + W[i].tobytes() for i, k in enumerate(t.vocab.keys)))
 
 
+def _write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def _glove_phrases(t: EmbeddingTable) -> EmbeddingTable:
     keys = list(t.vocab.keys)
     keys[0] = "new york"
@@ -89,7 +95,7 @@ SEEDS: Dict[str, Tuple[str, Callable]] = {
     "word2vec": ("v.txt", lambda t, p: save(t, p, format="word2vec")),
     "glove": ("g.txt", lambda t, p: save(_glove_phrases(t), p, format="glove")),
     "binary": ("v.bin", lambda t, p: save(t, p, format="word2vec-binary")),
-    "binary-packed": ("p.bin", lambda t, p: open(p, "wb").write(_packed_binary(t))),
+    "binary-packed": ("p.bin", lambda t, p: _write_bytes(p, _packed_binary(t))),
     "word2vec-gz": ("v.txt.gz", lambda t, p: save(t, p, format="word2vec")),
     "binary-bz2": ("v.bin.bz2", lambda t, p: save(t, p, format="word2vec-binary")),
     "native": ("nat", lambda t, p: save(t, p, format="native")),
@@ -175,7 +181,18 @@ def _reference(path: str, fmt: str, seed: EmbeddingTable):
 
 
 def judge(path: str, seed: EmbeddingTable) -> Tuple[str, str]:
-    """(outcome, detail) of loading ``path`` (see the module docstring)."""
+    """(outcome, detail) of loading ``path`` (see the module docstring). A warning emitted while
+    loading counts as a crash: a bad file must give one clean error, nothing else."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome, detail = _judge(path, seed)
+    if caught and outcome != "crash":
+        w = caught[0]
+        return "crash", f"{w.category.__name__} while loading: {w.message} ({w.filename}:{w.lineno})"
+    return outcome, detail
+
+
+def _judge(path: str, seed: EmbeddingTable) -> Tuple[str, str]:
     try:
         t = load(path)
     except FileFormatError as exc:
@@ -253,8 +270,8 @@ class Tally:
 
 @contextmanager
 def small_chunks(chunk: int):
-    """Read files ``chunk`` bytes at a time and parse every chunk in parallel parts, so that small
-    seed files cross chunk and part boundaries everywhere."""
+    """Read files ``chunk`` bytes at a time and parse every chunk in parallel parts (however small),
+    so that small seed files cross chunk and part boundaries everywhere."""
     saved = (_text.CHUNK, _binary.CHUNK, _text.GRAIN_PARSE_BYTES)
     _text.CHUNK = _binary.CHUNK = chunk
     _text.GRAIN_PARSE_BYTES = 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 import io as _stdio
 import json
 import os
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -175,12 +176,16 @@ def _read_npy(path: str, dtype: np.dtype, shape: Tuple[int, ...], *, mmap: bool,
                                   "extended or replaced)")
         try:
             version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(f)
-            elif version == (2, 0):
-                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy format version {version}")
+            with warnings.catch_warnings():
+                # a damaged header can make numpy warn ("created on Python 2", invalid escapes)
+                # before it fails or is refused below: the error is the message, not the warning
+                warnings.simplefilter("ignore")
+                if version == (1, 0):
+                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unsupported .npy format version {version}")
         except Exception as exc:  # noqa: BLE001 - an untrusted header: any failure is a format error
             raise FileFormatError(path, f"not a valid .npy file ({type(exc).__name__}: {exc})") from exc
         if got_dtype.hasobject:

@@ -139,6 +139,7 @@ def _parse_chunk(buf: bytes, eof: bool, out: np.ndarray, row0: int, want: int, n
     n_bytes = len(buf)
     mv = np.frombuffer(buf, np.uint8)
     cuts = [0]
+    nt = min(nt, max(1, n_bytes // GRAIN_PARSE_BYTES))
     if nt > 1:
         for i in range(1, nt):
             c = buf.find(b"\n", n_bytes * i // nt)
@@ -181,8 +182,8 @@ def _parse_chunk(buf: bytes, eof: bool, out: np.ndarray, row0: int, want: int, n
             break
         if u < hi - lo:  # the last part's partial line, or stopped at `want`
             break
-    if status == 0 and used < n_bytes and n_total >= want:
-        status = 1
+    if status == 0 and used < n_bytes and (n_total >= want or len(parts) < len(cuts) - 1):
+        status = 1  # stopped at `want`, or later parts did not fit the rows left: more to parse
     spans = np.concatenate(all_spans) if all_spans else np.zeros((0, 2), np.int64)
     return n_total, used, nlines, status, a, b, spans
 
