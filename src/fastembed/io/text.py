@@ -5,12 +5,14 @@ streamed in 2 MB chunks, each split at newlines and parsed on the shared worker 
 releases the GIL), straight into the output matrix. The file is opened once and decompressed once;
 rows go into one preallocated matrix when their number is known in advance:
 
-* with a header: V rows (after checking that the file is large enough to hold them);
+* a plain file with a header: V rows, or fewer if the file is too small to hold V rows of D
+  values (so a lying header never allocates more than about twice the file's size);
 * a plain GloVe file: a first pass counts newlines (memchr over the page cache, several GB/s);
-* compressed GloVe: no count pass; rows go into 64 MB blocks joined at the end.
+* a compressed file: no count pass (it would decompress twice); rows go into 64 MB blocks joined
+  at the end.
 
-Peak memory is the final matrix plus the keys, plus one 64 MB block for compressed GloVe files
-(which are joined block by block into the result, each block freed as it is copied).
+Peak memory is the final matrix plus the keys, plus one 64 MB block for compressed files (the
+blocks are copied into the result one by one, each freed as it is copied).
 
 Every line must have the file's dimension D (from the header, or for GloVe the dimension a strict
 majority of the first 32 lines agree on). A key may hold spaces (GloVe has such keys), but a key
