@@ -7,6 +7,7 @@ from fastembed._kernels import _gather
 from fastembed._threads import resolve_threads
 from fastembed._validate import as_ids, check_out, check_range, raise_bad_id
 from fastembed.keyed import KeyedMixin
+from fastembed import pooling
 
 __all__ = ["EmbeddingTable"]
 
@@ -454,6 +455,23 @@ class EmbeddingTable(KeyedMixin):
         else:
             raise ValueError(f"optimizer must be 'sgd' or 'adagrad', got {optimizer!r}")
         self._inv_norms = None
+
+    # ------------------------------------------------------------------ pooling (fastembed.pooling)
+    def bag(self, ids, offsets=None, **kw):
+        """:func:`fastembed.pooling.bag` on this table's rows, vocabulary and padding_idx."""
+        return pooling.bag(self.weights, ids, offsets, **{"padding_idx": self.padding_idx, "vocab": self.vocab, **kw})
+
+    def bag_backward(self, ids, offsets, grad_out, mode="mean", per_sample_weights=None, **kw):
+        """:func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
+        return pooling.bag_backward(self.weights, ids, offsets, grad_out, mode, per_sample_weights, **{"padding_idx": self.padding_idx, "vocab": self.vocab, **kw})
+
+    def mean_vector(self, keys, weights=None, **kw) -> np.ndarray:
+        """:func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``) over this table."""
+        return pooling.mean_vector(self.weights, keys, weights, **{"vocab": self.vocab, **kw})
+
+    def sentence_vectors(self, sentences, **kw):
+        """:func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF) over this table."""
+        return pooling.sentence_vectors(self.weights, sentences, **{"vocab": self.vocab, "padding_idx": self.padding_idx, **kw})
 
     def set_rows(self, ids, values) -> None:
         """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
