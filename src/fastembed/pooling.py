@@ -23,7 +23,7 @@ import numpy as np
 
 from fastembed._kernels import _pool
 from fastembed._threads import GRAIN_COPY_BYTES, team_size
-from fastembed._validate import as_float_matrix, as_ids, check_out, check_range, raise_bad_id
+from fastembed._validate import as_float_matrix, as_ids, check_out, first_out_of_range, raise_bad_id
 
 __all__ = ["MODES", "Bags", "SentenceVectors", "bag", "bag_backward", "encode_bags", "mean_vector",
            "sentence_vectors", "sif_weights", "principal_component", "remove_component", "SIF_A"]
@@ -102,6 +102,7 @@ class _Spec(NamedTuple):
     T: int
     B: int
     psw: Optional[np.ndarray]
+    nested: bool  # from Python lists / Bags: positions are reported as (bag, index in the bag)
 
 
 def _mode_code(mode) -> int:
@@ -174,16 +175,27 @@ def _check_offsets(offsets, N: int, include_last_offset: bool) -> np.ndarray:
     return np.ascontiguousarray(bounds)
 
 
+def _raise_bad(s: _Spec, pos: int, V: int):
+    """IndexError for the id at flat position ``pos``: (b, t) for fixed bags, (bag, index) for
+    Python lists of bags, the flat position for 1-D ids with offsets."""
+    if not s.nested:
+        raise_bad_id(s.ids.reshape(s.shape), pos, V)
+    b = int(np.searchsorted(s.bounds, pos, side="right")) - 1
+    raise IndexError(f"id {int(s.ids[pos])} at position ({b}, {pos - int(s.bounds[b])}) is out of range "
+                     f"for a table of {V} rows")
+
+
 def _bags(ids, offsets, include_last_offset, per_sample_weights, mode: str, vocab) -> _Spec:
+    nested = False
     if isinstance(ids, Bags):
         if offsets is not None:
             raise ValueError("offsets given twice: a Bags carries its own")
-        ids, offsets, include_last_offset = ids.ids, ids.offsets, False
+        ids, offsets, include_last_offset, nested = ids.ids, ids.offsets, False, True
     elif _is_nested(ids) or (isinstance(ids, (list, tuple)) and len(ids) == 0 and offsets is None):
         if offsets is not None:
             raise ValueError("offsets must be None when ids is a list of bags")
         b = encode_bags(ids, vocab)
-        ids, offsets, include_last_offset = b.ids, b.offsets, False
+        ids, offsets, include_last_offset, nested = b.ids, b.offsets, False, True
     a = ids if type(ids) is np.ndarray else np.asarray(ids)
     if a.dtype.kind in "UO" and a.size:
         a = _keys_to_ids(a, vocab)
@@ -216,7 +228,7 @@ def _bags(ids, offsets, include_last_offset, per_sample_weights, mode: str, voca
         psw = p.reshape(-1)
     flat = a if a.flags.c_contiguous and a.dtype.isnative else np.ascontiguousarray(
         a, dtype=a.dtype.newbyteorder("="))
-    return _Spec(flat, a.shape, bounds, T, B, psw)
+    return _Spec(flat, a.shape, bounds, T, B, psw, nested)
 
 
 # ------------------------------------------------------------------ forward
@@ -290,7 +302,7 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
     nt = team_size((s.ids.size + s.B) * D * 4, GRAIN_COPY_BYTES, n_threads, items=max(s.B, 1))
     bad = _pool.bag(W, s.ids, s.bounds, s.T, s.psw, pad, code, out, argmax, nt)
     if bad >= 0:
-        raise_bad_id(s.ids.reshape(s.shape), bad, V)
+        _raise_bad(s, bad, V)
     return (out, argmax) if return_argmax else out
 
 
@@ -345,7 +357,9 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
     W = as_float_matrix(weights, "weights")
     V, D = W.shape
     s = _bags(ids, offsets, include_last_offset, per_sample_weights, mode, vocab)
-    check_range(s.ids.reshape(s.shape), V)
+    bad = first_out_of_range(s.ids, V)
+    if bad >= 0:
+        _raise_bad(s, bad, V)
     pad = _padding(padding_idx, V)
     g = as_float_matrix(grad_out, "grad_out")
     if g.shape != (s.B, D):
