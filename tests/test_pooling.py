@@ -705,3 +705,68 @@ def test_table_delegations_use_its_padding_and_vocab(W, rng):
     s = t.sentence_vectors(["w2 w4", "w5"])
     np.testing.assert_array_equal(s.vectors, ref.bag(W, np.array([2, 4, 5]), [0, 2], padding_idx=2))
 
+
+
+# ------------------------------------------------------------------ CLI: sentences, neighbors --sentence
+
+@pytest.fixture(scope="module")
+def cli_vectors(tmp_path_factory):
+    d = tmp_path_factory.mktemp("poolcli")
+    from fastembed.corpus import planted_corpus
+    t = fe.train_word2vec(planted_corpus(3000, seed=0), dim=16, min_count=1, epochs=2, progress=False, seed=1)
+    fe.save(t, d / "native", format="native")  # keeps the counts (SIF)
+    fe.save(t, d / "plain.txt", format="word2vec")  # no counts
+    return d, fe.load(d / "native")
+
+
+def _cli(args, capsys, monkeypatch, stdin=""):
+    import io
+    from fastembed.cli import main
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_sentences(cli_vectors, capsys, monkeypatch, tmp_path):
+    d, t = cli_vectors
+    lines = "the cat sat on the mat\nthe king wore the crown\nxyzzy\n\n"
+    for mode in ("mean", "max", "sif"):
+        code, out, err = _cli(["sentences", "--vectors", d / "native", "--mode", mode], capsys, monkeypatch, lines)
+        assert code == 0, err
+        got = np.loadtxt(out.splitlines(), dtype=np.float32, ndmin=2)
+        want = t.sentence_vectors(lines.splitlines(), mode=mode)
+        np.testing.assert_array_equal(got, want.vectors)  # %.9g round-trips float32
+        assert f"4 sentences -> 4 x 16 ({mode}); skipped {want.n_missing} unknown word(s) in " \
+               f"{int((want.missing > 0).sum())} sentence(s); 2 sentence(s) with no known word got zeros" in err
+    npy = tmp_path / "v.npy"
+    code, _, err = _cli(["sentences", "--vectors", d / "native", "-o", npy], capsys, monkeypatch, lines)
+    assert code == 0 and f"wrote {npy}" in err
+    np.testing.assert_array_equal(np.load(npy), t.sentence_vectors(lines.splitlines()).vectors)
+    src = tmp_path / "lines.txt"
+    src.write_text("THE CAT\n", encoding="utf-8")
+    code, out, _ = _cli(["sentences", "--vectors", d / "native", "-i", src, "--lower"], capsys, monkeypatch)
+    np.testing.assert_array_equal(np.loadtxt(out.splitlines(), dtype=np.float32, ndmin=2),
+                                  t.sentence_vectors(["the cat"]).vectors)
+    code, _, err = _cli(["sentences", "--vectors", d / "plain.txt", "--mode", "sif"], capsys, monkeypatch, lines)
+    assert code == 2 and "--mode sif needs word counts and" in err and "has none; use mean, sum or max" in err
+    code, _, err = _cli(["sentences", "--vectors", d / "native", "-i", tmp_path / "nope"], capsys, monkeypatch)
+    assert code == 2 and "no such file:" in err
+
+
+def test_cli_neighbors_of_a_sentence(cli_vectors, capsys, monkeypatch):
+    d, t = cli_vectors
+    code, out, err = _cli(["neighbors", "--sentence", "the cat zzz", "--vectors", d / "native", "-k", "3"],
+                          capsys, monkeypatch)
+    assert code == 0, err
+    assert "skipped 1 unknown word(s): 'zzz'" in err
+    lines = out.splitlines()
+    assert lines[0] == "'the cat zzz':" and len(lines) == 4
+    v = t.mean_vector(["the", "cat"])
+    s, i = t.topk(v, 3, exclude=sorted(t.encode(["the", "cat"]).tolist()))
+    assert [ln.split()[-1] for ln in lines[1:]] == t.decode(i)
+    assert "the" not in t.decode(i) and "cat" not in t.decode(i)
+    code, _, err = _cli(["neighbors", "--sentence", "qqq zzz", "--vectors", d / "native"], capsys, monkeypatch)
+    assert code == 2 and "none of the words of 'qqq zzz' is in the vocabulary" in err
+    code, _, err = _cli(["neighbors", "--vectors", d / "native"], capsys, monkeypatch)
+    assert code == 2 and "give one or more words, or --sentence TEXT" in err
