@@ -115,6 +115,24 @@ def test_dims_one_row_and_last_row(rng, D, mode):
                                   ref.bag(one, np.zeros((2, 5), np.uint8), mode=mode))
 
 
+@pytest.mark.parametrize("D", [5, 16, 37, 768])
+def test_rows_at_every_alignment(rng, D):
+    # the kernel peels each row up to a 64-byte boundary: tables at every 4-byte offset, D not a
+    # multiple of 16 (rows then differ in alignment), give the reference's bits
+    for off in range(16):
+        buf = rng.standard_normal(300 * D + 16, dtype=np.float32)
+        W = buf[off:off + 300 * D].reshape(300, D)
+        ids = rng.integers(0, 300, (5, 29))
+        for mode in MODES:
+            np.testing.assert_array_equal(pooling.bag(W, ids, mode=mode), ref.bag(W, ids, mode=mode))
+        psw = rng.standard_normal((5, 29)).astype(np.float32)
+        np.testing.assert_array_equal(pooling.bag(W, ids, mode="sum", per_sample_weights=psw),
+                                      ref.bag(W, ids, mode="sum", per_sample_weights=psw))
+        g = rng.standard_normal((5, D)).astype(np.float32)
+        u, r = pooling.bag_backward(W, ids, None, g[:, :], "max")
+        np.testing.assert_array_equal(r, ref.bag_backward(W, ids, None, g, "max")[1])
+
+
 def test_zero_dim_table(rng):
     W = np.zeros((5, 0), np.float32)
     assert pooling.bag(W, [[1, 2], [3]]).shape == (2, 0)
