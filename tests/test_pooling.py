@@ -239,6 +239,19 @@ def test_lists_of_ids_and_keys(W, rng):
     np.testing.assert_array_equal(t.bag(keys, mode="max"), ref.bag(W, ids, offsets, mode="max"))
 
 
+def test_lists_with_per_sample_weights(W):
+    lists = [[1, 2, 3], [], [299, 4]]
+    psw = [[0.5, 1.0, -2.0], [], [3.0, 0.25]]
+    want = ref.bag(W, np.array([1, 2, 3, 299, 4]), [0, 3, 3], mode="sum",
+                   per_sample_weights=np.array([0.5, 1.0, -2.0, 3.0, 0.25], np.float32))
+    np.testing.assert_array_equal(pooling.bag(W, lists, mode="sum", per_sample_weights=psw), want)
+    flat_psw = np.array([0.5, 1.0, -2.0, 3.0, 0.25], np.float32)  # or flat, one weight per id
+    np.testing.assert_array_equal(pooling.bag(W, lists, mode="sum", per_sample_weights=flat_psw), want)
+    with pytest.raises(ValueError, match=r"per_sample_weights has bags of lengths \[3, 0, 1\], expected "
+                                         r"\[3, 0, 2\] \(those of ids\)"):
+        pooling.bag(W, lists, mode="sum", per_sample_weights=[[0.5, 1.0, -2.0], [], [3.0]])
+
+
 def test_encode_bags_counts_missing_keys(W):
     vocab = Vocabulary([f"w{i}" for i in range(300)])
     b = pooling.encode_bags([["w1", "xx", "w2"], ["yy"], [], ["w3"]], vocab, ignore_missing=True)

@@ -130,6 +130,10 @@ def _is_nested(x) -> bool:
             and isinstance(x[0], (list, tuple, np.ndarray)))
 
 
+def _short(x: list, n: int = 8) -> str:
+    return "[" + ", ".join(map(str, x[:n])) + (", ...]" if len(x) > n else "]")
+
+
 def _keys_to_ids(a: np.ndarray, vocab) -> np.ndarray:
     """A str array of keys as int64 ids of the same shape; KeyError naming the first unknown key."""
     if vocab is None:
@@ -195,6 +199,13 @@ def _bags(ids, offsets, include_last_offset, per_sample_weights, mode: str, voca
         if offsets is not None:
             raise ValueError("offsets must be None when ids is a list of bags")
         b = encode_bags(ids, vocab)
+        if _is_nested(per_sample_weights):  # weights as lists shaped like the bags
+            lengths = [len(x) for x in per_sample_weights]
+            if lengths != b.lengths.tolist():
+                raise ValueError(f"per_sample_weights has bags of lengths {_short(lengths)}, expected "
+                                 f"{_short(b.lengths.tolist())} (those of ids)")
+            per_sample_weights = np.asarray(list(chain.from_iterable(per_sample_weights)), np.float64
+                                            ) if sum(lengths) else np.zeros(0, np.float32)
         ids, offsets, include_last_offset, nested = b.ids, b.offsets, False, True
     a = ids if type(ids) is np.ndarray else np.asarray(ids)
     if a.dtype.kind in "UO" and a.size:
