@@ -97,6 +97,7 @@ def test_empty_bags_give_zeros_and_argmax_minus_one(W):
     assert pooling.bag(W, np.zeros(0, np.int64), np.zeros(0, np.int64)).shape == (0, 24)
     assert pooling.bag(W, np.zeros(0, np.int64), [0], include_last_offset=True).shape == (0, 24)
     assert pooling.bag(W, []).shape == (0, 24)
+    assert pooling.bag(W, np.zeros(0, np.int64), []).shape == (0, 24)
     np.testing.assert_array_equal(pooling.bag(W, [], [0]), np.zeros((1, 24), np.float32))
 
 

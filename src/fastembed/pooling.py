@@ -154,6 +154,8 @@ def _keys_to_ids(a: np.ndarray, vocab) -> np.ndarray:
 
 def _check_offsets(offsets, N: int, include_last_offset: bool) -> np.ndarray:
     """torch's rules for offsets, as ValueErrors naming the bad entry; the (B + 1,) int64 bounds."""
+    if isinstance(offsets, (list, tuple)) and len(offsets) == 0:
+        offsets = np.zeros(0, np.int64)  # np.asarray([]) would be float64
     o = as_ids(offsets, "offsets")
     if o.ndim != 1:
         raise ValueError(f"offsets must be 1-D, got shape {o.shape}")
