@@ -5,6 +5,8 @@ This is product code, not a test helper: the tests assert the kernels equal thes
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
@@ -34,18 +36,18 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
     Same arguments as :meth:`EmbeddingTable.embed`; ``p[b, t] = offset(+[b]) + t`` or
     ``position_ids[b, t]``.
     """
-    from fastembed.positions import as_position_matrix, resolve_scale
     ids = np.asarray(ids)
     single = ids.ndim == 1
     ids2 = ids[None, :] if single else ids
     B, T = ids2.shape
-    pos = as_position_matrix(positions)
+    pos = np.asarray(getattr(positions, "weights", positions), np.float32)
     if position_ids is not None:
         p = np.asarray(position_ids).reshape(B, T)
     else:
         p = np.reshape(np.asarray(offset), (-1, 1)) + np.arange(T)[None, :]
         p = np.broadcast_to(p, (B, T))
-    out = weights[ids2] * resolve_scale(scale, weights.shape[1]) + pos[p]
+    s = np.float32(1.0 if scale is None else np.sqrt(weights.shape[1]) if scale == "sqrt" else scale)
+    out = weights[ids2] * s + pos[p]
     if type_table is not None:
         tt = np.zeros((B, T), np.int64) if token_types is None else np.asarray(token_types).reshape(B, T)
         out = out + np.asarray(type_table, np.float32)[tt]
@@ -55,7 +57,6 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
 def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",
                      base: float = 10000.0) -> np.ndarray:
     """Element by element with Python's math in float64, then one rounding to float32."""
-    import math
     out = np.zeros((max_len, dim), np.float64)
     for pos in range(max_len):
         if layout == "interleaved":
