@@ -26,7 +26,7 @@ from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, over
 
 import numpy as np
 
-from fastembed import evaluate, interop, optim, search, words
+from fastembed import evaluate, interop, optim, pooling, search, words
 from fastembed._dtypes import FLOAT32, StorageDType
 from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, Strategy,
                               Threads, TopK, VectorLike)
@@ -823,6 +823,24 @@ class EmbeddingTable:
         """See :func:`fastembed.evaluate.evaluate_word_pairs`."""
         return evaluate.evaluate_word_pairs(self, path, delimiter=delimiter, restrict_vocab=restrict_vocab,
                                             case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+
+    # ------------------------------------------------------------------ pooling (fastembed.pooling)
+    def bag(self, ids, offsets=None, **kw):
+        """:func:`fastembed.pooling.bag` on this table's rows, vocabulary and padding_idx."""
+        return pooling.bag(self.weights, ids, offsets, **{"padding_idx": self.padding_idx, "vocab": self.vocab, **kw})
+
+    def bag_backward(self, ids, offsets, grad_out, mode="mean", per_sample_weights=None, **kw):
+        """:func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
+        return pooling.bag_backward(self.weights, ids, offsets, grad_out, mode, per_sample_weights, **{"padding_idx": self.padding_idx, "vocab": self.vocab, **kw})
+
+    def mean_vector(self, keys, weights=None, **kw) -> np.ndarray:
+        """:func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``) over this table."""
+        return pooling.mean_vector(self.weights, keys, weights, **{"vocab": self.vocab, **kw})
+
+    def sentence_vectors(self, sentences, **kw):
+        """:func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF) over this table."""
+        return pooling.sentence_vectors(self.weights, sentences, **{"vocab": self.vocab, "padding_idx": self.padding_idx, **kw})
+
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)
