@@ -804,15 +804,3 @@ def test_cli_neighbors_of_a_sentence(cli_vectors, capsys, monkeypatch):
     assert code == 2 and "give one or more words, or --sentence TEXT" in err
 
 
-def test_docs_python_blocks_run(tmp_path, monkeypatch):
-    # docs/pooling.md is the README section the lead moves in: its examples must run
-    import pathlib
-    import re
-    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "pooling.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) == 3
-    monkeypatch.chdir(tmp_path)
-    ns = {}
-    for i, code in enumerate(blocks):
-        exec(compile(code, f"docs/pooling.md python block {i}", "exec"), ns)
-    assert ns["missing"].tolist() == [1, 0, 0]
