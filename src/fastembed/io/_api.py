@@ -7,6 +7,8 @@ from typing import Optional
 
 import numpy as np
 
+from fastembed._dtypes import FLOAT32
+from fastembed._dtypes import resolve as resolve_dtype
 from fastembed.io._options import LoadOptions, SaveOptions
 from fastembed.io._registry import FORMATS, REGISTRY, SAVE_FORMATS, detect, refusal
 from fastembed.io._source import Source
@@ -70,9 +72,15 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.fl
         file, the line or byte, and what was expected.
     FileNotFoundError : no such file.
     """
-    if np.dtype(dtype) != np.float32:
-        raise ValueError(f"dtype={np.dtype(dtype)}: tables are float32 (what the kernels compute in); "
-                         "convert afterwards with table.weights.astype(...) if you need another type")
+    try:
+        storage = resolve_dtype(dtype)
+    except (ValueError, TypeError):
+        storage = None
+    if storage is None or storage is not FLOAT32:
+        # the file readers produce float32 rows; other storage dtypes are a conversion of the table
+        raise ValueError(f"dtype={dtype if isinstance(dtype, str) else np.dtype(dtype)}: tables are float32 "
+                         "(what the kernels compute in); convert afterwards with table.weights.astype(...) if you "
+                         "need another type")
     if format != "auto" and format not in REGISTRY:
         raise ValueError(f"unknown format {format!r}; choose from {FORMATS} or 'auto'")
     opts = LoadOptions(limit=limit, encoding=encoding, unicode_errors=unicode_errors, progress=progress,

@@ -55,9 +55,9 @@ NPY = ("this is a NumPy .npy array, not an embedding file with keys: load it wit
 ZIP = ("this is a zip archive (a NumPy .npz file?): open it with numpy.load(path) and wrap the matrix in "
        "EmbeddingTable(matrix, vocab=keys)")
 FASTTEXT_BIN = ("this is a fastText .bin model: fastembed cannot read it yet; load its vectors with gensim "
-                "(gensim.models.fasttext.load_facebook_vectors(path)) and build "
-                "EmbeddingTable(kv.vectors, vocab=kv.index_to_key), or load the .vec text file fastText "
-                "publishes beside it with fastembed.load")
+                "(gensim.models.fasttext.load_facebook_vectors(path)) and pass them to "
+                "EmbeddingTable.from_gensim, or load the .vec text file fastText publishes beside it with "
+                "fastembed.load")
 HDF5 = ("this is an HDF5 file: read the matrix with h5py and wrap it in EmbeddingTable(matrix, vocab=keys)")
 GZIP = ("this file is gzip-compressed but its name does not end in .gz (fastembed decompresses by "
         "extension): rename it to end in .gz")
@@ -75,8 +75,8 @@ def pickle_message(src: Source) -> str:
     for marker, what, how, kv in _GENSIM:
         if marker in head:
             return (f"this is a gensim {what} pickle (a .kv / .model file): fastembed never unpickles files; "
-                    f"load it with gensim ({how}) and build EmbeddingTable({kv}.vectors, "
-                    f"vocab={kv}.index_to_key), or save it with {kv}.save_word2vec_format(path, binary=True) "
+                    f"load it with gensim ({how}) and pass it to EmbeddingTable.from_gensim "
+                    f"(keys and counts kept), or save it with {kv}.save_word2vec_format(path, binary=True) "
                     "and load that")
     return ("this is a Python pickle: fastembed never unpickles files (unpickling can run arbitrary code); "
             "unpickle it yourself if you trust it and wrap the matrix in EmbeddingTable(matrix, vocab=keys)")

@@ -19,8 +19,10 @@ pool (zlib's crc32 releases the GIL; ~7 GB/s per core here). Files meta.json doe
 error (a stale keys.txt can never be attached to other vectors). Directories written by version 1
 (no checksums) still load, with the size and count checks.
 
-Storage dtypes are one registry (:data:`STORAGE`): adding float16 or bfloat16 rows is one entry
-(for bfloat16, the raw uint16 bits).
+The storage dtype is the table's (:mod:`fastembed._dtypes`, the package's one registry): its name
+goes into meta.json and its numpy dtype (little-endian) is that of vectors.npy, so a storage dtype
+added there (float16; bfloat16 as its uint16 bits) is saved and loaded with no change here; a
+directory whose dtype this version does not know is refused by name.
 
 Saving writes a fresh sibling directory and swaps it into place (:mod:`fastembed.io._atomic`), so a
 failed save leaves the old directory whole and saving a memory-mapped table onto its own path works.
@@ -32,11 +34,11 @@ import json
 import os
 import warnings
 import zlib
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from fastembed._dtypes import STORAGE, StorageDType
 from fastembed._threads import check_cancel, run_parallel, team_size
 from fastembed.io._atomic import atomic_dir
 from fastembed.io._errors import FileFormatError
@@ -46,8 +48,7 @@ from fastembed.io._source import Source, progress_bar
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
 
-__all__ = ["detect", "read", "write", "STORAGE", "Storage", "NATIVE_FORMAT", "VERSION",
-           "VERIFY_MAX_BYTES", "CHECK_BLOCK_BYTES"]
+__all__ = ["detect", "read", "write", "NATIVE_FORMAT", "VERSION", "VERIFY_MAX_BYTES", "CHECK_BLOCK_BYTES"]
 
 NATIVE_FORMAT = "fastembed-native"
 VERSION = 2
@@ -60,18 +61,9 @@ IO_BLOCK_BYTES = 1 << 24      # reads and writes per step (interruptible between
 GRAIN_CRC_BYTES = 1 << 24
 
 
-@dataclass(frozen=True)
-class Storage:
-    """How rows are stored in vectors.npy: ``name`` in meta.json, ``npy`` the array dtype."""
-
-    name: str
-    npy: np.dtype
-
-
-STORAGE: Dict[str, Storage] = {s.name: s for s in (
-    Storage("float32", np.dtype("<f4")),
-)}
-_BY_DTYPE = {s.npy: s for s in STORAGE.values()}
+def _file_dtype(storage: StorageDType) -> np.dtype:
+    """The dtype of vectors.npy for a storage dtype: its numpy dtype, little-endian."""
+    return storage.numpy.newbyteorder("<")
 
 
 def detect(src: Source) -> bool:
@@ -274,7 +266,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
             raise FileFormatError(mp, "does not list vectors.npy")
     total = sum(i["bytes"] for i in infos.values() if i is not None)
     verify = opts.verify if opts.verify is not None else total <= VERIFY_MAX_BYTES
-    W = _read_npy(os.path.join(d, "vectors.npy"), storage.npy, (rows, dim), mmap=opts.mmap,
+    W = _read_npy(os.path.join(d, "vectors.npy"), _file_dtype(storage), (rows, dim), mmap=opts.mmap,
                   info=infos.get("vectors.npy"), block=block, verify=verify, n_threads=opts.n_threads)
     kp, cp = os.path.join(d, "keys.txt"), os.path.join(d, "counts.npy")
     has_keys = infos.get("keys.txt") is not None if v2 else os.path.exists(kp)
@@ -318,11 +310,8 @@ def _write_small_array(path: str, a: np.ndarray, block: int) -> dict:
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
     """Write the native directory. The matrix is written in 16 MB steps (interruptible) while a
     second worker computes its CRCs and a third prepares and writes the keys and counts."""
-    W = table.weights
-    storage = _BY_DTYPE.get(W.dtype.newbyteorder("<") if W.dtype.byteorder == ">" else W.dtype)
-    if storage is None:
-        raise ValueError(f"cannot store {W.dtype} rows in the native format (supported: {', '.join(STORAGE)})")
-    W = np.ascontiguousarray(W, storage.npy)
+    storage = table.storage
+    W = np.ascontiguousarray(table.weights, _file_dtype(storage))
     vocab = table.vocab
     bar = progress_bar(W.nbytes, opts.progress, os.path.basename(os.fspath(path)))
     block = CHECK_BLOCK_BYTES
