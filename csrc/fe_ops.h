@@ -7,7 +7,7 @@
  * modules ask it for the table (`ops()` in _simd.pxd) once per call.
  *
  * Every level returns the same bits for the same inputs: the arithmetic order is fixed in the
- * source (see fe_dot.h for the dot product's), the build uses -ffp-contract=off, and no level
+ * source (see impl/dot.h for the dot product's), the build uses -ffp-contract=off, and no level
  * uses fused multiply-add or fast-math.
  *
  * Adding a kernel: write it once in a csrc/impl/ header against the vector layer (FV_* macros of

@@ -23,7 +23,7 @@ from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
 from fastembed.io import load, save
 from fastembed.training import train_word2vec, Word2Vec
-from fastembed import corpus, optim, words
+from fastembed import corpus, optim, pooling, words
 
-__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "words",
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "pooling", "words",
            "resolve_threads", "show_config", "__version__"]

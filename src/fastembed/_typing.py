@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["F32Array", "I64Array", "IdsLike", "VectorLike", "Metric", "Strategy", "AnalogyMethod",
-           "OutArray", "TopK", "Pairs", "Threads", "SupportsDLPack", "KeysLike"]
+           "OutArray", "PoolMode", "TopK", "Pairs", "Threads", "SupportsDLPack", "KeysLike"]
 
 F32Array = npt.NDArray[np.float32]
 I64Array = npt.NDArray[np.int64]
@@ -15,6 +15,7 @@ Threads = Optional[int]
 Metric = Literal["cosine", "dot"]
 Strategy = Literal["auto", "scan", "gemm"]
 AnalogyMethod = Literal["add", "mul"]
+PoolMode = Literal["mean", "sum", "max"]
 TopK = Tuple[F32Array, I64Array]
 Pairs = List[Tuple[str, float]]
 

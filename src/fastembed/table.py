@@ -26,9 +26,9 @@ from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, over
 
 import numpy as np
 
-from fastembed import evaluate, interop, optim, search, words
+from fastembed import evaluate, interop, optim, pooling, search, words
 from fastembed._dtypes import FLOAT32, StorageDType
-from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, Strategy,
+from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, PoolMode, Strategy,
                               Threads, TopK, VectorLike)
 from fastembed._kernels import _gather, _topk, _train
 from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_ROWS_BYTES, team_size
@@ -823,6 +823,42 @@ class EmbeddingTable:
         """See :func:`fastembed.evaluate.evaluate_word_pairs`."""
         return evaluate.evaluate_word_pairs(self, path, delimiter=delimiter, restrict_vocab=restrict_vocab,
                                             case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+
+    # ------------------------------------------------------------------ pooling (fastembed.pooling)
+    def bag(self, ids: Any, offsets: Any = None, *, mode: PoolMode = "mean", per_sample_weights: Any = None,
+            include_last_offset: bool = False, padding_idx: Any = ..., out: Optional[OutArray] = None,
+            n_threads: Threads = None, return_argmax: bool = False) -> Any:
+        """See :func:`fastembed.pooling.bag` (this table's rows and vocabulary; ``padding_idx``
+        defaults to the table's, ``None`` turns it off for this call)."""
+        pad = self.padding_idx if padding_idx is ... else padding_idx
+        return pooling.bag(self.weights, ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
+                           include_last_offset=include_last_offset, padding_idx=pad, out=out,
+                           n_threads=n_threads, vocab=self.vocab, return_argmax=return_argmax)
+
+    def bag_backward(self, ids: Any, offsets: Any, grad_out: Any, mode: PoolMode = "mean",
+                     per_sample_weights: Any = None, *, include_last_offset: bool = False, argmax: Any = None,
+                     n_threads: Threads = None) -> tuple[I64Array, F32Array]:
+        """See :func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
+        return pooling.bag_backward(self.weights, ids, offsets, grad_out, mode, per_sample_weights,
+                                    include_last_offset=include_last_offset, padding_idx=self.padding_idx,
+                                    argmax=argmax, vocab=self.vocab, n_threads=n_threads)
+
+    def mean_vector(self, keys: Any, weights: Any = None, *, pre_normalize: bool = True,
+                    post_normalize: bool = False, ignore_missing: bool = True) -> F32Array:
+        """See :func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``)."""
+        return pooling.mean_vector(self.weights, keys, weights, vocab=self.vocab, pre_normalize=pre_normalize,
+                                   post_normalize=post_normalize, ignore_missing=ignore_missing)
+
+    def sentence_vectors(self, sentences: Any, *, mode: str = "mean", ignore_missing: bool = True,
+                         counts: Any = None, a: float = pooling.SIF_A, component: Any = None,
+                         remove_pc: bool = True, n_threads: Threads = None) -> "pooling.SentenceVectors":
+        """See :func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF; SIF weights from
+        the vocabulary's counts)."""
+        return pooling.sentence_vectors(self.weights, sentences, vocab=self.vocab, mode=mode,
+                                        ignore_missing=ignore_missing, counts=counts, a=a,
+                                        component=component, remove_pc=remove_pc, padding_idx=self.padding_idx,
+                                        n_threads=n_threads)
+
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)
