@@ -105,12 +105,17 @@ def test_bench_quick_section():
     assert "numpy/fused" in out and "(64, 512)" in out
 
 
-def test_bench_at_one_simd_level():
-    from fastembed import simd
-    level = simd.supported_levels()[0]
-    code, out, err = run("bench", "--quick", "--simd", level, "embed")
-    assert code == 0, err
-    assert f"| simd {level} (this CPU:" in out and f"[simd {level}]" in out  # run header and table title
+def test_bench_at_one_simd_level(monkeypatch, capsys):
+    # in process, with a one-line section: the flag reaches the kernels, every table title and the
+    # run header name the level, and the previous level is restored
+    from fastembed import benchmarks, cli, simd
+    monkeypatch.setitem(benchmarks.SECTIONS, "tiny",
+                        lambda quick, n_threads, rng: benchmarks.print_table(f"level {simd.get_level()}", ["a"], [["1"]]))
+    level, before = simd.supported_levels()[0], simd.get_level()
+    assert cli.main(["bench", "--simd", level, "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert f"| simd {level} (this CPU:" in out and f"### level {level} [simd {level}]" in out
+    assert simd.get_level() == before
 
 
 @pytest.mark.parametrize("args,msg", [
