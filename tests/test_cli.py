@@ -124,3 +124,105 @@ def test_user_errors_exit_2_without_traceback(vectors, tmp_path, args, msg):
     assert code == 2
     assert msg in err and "Traceback" not in err
     assert err.startswith("fastembed: error: ") and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ in-process checks of the polish (issue 17)
+
+def cli_main(capsys, *args):
+    """Run the CLI in this process: (exit code, stdout, stderr)."""
+    from fastembed import cli
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# options being rewritten on other branches (train, sentences, bench, neighbors --sentence)
+HELP_EXEMPT = {"train", "sentences", "bench", "plot"}  # plot: next commit
+HELP_EXEMPT_OPTIONS = {("neighbors", "--sentence")}
+
+
+def test_every_option_has_help_with_its_default():
+    import argparse
+    from fastembed import cli
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    checked = 0
+    for name, p in sub.choices.items():
+        if name in HELP_EXEMPT or name == "neighbours":
+            continue
+        text = p.format_help()
+        for a in p._actions:
+            if isinstance(a, argparse._HelpAction):
+                continue
+            opt = a.option_strings[-1] if a.option_strings else a.dest
+            if (name, opt) in HELP_EXEMPT_OPTIONS:
+                continue
+            assert a.help, f"{name} {opt} has no help text"
+            if a.option_strings and not a.required:
+                assert "default" in a.help, f"{name} {opt}: the help does not say the default"
+                if a.default not in (None, False):
+                    assert "%(default)s" in a.help, f"{name} {opt}: the default is not taken from the parser"
+                    assert f"default: {a.default}" in " ".join(text.split()), (name, opt)
+            checked += 1
+    assert checked > 25
+
+
+def test_evaluate_skips_sections_without_questions(vectors, tmp_path, capsys):
+    q = tmp_path / "q.txt"
+    q.write_text(": family\nman king woman queen\n: unknown\nzz1 zz2 zz3 zz4\nzz5 zz6 zz7 zz8\n"
+                 ": pets\ncat kitten dog puppy\n")
+    code, out, err = cli_main(capsys, "evaluate", "--vectors", vectors, "--analogies", q)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(line.split() == ["unknown", "skipped:", "no", "question", "in", "the", "vocabulary"] for line in lines)
+    assert "0 / 0" not in out
+    total = next(line for line in lines if line.startswith("Total accuracy"))
+    fam = next(line for line in lines if line.startswith("family")).split()
+    pets = next(line for line in lines if line.startswith("pets")).split()
+    assert total.split()[2:5] == [str(int(fam[1]) + int(pets[1])), "/", "2"]
+    assert "skipped (out of vocabulary): 2" in out
+
+
+@pytest.mark.parametrize("command", [["neighbors", "cat"], ["analogy", "man", "king", "woman"],
+                                     ["similarity", "cat", "dog"], ["evaluate", "--pairs", "PAIRS"]])
+def test_large_text_files_get_a_hint_to_convert(vectors, tmp_path, capsys, monkeypatch, command):
+    from fastembed import cli
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("cat\tdog\t9\ncat\tairplane\t1\n")
+    command = [str(pairs) if c == "PAIRS" else c for c in command]
+    code, out, err = cli_main(capsys, *command, "--vectors", vectors)
+    assert code == 0 and err == ""  # small files: no hint
+    monkeypatch.setattr(cli, "HINT_TEXT_BYTES", 100)
+    code, out, err = cli_main(capsys, *command, "--vectors", vectors)
+    assert code == 0
+    native = str(vectors)[:-len(".txt")] + ".native"
+    assert err.startswith(f"fastembed: hint: {vectors} is a 0 MB word2vec text file, parsed again by every command; "
+                          f"convert it once with `fastembed convert {vectors} {native} --to native` and pass "
+                          f"--vectors {native} (memory-mapped: it loads in milliseconds)")
+    # the suggested command works, and the converted directory gets no hint
+    convert = err.split("`")[1].split()
+    code, _, err2 = cli_main(capsys, *convert[1:])
+    assert code == 0 and err2 == ""
+    code, out2, err3 = cli_main(capsys, *command, "--vectors", native)
+    assert code == 0 and err3 == "" and out2 == out
+    import shutil
+    shutil.rmtree(native)
+
+
+def test_demo_hint_commands_run(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    saved = tmp_path / "demo vectors.txt"  # a space: the printed commands are quoted
+    code, out, err = cli_main(capsys, "demo", "--dim", "8", "--no-progress", "--save", saved)
+    assert code == 0, err
+    assert "saved the " in out and saved.exists()
+    commands = [line.strip() for line in out.split("next, on these vectors:")[1].splitlines() if line.strip()]
+    assert len(commands) == 2 and all(c.startswith("fastembed ") for c in commands)
+    for c in commands:
+        import shlex
+        code, o, e = cli_main(capsys, *shlex.split(c)[1:])
+        assert code == 0, (c, e)
+    assert (tmp_path / "map.png").exists()
+    # on a vector file, the hint uses that file
+    code, out, err = cli_main(capsys, "demo", "--vectors", saved)
+    assert code == 0 and f"--vectors '{saved}'" in out and "saved the" not in out

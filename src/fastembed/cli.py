@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+import tempfile
 import time
 from typing import List, Optional
 
@@ -22,6 +24,11 @@ class UserError(Exception):
     """A mistake in the command line or its inputs: one line on stderr, exit code 2."""
 
 
+HINT_TEXT_BYTES = 50 * 2 ** 20  # text vector files larger than this get a hint to convert them once
+DEMO_VECTORS = os.path.join(tempfile.gettempdir(), "fastembed-demo-vectors.txt")
+VECTORS_HELP = "a vector file or native directory (any format fastembed.load reads)"
+
+
 # ------------------------------------------------------------------ helpers
 
 def _fmt_vec(v, n=6) -> str:
@@ -29,20 +36,39 @@ def _fmt_vec(v, n=6) -> str:
     return f"[{items}{', ...' if len(v) > n else ''}]"
 
 
-def _load(path: str, fmt: str = "auto"):
+def _load(path: str, fmt: str = "auto", hint: bool = True):
+    """A table with keys; native directories are memory-mapped. A large text file, parsed again on
+    every command, gets a hint on stderr to convert it once (``hint=False``: not for convert)."""
     import fastembed as fe
+    from fastembed.io import detect_format
     if not os.path.exists(path):
         raise UserError(f"no such file or directory: {path}")
-    t = fe.load(path, format=fmt)
+    kind = detect_format(path) if fmt == "auto" else fmt
+    if hint:
+        _hint_convert(path, kind)
+    t = fe.load(path, format=fmt, mmap=(kind == "native"))
     if t.vocab is None:
         raise UserError(f"{path} has no keys (words); word commands need a vocabulary")
     return t
 
 
-def _check_words(table, words: List[str]) -> None:
+def _hint_convert(path: str, kind: str) -> None:
+    if kind not in ("word2vec", "glove") or os.path.isdir(path):
+        return
+    size = os.path.getsize(path)
+    if size <= HINT_TEXT_BYTES:
+        return
+    native = os.path.splitext(path[:-3] if path.endswith(".gz") else path[:-4] if path.endswith(".bz2")
+                              else path)[0] + ".native"
+    print(f"fastembed: hint: {path} is a {size / 2 ** 20:.0f} MB {kind} text file, parsed again by every command; "
+          f"convert it once with `fastembed convert {shlex.quote(path)} {shlex.quote(native)} --to native` and pass "
+          f"--vectors {shlex.quote(native)} (memory-mapped: it loads in milliseconds)", file=sys.stderr)
+
+
+def _check_words(table, words: List[str], hint: str = "") -> None:
     missing = [w for w in words if w not in table.vocab]
     if missing:
-        raise UserError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
+        raise UserError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}{hint}")
 
 
 def _train_planted(dim: int, epochs: int = 5, progress=True, seed: int = 1):
@@ -133,7 +159,17 @@ def cmd_demo(args) -> None:
             ans = t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
             print(f"  {d:>5} {t.similarity('cat', 'dog'):>13.2f} {t.similarity('cat', 'airplane'):>18.2f}   {ans}")
         print("  tiny dims cannot keep animals, vehicles, royalty, gender and age apart; a few dozen can.")
-    print("\nnext: fastembed neighbors cat --vectors FILE | fastembed plot --vectors FILE cat dog king -o map.png")
+    if args.vectors:
+        path = args.vectors
+    else:
+        path = args.save or DEMO_VECTORS
+        fe.save(table, path, format="word2vec")
+        print(f"\nsaved the {len(table)} x {table.dim} vectors trained above to {path}")
+    q = shlex.quote(path)
+    shown = [w for w in ("cat", "dog", "king") if w in vocab] or vocab.keys[:3]
+    print("next, on these vectors:")
+    print(f"  fastembed neighbors {shlex.quote(present[0])} --vectors {q}")
+    print(f"  fastembed plot --vectors {q} {' '.join(shlex.quote(w) for w in shown)} -o map.png")
 
 
 def _rank_of(pairs, key, table) -> str:
@@ -225,7 +261,8 @@ def cmd_similarity(args) -> None:
 
 def cmd_convert(args) -> None:
     import fastembed as fe
-    t = _load(args.input, args.input_format) if args.input_format != "safetensors" else fe.load(args.input)
+    t = (_load(args.input, args.input_format, hint=False) if args.input_format != "safetensors"
+         else fe.load(args.input))
     fe.save(t, args.output, format=args.to)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({args.to})")
 
@@ -276,7 +313,10 @@ def cmd_evaluate(args) -> None:
         r = t.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
         for s in r.sections:
             n = s["correct"] + s["incorrect"]
-            print(f"{s['section']:<32} {s['correct']:>6} / {n:<6} {100 * s['accuracy']:6.2f}%")
+            if n == 0:  # every question of the section has a word outside the vocabulary
+                print(f"{s['section']:<32} skipped: no question in the vocabulary")
+            else:
+                print(f"{s['section']:<32} {s['correct']:>6} / {n:<6} {100 * s['accuracy']:6.2f}%")
         print(f"skipped (out of vocabulary): {r.skipped}")
     if args.pairs:
         r = t.evaluate_word_pairs(args.pairs, restrict_vocab=args.restrict)
@@ -326,26 +366,30 @@ def cmd_plot(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from fastembed import __version__
-    from fastembed.io import FORMATS
+    from fastembed.io import FORMATS, SAVE_FORMATS
     p = argparse.ArgumentParser(prog="fastembed",
                                 description="Embedding tables: lookup, search, analogies, I/O, word2vec training.")
     p.add_argument("--version", action="version", version=f"fastembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="a guided tour of embeddings on the real engine")
-    d.add_argument("--dim", type=int, default=16, help="EMBED_DIM: columns of the learned table (default 16)")
-    d.add_argument("--vectors", help="run the tour on a vector file instead of training")
-    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+    d.add_argument("--dim", type=int, default=16, help="EMBED_DIM: columns of the learned table (default: %(default)s)")
+    d.add_argument("--vectors", metavar="PATH", help="run the tour on a vector file instead of training "
+                                                     "(default: train on a small planted corpus)")
+    d.add_argument("--save", metavar="PATH", help="where to write the trained vectors for the commands the demo "
+                                                  f"suggests (word2vec text; default: {DEMO_VECTORS})")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar (default: a bar while training)")
     d.set_defaults(func=cmd_demo)
 
     n = sub.add_parser("neighbors", aliases=["neighbours"], help="nearest words by cosine")
-    n.add_argument("words", nargs="*", metavar="WORD")
+    n.add_argument("words", nargs="*", metavar="WORD", help="words to find the neighbours of")
     n.add_argument("--sentence", action="append", metavar="TEXT",
                    help="neighbours of a sentence: the mean of its word vectors (unknown words skipped; "
                         "may be repeated)")
-    n.add_argument("--vectors", required=True, metavar="PATH")
-    n.add_argument("-k", type=int, default=10, help="how many (default 10)")
-    n.add_argument("--restrict", type=int, help="search only the first N (most frequent) words")
+    n.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    n.add_argument("-k", type=int, default=10, help="how many neighbours (default: %(default)s)")
+    n.add_argument("--restrict", type=int, metavar="N", help="search only the first N (most frequent) words "
+                                                             "(default: all)")
     n.set_defaults(func=cmd_neighbors)
 
     se = sub.add_parser("sentences", help="one vector per input line (mean / sum / max / SIF of its words)")
@@ -359,29 +403,32 @@ def build_parser() -> argparse.ArgumentParser:
     se.set_defaults(func=cmd_sentences)
 
     a = sub.add_parser("analogy", help="A : B :: C : ? (e.g. man king woman)")
-    a.add_argument("a", metavar="A")
-    a.add_argument("b", metavar="B")
-    a.add_argument("c", metavar="C")
-    a.add_argument("--vectors", required=True, metavar="PATH")
-    a.add_argument("-k", type=int, default=5)
-    a.add_argument("--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul")
+    a.add_argument("a", metavar="A", help="A is to B ...")
+    a.add_argument("b", metavar="B", help="... as C is to ?")
+    a.add_argument("c", metavar="C", help="the word whose counterpart is asked for")
+    a.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    a.add_argument("-k", type=int, default=5, help="how many answers (default: %(default)s)")
+    a.add_argument("--method", choices=["add", "mul"], default="add",
+                   help="add: 3CosAdd (B - A + C), mul: 3CosMul (Levy & Goldberg) (default: %(default)s)")
     a.set_defaults(func=cmd_analogy)
 
     s = sub.add_parser("similarity", help="cosine similarity of two words")
-    s.add_argument("w1", metavar="W1")
-    s.add_argument("w2", metavar="W2")
-    s.add_argument("--vectors", required=True, metavar="PATH")
+    s.add_argument("w1", metavar="W1", help="a word")
+    s.add_argument("w2", metavar="W2", help="another word")
+    s.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     s.set_defaults(func=cmd_similarity)
 
     c = sub.add_parser("convert", help="convert between vector formats")
-    c.add_argument("input", metavar="IN")
-    c.add_argument("output", metavar="OUT")
-    c.add_argument("--to", choices=[f for f in FORMATS], default="native")
-    c.add_argument("--from", dest="input_format", choices=("auto",) + FORMATS, default="auto")
+    c.add_argument("input", metavar="IN", help="a vector file (or native directory) to read")
+    c.add_argument("output", metavar="OUT", help="the file (or native directory) to write")
+    c.add_argument("--to", choices=SAVE_FORMATS, default="native",
+                   help="the format of OUT (default: %(default)s, memory-mappable)")
+    c.add_argument("--from", dest="input_format", choices=("auto",) + FORMATS, default="auto",
+                   help="the format of IN (default: %(default)s, detected from its content)")
     c.set_defaults(func=cmd_convert)
 
     i = sub.add_parser("info", help="shape, vocabulary sample and norms of a vector file")
-    i.add_argument("path", metavar="PATH")
+    i.add_argument("path", metavar="PATH", help="a vector file or native directory")
     i.set_defaults(func=cmd_info)
 
     t = sub.add_parser("train", help="train skip-gram word2vec on a text corpus (one sentence a line)")
@@ -403,11 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="analogy accuracy and/or word-pair correlation")
-    e.add_argument("--vectors", required=True, metavar="PATH")
-    e.add_argument("--analogies", metavar="FILE", help="questions-words.txt format")
-    e.add_argument("--pairs", metavar="FILE", help="word1<TAB>word2<TAB>score lines")
-    e.add_argument("--restrict", type=int, default=300000)
-    e.add_argument("--method", choices=["add", "mul"], default="add")
+    e.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    e.add_argument("--analogies", metavar="FILE", help="analogy questions, questions-words.txt format "
+                                                       "(default: none)")
+    e.add_argument("--pairs", metavar="FILE", help="word1<TAB>word2<TAB>score lines (default: none)")
+    e.add_argument("--restrict", type=int, default=300000, metavar="N",
+                   help="answer among the first N (most frequent) words; questions with other words are "
+                        "skipped, as gensim does (default: %(default)s)")
+    e.add_argument("--method", choices=["add", "mul"], default="add",
+                   help="add: 3CosAdd, mul: 3CosMul (default: %(default)s)")
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("bench", help="kernel timings against numpy (and torch / faiss if installed)")
