@@ -11,7 +11,7 @@ import shlex
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -25,6 +25,9 @@ class UserError(Exception):
 
 
 HINT_TEXT_BYTES = 50 * 2 ** 20  # text vector files larger than this get a hint to convert them once
+PLOT_TOP_WORDS = 20             # plot --vectors without words: this many of the most frequent words
+PLANTED_WORDS = ["cat", "dog", "kitten", "puppy", "car", "airplane", "truck", "king", "queen", "man", "woman",
+                 "prince", "princess"]
 DEMO_VECTORS = os.path.join(tempfile.gettempdir(), "fastembed-demo-vectors.txt")
 VECTORS_HELP = "a vector file or native directory (any format fastembed.load reads)"
 
@@ -332,33 +335,141 @@ def cmd_bench(args) -> None:
     benchmarks.run(sections, quick=args.quick, n_threads=args.threads)
 
 
+def _frequent_words(table, n: int) -> List[str]:
+    """The n most frequent words: by count when the vocabulary has counts (ties in row order),
+    else the first n rows (vector files are written most frequent first)."""
+    vocab = table.vocab
+    if vocab.counts is not None:
+        order = np.argsort(-vocab.counts, kind="stable")[:n]
+        return [vocab.keys[i] for i in order]
+    return vocab.keys[:n]
+
+
+def unit_pca(X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """PCA of the rows of X scaled to unit length (so long, frequent-word vectors do not pull the
+    axes): ((n, 2) coordinates, (2,) shares of the variance the two axes explain). Signs are fixed
+    so that each axis's largest coordinate is positive."""
+    X = np.asarray(X, np.float64)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    U = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    C = U - U.mean(axis=0)
+    _, sv, vt = np.linalg.svd(C, full_matrices=False)
+    var = sv ** 2
+    total = var.sum()
+    xy = np.zeros((len(X), 2))
+    share = np.zeros(2)
+    k = min(2, vt.shape[0])
+    xy[:, :k] = C @ vt[:k].T
+    if total > 0:
+        share[:k] = var[:k] / total
+    for j in range(2):
+        if len(X) and xy[np.argmax(np.abs(xy[:, j])), j] < 0:
+            xy[:, j] = -xy[:, j]
+    return xy, share
+
+
+def place_labels(fig, ax, labels, iterations: int = 400, pad: float = 2.0, marker: float = 4.0) -> None:
+    """Move annotation labels until no two boxes overlap and none covers a word's marker.
+
+    A repulsion pass in display coordinates (pixels: labels have a fixed size there, whatever the
+    data's scale): every overlapping pair of boxes moves apart along the axis where they overlap
+    least, each by half the overlap (plus ``pad`` pixels); a box covering a marker (a square of
+    ``marker`` pixels around a point) moves off it; boxes stay inside the axes. The labels are
+    ``ax.annotate`` objects with ``textcoords="offset points"``; their offsets are updated. Needs
+    a figure whose layout is final (limits set, tight_layout done)."""
+    if not labels:
+        return
+    from matplotlib.text import Text
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    anchors = ax.transData.transform(np.array([t.xy for t in labels], np.float64))
+    # the text's own box (an Annotation's window extent also covers its leader line)
+    boxes = np.array([Text.get_window_extent(t, renderer).bounds for t in labels], np.float64)  # x0, y0, w, h
+    pos, size = boxes[:, :2].copy(), boxes[:, 2:]
+    frame = ax.get_window_extent(renderer)
+    lo = np.array([frame.x0, frame.y0]) + 1
+    hi = np.array([frame.x1, frame.y1]) - size - 1
+    n = len(labels)
+    order = np.arange(n)
+    for _ in range(iterations):
+        a0, a1 = pos, pos + size
+        # overlaps of every pair of labels (positive on both axes: the boxes intersect)
+        ov = np.minimum(a1[:, None, :], a1[None, :, :]) - np.maximum(a0[:, None, :], a0[None, :, :]) + pad
+        hit = (ov[..., 0] > 0) & (ov[..., 1] > 0) & (order[:, None] < order[None, :])
+        # overlaps of labels with markers
+        m0, m1 = anchors - marker, anchors + marker
+        om = np.minimum(a1[:, None, :], m1[None, :, :]) - np.maximum(a0[:, None, :], m0[None, :, :]) + pad
+        mhit = (om[..., 0] > 0) & (om[..., 1] > 0)
+        if not hit.any() and not mhit.any():
+            break
+        move = np.zeros_like(pos)
+        centre = pos + size / 2
+        for i, j in zip(*np.nonzero(hit)):
+            axis = 0 if ov[i, j, 0] < ov[i, j, 1] else 1
+            d = centre[j, axis] - centre[i, axis]
+            sign = 1.0 if d > 0 or (d == 0 and i < j) else -1.0
+            move[i, axis] -= sign * ov[i, j, axis] / 2
+            move[j, axis] += sign * ov[i, j, axis] / 2
+        for i, k in zip(*np.nonzero(mhit)):
+            axis = 0 if om[i, k, 0] < om[i, k, 1] else 1
+            d = centre[i, axis] - anchors[k, axis]
+            move[i, axis] += (1.0 if d >= 0 else -1.0) * om[i, k, axis]
+        pos = np.clip(pos + move, lo, np.maximum(lo, hi))
+    for t, p, a in zip(labels, pos, anchors):
+        t.xyann = tuple((p - a) * 72.0 / fig.dpi)  # pixels -> points
+        t.set_horizontalalignment("left")
+        t.set_verticalalignment("bottom")
+
+
+def plot_words(table, words: List[str], *, title: Optional[str] = None, dpi: int = 110):
+    """A matplotlib Figure (Agg canvas, no pyplot state) mapping ``words`` to 2-D with
+    :func:`unit_pca`, labels placed by :func:`place_labels`. Returns (figure, labels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    xy, share = unit_pca(table.lookup(table.encode(words)))
+    fig = Figure(figsize=(7, 6), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.scatter(xy[:, 0], xy[:, 1], s=30, zorder=3)
+    span = np.ptp(xy, axis=0)
+    span = np.where(span > 0, span, 1.0)
+    lo, hi = xy.min(axis=0) - 0.08 * span, xy.max(axis=0) + 0.25 * span  # room for labels up and right
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    labels = [ax.annotate(w, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=11,
+                          arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6, shrinkA=0, shrinkB=3))
+              for (x, y), w in zip(xy, words)]
+    ax.set_title(title or f"{len(words)} words, {table.dim}-dim unit vectors projected to 2-D (PCA)")
+    ax.set_xlabel(f"principal component 1 ({100 * share[0]:.1f}% of the variance)")
+    ax.set_ylabel(f"principal component 2 ({100 * share[1]:.1f}% of the variance)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    place_labels(fig, ax, labels)
+    return fig, labels
+
+
 def cmd_plot(args) -> None:
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401 - the optional dependency, checked before any work
     except ImportError:
         raise UserError("plot needs matplotlib: pip install 'fastembed-engine[plot]'") from None
     t = _load(args.vectors) if args.vectors else _train_planted(args.dim, progress=False)
-    words = args.words or ["cat", "dog", "kitten", "puppy", "car", "airplane", "truck", "king", "queen",
-                           "man", "woman", "prince", "princess"]
-    _check_words(t, words)
-    X = t.lookup(t.encode(words)).astype(np.float64)
-    X = X - X.mean(axis=0)
+    if args.words:
+        words = list(dict.fromkeys(args.words))
+    else:
+        words = _frequent_words(t, args.top) if args.vectors else PLANTED_WORDS
+    if args.skip_missing:
+        missing = [w for w in words if w not in t.vocab]
+        if missing:
+            print(f"fastembed: warning: skipped {len(missing)} word(s) not in the vocabulary: "
+                  f"{', '.join(repr(w) for w in missing)}", file=sys.stderr)
+            words = [w for w in words if w in t.vocab]
+    else:
+        _check_words(t, words, hint=" (pass --skip-missing to plot the others)")
     if len(words) < 2:
-        raise UserError("plot needs at least two words")
-    _, _, vt = np.linalg.svd(X, full_matrices=False)
-    xy = X @ vt[:2].T if vt.shape[0] >= 2 else np.c_[X @ vt[:1].T, np.zeros(len(words))]
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ax.scatter(xy[:, 0], xy[:, 1], s=30)
-    for (x, y), w in zip(xy, words):
-        ax.annotate(w, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=11)
-    ax.set_title(f"{len(words)} words, {t.dim}-dim vectors projected to 2-D (PCA)")
-    ax.set_xlabel("principal component 1")
-    ax.set_ylabel("principal component 2")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(args.output, dpi=110)
+        raise UserError(f"plot needs at least two words in the vocabulary, got {len(words)}")
+    fig, _ = plot_words(t, words)
+    fig.savefig(args.output, dpi=fig.dpi)
     print(f"wrote {args.output}")
 
 
@@ -467,11 +578,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=2)
     b.set_defaults(func=cmd_bench)
 
-    pl = sub.add_parser("plot", help="2-D map (PCA) of words as a PNG (needs matplotlib)")
-    pl.add_argument("words", nargs="*", metavar="WORD")
-    pl.add_argument("--vectors", metavar="PATH", help="default: train on the planted corpus")
-    pl.add_argument("--dim", type=int, default=16, help="EMBED_DIM when training (default 16)")
-    pl.add_argument("-o", "--output", required=True, metavar="PNG")
+    pl = sub.add_parser("plot", help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")
+    pl.add_argument("words", nargs="*", metavar="WORD",
+                    help=f"words to plot (default: with --vectors the --top most frequent words, else "
+                         f"{len(PLANTED_WORDS)} words of the planted corpus)")
+    pl.add_argument("--vectors", metavar="PATH", help=VECTORS_HELP + " (default: train on the planted corpus)")
+    pl.add_argument("--dim", type=int, default=16, help="EMBED_DIM when training (default: %(default)s)")
+    pl.add_argument("--top", type=int, default=PLOT_TOP_WORDS, metavar="N",
+                    help="with --vectors and no words: plot the N most frequent words (default: %(default)s)")
+    pl.add_argument("--skip-missing", action="store_true",
+                    help="leave out words not in the vocabulary, with a warning (default: such words are an "
+                         "error listing them all)")
+    pl.add_argument("-o", "--output", required=True, metavar="PNG", help="the image to write")
     pl.set_defaults(func=cmd_plot)
     return p
 
