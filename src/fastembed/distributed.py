@@ -1,0 +1,900 @@
+"""Tables sharded across a Dask cluster: :class:`ShardedTable` and :func:`save_sharded`.
+
+Rows are split into shards of contiguous id ranges. Each shard is an :class:`EmbeddingTable` on a
+Dask worker, opened there memory-mapped from one file per shard on storage the workers share (or
+scattered from an array the client holds). The client keeps the vocabulary and the shard ranges;
+the workers run fastembed's own kernels on their rows and send back only what the answer needs:
+
+* ``lookup`` / ``embed``: the client sends each shard the sorted distinct ids that fall in it and
+  gets their rows back; one local gather (or the fused position addition) puts them in order.
+* ``topk`` / ``most_similar`` / ``analogy_ids``: every shard computes its own top-k with the local
+  kernels; (score, id) lists are merged (score descending, then the smaller id), so the answer is
+  the one a single table holding all rows gives, bit for bit (see "Identical answers" below).
+
+Dask is what users at that scale already run: scheduling, data movement and recovery are its job.
+A shard task whose worker dies is run again elsewhere from the shard's file (scattered shards
+have no file to come back from: save them with :func:`save_sharded` when that matters).
+
+Identical answers
+-----------------
+Cosine scores use each row's own inverse norm, which a shard computes exactly as one table does;
+every shard receives the caller's queries unchanged and prepares them the way one table does.
+The few-query (scan) path computes each score in a fixed order, wherever the row sits. The
+many-query (GEMM) path scores rows in fixed blocks counted from row 0, and BLAS may round a product
+differently at another place in a tile: shard boundaries are therefore multiples of that block
+size (``align``), so every row sits at the same place of the same tile shape as in one table.
+
+Needs the optional dependency ``dask[distributed]``: ``pip install "fastembed-engine[distributed]"``.
+:func:`save_sharded` works without it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fastembed import search as _search
+from fastembed._validate import as_ids, check_out, check_range
+from fastembed.io import load, save
+from fastembed.table import EmbeddingTable
+from fastembed.vocab import Vocabulary
+
+__all__ = ["ShardedTable", "save_sharded", "shard_bounds", "merge_topk", "MANIFEST"]
+
+MANIFEST = "manifest.json"
+_FORMAT, _VERSION = "fastembed-sharded", 1
+_SHARD_FORMATS = ("native", "safetensors")
+# Above this many bytes of per-shard (score, id) lists, top-k merges on the cluster in a tree
+# instead of on the client: the client then receives only the final (Q, k) answer.
+CLIENT_MERGE_MAX_BYTES = 64 << 20
+# Queries larger than this are scattered once rather than embedded in every shard's task.
+SCATTER_MIN_BYTES = 1 << 20
+_CHECKSUM_CHUNK = 1 << 24
+_INSTALL_HINT = ('fastembed.distributed needs Dask: pip install "fastembed-engine[distributed]" '
+                 '(or pip install "dask[distributed]")')
+
+
+def _distributed():
+    """The ``distributed`` module, or an ImportError saying how to install it."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ImportError(f"{_INSTALL_HINT} ({exc})") from exc
+    return distributed
+
+
+def _gemm_block_rows() -> int:
+    """Rows per block of one table's many-query top-k path (``fastembed.search``): shard
+    boundaries are multiples of it so sharded answers are bit-identical. The one place this module
+    reads fastembed's internals."""
+    return int(_search.GEMM_BLOCK_ROWS)
+
+
+# ------------------------------------------------------------------------------------------ layout
+
+def shard_bounds(n_rows: int, n_shards: int, align: Optional[int] = None) -> np.ndarray:
+    """Row boundaries of ``n_shards`` contiguous shards: ``(n_shards + 1,)`` int64, from 0 to
+    ``n_rows``, each inner boundary the multiple of ``align`` nearest an even split.
+
+    ``align`` defaults to the block size of the many-query top-k path (what keeps sharded answers
+    bit-identical to one table's); ``align=1`` splits evenly.
+
+    Raises ValueError when a shard would be empty (too many shards for the rows at that alignment).
+    """
+    V, n = int(n_rows), int(n_shards)
+    a = _gemm_block_rows() if align is None else int(align)
+    if n < 1:
+        raise ValueError(f"n_shards must be at least 1, got {n_shards}")
+    if a < 1:
+        raise ValueError(f"align must be at least 1, got {align}")
+    inner = [min(V, a * int(round(i * V / (n * a)))) for i in range(1, n)]
+    bounds = np.array([0] + inner + [V], np.int64)
+    sizes = np.diff(bounds)
+    if (sizes <= 0).any():
+        i = int(np.flatnonzero(sizes <= 0)[0])
+        raise ValueError(f"{n} shards of a table of {V} rows with boundaries at multiples of {a} rows "
+                         f"leave shard {i} empty; use fewer shards or a smaller align")
+    return bounds
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHECKSUM_CHUNK)
+            if not chunk:
+                return h.hexdigest()
+            h.update(chunk)
+
+
+def _shard_name(i: int, fmt: str) -> str:
+    return f"shard-{i:05d}" + (".safetensors" if fmt == "safetensors" else "")
+
+
+def _data_file(path: str, fmt: str) -> str:
+    return os.path.join(path, "vectors.npy") if fmt == "native" else path
+
+
+def save_sharded(table, path, n_shards: int, *, format: str = "native", align: Optional[int] = None) -> dict:
+    """Write a table as ``n_shards`` shard files plus a manifest, for :meth:`ShardedTable.open`.
+
+    Parameters
+    ----------
+    table : EmbeddingTable (V, D)
+        With a vocabulary, the keys (and counts) are written once, for the client.
+    path : str or PathLike
+        A directory (created): ``manifest.json``, ``shard-00000`` ... (native directories, or
+        ``shard-00000.safetensors`` files), and ``vocab/`` when the table has keys.
+    n_shards : int >= 1
+    format : "native" (memory-mapped by the workers) or "safetensors"
+    align : int, optional
+        Shard boundaries are multiples of it (default: the block size of the many-query top-k,
+        which keeps answers bit-identical to one table's). See :func:`shard_bounds`.
+
+    Returns
+    -------
+    dict : the manifest (also written to ``path/manifest.json``): rows, dim, dtype, align, and
+        per shard its file, id range, row count, size in bytes and SHA-256.
+
+    The manifest is written last, so an interrupted save leaves no manifest to open.
+    """
+    if not isinstance(table, EmbeddingTable):
+        raise TypeError(f"save_sharded takes an EmbeddingTable, got {type(table).__name__}")
+    if format not in _SHARD_FORMATS:
+        raise ValueError(f"format must be one of {_SHARD_FORMATS}, got {format!r}")
+    V, D = table.shape
+    bounds = shard_bounds(V, n_shards, align)
+    root = os.fspath(path)
+    os.makedirs(root, exist_ok=True)
+    W = table.weights
+    shards = []
+    for i in range(len(bounds) - 1):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        name = _shard_name(i, format)
+        save(EmbeddingTable(W[lo:hi]), os.path.join(root, name), format=format)
+        data = _data_file(os.path.join(root, name), format)
+        shards.append({"path": name, "lo": lo, "hi": hi, "rows": hi - lo,
+                       "file": os.path.relpath(data, root), "bytes": os.path.getsize(data),
+                       "sha256": _sha256(data)})
+    vocab_dir = None
+    if table.vocab is not None:
+        # the keys as a native table of zero columns: fastembed's own key format and checks
+        vocab_dir = "vocab"
+        save(EmbeddingTable(np.zeros((V, 0), np.float32), vocab=table.vocab), os.path.join(root, vocab_dir),
+             format="native")
+    manifest = {"format": _FORMAT, "version": _VERSION, "rows": int(V), "dim": int(D), "dtype": "float32",
+                "align": int(_gemm_block_rows() if align is None else align), "shard_format": format,
+                "padding_idx": table.padding_idx, "vocab": vocab_dir, "shards": shards}
+    tmp = os.path.join(root, MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1)
+    os.replace(tmp, os.path.join(root, MANIFEST))
+    return manifest
+
+
+def _read_manifest(root: str) -> dict:
+    mp = os.path.join(root, MANIFEST)
+    if not os.path.isfile(mp):
+        raise FileNotFoundError(f"{mp}: no sharded-table manifest (write one with save_sharded)")
+    with open(mp, encoding="utf-8") as f:
+        try:
+            m = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{mp}, line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    if not isinstance(m, dict) or m.get("format") != _FORMAT or m.get("version") != _VERSION:
+        got = (m.get("format"), m.get("version")) if isinstance(m, dict) else (None, None)
+        raise ValueError(f"{mp}: expected format {_FORMAT!r} version {_VERSION}, got {got[0]!r} version {got[1]!r}")
+    for field in ("rows", "dim", "dtype", "shard_format", "shards"):
+        if field not in m:
+            raise ValueError(f"{mp}: the manifest has no {field!r}")
+    if m["dtype"] != "float32" or m["shard_format"] not in _SHARD_FORMATS:
+        raise ValueError(f"{mp}: expected dtype 'float32' and shard_format in {_SHARD_FORMATS}, "
+                         f"got {m['dtype']!r} and {m['shard_format']!r}")
+    lo = 0
+    for i, s in enumerate(m["shards"]):
+        if s.get("lo") != lo or s.get("hi", -1) - lo != s.get("rows") or s["rows"] <= 0:
+            raise ValueError(f"{mp}: shard {i} has range {s.get('lo')}..{s.get('hi')} with {s.get('rows')} "
+                             f"rows; expected it to start at row {lo} and hold at least one row")
+        lo = s["hi"]
+    if lo != m["rows"] or not m["shards"]:
+        raise ValueError(f"{mp}: the shards cover {lo} rows but the table has {m['rows']}")
+    return m
+
+
+# ------------------------------------------------------------------------------------------ shards
+
+# Tables opened from files in this (worker) process: shard token -> EmbeddingTable. Each table keeps
+# its memory map and its cached row norms between tasks.
+_OPEN: Dict[str, EmbeddingTable] = {}
+
+
+class _FileShard:
+    """A shard as its tasks carry it: where its rows are and what the manifest promises about the
+    file. Pickles as that recipe (a few hundred bytes), so Dask may run its tasks on any worker,
+    and a worker that replaces a lost one opens the file again."""
+
+    __slots__ = ("index", "lo", "hi", "dim", "path", "format", "nbytes", "sha256", "manifest")
+
+    def __init__(self, index, lo, hi, dim, path, format, nbytes, sha256, manifest):
+        self.index, self.lo, self.hi, self.dim = int(index), int(lo), int(hi), int(dim)
+        self.path, self.format, self.nbytes, self.sha256 = path, format, int(nbytes), sha256
+        self.manifest = manifest
+
+    def __reduce__(self):
+        return (_FileShard, (self.index, self.lo, self.hi, self.dim, self.path, self.format, self.nbytes,
+                             self.sha256, self.manifest))
+
+    def __dask_tokenize__(self):
+        return ("fastembed-file-shard", self.path, self.sha256, self.lo, self.hi)
+
+    @property
+    def token(self) -> str:
+        return f"{self.path}:{self.sha256}"
+
+    @property
+    def data_file(self) -> str:
+        return _data_file(self.path, self.format)
+
+    def _where(self) -> str:
+        return f"shard {self.index} (rows {self.lo}..{self.hi - 1}) of {self.manifest}"
+
+    def table(self) -> EmbeddingTable:
+        t = _OPEN.get(self.token)
+        if t is None:
+            t = _OPEN[self.token] = self._open()
+        return t
+
+    def _open(self) -> EmbeddingTable:
+        data = self.data_file
+        if not os.path.exists(data):
+            raise FileNotFoundError(f"{data}: the file of {self._where()} is missing")
+        size = os.path.getsize(data)
+        if size != self.nbytes:
+            raise ValueError(f"{data}: {size} bytes where the manifest says {self.nbytes} "
+                             f"({self._where()} is truncated or was replaced)")
+        try:
+            t = load(self.path, format=self.format, mmap=True)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{data}: cannot read {self._where()}: {exc}") from exc
+        if t.shape != (self.hi - self.lo, self.dim):
+            raise ValueError(f"{data}: {self._where()} holds a {t.shape[0]}x{t.shape[1]} table, "
+                             f"expected {self.hi - self.lo}x{self.dim}")
+        return t
+
+    def verify(self) -> None:
+        """Compare the file's SHA-256 with the manifest's (reads the whole file)."""
+        got = _sha256(self.data_file)
+        if got != self.sha256:
+            raise ValueError(f"{self.data_file}: SHA-256 {got} differs from the manifest's {self.sha256} "
+                             f"({self._where()} is corrupt)")
+
+
+class _MemoryShard:
+    """A shard scattered from the client: the rows themselves live in the worker's memory."""
+
+    __slots__ = ("index", "lo", "hi", "_table")
+
+    def __init__(self, index, lo, hi, weights):
+        self.index, self.lo, self.hi = int(index), int(lo), int(hi)
+        self._table = EmbeddingTable(weights)
+
+    def __reduce__(self):
+        return (_MemoryShard, (self.index, self.lo, self.hi, self._table.weights))
+
+    def __sizeof__(self) -> int:  # what Dask counts as this worker's managed memory
+        return object.__sizeof__(self) + self._table.weights.nbytes + 4 * len(self._table)
+
+    def table(self) -> EmbeddingTable:
+        return self._table
+
+
+def _here() -> str:
+    return _distributed().get_worker().address
+
+
+def _forget(tokens) -> int:
+    """Drop opened shard tables (their memory maps and norms) from this process."""
+    return sum(_OPEN.pop(t, None) is not None for t in tokens)
+
+
+def _opened() -> List[str]:
+    """Tokens of the shard tables this process holds open (tests: which worker holds what)."""
+    return sorted(_OPEN)
+
+
+# The task bodies: each runs on a worker against one shard and names where it ran, so the client
+# can keep sending that shard's work to the same worker after Dask moved it.
+
+def _t_probe(shard, verify: bool):
+    t = shard.table()
+    if verify:
+        shard.verify()
+    return t.shape, _here()
+
+
+def _t_rows(shard, local_ids, n_threads):
+    return shard.table().lookup(local_ids, n_threads=n_threads), _here()
+
+
+def _t_topk(shard, queries, k, metric, exclude, restrict, n_threads):
+    s, i = shard.table().topk(queries, k, metric=metric, exclude=exclude, restrict=restrict,
+                              n_threads=n_threads)
+    s, i = np.atleast_2d(s), np.atleast_2d(i)
+    i = np.where(i >= 0, i + shard.lo, -1)
+    return s, i, {shard.index: _here()}
+
+
+def _t_merge(k, *parts):
+    where = {}
+    for p in parts:
+        where.update(p[2])
+    s, i = merge_topk([(p[0], p[1]) for p in parts], k)
+    return s, i, where
+
+
+def _t_weights(shard):
+    return shard.table().weights
+
+
+# ------------------------------------------------------------------------------------------ merging
+
+def merge_topk(parts: Sequence[Tuple[np.ndarray, np.ndarray]], k: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Merge top-k lists of disjoint row sets into one: the k best of all, score descending, then
+    the smaller id (the order of :meth:`EmbeddingTable.topk`); empty slots (id -1, score -inf) last.
+
+    Parameters
+    ----------
+    parts : sequence of (scores (Q, k_i) float32, ids (Q, k_i) int64) with global ids
+    k : int
+
+    Returns
+    -------
+    scores (Q, k) float32, ids (Q, k) int64
+    """
+    scores = np.concatenate([np.asarray(p[0], np.float32) for p in parts], axis=1)
+    ids = np.concatenate([np.asarray(p[1], np.int64) for p in parts], axis=1)
+    Q, m = scores.shape
+    if m < k:
+        scores = np.concatenate([scores, np.full((Q, k - m), -np.inf, np.float32)], axis=1)
+        ids = np.concatenate([ids, np.full((Q, k - m), -1, np.int64)], axis=1)
+    empty = ids < 0
+    order = np.lexsort((np.where(empty, np.iinfo(np.int64).max, ids), -scores, empty), axis=1)[:, :k]
+    return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+
+
+# ------------------------------------------------------------------------------------------ routing
+
+def _is_per_query(exclude) -> bool:
+    """Per-query exclusions (one id list per query) as :meth:`EmbeddingTable.topk` reads them."""
+    if isinstance(exclude, np.ndarray):
+        return exclude.dtype == object or exclude.ndim == 2
+    if isinstance(exclude, (list, tuple)) and len(exclude):
+        return all(isinstance(e, (list, tuple, np.ndarray, set, frozenset, range)) for e in exclude)
+    return False
+
+
+def _route_exclude(exclude, Q: int, V: int, bounds: np.ndarray):
+    """Validate ``exclude`` against the whole table and give each shard its part in local ids:
+    a list (one entry per shard) of None, a 1-D array, or a list of Q arrays."""
+    n = len(bounds) - 1
+    if exclude is None:
+        return [None] * n
+    if _is_per_query(exclude):
+        if len(exclude) != Q:
+            raise ValueError(f"per-query exclude has {len(exclude)} lists for {Q} queries")
+        lists = [_id_list(e) for e in exclude]
+        for e in lists:
+            check_range(e, V, "exclude id")
+        counts = np.array([e.size for e in lists], np.int64)
+        flat = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, np.int64)
+        owner = np.repeat(np.arange(Q), counts)
+        out = []
+        for s in range(n):
+            sel = (flat >= bounds[s]) & (flat < bounds[s + 1])
+            if not sel.any():
+                out.append(None)
+                continue
+            per_q = np.bincount(owner[sel], minlength=Q)
+            out.append(np.split(flat[sel] - bounds[s], np.cumsum(per_q)[:-1]))
+        return out
+    e = np.asarray(exclude)
+    if e.size == 0:
+        return [None] * n
+    if e.dtype.kind not in "iu":
+        raise TypeError(f"exclude must hold integer row ids, got dtype {e.dtype}")
+    e = e.reshape(-1)
+    check_range(e, V, "exclude id")
+    e = np.unique(e.astype(np.int64))
+    cuts = np.searchsorted(e, bounds)
+    return [e[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else None for s in range(n)]
+
+
+def _id_list(e) -> np.ndarray:
+    a = np.asarray(sorted(e) if isinstance(e, (set, frozenset)) else e)
+    return np.zeros(0, np.int64) if a.size == 0 else as_ids(a, "exclude").reshape(-1)
+
+
+_SKIP = object()  # a shard that restrict leaves without candidates
+
+
+def _route_restrict(restrict, V: int, bounds: np.ndarray):
+    """Validate ``restrict`` against the whole table; per shard None, its local form, or _SKIP."""
+    n = len(bounds) - 1
+    if restrict is None:
+        return [None] * n
+    if isinstance(restrict, (int, np.integer)) and not isinstance(restrict, bool):
+        r = int(restrict)
+        if not 0 <= r <= V:
+            raise ValueError(f"restrict={r} must be between 0 and the table's {V} rows")
+        return [_SKIP if r <= bounds[s] else (None if r >= bounds[s + 1] else int(r - bounds[s]))
+                for s in range(n)]
+    r = np.asarray(restrict)
+    if r.dtype == bool:
+        if r.shape != (V,):
+            raise ValueError(f"a boolean restrict mask must have shape ({V},), got {r.shape}")
+        return [r[bounds[s]:bounds[s + 1]] if r[bounds[s]:bounds[s + 1]].any() else _SKIP for s in range(n)]
+    if r.dtype.kind not in "iu" or r.ndim != 1:
+        raise TypeError("restrict must be None, an int, a 1-D array of row ids or a boolean mask")
+    check_range(r, V, "restrict id")
+    r = np.unique(r.astype(np.int64))
+    cuts = np.searchsorted(r, bounds)
+    return [r[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else _SKIP for s in range(n)]
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (str, np.ndarray)) or np.isscalar(x):
+        return [x]
+    return list(x)
+
+
+# ------------------------------------------------------------------------------------------ the table
+
+class ShardedTable:
+    """A (V, D) float32 table whose rows are split over the workers of a Dask cluster.
+
+    Create it with :meth:`open` (shard files written by :func:`save_sharded` on storage every
+    worker sees) or :meth:`from_array` (rows scattered from the client). Answers equal those of one
+    :class:`EmbeddingTable` holding all rows: ``lookup`` and ``embed`` bit for bit, ``topk`` bit
+    for bit in scores and ids (boundaries aligned to the top-k block size; see the module notes).
+
+    ``n_threads`` of every method is the thread count of each shard's kernel on its worker
+    (None: the worker's ``OMP_NUM_THREADS``, which Dask sets to 1 per worker thread) and of the
+    final local gather on the client.
+    """
+
+    def __init__(self, client, shards, bounds, dim: int, *, vocab=None, homes=None, source=None):
+        self._client = client
+        self._shards = list(shards)     # _FileShard objects, or futures of _MemoryShard objects
+        self._bounds = np.asarray(bounds, np.int64)
+        self._bounds.flags.writeable = False
+        self._dim = int(dim)
+        self._homes = list(homes) if homes is not None else [None] * len(self._shards)
+        self._source = source
+        self._vocab = None
+        if vocab is not None:
+            if not isinstance(vocab, Vocabulary):
+                vocab = Vocabulary(vocab)
+            if len(vocab) != self.num_embeddings:
+                raise ValueError(f"vocabulary has {len(vocab)} keys but the table has {self.num_embeddings} rows")
+            self._vocab = vocab
+        self._empty = EmbeddingTable(np.zeros((0, self._dim), np.float32))  # validates like one table
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def open(cls, path, client, *, verify: bool = False) -> "ShardedTable":
+        """Open a table written by :func:`save_sharded`; every worker must see ``path``.
+
+        Each shard is opened (memory-mapped) on its home worker, checked against the manifest (file
+        present, size, shape) and, with ``verify=True``, its SHA-256 computed (reads every byte).
+
+        Raises
+        ------
+        FileNotFoundError : no manifest, or a shard file is missing (named).
+        ValueError : a malformed manifest, or a shard file that is truncated, unreadable, of the
+            wrong shape, or (``verify=True``) whose checksum differs (named).
+        """
+        root = os.path.abspath(os.fspath(path))
+        m = _read_manifest(root)
+        mp = os.path.join(root, MANIFEST)
+        shards = [_FileShard(i, s["lo"], s["hi"], m["dim"], os.path.join(root, s["path"]), m["shard_format"],
+                             s["bytes"], s["sha256"], mp) for i, s in enumerate(m["shards"])]
+        bounds = [0] + [s["hi"] for s in m["shards"]]
+        vocab = None
+        if m.get("vocab"):
+            vocab = load(os.path.join(root, m["vocab"]), format="native").vocab
+        homes = _spread(client, len(shards))
+        t = cls(client, shards, bounds, m["dim"], vocab=vocab, homes=homes, source=root)
+        futures = [t._submit(_t_probe, i, verify, name="open") for i in range(len(shards))]
+        for i, (_, where) in enumerate(client.gather(futures)):
+            t._homes[i] = where
+        return t
+
+    @classmethod
+    def from_array(cls, weights, client, *, n_shards: Optional[int] = None, vocab=None,
+                   align: Optional[int] = None) -> "ShardedTable":
+        """Scatter the rows of an array (or an :class:`EmbeddingTable`, with its vocabulary) to the
+        workers, one shard per worker by default.
+
+        Scattered shards live only in their workers' memory: if a worker is lost, its shard is lost
+        (Dask raises). For recovery, write the table with :func:`save_sharded` and :meth:`open` it.
+        """
+        if isinstance(weights, EmbeddingTable):
+            vocab = weights.vocab if vocab is None else vocab
+            W = weights.weights
+        else:
+            W = EmbeddingTable(weights).weights  # the same dtype / shape rules as one table
+        workers = _spread(client, None)
+        n = len(workers) if n_shards is None else int(n_shards)
+        bounds = shard_bounds(W.shape[0], n, align)
+        shards, homes = [], []
+        for i in range(n):
+            home = workers[i % len(workers)]
+            part = _MemoryShard(i, bounds[i], bounds[i + 1], W[bounds[i]:bounds[i + 1]])
+            shards.append(client.scatter(part, workers=[home], hash=False))
+            homes.append(home)
+        return cls(client, shards, bounds, W.shape[1], vocab=vocab, homes=homes)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def num_embeddings(self) -> int:
+        """V, the number of rows."""
+        return int(self._bounds[-1])
+
+    @property
+    def dim(self) -> int:
+        """D, the number of columns."""
+        return self._dim
+
+    @property
+    def shape(self) -> tuple:
+        return (self.num_embeddings, self._dim)
+
+    @property
+    def n_shards(self) -> int:
+        return len(self._shards)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """(n_shards + 1,) int64 row boundaries: shard s holds rows ``bounds[s]`` .. ``bounds[s+1] - 1``."""
+        return self._bounds
+
+    @property
+    def vocab(self) -> Optional[Vocabulary]:
+        """The vocabulary (kept on the client), or None."""
+        return self._vocab
+
+    @property
+    def client(self):
+        return self._client
+
+    def __len__(self) -> int:
+        return self.num_embeddings
+
+    def __repr__(self) -> str:
+        extra = ", vocab=True" if self._vocab is not None else ""
+        src = f", path={self._source!r}" if self._source else ", scattered=True"
+        return f"ShardedTable(num_embeddings={self.num_embeddings}, dim={self._dim}, n_shards={self.n_shards}{src}{extra})"
+
+    def close(self) -> None:
+        """Release the shards: scattered rows are dropped, opened files unmapped on the workers."""
+        tokens = [s.token for s in self._shards if isinstance(s, _FileShard)]
+        if tokens and self._client.status == "running":
+            self._client.run(_forget, tokens)
+        self._shards = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ tasks
+    def _submit(self, fn, i, *args, name):
+        if not self._shards:
+            raise ValueError("this ShardedTable is closed")
+        home = self._homes[i]
+        return self._client.submit(fn, self._shards[i], *args, key=f"fastembed-{name}-{i}-{uuid.uuid4().hex}",
+                                   workers=[home] if home else None, allow_other_workers=bool(home),
+                                   pure=False)
+
+    def _moved(self, where: dict) -> None:
+        """Keep sending a shard's work where Dask last ran it (after a worker was lost)."""
+        for i, addr in where.items():
+            self._homes[i] = addr
+
+    def _fetch_rows(self, uniq: np.ndarray, n_threads) -> np.ndarray:
+        """Rows of sorted distinct valid ids, fetched from their shards: (len(uniq), D) float32."""
+        b = self._bounds
+        cuts = np.searchsorted(uniq, b)
+        jobs = [(s, cuts[s], cuts[s + 1]) for s in range(self.n_shards) if cuts[s + 1] > cuts[s]]
+        futures = [self._submit(_t_rows, s, (uniq[c0:c1] - b[s]).astype(np.int64), n_threads, name="rows")
+                   for s, c0, c1 in jobs]
+        results = self._client.gather(futures)
+        self._moved({s: where for (s, _, _), (_, where) in zip(jobs, results)})
+        if len(results) == 1:
+            return results[0][0]
+        R = np.empty((uniq.size, self._dim), np.float32)
+        for (_, c0, c1), (rows, _) in zip(jobs, results):
+            R[c0:c1] = rows
+        return R
+
+    def _route_ids(self, ids):
+        """Validated ids (keys encoded), their distinct values and each id's index among them."""
+        a = ids if type(ids) is np.ndarray else np.asarray(ids)
+        if a.dtype.kind in "UO" and self._vocab is not None:
+            a = np.asarray(self.encode(ids))
+        a = as_ids(a)
+        check_range(a, self.num_embeddings)
+        uniq, inv = np.unique(a.reshape(-1), return_inverse=True)
+        return a, uniq.astype(np.int64), inv.reshape(a.shape)
+
+    # ------------------------------------------------------------------ lookup and embed
+    def lookup(self, ids, out=None, n_threads=None) -> np.ndarray:
+        """Gather rows: ``weights[ids]``, as :meth:`EmbeddingTable.lookup` (bit for bit).
+
+        Each shard sends the distinct rows asked of it once (repeated ids cost no transfer); the
+        client puts them in order with one local gather.
+
+        Parameters
+        ----------
+        ids : array_like of any integer dtype (or keys, with a vocabulary), any shape
+        out : ndarray, shape (*ids.shape, D), float32, C-contiguous, optional
+        n_threads : int, optional
+
+        Returns
+        -------
+        ndarray, shape (*ids.shape, D), float32
+
+        Raises
+        ------
+        IndexError : an id outside the table (the first one, with its position), before any work
+            is sent to the cluster.
+        TypeError, ValueError : as :meth:`EmbeddingTable.lookup`.
+        """
+        a, uniq, inv = self._route_ids(ids)
+        shape = a.shape + (self._dim,)
+        if out is not None:
+            check_out(out, shape)
+        if uniq.size == 0:
+            return np.empty(shape, np.float32) if out is None else out
+        R = self._fetch_rows(uniq, n_threads)
+        return EmbeddingTable(R).lookup(inv, out=out, n_threads=n_threads)
+
+    def __getitem__(self, key):
+        return self.lookup(key)
+
+    def embed(self, ids, positions, *, offset=0, position_ids=None, scale=None, token_types=None,
+              type_table=None, out=None, n_threads=None) -> np.ndarray:
+        """Token rows plus position rows, as :meth:`EmbeddingTable.embed` (bit for bit).
+
+        The shards send the distinct token rows; the client adds positions (and token types) in
+        the same fused pass that puts rows in order, so no more than ``lookup`` crosses the network.
+        Parameters, returns and errors are those of :meth:`EmbeddingTable.embed`.
+        """
+        a, uniq, inv = self._route_ids(ids)
+        R = self._fetch_rows(uniq, n_threads) if uniq.size else np.zeros((0, self._dim), np.float32)
+        return EmbeddingTable(R).embed(inv, positions, offset=offset, position_ids=position_ids, scale=scale,
+                                       token_types=token_types, type_table=type_table, out=out,
+                                       n_threads=n_threads)
+
+    # ------------------------------------------------------------------ search
+    def topk(self, queries, k: int = 10, *, metric: str = "cosine", exclude=None, restrict=None,
+             n_threads=None, merge: str = "auto"):
+        """The k rows most similar to each query, best first: :meth:`EmbeddingTable.topk` over all
+        shards.
+
+        Parameters
+        ----------
+        queries : array_like, shape (D,) or (Q, D), any float dtype; or a key / list of keys
+        k : int >= 1
+        metric : {"cosine", "dot"}
+        exclude : ids to skip for every query, or a list of Q id lists (global ids)
+        restrict : None, an int n (only the first n rows), an array of row ids, or a (V,) bool mask
+        n_threads : int, optional
+        merge : {"auto", "client", "tree"}
+            Where the per-shard lists are merged: on the client, or in a binary tree of Dask tasks
+            (the client receives one (Q, k) answer). "auto" merges on the client while the lists
+            total at most ``CLIENT_MERGE_MAX_BYTES``. The answer is the same.
+
+        Returns
+        -------
+        scores : (k,) or (Q, k) float32, descending
+        ids : (k,) or (Q, k) int64, global; ties by the smaller id; -1 (score -inf) when fewer
+            than k rows are candidates
+
+        Raises
+        ------
+        ValueError, TypeError, IndexError : as :meth:`EmbeddingTable.topk`, raised on the client
+            before any work is sent.
+        """
+        if merge not in ("auto", "client", "tree"):
+            raise ValueError(f"merge must be 'auto', 'client' or 'tree', got {merge!r}")
+        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
+                                        and isinstance(queries[0], str)):
+            queries = self.lookup(self.encode(queries))
+        q = np.asarray(queries)
+        self._empty.topk(q, k, metric=metric)  # the checks (and messages) of one table, on no rows
+        single = q.ndim == 1
+        Q = 1 if single else q.shape[0]
+        V = self.num_embeddings
+        excl = _route_exclude(exclude, Q, V, self._bounds)
+        restr = _route_restrict(restrict, V, self._bounds)
+        k = int(k)
+        jobs = [s for s in range(self.n_shards) if restr[s] is not _SKIP]
+        if not jobs or Q == 0:
+            s, i = merge_topk([(np.zeros((Q, 0), np.float32), np.zeros((Q, 0), np.int64))], k)
+            return (s[0], i[0]) if single else (s, i)
+        qarg = q
+        if q.nbytes > SCATTER_MIN_BYTES:
+            qarg = self._client.scatter(q, broadcast=len(jobs) > 2, hash=False)
+        futures = [self._submit(_t_topk, s, qarg, k, metric, excl[s], restr[s], n_threads, name="topk")
+                   for s in jobs]
+        lists_bytes = len(jobs) * Q * k * 12
+        if merge == "tree" or (merge == "auto" and lists_bytes > CLIENT_MERGE_MAX_BYTES):
+            while len(futures) > 1:
+                nxt = [self._client.submit(_t_merge, k, futures[j], futures[j + 1],
+                                           key=f"fastembed-merge-{uuid.uuid4().hex}", pure=False)
+                       for j in range(0, len(futures) - 1, 2)]
+                futures = nxt + futures[len(futures) - len(futures) % 2:]
+            scores, ids, where = futures[0].result()
+        else:
+            parts = self._client.gather(futures)
+            where = {}
+            for p in parts:
+                where.update(p[2])
+            scores, ids = merge_topk([(p[0], p[1]) for p in parts], k)
+        self._moved(where)
+        return (scores[0], ids[0]) if single else (scores, ids)
+
+    # ------------------------------------------------------------------ words
+    def _require_vocab(self) -> Vocabulary:
+        if self._vocab is None:
+            raise TypeError("this table has no vocabulary: pass vocab= or save the table with its keys")
+        return self._vocab
+
+    def encode(self, keys):
+        """Ids of a key or a list of keys (the client-side vocabulary)."""
+        return self._require_vocab().encode(keys)
+
+    def decode(self, ids):
+        """Keys of an id or an array of ids."""
+        return self._require_vocab().decode(ids)
+
+    def _unit_rows(self, ids, n_threads=None) -> np.ndarray:
+        """(n, D) float64 ``row * (1 / ||row||)`` of valid ids, as one table computes them (the
+        inverse norms by the same kernel, on the fetched rows)."""
+        rows = self.lookup(np.asarray(ids, np.int64), n_threads=n_threads)
+        return rows.astype(np.float64) * EmbeddingTable(rows).inv_norms()[:, None]
+
+    def most_similar(self, positive=None, negative=None, topn: int = 10, restrict_vocab=None,
+                     n_threads=None):
+        """Keys most similar to the mean of unit vectors of ``positive`` minus ``negative``
+        (3CosAdd, as :meth:`EmbeddingTable.most_similar`); the query keys are excluded.
+
+        Parameters
+        ----------
+        positive, negative : key, row id, (D,) vector, or a list of them
+        topn : int
+        restrict_vocab : int, optional (only the first n rows)
+
+        Returns
+        -------
+        list of (key, cosine) pairs, best first.
+        """
+        vocab = self._require_vocab()
+        terms, used, which = [], [], []
+        for items, sign in ((_as_list(positive), 1.0), (_as_list(negative), -1.0)):
+            for x in items:
+                if isinstance(x, (str, int, np.integer)):
+                    i = vocab.key_to_id(x) if isinstance(x, str) else int(x)
+                    if not isinstance(x, str):
+                        vocab.id_to_key(i)  # one table's range check and message
+                    used.append(i)
+                    which.append(len(terms))
+                    terms.append(sign)
+                else:
+                    v = np.asarray(x, np.float64)
+                    if v.shape != (self._dim,):
+                        raise ValueError(f"a query vector must have shape ({self._dim},), got {v.shape}")
+                    terms.append(sign * v)
+        if not terms:
+            raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")
+        if used:
+            U = self._unit_rows(used, n_threads)
+            for j, t in enumerate(which):
+                terms[t] = terms[t] * U[j]
+        mean = np.mean(terms, axis=0)
+        n = np.linalg.norm(mean)
+        if not n > 0:
+            raise ValueError("the combined query vector is zero (the positive and negative terms cancel)")
+        s, i = self.topk(mean / n, int(topn), exclude=used or None, restrict=restrict_vocab, n_threads=n_threads)
+        keys = vocab.keys
+        return [(keys[j], float(sc)) for sc, j in zip(s, i) if j >= 0]
+
+    def analogy_ids(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None,
+                    exclude=None, n_threads=None):
+        """Batched analogies on ids: a[i] : b[i] :: c[i] : ?, the rows nearest (in cosine)
+        ``unit(b) - unit(a) + unit(c)`` (3CosAdd), each question's a, b, c excluded by default.
+
+        The answer is ``EmbeddingTable.topk`` of those queries on one table holding all rows, bit
+        for bit. (One table's ``analogy_ids`` answers batches over few distinct words with a kernel
+        that combines per-word scores: equal up to float32 rounding of near-ties.)
+
+        Parameters
+        ----------
+        a, b, c : array_like of int, shape (Q,)
+        method : "add" (3CosAdd). 3CosMul needs a scorer the shards' public API does not offer yet.
+        exclude : per-question id lists, default each question's own a, b, c
+
+        Returns
+        -------
+        scores (Q, topn) float32, ids (Q, topn) int64
+        """
+        if method != "add":
+            raise ValueError(f"method must be 'add' on a sharded table (3CosMul is not available on "
+                             f"shards yet), got {method!r}")
+        V = self.num_embeddings
+        abc = []
+        for name, x in (("a", a), ("b", b), ("c", c)):
+            x = as_ids(x, name).reshape(-1)
+            check_range(x, V, f"{name} id")
+            abc.append(x.astype(np.int64))
+        a, b, c = abc
+        if not (a.shape == b.shape == c.shape):
+            raise ValueError(f"a, b and c must have equal lengths, got {a.size}, {b.size}, {c.size}")
+        Q = a.size
+        if Q == 0:
+            return np.zeros((0, topn), np.float32), np.zeros((0, topn), np.int64)
+        words, where = np.unique(np.concatenate([a, b, c]), return_inverse=True)
+        U = self._unit_rows(words, n_threads)
+        ia, ib, ic = where[:Q], where[Q:2 * Q], where[2 * Q:]
+        q = U[ib] - U[ia] + U[ic]
+        if exclude is None:
+            exclude = np.stack([a, b, c], axis=1)
+        return self.topk(q, topn, exclude=list(exclude), restrict=restrict_vocab, n_threads=n_threads)
+
+    def analogy(self, a, b, c, topn: int = 1, *, restrict_vocab=None, n_threads=None):
+        """a : b :: c : ? on keys (or equal-length lists of keys): a list of (key, score) pairs, or
+        one such list per question."""
+        single = isinstance(a, str)
+        ids = [np.atleast_1d(self.encode(x)).astype(np.int64) for x in (a, b, c)]
+        s, i = self.analogy_ids(*ids, topn=topn, restrict_vocab=restrict_vocab, n_threads=n_threads)
+        keys = self._vocab.keys
+        out = [[(keys[j], float(sc)) for sc, j in zip(ss, ii) if j >= 0] for ss, ii in zip(s, i)]
+        return out[0] if single else out
+
+    # ------------------------------------------------------------------ dask.array
+    def to_dask(self):
+        """A ``dask.array`` view of the rows, one chunk per shard, read where the shard lives.
+
+        Map your own functions over shards with ``map_blocks`` (global row ids: ``bounds``). A
+        chunk computed into worker memory counts as its full size there; a memory-mapped shard is
+        read from its file when the chunk's task runs.
+        """
+        import dask
+        import dask.array as da
+        if not self._shards:
+            raise ValueError("this ShardedTable is closed")
+        name = f"fastembed-shard-{uuid.uuid4().hex}"
+        chunks = []
+        for i, shard in enumerate(self._shards):
+            with dask.annotate(workers=[self._homes[i]], allow_other_workers=True):
+                d = dask.delayed(_t_weights, pure=True)(shard, dask_key_name=f"{name}-{i}")
+            rows = int(self._bounds[i + 1] - self._bounds[i])
+            chunks.append(da.from_delayed(d, shape=(rows, self._dim), dtype=np.float32,
+                                          meta=np.empty((0, 0), np.float32)))
+        return da.concatenate(chunks, axis=0)
+
+
+def _spread(client, n: Optional[int]) -> List[str]:
+    """Worker addresses, sorted; with n, the home of each of n shards (round robin)."""
+    workers = sorted(client.ncores())
+    if not workers:
+        raise ValueError("the Dask cluster has no workers")
+    return workers if n is None else [workers[i % len(workers)] for i in range(n)]
