@@ -595,9 +595,11 @@ class ShardedTable:
         self.close()
 
     # ------------------------------------------------------------------ tasks
-    def _submit(self, fn, i, *args, name):
+    def _check_open(self) -> None:
         if not self._shards:
             raise ValueError("this ShardedTable is closed")
+
+    def _submit(self, fn, i, *args, name):
         home = self._homes[i]
         return self._client.submit(fn, self._shards[i], *args, key=f"fastembed-{name}-{i}-{uuid.uuid4().hex}",
                                    workers=[home] if home else None, allow_other_workers=bool(home),
@@ -626,6 +628,7 @@ class ShardedTable:
 
     def _route_ids(self, ids):
         """Validated ids (keys encoded), their distinct values and each id's index among them."""
+        self._check_open()
         a = ids if type(ids) is np.ndarray else np.asarray(ids)
         if a.dtype.kind in "UO" and self._vocab is not None:
             a = np.asarray(self.encode(ids))
@@ -718,6 +721,7 @@ class ShardedTable:
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
             queries = self.lookup(self.encode(queries))
+        self._check_open()
         q = np.asarray(queries)
         self._empty.topk(q, k, metric=metric)  # the checks (and messages) of one table, on no rows
         single = q.ndim == 1
@@ -879,8 +883,7 @@ class ShardedTable:
         """
         import dask
         import dask.array as da
-        if not self._shards:
-            raise ValueError("this ShardedTable is closed")
+        self._check_open()
         name = f"fastembed-shard-{uuid.uuid4().hex}"
         chunks = []
         for i, shard in enumerate(self._shards):
