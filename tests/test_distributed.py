@@ -8,6 +8,7 @@ import signal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 distributed = pytest.importorskip(
     "distributed", reason='fastembed.distributed needs dask: pip install "fastembed-engine[distributed]"')
@@ -306,6 +307,41 @@ def test_topk_errors_match_one_table(sharded, local):
         sharded.topk(q, restrict=np.array([-1]))
     with pytest.raises(ValueError, match="merge must be 'auto', 'client' or 'tree', got 'x'"):
         sharded.topk(q, merge="x")
+
+
+def _merge_reference(parts, k):
+    """Python's sort of every (score, id) pair: score descending, then the smaller id; empties last."""
+    s = np.concatenate([p[0] for p in parts], 1)
+    i = np.concatenate([p[1] for p in parts], 1)
+    out_s, out_i = np.full((s.shape[0], k), -np.inf, np.float32), np.full((s.shape[0], k), -1, np.int64)
+    for q in range(s.shape[0]):
+        best = sorted(zip(s[q].tolist(), i[q].tolist()), key=lambda x: (x[1] < 0, -x[0], x[1]))[:k]
+        for j, (sc, ix) in enumerate(best):
+            out_s[q, j], out_i[q, j] = sc, ix
+    return out_s, out_i
+
+
+SCORES = np.array([0.5, -0.0, 0.0, -1.5, 2.0, 1e-30, -1e-30, 3.4e38, -3.4e38, 0.25], np.float32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2 ** 32), st.integers(1, 5), st.integers(0, 4), st.integers(1, 12),
+       st.sampled_from([1000, 2 ** 40]))
+def test_merge_topk_equals_sorting(seed, n_parts, Q, k, id_range):
+    """Both merge paths (one 64-bit key for ids < 2**32 - 1, a lexsort above) against sorted()."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(n_parts):
+        kk = int(rng.integers(0, 8))
+        sc = rng.choice(SCORES, (Q, kk))
+        ids = rng.choice(id_range, Q * kk, replace=False).reshape(Q, kk)
+        if kk:  # empty slots, as a shard with fewer candidates than k pads
+            gone = rng.random(Q) < 0.3
+            ids[gone, -1], sc[gone, -1] = -1, -np.inf
+        parts.append((sc, ids))
+    got, want = fd.merge_topk(parts, k), _merge_reference(parts, k)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))  # bits, -0.0 included
 
 
 def test_merge_topk_tie_rule():

