@@ -38,7 +38,7 @@ def client():
                           "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": 0.95,
                           "distributed.admin.system-monitor.gil.enabled": False}):
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           memory_limit=MEMORY_LIMIT, dashboard_address=None,
+                                           memory_limit=MEMORY_LIMIT, dashboard_address=":0",
                                            silence_logs=logging.CRITICAL)
         c = distributed.Client(cluster)
         try:
@@ -288,6 +288,18 @@ def test_topk_options_bit_identical(sharded, sharded3, local):
     assert_same(sharded.topk(["w5", "w6000"], 3), local.topk(["w5", "w6000"], 3))
     empty = sharded.topk(np.zeros((0, D)), 3)
     assert empty[0].shape == (0, 3) and empty[1].shape == (0, 3)
+
+
+def test_large_arguments_are_scattered(sharded, local, monkeypatch):
+    """Arguments over SCATTER_MIN_BYTES travel as scattered data, with the same answers."""
+    monkeypatch.setattr(fd, "SCATTER_MIN_BYTES", 0)
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((30, D))
+    for kw in (dict(exclude=[list(rng.integers(0, V, 4)) for _ in range(30)], restrict=rng.random(V) < 0.5),
+               dict(exclude=np.arange(0, V, 3), restrict=np.arange(100, 9000))):
+        assert_same(sharded.topk(q, 7, **kw), local.topk(q, 7, **kw))
+    ids = rng.integers(0, V, (9, 40))
+    np.testing.assert_array_equal(sharded.lookup(ids), local.lookup(ids))
 
 
 def test_topk_errors_match_one_table(sharded, local):

@@ -495,7 +495,7 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
         print('\n### distributed\n\nskipped: dask is not installed (pip install "fastembed-engine[distributed]")')
         return
     rows, notes = [], []
-    cluster = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                               silence_logs=logging.ERROR)
     client = dd.Client(cluster)
     try:

@@ -51,7 +51,8 @@ _SHARD_FORMATS = ("native", "safetensors")
 # Above this many bytes of per-shard (score, id) lists, top-k merges on the cluster in a tree
 # instead of on the client: the client then receives only the final (Q, k) answer.
 CLIENT_MERGE_MAX_BYTES = 64 << 20
-# Queries larger than this are scattered once rather than embedded in every shard's task.
+# Task arguments (queries, a shard's ids, exclusions, masks) larger than this are scattered rather
+# than embedded in the task (Dask relays those through the scheduler and warns from 10 MB).
 SCATTER_MIN_BYTES = 1 << 20
 _CHECKSUM_CHUNK = 1 << 24
 _INSTALL_HINT = ('fastembed.distributed needs Dask: pip install "fastembed-engine[distributed]" '
@@ -321,6 +322,9 @@ def _t_rows(shard, local_ids, n_threads):
 
 
 def _t_topk(shard, queries, k, metric, exclude, restrict, n_threads):
+    if isinstance(exclude, tuple):
+        ptr, flat = exclude
+        exclude = np.split(flat, ptr[1:-1])
     s, i = shard.table().topk(queries, k, metric=metric, exclude=exclude, restrict=restrict,
                               n_threads=n_threads)
     s, i = np.atleast_2d(s), np.atleast_2d(i)
@@ -396,7 +400,8 @@ def _is_per_query(exclude) -> bool:
 
 def _route_exclude(exclude, Q: int, V: int, bounds: np.ndarray):
     """Validate ``exclude`` against the whole table and give each shard its part in local ids:
-    a list (one entry per shard) of None, a 1-D array, or a list of Q arrays."""
+    a list (one entry per shard) of None, a 1-D array (for every query), or (ptr, flat), the
+    per-query lists in CSR form (query q's ids are ``flat[ptr[q]:ptr[q + 1]]``)."""
     n = len(bounds) - 1
     if exclude is None:
         return [None] * n
@@ -415,8 +420,9 @@ def _route_exclude(exclude, Q: int, V: int, bounds: np.ndarray):
             if not sel.any():
                 out.append(None)
                 continue
-            per_q = np.bincount(owner[sel], minlength=Q)
-            out.append(np.split(flat[sel] - bounds[s], np.cumsum(per_q)[:-1]))
+            ptr = np.zeros(Q + 1, np.int64)
+            np.cumsum(np.bincount(owner[sel], minlength=Q), out=ptr[1:])
+            out.append((ptr, flat[sel] - bounds[s]))  # compact to ship; lists again on the worker
         return out
     e = np.asarray(exclude)
     if e.size == 0:
@@ -627,6 +633,17 @@ class ShardedTable:
                                    workers=[home] if home else None, allow_other_workers=bool(home),
                                    pure=False)
 
+    def _ship(self, x, i=None):
+        """An argument for shard i's task (None: for every shard): arrays over
+        ``SCATTER_MIN_BYTES`` are scattered (to the shard's worker) instead of riding in the task,
+        which Dask warns about from 10 MB and relays through the scheduler."""
+        if isinstance(x, tuple):
+            return tuple(self._ship(y, i) for y in x)
+        if not isinstance(x, np.ndarray) or x.nbytes <= SCATTER_MIN_BYTES:
+            return x
+        home = self._homes[i] if i is not None else None
+        return self._client.scatter(x, workers=[home] if home else None, hash=False, direct=self._direct)
+
     def _moved(self, where: dict) -> None:
         """Keep sending a shard's work where Dask last ran it (after a worker was lost)."""
         for i, addr in where.items():
@@ -637,7 +654,7 @@ class ShardedTable:
         b = self._bounds
         cuts = np.searchsorted(uniq, b)
         jobs = [(s, cuts[s], cuts[s + 1]) for s in range(self.n_shards) if cuts[s + 1] > cuts[s]]
-        futures = [self._submit(_t_rows, s, (uniq[c0:c1] - b[s]).astype(np.int64), n_threads, name="rows")
+        futures = [self._submit(_t_rows, s, self._ship(uniq[c0:c1] - b[s], s), n_threads, name="rows")
                    for s, c0, c1 in jobs]
         results = self._client.gather(futures, direct=self._direct)
         self._moved({s: where for (s, _, _), (_, where) in zip(jobs, results)})
@@ -756,11 +773,9 @@ class ShardedTable:
         if not jobs or Q == 0:
             s, i = merge_topk([(np.zeros((Q, 0), np.float32), np.zeros((Q, 0), np.int64))], k)
             return (s[0], i[0]) if single else (s, i)
-        qarg = q
-        if q.nbytes > SCATTER_MIN_BYTES:
-            qarg = self._client.scatter(q, broadcast=len(jobs) > 2, hash=False)
-        futures = [self._submit(_t_topk, s, qarg, k, metric, excl[s], restr[s], n_threads, name="topk")
-                   for s in jobs]
+        qarg = self._ship(q)
+        futures = [self._submit(_t_topk, s, qarg, k, metric, self._ship(excl[s], s), self._ship(restr[s], s),
+                                n_threads, name="topk") for s in jobs]
         lists_bytes = len(jobs) * Q * k * 12
         if merge == "tree" or (merge == "auto" and lists_bytes > CLIENT_MERGE_MAX_BYTES):
             while len(futures) > 1:
