@@ -564,7 +564,8 @@ class ShardedTable:
         for i in range(n):
             home = workers[i % len(workers)]
             part = _MemoryShard(i, bounds[i], bounds[i + 1], W[bounds[i]:bounds[i + 1]])
-            shards.append(client.scatter(part, workers=[home], hash=False))
+            shards.append(client.scatter(part, workers=[home], hash=False,
+                                         direct=client.direct_to_workers is not False))
             homes.append(home)
         return cls(client, shards, bounds, W.shape[1], vocab=vocab, homes=homes)
 
