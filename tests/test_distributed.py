@@ -120,6 +120,18 @@ def test_save_sharded_manifest(local, sharded_dir):
         fd.save_sharded(local, sharded_dir, 2, format="glove")
 
 
+def test_save_sharded_needs_no_dask(tmp_path):
+    """The module imports and writes shard files where dask is not installed."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules.update(dask=None, distributed=None)\n"
+            "import numpy as np, fastembed as fe, fastembed.distributed as fd\n"
+            f"m = fd.save_sharded(fe.EmbeddingTable(np.ones((5000, 3), np.float32)), {str(tmp_path)!r}, 2)\n"
+            "print(len(m['shards']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "2", r.stderr
+
+
 def test_open_reports_manifest_problems(client, tmp_path):
     with pytest.raises(FileNotFoundError, match=re.escape(f"{tmp_path / fd.MANIFEST}: no sharded-table manifest")):
         fd.ShardedTable.open(tmp_path, client)

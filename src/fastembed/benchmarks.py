@@ -529,9 +529,11 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
                 for dist in ("uniform", "zipf"):
                     ids = rng.integers(0, V, shape) if dist == "uniform" else zipf_ids(rng, V, shape)
                     assert np.array_equal(st.lookup(ids), t.lookup(ids))
-                    n_unique = np.unique(ids).size
+                    uniq = np.unique(ids)
+                    n_unique = uniq.size
                     moved = n_unique * (D * 4 + 8)
-                    r = best_time({"local": lambda: t.lookup(ids, n_threads=n_threads),
+                    r = best_time({"fetch": lambda: st._fetch_rows(uniq, n_threads),  # the transfer alone
+                                   "local": lambda: t.lookup(ids, n_threads=n_threads),
                                    "sharded": lambda: st.lookup(ids, n_threads=n_threads),
                                    "local_out": lambda: t.lookup(ids, out=out, n_threads=n_threads),
                                    "sharded_out": lambda: st.lookup(ids, out=out, n_threads=n_threads),
@@ -543,7 +545,8 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
                                        ("embed out=", "local_embed", "sharded_embed")):
                         rows.append([f"{what} {shape} {dist}", f"{V}x{D}", _fmt_time(r[a]), _fmt_time(r[b]),
                                      _ratio(r[b], r[a]), "3x" if what == "lookup" else "-", "-",
-                                     f"{moved / 1e6:.1f} MB ({n_unique} rows)"])
+                                     f"{moved / 1e6:.1f} MB ({n_unique} rows) in {_fmt_time(r['fetch'])}, "
+                                     f"{moved / r['fetch'] / 1e9:.1f} GB/s"])
     finally:
         client.close()
         cluster.close()
@@ -555,7 +558,9 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
         [f"Dask's fixed cost per step on this machine: {_fmt_time(rt)} per trivial task (submit, run, gather). "
          "'one shard alone' is one worker's share (half the rows, 1 thread) timed in this process. "
          "Bytes moved: top-k sends the queries to each shard and gets Q x k (score, id) back from each; "
-         "lookup/embed get each distinct row once (+ its id) and gather/add positions on the client."] + notes)
+         "lookup/embed get each distinct row once (+ its id) and gather/add positions on the client; "
+         "'in' is the time to fetch them (submit, gather on the shards, transfer), the rest is "
+         "the client's assembly."] + notes)
 
 
 SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,

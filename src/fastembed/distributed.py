@@ -55,17 +55,6 @@ CLIENT_MERGE_MAX_BYTES = 64 << 20
 # than embedded in the task (Dask relays those through the scheduler and warns from 10 MB).
 SCATTER_MIN_BYTES = 1 << 20
 _CHECKSUM_CHUNK = 1 << 24
-_INSTALL_HINT = ('fastembed.distributed needs Dask: pip install "fastembed-engine[distributed]" '
-                 '(or pip install "dask[distributed]")')
-
-
-def _distributed():
-    """The ``distributed`` module, or an ImportError saying how to install it."""
-    try:
-        import distributed
-    except ImportError as exc:
-        raise ImportError(f"{_INSTALL_HINT} ({exc})") from exc
-    return distributed
 
 
 def _gemm_block_rows() -> int:
@@ -294,7 +283,9 @@ class _MemoryShard:
 
 
 def _here() -> str:
-    return _distributed().get_worker().address
+    """The address of the worker running this task."""
+    from distributed import get_worker  # optional dependency: imported where tasks run
+    return get_worker().address
 
 
 def _forget(tokens) -> int:
