@@ -4,7 +4,10 @@ import logging
 import os
 import pathlib
 import re
+import shutil
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -122,8 +125,6 @@ def test_save_sharded_manifest(local, sharded_dir):
 
 def test_save_sharded_needs_no_dask(tmp_path):
     """The module imports and writes shard files where dask is not installed."""
-    import subprocess
-    import sys
     code = ("import sys; sys.modules.update(dask=None, distributed=None)\n"
             "import numpy as np, fastembed as fe, fastembed.distributed as fd\n"
             f"m = fd.save_sharded(fe.EmbeddingTable(np.ones((5000, 3), np.float32)), {str(tmp_path)!r}, 2)\n"
@@ -144,7 +145,6 @@ def test_open_reports_manifest_problems(client, tmp_path):
 
 
 def _broken_copy(src, dst, fname, damage):
-    import shutil
     shutil.copytree(src, dst)
     m = json.loads((dst / fd.MANIFEST).read_text())
     f = dst / m["shards"][1][fname]
@@ -331,6 +331,12 @@ def test_topk_errors_match_one_table(sharded, local):
         sharded.topk(q, restrict=np.array([-1]))
     with pytest.raises(ValueError, match="merge must be 'auto', 'client' or 'tree', got 'x'"):
         sharded.topk(q, merge="x")
+    for call in (lambda t: t.topk(q, n_threads=0), lambda t: t.lookup([1], n_threads=0),
+                 lambda t: t.embed([[1]], np.ones((4, D), np.float32), n_threads=0)):
+        with pytest.raises(ValueError, match="n_threads=0 is not a thread count"):
+            call(local)
+        with pytest.raises(ValueError, match="n_threads=0 is not a thread count"):
+            call(sharded)
 
 
 def _merge_reference(parts, k):

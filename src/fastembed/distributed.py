@@ -38,6 +38,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from fastembed import search as _search
+from fastembed._threads import resolve_threads
 from fastembed._validate import as_ids, check_out, check_range
 from fastembed.io import load, save
 from fastembed.table import EmbeddingTable
@@ -615,10 +616,6 @@ class ShardedTable:
         self.close()
 
     # ------------------------------------------------------------------ tasks
-    def _check_open(self) -> None:
-        if not self._shards:
-            raise ValueError("this ShardedTable is closed")
-
     def _submit(self, fn, i, *args, name):
         home = self._homes[i]
         return self._client.submit(fn, self._shards[i], *args, key=f"fastembed-{name}-{i}-{uuid.uuid4().hex}",
@@ -657,9 +654,17 @@ class ShardedTable:
             R[c0:c1] = rows
         return R
 
-    def _route_ids(self, ids):
+    def _check_call(self, n_threads) -> None:
+        """Before any work is sent: the table is open and n_threads is a thread count (each worker
+        resolves it against its own cores)."""
+        if not self._shards:
+            raise ValueError("this ShardedTable is closed")
+        if n_threads is not None:
+            resolve_threads(n_threads)
+
+    def _route_ids(self, ids, n_threads):
         """Validated ids (keys encoded), their distinct values and each id's index among them."""
-        self._check_open()
+        self._check_call(n_threads)
         a = ids if type(ids) is np.ndarray else np.asarray(ids)
         if a.dtype.kind in "UO" and self._vocab is not None:
             a = np.asarray(self.encode(ids))
@@ -691,7 +696,7 @@ class ShardedTable:
             is sent to the cluster.
         TypeError, ValueError : as :meth:`EmbeddingTable.lookup`.
         """
-        a, uniq, inv = self._route_ids(ids)
+        a, uniq, inv = self._route_ids(ids, n_threads)
         shape = a.shape + (self._dim,)
         if out is not None:
             check_out(out, shape)
@@ -711,7 +716,7 @@ class ShardedTable:
         the same fused pass that puts rows in order, so no more than ``lookup`` crosses the network.
         Parameters, returns and errors are those of :meth:`EmbeddingTable.embed`.
         """
-        a, uniq, inv = self._route_ids(ids)
+        a, uniq, inv = self._route_ids(ids, n_threads)
         R = self._fetch_rows(uniq, n_threads) if uniq.size else np.zeros((0, self._dim), np.float32)
         return EmbeddingTable(R).embed(inv, positions, offset=offset, position_ids=position_ids, scale=scale,
                                        token_types=token_types, type_table=type_table, out=out,
@@ -752,7 +757,7 @@ class ShardedTable:
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
             queries = self.lookup(self.encode(queries))
-        self._check_open()
+        self._check_call(n_threads)
         q = np.asarray(queries)
         self._empty.topk(q, k, metric=metric)  # the checks (and messages) of one table, on no rows
         single = q.ndim == 1
@@ -912,7 +917,7 @@ class ShardedTable:
         """
         import dask
         import dask.array as da
-        self._check_open()
+        self._check_call(None)
         name = f"fastembed-shard-{uuid.uuid4().hex}"
         chunks = []
         for i, shard in enumerate(self._shards):
