@@ -360,11 +360,12 @@ SCORES = np.array([0.5, -0.0, 0.0, -1.5, 2.0, 1e-30, -1e-30, 3.4e38, -3.4e38, 0.
 def test_merge_topk_equals_sorting(seed, n_parts, Q, k, id_range):
     """Both merge paths (one 64-bit key for ids < 2**32 - 1, a lexsort above) against sorted()."""
     rng = np.random.default_rng(seed)
+    widths = rng.integers(0, 8, n_parts)
+    pool = rng.choice(id_range, (Q, int(widths.sum())), replace=False)  # shards hold disjoint rows
     parts = []
-    for _ in range(n_parts):
-        kk = int(rng.integers(0, 8))
+    for p, kk in enumerate(widths):
         sc = rng.choice(SCORES, (Q, kk))
-        ids = rng.choice(id_range, Q * kk, replace=False).reshape(Q, kk)
+        ids = pool[:, widths[:p].sum():widths[:p + 1].sum()].copy()
         if kk:  # empty slots, as a shard with fewer candidates than k pads
             gone = rng.random(Q) < 0.3
             ids[gone, -1], sc[gone, -1] = -1, -np.inf
