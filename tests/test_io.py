@@ -53,9 +53,13 @@ def test_text_variants(tmp_path):
     assert t.vocab.keys == ["new york", "cat", "dog"]
     np.testing.assert_array_equal(t.weights, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
     p2 = tmp_path / "w.txt"
-    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3")  # numeric key, no final newline
+    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3\r\n")  # numeric key
     t = fe.load(p2)
     assert t.vocab.keys == ["1990", "x"] and t.weights[0, 1] == np.float32(1e-3)
+    # without its final newline the last line may have been cut mid-number ("3" of "3.25"): refused
+    p2.write_bytes(b"2 3\r\n1990 0.5 1e-3 -2\r\nx 1 2 3")
+    with pytest.raises(ValueError, match=r"w.txt, line 3: the file ends without a newline"):
+        fe.load(p2)
 
 
 def test_duplicates(tmp_path):
@@ -247,16 +251,21 @@ def test_text_writer_shortest_round_trip():
     rng = np.random.default_rng(2)
     W = (rng.standard_normal((200, 50)) * 10.0 ** rng.integers(-30, 30, (200, 50))).astype(np.float32)
     W[0, :4] = [np.inf, -np.inf, -0.0, 0.1]
-    text, ends = _parse.format_rows(W, 0, 200)
-    starts = np.r_[0, ends[:-1]]
-    back = np.array([np.array(text[a:b].split(), np.float32) for a, b in zip(starts, ends)])
+    keys = b"".join(b"k%d\n" % i for i in range(200))
+    offsets = np.r_[0, np.flatnonzero(np.frombuffer(keys, np.uint8) == 10) + 1].astype(np.int64)
+    out = np.empty(len(keys) + 200 * (16 * 50 + 2), np.uint8)
+    n, bad = _parse.format_lines(W, 0, 200, np.frombuffer(keys, np.uint8), offsets, out)
+    assert bad == -1
+    lines = out[:n].tobytes().split(b"\n")[:-1]
+    back = np.array([np.array(line.split()[1:], np.float32) for line in lines])
     np.testing.assert_array_equal(back.view(np.uint32), W.view(np.uint32))
-    assert text.split(b" ", 4)[:4] == [b"inf", b"-inf", b"-0", b"0.1"]
+    assert lines[0].split(b" ", 5)[:5] == [b"k0", b"inf", b"-inf", b"-0", b"0.1"]
 
 
 def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     # several MB, parsed in parts on two threads: blank lines, limit, errors deep in the file
-    monkeypatch.setattr(fio, "CHUNK", 1 << 20)
+    from fastembed.io import text as fio_text
+    monkeypatch.setattr(fio_text, "CHUNK", 1 << 20)
     rng = np.random.default_rng(9)
     V, D = 30000, 20
     W = np.round(rng.standard_normal((V, D)), 4).astype(np.float32)
@@ -267,7 +276,7 @@ def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     for j in (100, 7000, 15001, 22222):
         lines.insert(j, b"")
     p.write_bytes(b"\n".join(lines))
-    assert p.stat().st_size > 2 * fio.CHUNK
+    assert p.stat().st_size > 2 * fio_text.CHUNK
     t = fe.load(p)
     assert t.vocab.keys == keys
     np.testing.assert_array_equal(t.weights, W)
@@ -282,3 +291,48 @@ def test_parallel_chunk_parsing_large_file(tmp_path, monkeypatch):
     p.write_bytes(b"\n".join(bad))
     with pytest.raises(ValueError, match=r"big.txt, line 25001: duplicate key 'k10'"):
         fe.load(p)
+
+
+@pytest.mark.parametrize("name", ["g.txt", "g.txt.gz", "w.txt.gz"])
+def test_text_load_opens_and_decompresses_once(tmp_path, monkeypatch, name):
+    # GloVe used to open the file four times and decompress .gz twice
+    from fastembed.io import _source
+    from fastembed.io import text as fio_text
+    rng = np.random.default_rng(4)
+    t = EmbeddingTable(rng.standard_normal((3000, 5), dtype=np.float32), vocab=[f"k{i}" for i in range(3000)])
+    p = tmp_path / name
+    fe.save(t, p, format="glove" if name.startswith("g") else "word2vec")
+    opened, decompressed, counted = [], [], []
+    real_open_binary, real_count = _source.open_binary, fio_text._count_lines
+
+    def counting_open(path):
+        f = real_open_binary(path)
+        opened.append(path)
+        real_read = f.read
+        f.read = lambda n=-1: decompressed.append(len(b := real_read(n))) or b
+        return f
+
+    monkeypatch.setattr(_source, "open_binary", counting_open)
+    monkeypatch.setattr(fio_text, "_count_lines", lambda path: counted.append(path) or real_count(path))
+    u = fe.load(p)
+    np.testing.assert_array_equal(u.weights, t.weights)
+    assert len(opened) == 1
+    with gzip.open(p) if name.endswith(".gz") else open(p, "rb") as f:
+        assert sum(decompressed) == len(f.read())  # every byte decompressed (read) once
+    # a plain GloVe file gets one cheap newline count (exact allocation); compressed input and
+    # word2vec files (the header gives the count) get none
+    assert len(counted) == (1 if name == "g.txt" else 0)
+
+
+def test_blank_lines_in_a_parallel_part_do_not_drop_rows(tmp_path, monkeypatch):
+    # found by the fuzzer: the first part's blank lines used up the row estimate of the second
+    # part, which was skipped and reported as a partial line
+    from fastembed.io import text as fio_text
+    monkeypatch.setattr(fio_text, "GRAIN_PARSE_BYTES", 1)
+    p = tmp_path / "b.txt"
+    p.write_bytes(b"7 1\r\nq 1e-3\r\n1990\t+3\r\n\n\r\n\xd0\xba\xd0\xbe\xd1\x82 -0\r\n\nna\xc3\x82 -0\r\n\n"
+                  b"na\xc3\xafve 5.\r\na\tnan\r\nx-y 0.000001\r\n")
+    for nt in (1, 2, 3):
+        t = fe.load(p, n_threads=nt)
+        assert t.vocab.keys == ["q", "1990", "кот", "naÂ", "naïve", "a", "x-y"]
+        assert t.weights[:, 0].tolist()[:2] == [np.float32(1e-3), 3.0]

@@ -3,7 +3,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fastembed import EmbeddingTable, reference as ref
-from fastembed.search import topk as _topk
 from fastembed.testing import assert_topk_equivalent
 from conftest import make_memmap
 
@@ -11,7 +10,7 @@ PATHS = ["scan", "gemm"]
 
 
 def run(t, q, k, path, **kw):
-    return _topk(t._w, t.inv_norms, q, k, path=path, **kw)
+    return t.topk(q, k, strategy=path, **kw)
 
 
 # ------------------------------------------------------------------ the tolerance helper itself

@@ -47,13 +47,17 @@ def test_apply_sparse_equals_reference(rng, opt, nt):
     t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
     W = np.array(t.weights)
     state = np.zeros(100, np.float64)
+    opt = fe.optim.Adagrad(t, lr=0.1) if opt == "adagrad" else "sgd"
     for step in range(3):
         ids = rng.integers(0, 100, (4, 6))
         g = rng.standard_normal((4, 6, 9), dtype=np.float32)
         u, rows = t.backward(ids, g)
         inv_before = t.inv_norms()
-        t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
-        ref.apply_sparse(W, state, u, rows, 0.1, opt)
+        if opt == "sgd":
+            t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
+        else:
+            t.apply_sparse(u, rows, optimizer=opt, n_threads=nt)
+        ref.apply_sparse(W, state, u, rows, 0.1, "sgd" if opt == "sgd" else "adagrad")
         np.testing.assert_array_equal(t.weights, W)
         assert t.inv_norms() is not inv_before  # cache invalidated
     assert not t.weights[5].any()  # padding row never updated
@@ -69,8 +73,10 @@ def test_apply_sparse_errors(tmp_path):
         t.apply_sparse([1, 1], np.ones((2, 2)), 0.1)
     with pytest.raises(ValueError, match=r"rows has shape \(1, 2\), expected \(2, 2\)"):
         t.apply_sparse([0, 1], np.ones((1, 2)), 0.1)
-    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adagrad'"):
+    with pytest.raises(ValueError, match="optimizer must be 'sgd' or a fastembed.optim optimizer"):
         t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adam")
+    with pytest.raises(ValueError, match="keeps per-row state, which lives in an optimizer object"):
+        t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adagrad")
     with pytest.raises(IndexError, match=r"id 4 at position \(1,\)"):
         t.apply_sparse([0, 4], np.ones((2, 2)), 0.1)
     with pytest.raises(ValueError, match="read-only"):
@@ -168,10 +174,23 @@ def test_training_errors(tmp_path):
         list(iter_file_sentences(nul))
     with pytest.raises(FileNotFoundError, match="no such corpus file"):
         fe.train_word2vec(str(tmp_path / "missing.txt"), progress=False)
-    with pytest.raises(ValueError, match="dim must be an integer >= 1"):
+    with pytest.raises(ValueError, match="dim must be at least 1, got 0"):
         fe.train_word2vec([["a"]], dim=0, progress=False)
-    with pytest.raises(ValueError, match="need alpha > 0"):
+    with pytest.raises(ValueError, match="alpha must be > 0.0, got -1"):
         fe.train_word2vec([["a"]], alpha=-1, progress=False)
+    # issue 19: values that used to be accepted silently
+    with pytest.raises(ValueError, match="alpha must be finite, got inf"):
+        fe.train_word2vec([["a"]], alpha=float("inf"), progress=False)
+    with pytest.raises(ValueError, match="sample must be finite, got nan"):
+        fe.train_word2vec([["a"]], sample=float("nan"), progress=False)
+    with pytest.raises(ValueError, match="min_alpha must be <= 0.025"):
+        fe.train_word2vec([["a"]], min_alpha=0.5, progress=False)
+    with pytest.raises(TypeError, match="dim must be an int, got 2.5"):
+        fe.train_word2vec([["a"]], dim=2.5, progress=False)
+    with pytest.raises(ValueError, match=r"seed must be at most 9223372036854775807, got 18446744073709551616"):
+        fe.train_word2vec([["a"]], seed=2 ** 64, progress=False)
+    t = fe.train_word2vec([["a", "b"]] * 5, seed=2 ** 40, min_count=1, dim=4, epochs=1, progress=False)
+    assert len(t) == 2
 
 
 def test_long_lines_are_split(tmp_path):

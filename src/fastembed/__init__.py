@@ -5,7 +5,7 @@ training over contiguous float32 matrices. The distribution is ``fastembed-engin
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from fastembed._version import __version__
 
 try:
     from fastembed._kernels import _config, _gather  # noqa: F401
@@ -23,7 +23,7 @@ from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
 from fastembed.io import load, save
 from fastembed.training import train_word2vec, Word2Vec
-from fastembed import corpus
+from fastembed import corpus, optim, pooling, words
 
-__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus",
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "pooling", "words",
            "resolve_threads", "show_config", "__version__"]

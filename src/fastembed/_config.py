@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 
 from fastembed._kernels import _config
+from fastembed._threads import cpu_count
+from fastembed._version import __version__
 
 
 def show_config(print_out: bool = True) -> dict:
@@ -10,8 +12,6 @@ def show_config(print_out: bool = True) -> dict:
 
     Returns the facts as a dict and, with ``print_out``, prints them one per line.
     """
-    from fastembed import __version__
-    from fastembed._threads import cpu_count
     info = {
         "fastembed": __version__,
         "numpy": np.__version__,

@@ -23,7 +23,7 @@ from typing import Callable, Optional, Sequence
 
 from fastembed._kernels import _config
 
-__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled",
+__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled", "worker_pool",
            "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES"]
 
 # ---------------------------------------------------------------- named work thresholds (grains)
@@ -70,11 +70,15 @@ def team_size(work: int, grain: int, n_threads, items: Optional[int] = None) -> 
     ``n_threads=None``: at most one thread per ``grain`` units, at least 1, at most the cores.
     An explicit ``n_threads``: exactly that many, capped by ``items``.
     """
-    nt = resolve_threads(n_threads)
     if n_threads is None:
-        nt = min(nt, max(1, int(work) // grain))
-    cap = int(work if items is None else items)
-    return max(1, min(nt, cap))
+        most = work // grain
+        if most <= 1:  # the common small call: no team, and no work to find out the cores
+            return 1
+        nt = min(max(1, _config.omp_max_threads()), most)
+    else:
+        nt = resolve_threads(n_threads)
+    cap = work if items is None else items
+    return nt if nt <= cap else max(1, int(cap))
 
 
 # ---------------------------------------------------------------- BLAS threads
@@ -111,7 +115,8 @@ _pool_lock = threading.Lock()
 POOL_MAX_WORKERS = 64  # threads are started on demand, so the cap costs nothing until used
 
 
-def _worker_pool() -> ThreadPoolExecutor:
+def worker_pool() -> ThreadPoolExecutor:
+    """The one reusable pool of Python worker threads (started on demand)."""
     global _pool
     if _pool is None:
         with _pool_lock:
@@ -132,7 +137,7 @@ def run_parallel(work: Callable[[int, threading.Event], object], n_workers: int)
     cancel = threading.Event()
     if n_workers <= 1:
         return [work(0, cancel)]
-    futures = [_worker_pool().submit(work, w, cancel) for w in range(1, n_workers)]
+    futures = [worker_pool().submit(work, w, cancel) for w in range(1, n_workers)]
     try:
         first = work(0, cancel)
         rest = [f.result() for f in futures]  # re-raises a worker's exception; interruptible

@@ -13,6 +13,8 @@ from typing import List, Optional
 
 import numpy as np
 
+from fastembed import pooling
+
 __all__ = ["main", "build_parser"]
 
 
@@ -144,12 +146,65 @@ def _rank_of(pairs, key, table) -> str:
 # ------------------------------------------------------------------ word commands
 
 def cmd_neighbors(args) -> None:
+    if not args.words and not args.sentence:
+        raise UserError("give one or more words, or --sentence TEXT")
     t = _load(args.vectors)
     _check_words(t, args.words)
+    for text in args.sentence or []:
+        _sentence_neighbors(t, text, args.k, args.restrict)
     for w in args.words:
         print(f"{w}:")
         for k, s in t.most_similar(w, topn=args.k, restrict_vocab=args.restrict):
             print(f"  {s:+.4f}  {k}")
+
+
+def _sentence_neighbors(t, text: str, k: int, restrict) -> None:
+    """Words nearest (cosine) to gensim's mean vector of the sentence's known words; those words
+    themselves are left out of the answers, as most_similar does."""
+    words = text.split()
+    known = [w for w in words if w in t.vocab]
+    unknown = [w for w in words if w not in t.vocab]
+    if unknown:
+        print(f"fastembed: skipped {len(unknown)} unknown word(s): {', '.join(repr(w) for w in unknown)}",
+              file=sys.stderr)
+    if not known:
+        raise UserError(f"none of the words of {text!r} is in the vocabulary")
+    v = t.mean_vector(known)
+    if not np.any(v):
+        raise UserError(f"the mean vector of {text!r} is zero")
+    scores, ids = t.topk(v, k, exclude=sorted(set(t.encode(known).tolist())), restrict=restrict)
+    print(f"{text!r}:")
+    for s_, i in zip(scores, ids):
+        if i >= 0:
+            print(f"  {s_:+.4f}  {t.vocab.keys[i]}")
+
+
+def cmd_sentences(args) -> None:
+    t = _load(args.vectors)
+    if args.mode == "sif" and t.vocab.counts is None:
+        raise UserError(f"--mode sif needs word counts and {args.vectors} has none; use mean, sum or max")
+    if args.input:
+        if not os.path.exists(args.input):
+            raise UserError(f"no such file: {args.input}")
+        with open(args.input, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    if args.lower:
+        lines = [line.lower() for line in lines]
+    res = t.sentence_vectors(lines, mode=args.mode)
+    vecs = res.vectors
+    if args.output and args.output.endswith(".npy"):
+        np.save(args.output, vecs)
+    elif args.output:
+        np.savetxt(args.output, vecs, fmt="%.9g")
+    else:
+        np.savetxt(sys.stdout, vecs, fmt="%.9g")
+    n_lines = int((res.missing > 0).sum())
+    empty = sum(1 for line, m in zip(lines, res.missing) if len(line.split()) == m)
+    print(f"fastembed: {len(lines)} sentences -> {vecs.shape[0]} x {vecs.shape[1]} ({args.mode}); skipped "
+          f"{res.n_missing} unknown word(s) in {n_lines} sentence(s); {empty} sentence(s) with no known "
+          f"word got zeros" + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
 
 
 def cmd_analogy(args) -> None:
@@ -284,11 +339,24 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_demo)
 
     n = sub.add_parser("neighbors", aliases=["neighbours"], help="nearest words by cosine")
-    n.add_argument("words", nargs="+", metavar="WORD")
+    n.add_argument("words", nargs="*", metavar="WORD")
+    n.add_argument("--sentence", action="append", metavar="TEXT",
+                   help="neighbours of a sentence: the mean of its word vectors (unknown words skipped; "
+                        "may be repeated)")
     n.add_argument("--vectors", required=True, metavar="PATH")
     n.add_argument("-k", type=int, default=10, help="how many (default 10)")
     n.add_argument("--restrict", type=int, help="search only the first N (most frequent) words")
     n.set_defaults(func=cmd_neighbors)
+
+    se = sub.add_parser("sentences", help="one vector per input line (mean / sum / max / SIF of its words)")
+    se.add_argument("--vectors", required=True, metavar="PATH")
+    se.add_argument("--mode", choices=pooling.SENTENCE_MODES, default="mean",
+                    help="pooling of the word vectors (sif: Arora et al. 2017, needs word counts)")
+    se.add_argument("-i", "--input", metavar="FILE", help="sentences, one a line (default: stdin)")
+    se.add_argument("-o", "--output", metavar="OUT", help="OUT.npy: a (lines, dim) float32 array; another "
+                                                          "name: text, one vector a line (default: stdout)")
+    se.add_argument("--lower", action="store_true", help="lowercase the lines first")
+    se.set_defaults(func=cmd_sentences)
 
     a = sub.add_parser("analogy", help="A : B :: C : ? (e.g. man king woman)")
     a.add_argument("a", metavar="A")

@@ -10,8 +10,10 @@ import math
 
 import numpy as np
 
+from fastembed._validate import as_float_matrix, as_ids, as_int, check_id_range
+
 __all__ = ["LearnedPositions", "SinusoidalPositions", "sinusoidal_table", "resolve_scale",
-           "as_position_matrix", "LAYOUTS"]
+           "as_position_matrix", "position_rows", "LAYOUTS"]
 
 LAYOUTS = ("interleaved", "concat")
 
@@ -94,7 +96,6 @@ class LearnedPositions:
     """A learned (P, D) position table, e.g. GPT-2's ``wpe`` loaded from a checkpoint."""
 
     def __init__(self, weights):
-        from fastembed._validate import as_float_matrix
         self.weights = as_float_matrix(weights, "position weights")
 
     @classmethod
@@ -113,7 +114,6 @@ class LearnedPositions:
 
 def as_position_matrix(positions) -> np.ndarray:
     """The (P, D) float32 C-contiguous matrix behind a position source or array."""
-    from fastembed._validate import as_float_matrix
     w = getattr(positions, "weights", positions)
     if w is None:
         raise TypeError("positions must be a (P, D) array or a position source with .weights")
@@ -134,6 +134,41 @@ def resolve_scale(scale, dim: int) -> np.float32:
         s = float(scale)
     except (TypeError, ValueError):
         raise TypeError(f"scale must be None, a number or 'sqrt', got {scale!r}") from None
-    if not math.isfinite(s):
-        raise ValueError(f"scale must be finite, got {scale!r}")
+    if not math.isfinite(s) or abs(s) > float(np.finfo(np.float32).max):
+        raise ValueError(f"scale must be finite in float32, got {scale!r}")
     return np.float32(s)
+
+
+def position_rows(shape, B: int, T: int, P: int, offset, position_ids) -> np.ndarray:
+    """Flat int64 row numbers into a (P, D) position table for every token of ``ids`` of
+    ``shape`` ((B, T) or (T,)), bounds-checked.
+
+    ``position_ids`` (shape like ids) are used as given; otherwise sequence b's token t is at
+    ``offset[b] + t`` (``offset`` an int or (B,) ints). Offsets are checked in Python integers, so
+    no offset near 2**63 can wrap around (an unsigned offset of 2**63 is past the table, not
+    negative).
+    """
+    if position_ids is not None:
+        if not (np.ndim(offset) == 0 and as_int(offset, "offset") == 0):
+            raise ValueError("pass either position_ids or offset, not both")
+        p = as_ids(position_ids, "position_ids")
+        if p.shape != tuple(shape):
+            raise ValueError(f"position_ids has shape {p.shape}, expected {tuple(shape)} like ids")
+        check_id_range(p, P, "position id", "a position table")
+        return p.reshape(-1).astype(np.int64)
+    off = as_ids(offset, "offset")
+    if off.ndim == 0:
+        off = np.full(B, off, dtype=off.dtype)
+    elif off.shape != (B,):
+        raise ValueError(f"offset must be an int or have shape ({B},), got shape {off.shape}")
+    if B and off.dtype.kind == "i" and off.min() < 0:
+        b = int(np.argmin(off))
+        raise ValueError(f"offset {int(off[b])} for sequence {b} is negative")
+    if B and T:
+        b = int(np.argmax(off))
+        first = int(off[b])            # a Python int: first + T - 1 cannot overflow
+        last = first + T - 1
+        if last >= P:
+            raise IndexError(f"position {last} (offset {first} + length {T} - 1, sequence {b}) is beyond "
+                             f"the position table of {P} rows by {last - P + 1}")
+    return (off.astype(np.int64)[:, None] + np.arange(T, dtype=np.int64)[None, :]).reshape(-1)

@@ -5,10 +5,19 @@ This is product code, not a test helper: the tests assert the kernels equal thes
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import math
+import os
+import re
+from collections import Counter
+from fractions import Fraction
+
 import numpy as np
 
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
-           "apply_sparse", "w2v_batch", "load_text"]
+           "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
+           "mean_vector", "sif"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -34,18 +43,18 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
     Same arguments as :meth:`EmbeddingTable.embed`; ``p[b, t] = offset(+[b]) + t`` or
     ``position_ids[b, t]``.
     """
-    from fastembed.positions import as_position_matrix, resolve_scale
     ids = np.asarray(ids)
     single = ids.ndim == 1
     ids2 = ids[None, :] if single else ids
     B, T = ids2.shape
-    pos = as_position_matrix(positions)
+    pos = np.asarray(getattr(positions, "weights", positions), np.float32)
     if position_ids is not None:
         p = np.asarray(position_ids).reshape(B, T)
     else:
         p = np.reshape(np.asarray(offset), (-1, 1)) + np.arange(T)[None, :]
         p = np.broadcast_to(p, (B, T))
-    out = weights[ids2] * resolve_scale(scale, weights.shape[1]) + pos[p]
+    s = np.float32(1.0 if scale is None else np.sqrt(weights.shape[1]) if scale == "sqrt" else scale)
+    out = weights[ids2] * s + pos[p]
     if type_table is not None:
         tt = np.zeros((B, T), np.int64) if token_types is None else np.asarray(token_types).reshape(B, T)
         out = out + np.asarray(type_table, np.float32)[tt]
@@ -55,7 +64,6 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
 def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",
                      base: float = 10000.0) -> np.ndarray:
     """Element by element with Python's math in float64, then one rounding to float32."""
-    import math
     out = np.zeros((max_len, dim), np.float64)
     for pos in range(max_len):
         if layout == "interleaved":
@@ -278,16 +286,358 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
     return kept, loss
 
 
-def load_text(path, encoding="utf-8"):
-    """A plain-Python word2vec/GloVe text reader: (keys, (V, D) float32). Header optional."""
-    keys, rows = [], []
-    with open(path, encoding=encoding) as f:
-        for n, line in enumerate(f):
-            parts = line.split()
-            if not parts:
-                continue
-            if n == 0 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                continue
-            keys.append(parts[0])
-            rows.append(np.array(parts[1:], dtype=np.float32))
-    return keys, np.vstack(rows)
+# ------------------------------------------------------------------ pooling (EmbeddingBag, sentence vectors)
+
+def _bag_layout(ids, offsets, include_last_offset):
+    """Flat ids and each bag's [start, end) positions (2-D ids: one bag per row)."""
+    ids = np.asarray(ids)
+    if ids.ndim == 2:
+        B, T = ids.shape
+        starts = np.arange(B, dtype=np.int64) * T
+        return ids.reshape(-1), starts, starts + T
+    off = np.asarray(offsets).astype(np.int64)
+    if include_last_offset:
+        return ids, off[:-1], off[1:]
+    return ids, off, np.append(off[1:], np.int64(ids.size))
+
+
+def _bag_positions(flat, starts, ends, V, padding_idx):
+    """(ids as int64, kept positions, their bags, their rank in the bag, kept count per bag)."""
+    if flat.size and (flat.min() < 0 or flat.max() >= V):
+        raise IndexError("id out of range")
+    ids = flat.astype(np.int64)
+    B = starts.size
+    bag_of = np.repeat(np.arange(B), ends - starts)  # positions 0..N-1 are the bags back to back
+    keep = np.ones(ids.size, bool)
+    if padding_idx is not None:
+        keep = ids != (padding_idx % V)
+    pos = np.flatnonzero(keep)
+    b = bag_of[pos]
+    cum = np.cumsum(keep)
+    before = np.concatenate([[0], cum])[starts]
+    rank = cum[pos] - 1 - before[b]
+    return ids, pos, b, rank, np.bincount(b, minlength=B)
+
+
+def bag(weights, ids, offsets=None, *, mode="mean", per_sample_weights=None, include_last_offset=False,
+        padding_idx=None, return_argmax=False):
+    """torch's ``F.embedding_bag`` one rank at a time: the r-th (non-padding) row of every bag is
+    added (or max-compared) in step r, so each element is ``((0 + r0) + r1) + ...`` in float32, in
+    bag order, as the kernel; the mean divides by the count at the end. Same arguments as
+    :func:`fastembed.pooling.bag` (ids as arrays: 2-D, or 1-D with offsets)."""
+    W = np.asarray(weights, np.float32)
+    V, D = W.shape
+    flat, starts, ends = _bag_layout(ids, offsets, include_last_offset)
+    ids64, pos, b, rank, count = _bag_positions(flat, starts, ends, V, padding_idx)
+    B = starts.size
+    psw = None if per_sample_weights is None else np.asarray(per_sample_weights, np.float32).reshape(-1)
+    out = np.zeros((B, D), np.float32)
+    arg = np.full((B, D), -1, np.int64)
+    for r in range(int(count.max()) if pos.size else 0):
+        sel = rank == r
+        bb, pp = b[sel], pos[sel]
+        rows = W[ids64[pp]]
+        if mode == "max":
+            if r == 0:
+                out[bb] = rows
+                arg[bb] = ids64[pp][:, None]
+            else:
+                gt = rows > out[bb]
+                out[bb] = np.where(gt, rows, out[bb])
+                arg[bb] = np.where(gt, ids64[pp][:, None], arg[bb])
+        else:
+            if psw is not None:
+                rows = psw[pp][:, None] * rows
+            out[bb] = out[bb] + rows
+    if mode == "mean":
+        nz = count > 0
+        out[nz] = out[nz] / count[nz].astype(np.float32)[:, None]
+    return (out, arg) if return_argmax else out
+
+
+def bag_backward(weights, ids, offsets, grad_out, mode="mean", per_sample_weights=None, *,
+                 include_last_offset=False, padding_idx=None):
+    """A dense (V, D) ``np.add.at`` in position order (max: in bag order per element, onto the
+    arg-max rows), then the rows of the ids that occur: (unique_ids, rows)."""
+    W = np.asarray(weights, np.float32)
+    V, D = W.shape
+    flat, starts, ends = _bag_layout(ids, offsets, include_last_offset)
+    ids64, pos, b, rank, count = _bag_positions(flat, starts, ends, V, padding_idx)
+    g = np.asarray(grad_out, np.float32)
+    dense = np.zeros((V, D), np.float32)
+    if mode == "max":
+        _, arg = bag(W, ids, offsets, mode="max", include_last_offset=include_last_offset,
+                     padding_idx=padding_idx, return_argmax=True)
+        m = arg >= 0
+        cols = np.broadcast_to(np.arange(D), arg.shape)
+        np.add.at(dense, (arg[m], cols[m]), g[m])
+    else:
+        if mode == "mean":
+            g = g / np.maximum(count, 1).astype(np.float32)[:, None]
+        contrib = g[b]
+        if per_sample_weights is not None:
+            contrib = np.asarray(per_sample_weights, np.float32).reshape(-1)[pos][:, None] * contrib
+        np.add.at(dense, ids64[pos], contrib)
+    uniq = np.unique(ids64[pos])
+    return uniq, dense[uniq]
+
+
+def mean_vector(vectors, keys, weights=None, *, vocab=None, pre_normalize=True, post_normalize=False,
+                ignore_missing=True):
+    """gensim's ``KeyedVectors.get_mean_vector`` loop, key by key in float32 (weights rounded to
+    float32; a zero-norm row contributes zeros instead of NaNs)."""
+    W = np.asarray(vectors, np.float32)
+    V, D = W.shape
+    norms = np.linalg.norm(W, axis=1)  # gensim's fill_norms
+    if isinstance(keys, str):
+        keys = [keys]
+    if len(keys) == 0:
+        raise ValueError("cannot compute mean with no input")
+    w = np.ones(len(keys), np.float32) if weights is None else np.asarray(weights).astype(np.float32)
+    mean = np.zeros(D, np.float32)
+    total = 0
+    for idx, key in enumerate(keys):
+        if isinstance(key, np.ndarray):
+            mean += w[idx] * key.astype(np.float32)
+            total += abs(w[idx])
+            continue
+        i = (vocab.get(key) if vocab is not None else None) if isinstance(key, str) else (
+            int(key) if 0 <= int(key) < V else None)
+        if i is None:
+            if not ignore_missing:
+                raise KeyError(f"key {key!r} not present in vocabulary")
+            continue
+        if pre_normalize:
+            vec = W[i] / norms[i] if norms[i] > 0 else np.zeros(D, np.float32)
+        else:
+            vec = W[i]
+        mean += w[idx] * vec
+        total += abs(w[idx])
+    if total > 0:
+        mean = mean / total
+    if post_normalize:
+        import math
+        veclen = math.sqrt(math.fsum(float(x) ** 2 for x in mean))  # gensim: dnrm2 of a float64 copy
+        if veclen > 0:
+            mean = (mean.astype(np.float64) * (1.0 / veclen)).astype(np.float32)
+    return mean
+
+
+def sif(weights, bags, counts, *, a=1e-3, component=None, remove_pc=True):
+    """SIF sentence vectors (Arora et al. 2017) one sentence and one word at a time: the mean of
+    ``a / (a + p(w)) * v_w`` (float32, in word order), then minus the projection on the first right
+    singular vector of the sentence matrix (float64 SVD) or on ``component``. (vectors, component)."""
+    W = np.asarray(weights, np.float32)
+    V, D = W.shape
+    c = np.asarray(counts, np.float64)
+    total = c.sum()
+    sw = np.array([a / (a + x / total) for x in c], np.float32)
+    X = np.zeros((len(bags), D), np.float32)
+    for s, ids in enumerate(bags):
+        acc = np.zeros(D, np.float32)
+        for i in ids:
+            acc = acc + sw[i] * W[i]
+        if len(ids):
+            acc = acc / np.float32(len(ids))
+        X[s] = acc
+    u = component
+    if u is None:
+        if not remove_pc:
+            return X, None
+        u = np.linalg.svd(X.astype(np.float64), full_matrices=False)[2][0]
+    u64 = np.asarray(u, np.float64)
+    u64 = u64 / np.linalg.norm(u64)
+    X64 = X.astype(np.float64)
+    return (X64 - (X64 @ u64)[:, None] * u64[None, :]).astype(np.float32), np.asarray(u, np.float32)
+
+
+# ------------------------------------------------------------------------------------------ files
+# Plain-Python readers of the text and binary formats, written from the format rules (see
+# fastembed.io.text / fastembed.io.binary) rather than from the compiled parser: the fuzzer judges
+# every file the parser accepts against them.
+
+_NUMBER = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_SPECIAL = re.compile(rb"([+-]?)(nan|inf|infinity)\Z", re.IGNORECASE)
+_HEADER = re.compile(rb"[ \t\r\v\f]*([0-9]{1,18})[ \t\r\v\f]+([0-9]{1,18})[ \t\r\v\f]*\Z")
+_TOKEN = re.compile(rb"[^ \t\r\v\f]+")
+_MAX_NUMBER_BYTES = 160
+_MAX_KEY_BYTES = 1 << 16
+_DIM_LINES = 32
+
+
+def parse_float32(token: bytes):
+    """The float32 a token spells, correctly rounded (ties to even), or None if it is not a number.
+
+    Grammar: ``[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`` or ``[+-]? (nan | inf |
+    infinity)`` (any case), at most 160 bytes. NaN is the quiet NaN with the written sign.
+    """
+    if len(token) > _MAX_NUMBER_BYTES:
+        return None
+    m = _SPECIAL.match(token)
+    if m:
+        bits = (0x7FC00000 if m.group(2).lower() == b"nan" else 0x7F800000) | (0x80000000 if m.group(1) == b"-" else 0)
+        return np.array([bits], np.uint32).view(np.float32)[0]
+    if not _NUMBER.match(token):
+        return None
+    d = float(token)  # correctly rounded double
+    with np.errstate(over="ignore"):
+        f = np.float32(d)
+    if d == 0 or math.isinf(d) or float(f) == d:
+        return f
+    # Rounding d to float32 equals rounding the exact value unless d is exactly the midpoint of the
+    # two float32 around it (midpoints are doubles, so d and the exact value cannot straddle one).
+    if np.isinf(f):
+        lo, hi = math.copysign(float(np.finfo(np.float32).max), d), math.copysign(2.0 ** 128, d)
+    else:
+        with np.errstate(over="ignore"):
+            g = np.nextafter(f, np.float32(math.copysign(np.inf, d - float(f))))
+        lo, hi = float(f), (float(g) if np.isfinite(g) else math.copysign(2.0 ** 128, d))
+    mid = (lo + hi) / 2
+    if d != mid:
+        return f
+    exact, fm = Fraction(token.decode("ascii")), Fraction(mid)
+    below = abs(exact) < abs(fm)
+    above = abs(exact) > abs(fm)
+    near, far = (lo, hi) if abs(lo) < abs(hi) else (hi, lo)
+    if below:
+        pick = near
+    elif above:
+        pick = far
+    else:  # a true tie: the even one
+        pick = near if int(np.float32(near).view(np.uint32)) % 2 == 0 else far
+    with np.errstate(over="ignore"):
+        return np.float32(pick)
+
+
+def _read_bytes(path) -> bytes:
+    p = os.fspath(path)  # decompressed by extension, as fastembed.load does
+    opener = gzip.open if p.endswith(".gz") else bz2.open if p.endswith(".bz2") else open
+    with opener(p, "rb") as f:
+        return f.read()
+
+
+def _line_dim(tokens) -> int:
+    tail = 0
+    for t in reversed(tokens):
+        if parse_float32(t) is None:
+            break
+        tail += 1
+    return min(tail, len(tokens) - 1)
+
+
+def _majority(dims):
+    if not dims:
+        return None
+    (best, count), = Counter(dims).most_common(1)
+    return best if count * 2 > len(dims) or len(dims) == 1 else None
+
+
+def load_text(path, encoding="utf-8", format="auto"):
+    """A plain-Python word2vec / GloVe text reader: (keys, (V, D) float32).
+
+    The rules fastembed's text formats follow, checked one by one: ``format`` "word2vec" needs a
+    "V D" header and exactly V rows; "glove" has none and takes the dimension a strict majority of
+    the first 32 non-blank lines with at least one value agree on (a first line that looks like a
+    header is a row only if the other lines have one value); "auto" reads a header when the first
+    line is one. Every non-blank line: its last D tokens are numbers (see :func:`parse_float32`),
+    the rest is the key, which may hold spaces but, when it does, must not end in a number. A
+    file that has newlines must end with one. Keys are unique and valid in ``encoding``.
+    Raises ValueError for anything else.
+    """
+    data = _read_bytes(path)
+    if not data:
+        raise ValueError("the file is empty")
+    if b"\n" in data and not data.endswith(b"\n") and data[data.rfind(b"\n") + 1:].strip():
+        raise ValueError("the last line has no newline (truncated)")
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    hdr = _HEADER.match(lines[0])
+    if format == "auto":
+        format = "word2vec" if hdr else "glove"
+    if format == "word2vec":
+        if not hdr:
+            raise ValueError("expected a header")
+        V, D = int(hdr.group(1)), int(hdr.group(2))
+        body = lines[1:]
+    elif format == "glove":
+        V = None
+        # complete lines only (a file with newlines ends with one, or was refused above)
+        sample = [(i, line.split()) for i, line in enumerate(lines) if line.split()][:_DIM_LINES]
+        if hdr:
+            rest = [_line_dim(t) for i, t in sample if i > 0]
+            d_rest = _majority([d for d in rest if d > 0])
+            if d_rest is not None and d_rest != 1:
+                raise ValueError("the first line is a word2vec header")
+        D = _majority([d for d in (_line_dim(t) for _, t in sample) if d > 0])
+        if D is None:
+            raise ValueError("cannot infer the dimension")
+        body = lines
+    else:
+        raise ValueError(f"unknown format {format!r}")
+    keys, rows, seen = [], [], set()
+    for line in body:
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line)]
+        if not spans:
+            continue
+        toks = [line[a:b] for a, b in spans]
+        if len(toks) < D + 1:
+            raise ValueError(f"expected a key and {D} values: {line[:60]!r}")
+        values = [parse_float32(t) for t in toks[len(toks) - D:]]
+        if any(v is None for v in values):
+            raise ValueError(f"not a number in {line[:60]!r}")
+        nk = len(toks) - D
+        if nk >= 2 and parse_float32(toks[nk - 1]) is not None:
+            raise ValueError(f"a key of several tokens ends in a number: {line[:60]!r}")
+        key = line[spans[0][0]: spans[nk - 1][1]].decode(encoding)
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen.add(key)
+        keys.append(key)
+        rows.append(np.array(values, np.float32).reshape(D))
+    if V is not None and len(rows) != V:
+        raise ValueError(f"the header says {V} rows, the file has {len(rows)}")
+    return keys, (np.vstack(rows) if rows else np.zeros((0, D), np.float32))
+
+
+def load_binary(path, encoding="utf-8"):
+    """A plain-Python word2vec binary reader: (keys, (V, D) float32).
+
+    A "V D" header line, then V records ``key b" " <4 * D bytes little-endian float32>``, each
+    followed by b"\\n" if the first one is (else none is), keys non-empty without b" " or b"\\n"
+    (at most 65536 bytes), nothing after the last record, keys unique. Raises ValueError otherwise.
+    """
+    data = _read_bytes(path)
+    nl = data.find(b"\n")
+    hdr = _HEADER.match(data[:nl]) if nl >= 0 else None
+    if not hdr:
+        raise ValueError("expected a header")
+    V, D = int(hdr.group(1)), int(hdr.group(2))
+    pos, nb = nl + 1, 4 * D
+    sp = data.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
+    newline = sp >= 0 and data[sp + 1 + nb: sp + 2 + nb] == b"\n"
+    keys, rows, seen = [], [], set()
+    for _ in range(V):
+        sp = data.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
+        if sp < 0:
+            raise ValueError("no key")
+        raw = data[pos:sp]
+        if not raw or b"\n" in raw:
+            raise ValueError(f"bad key {raw[:40]!r}")
+        vec = data[sp + 1: sp + 1 + nb]
+        if len(vec) < nb:
+            raise ValueError("truncated record")
+        pos = sp + 1 + nb
+        if newline:
+            if data[pos: pos + 1] != b"\n":
+                raise ValueError("no newline after a record")
+            pos += 1
+        key = raw.decode(encoding)
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen.add(key)
+        keys.append(key)
+        rows.append(np.frombuffer(vec, "<f4").astype(np.float32))
+    if pos != len(data):
+        raise ValueError("data after the last record")
+    return keys, (np.vstack(rows) if rows else np.zeros((0, D), np.float32))

@@ -1,166 +1,218 @@
-"""Top-k search over an EmbeddingTable: validation, exclusions, and choosing the kernel path.
+"""The one top-k engine: every search in fastembed (cosine and dot top-k, gensim-style queries,
+3CosAdd and 3CosMul analogies) is a *scorer* handed to :func:`run`.
 
-Two paths, one answer order (score descending, then id ascending; empty slots id -1, score -inf):
+The engine owns what every search shares, in the shape of scikit-learn's ``ArgKmin.compute``:
 
-* ``scan``: few queries. One pass over the rows computing every query's score with a fixed-order
-  dot product, per-thread heaps merged at the end. Memory: O(threads * Q * k).
-* ``gemm``: many queries. Rows in blocks; numpy's BLAS matmul scores a (Q, block) tile, which is
-  merged into per-query heaps in parallel. Memory: one tile (about ``GEMM_TILE_FLOATS`` floats).
+* the strategy: ``"scan"`` (one fused pass over the rows, every query scored with our
+  fixed-order dot product, per-thread heaps merged; for few queries) or ``"gemm"`` (rows in
+  fixed blocks of ``block_rows``, a BLAS tile of scores per block merged into per-worker heaps by
+  a compiled kernel; for many queries); ``"auto"`` picks by the number of queries;
+* the candidates: ``restrict`` (first n rows, ids, or a mask) and exclusions (common or per query);
+* the workers: one reusable pool, contiguous runs of whole blocks per worker, BLAS capped at one
+  thread through a cached controller, Ctrl-C honoured between blocks;
+* scratch buffers, the merge of the workers' heaps, the final order (score descending, then id
+  ascending) and the padding of short answers (id -1, score -inf).
 
-The two paths round dot products differently (BLAS vs our fixed order), so a near-tie may order
-differently between a query asked alone and in a large batch; within one path the answer never
-depends on ``n_threads`` (the GEMM path uses one fixed tile shape for that reason).
+A scorer knows only how to score queries against rows: :class:`LinearScorer` (dot, and cosine
+with the rows' cached inverse norms), :class:`SharedWordScorer` (3CosAdd for many questions over
+few distinct words) and :class:`CosMulScorer` (3CosMul). Adding a scoring rule is one class here.
+
+Determinism: within one strategy the answer never depends on ``n_threads`` or on how work is
+split (blocks never move with the thread count; the GEMM tile shape is fixed). The two strategies
+round dot products differently (BLAS vs our fixed order), so a near-tie may order differently
+between a query asked alone and in a large batch.
 """
 from __future__ import annotations
+
+from typing import Optional, Tuple
 
 import numpy as np
 
 from fastembed._kernels import _topk
-from fastembed._threads import resolve_threads
-from fastembed._validate import first_out_of_range
+from fastembed._threads import (GRAIN_DOT_FLOPS, blas_limit, check_cancel, resolve_threads, run_parallel,
+                                team_size)
+from fastembed._validate import Restrict, as_exclude, as_int
 
-__all__ = ["topk", "prepare_queries", "finish_results", "GEMM_MIN_QUERIES"]
+__all__ = ["run", "Candidates", "LinearScorer", "SharedWordScorer", "CosMulScorer", "STRATEGIES",
+           "GEMM_MIN_QUERIES", "GEMM_BLOCK_ROWS", "EMPTY_ID", "finish"]
 
-# Crossover measured in bench (fastembed bench topk): below this many queries one fused pass over
-# the table beats BLAS tiles plus merging.
-GEMM_MIN_QUERIES = 16  # and from 4 queries when D <= 128 (measured: 1e6x100, Q=4: 28 ms vs 41 ms)
-GEMM_BLOCK_ROWS = 2048      # rows per BLAS call (fixed: see blocked_topk)
+STRATEGIES = ("auto", "scan", "gemm")
+# Crossover measured with `fastembed bench topk`: below this many queries one fused pass over the
+# table beats BLAS tiles plus merging (and from 4 queries when D <= 128: 1e6x100, Q=4: 28 vs 41 ms).
+GEMM_MIN_QUERIES = 16
+GEMM_BLOCK_ROWS = 2048      # rows per BLAS call (fixed: see _blocked)
 GEMM_TRANSPOSED_MAX_Q = 32  # up to this many queries, tiles are computed as rows @ queries.T
 GEMM_TILE_FLOATS = 1 << 19  # 2 MiB of scores per tile and worker: it stays in L2 for the merge
+COMMON_EXCLUDE_AS_LISTS = 64  # up to this many ids excluded for every query: per-query lists, no V-byte mask
 EMPTY_ID = np.iinfo(np.int64).max
 
 
-def prepare_queries(queries, D: int, metric: str):
-    """(Q, D) float32 queries (a fresh array, never the caller's), normalised for cosine.
+class Candidates:
+    """Which rows may be answers: rows below ``row_hi``, where ``mask`` (uint8 (V,), or None) is 1,
+    minus each query's sorted exclusion list (CSR ``excl_ptr`` (Q+1,), ``excl``; or None)."""
+    __slots__ = ("row_hi", "mask", "excl_ptr", "excl")
 
-    Returns (queries, single) where single says the input was one (D,) vector.
+    def __init__(self, row_hi: int, mask=None, excl_ptr=None, excl=None):
+        self.row_hi, self.mask, self.excl_ptr, self.excl = row_hi, mask, excl_ptr, excl
+
+    @classmethod
+    def build(cls, restrict: Restrict, exclude, Q: int, V: int) -> "Candidates":
+        """From a validated ``restrict`` and a raw ``exclude`` (validated here by
+        :func:`fastembed._validate.as_exclude`)."""
+        common, per_query = as_exclude(exclude, Q, V)
+        mask = restrict.mask
+        if common is not None:
+            if common.size <= COMMON_EXCLUDE_AS_LISTS and per_query is None:
+                per_query = (np.arange(Q + 1, dtype=np.int64) * common.size, np.tile(common, Q))
+            else:
+                mask = np.ones(V, np.uint8) if mask is None else mask.copy()
+                mask[common] = 0
+        ptr, ids = per_query if per_query is not None else (None, None)
+        if ids is not None and ids.size == 0:
+            ptr = ids = None
+        return cls(restrict.row_hi, mask, ptr, ids)
+
+
+# ------------------------------------------------------------------------------------------ scorers
+
+class LinearScorer:
+    """score(q, r) = queries[q] . rows[r], times ``inv[r]`` when ``inv`` is given (cosine with unit
+    queries and the rows' inverse norms). Supports both strategies."""
+    scan_ok = True
+
+    def __init__(self, queries: np.ndarray, inv: Optional[np.ndarray]):
+        self.queries, self.inv = queries, inv
+        self.n_queries = queries.shape[0]
+
+    def prefers_gemm(self, D: int) -> bool:
+        Q = self.n_queries
+        return Q >= GEMM_MIN_QUERIES or (Q >= 4 and D <= 128)
+
+    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+        q, Q, nb = self.queries, self.n_queries, rows.shape[0]
+        if Q <= GEMM_TRANSPOSED_MAX_Q:
+            # skinny batches: OpenBLAS computes rows @ q.T (M = block rows) 1.2-1.45x faster than
+            # q @ rows.T (M = Q) (measured, Q <= 32, D 100..768); one transposing copy per tile
+            if "tile" not in local:
+                local["qT"] = np.ascontiguousarray(q.T)
+                local["tile"] = np.empty((Q, nb), np.float32)
+                local["tileT"] = np.empty((nb, Q), np.float32)
+            np.matmul(rows, local["qT"], out=local["tileT"])
+            np.copyto(local["tile"], local["tileT"].T)
+            _merge(local["tile"], n_valid, r0, weights, self.inv, cand, 0, hs, hi)
+            return
+        qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
+        tile = local.get("tile")
+        if tile is None:
+            tile = local["tile"] = np.empty((qb, nb), np.float32)
+        for q0 in range(0, Q, qb):
+            q1 = min(q0 + qb, Q)
+            out = tile[: q1 - q0]
+            np.matmul(q[q0:q1], rows.T, out=out)
+            _merge(out, n_valid, r0, weights, self.inv, cand, q0, hs, hi)
+
+
+class SharedWordScorer:
+    """3CosAdd for many questions over few distinct words: cos(b - a + c, row) is linear in the
+    words' dot products with the row, so one GEMM per block scores the m distinct words (``words``:
+    (m, D) float32 unit vectors) and a fused kernel combines three of them per question
+    (``ia``, ``ib``, ``ic`` index ``words``; ``qscale`` = 1 / ||b - a + c||) into its heap."""
+    scan_ok = False
+
+    def __init__(self, words, ia, ib, ic, qscale, inv):
+        self.words, self.ia, self.ib, self.ic, self.qscale, self.inv = words, ia, ib, ic, qscale, inv
+        self.n_queries = ia.shape[0]
+
+    def prefers_gemm(self, D: int) -> bool:
+        return True
+
+    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+        wd = local.get("wd")
+        if wd is None:
+            wd = local["wd"] = np.empty((self.words.shape[0], rows.shape[0]), np.float32)
+        np.matmul(self.words, rows.T, out=wd)
+        _topk.merge_combined(wd, n_valid, r0, weights, self.inv, cand.mask, cand.excl_ptr, cand.excl,
+                             self.ia, self.ib, self.ic, self.qscale, hs, hi)
+
+
+class CosMulScorer:
+    """3CosMul (Levy & Goldberg 2014), as gensim: prod over positive terms of (1 + cos) / 2 divided
+    by (prod over negative terms of (1 + cos) / 2 + ``eps``). ``terms``: (Q * (p + n), D) float32
+    unit vectors, each query's p positive terms then its n negative ones."""
+    scan_ok = False
+
+    def __init__(self, terms: np.ndarray, p: int, n: int, inv: np.ndarray, eps: float):
+        self.terms, self.p, self.n, self.inv, self.eps = terms, p, n, inv, np.float32(eps)
+        self.n_queries = terms.shape[0] // (p + n) if p + n else 0
+
+    def prefers_gemm(self, D: int) -> bool:
+        return True
+
+    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+        Q, t, nb = self.n_queries, self.p + self.n, rows.shape[0]
+        qb = min(Q, max(16, GEMM_TILE_FLOATS // (nb * t)))
+        if "cos" not in local:
+            local["cos"] = np.empty((qb * t, nb), np.float32)
+            local["out"] = np.empty((qb, nb), np.float32)
+        for q0 in range(0, Q, qb):
+            q1 = min(q0 + qb, Q)
+            nq = q1 - q0
+            cos = local["cos"][: nq * t]
+            out = local["out"][:nq]
+            np.matmul(self.terms[q0 * t: q1 * t], rows.T, out=cos)
+            cos[:, :n_valid] *= self.inv[r0: r0 + n_valid]
+            cos += 1.0
+            cos *= 0.5
+            c3 = cos.reshape(nq, t, nb)
+            np.prod(c3[:, : self.p], axis=1, out=out)
+            if self.n:
+                den = np.prod(c3[:, self.p:], axis=1)
+                den += self.eps
+                out /= den
+            _merge(out, n_valid, r0, weights, None, cand, q0, hs, hi)
+
+
+def _merge(tile, n_valid, r0, weights, inv, cand, q0, hs, hi):
+    _topk.merge_block(tile, n_valid, r0, weights, inv, cand.mask, cand.excl_ptr, cand.excl, q0, hs, hi, 1)
+
+
+# ------------------------------------------------------------------------------------------ the engine
+
+def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str = "auto",
+        block_rows=None, n_threads=None) -> Tuple[np.ndarray, np.ndarray]:
+    """The k best rows for each of the scorer's queries: ``(scores (Q, k) float32, ids (Q, k)
+    int64)``, best first; slots beyond the candidates are id -1, score -inf.
+
+    ``weights`` is the (V, D) float32 table (any storage the scorer's kernels read);
+    ``strategy`` one of :data:`STRATEGIES`; ``block_rows`` the GEMM block height (default
+    :data:`GEMM_BLOCK_ROWS`). Assumes validated queries, k >= 0 and candidates.
     """
-    q = np.asarray(queries)
-    if q.dtype.kind != "f":
-        raise TypeError(f"queries must be floating point, got dtype {q.dtype}")
-    if q.ndim not in (1, 2):
-        raise ValueError(f"queries must be (D,) or (Q, D), got shape {q.shape}")
-    single = q.ndim == 1
-    q2 = q[None, :] if single else q
-    if q2.shape[1] != D:
-        raise ValueError(f"queries have dim {q2.shape[1]} but the table has dim {D}")
-    q64 = q2.astype(np.float64)  # a copy: the caller's array is never touched
-    finite = np.isfinite(q64).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"query {bad} has NaN or infinite values")
-    if metric == "cosine":
-        norms = np.sqrt((q64 * q64).sum(axis=1))
-        if q2.shape[0] and (norms == 0).any():
-            bad = int(np.flatnonzero(norms == 0)[0])
-            raise ValueError(f"query {bad} has zero norm: its cosine with any row is undefined")
-        q64 /= norms[:, None] if q2.shape[0] else 1.0
-    return np.ascontiguousarray(q64, dtype=np.float32), single
-
-
-def _restrict_rows(restrict, V: int):
-    """(row_hi, mask or None) for ``restrict``: None, an int n (first n rows), ids, or a bool mask."""
-    if restrict is None:
-        return V, None
-    if isinstance(restrict, (int, np.integer)) and not isinstance(restrict, bool):
-        n = int(restrict)
-        if not 0 <= n <= V:
-            raise ValueError(f"restrict={n} must be between 0 and the table's {V} rows")
-        return n, None
-    r = np.asarray(restrict)
-    if r.dtype == bool:
-        if r.shape != (V,):
-            raise ValueError(f"a boolean restrict mask must have shape ({V},), got {r.shape}")
-        return V, np.ascontiguousarray(r, dtype=np.uint8)
-    if r.dtype.kind not in "iu" or r.ndim != 1:
-        raise TypeError("restrict must be None, an int, a 1-D array of row ids or a boolean mask")
-    _check_ids(r, V, "restrict id")
-    mask = np.zeros(V, np.uint8)
-    mask[r.astype(np.int64)] = 1
-    return V, mask
-
-
-def _check_ids(ids: np.ndarray, V: int, what: str):
-    i = first_out_of_range(ids, V)
-    if i >= 0:
-        raise IndexError(f"{what} {int(ids.reshape(-1)[i])} is out of range for a table of {V} rows")
-
-
-def _is_per_query(exclude) -> bool:
-    if isinstance(exclude, np.ndarray):
-        return exclude.dtype == object or exclude.ndim == 2
-    if isinstance(exclude, (list, tuple)) and len(exclude):
-        return all(isinstance(e, (list, tuple, np.ndarray, set, frozenset, range)) for e in exclude)
-    return False
-
-
-def _exclusions(exclude, Q: int, V: int, mask):
-    """Fold ``exclude`` into the mask (ids for all queries) or a sorted CSR per query."""
-    if exclude is None:
-        return mask, None, None
-    if _is_per_query(exclude):
-        if len(exclude) != Q:
-            raise ValueError(f"per-query exclude has {len(exclude)} lists for {Q} queries")
-        lists = [np.unique(np.asarray(list(e) if isinstance(e, (set, frozenset)) else e, dtype=np.int64))
-                 for e in exclude]
-        for e in lists:
-            _check_ids(e, V, "exclude id")
-        ptr = np.zeros(Q + 1, np.int64)
-        ptr[1:] = np.cumsum([e.size for e in lists])
-        flat = np.concatenate(lists) if lists else np.zeros(0, np.int64)
-        return mask, ptr, np.ascontiguousarray(flat, dtype=np.int64)
-    e = np.asarray(exclude)
-    if e.size == 0:
-        return mask, None, None
-    if e.dtype.kind not in "iu":
-        raise TypeError(f"exclude must hold integer row ids, got dtype {e.dtype}")
-    e = e.reshape(-1)
-    _check_ids(e, V, "exclude id")
-    mask = np.ones(V, np.uint8) if mask is None else mask.copy()
-    mask[e.astype(np.int64)] = 0
-    return mask, None, None
-
-
-def topk(weights: np.ndarray, inv_norms, queries, k: int = 10, *, metric: str = "cosine",
-         exclude=None, restrict=None, n_threads=None, path: str = "auto", block_rows=None):
-    """See :meth:`EmbeddingTable.topk`. ``inv_norms`` is a callable returning the cached (V,) inverse
-    norms (only called for cosine). ``path`` ("auto", "scan", "gemm") and ``block_rows`` are for
-    tests and benchmarks."""
-    if metric not in ("cosine", "dot"):
-        raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, got {k!r}")
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     V, D = weights.shape
-    q, single = prepare_queries(queries, D, metric)
-    Q = q.shape[0]
-    row_hi, mask = _restrict_rows(restrict, V)
-    mask, excl_ptr, excl = _exclusions(exclude, Q, V, mask)
-    nt = resolve_threads(n_threads)
-    inv = inv_norms() if metric == "cosine" else None
+    Q = scorer.n_queries
     kk = min(k, V)  # heaps never need more slots than rows
     scores = np.empty((Q, max(kk, 1)), np.float32)
     ids = np.empty((Q, max(kk, 1)), np.int64)
-    if path not in ("auto", "scan", "gemm"):
-        raise ValueError(f"path must be 'auto', 'scan' or 'gemm', got {path!r}")
-    use_gemm = path == "gemm" or (path == "auto" and (Q >= GEMM_MIN_QUERIES or (Q >= 4 and D <= 128)))
-    if kk == 0 or Q == 0:
+    use_gemm = strategy == "gemm" or (strategy == "auto" and (not scorer.scan_ok or scorer.prefers_gemm(D)))
+    if strategy == "scan" and not scorer.scan_ok:
+        raise ValueError(f"strategy='scan' scores dot and cosine queries only; {type(scorer).__name__} "
+                         "needs strategy='gemm' or 'auto'")
+    if kk == 0 or Q == 0 or cand.row_hi == 0:
         _topk.init_heaps(scores, ids)
     elif use_gemm:
-        _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows)
+        nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)
+        _blocked(weights, scorer, cand, scores, ids, resolve_threads(n_threads), nb)
     else:
-        _topk.scan(weights, inv, q, 0, row_hi, mask, excl_ptr, excl, scores, ids, nt)
-    scores, ids = finish_results(scores[:, :kk], ids[:, :kk], k)
-    if single:
-        return scores[0], ids[0]
-    return scores, ids
+        nt = team_size(cand.row_hi * (D + 1) * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
+        _topk.scan(weights, scorer.inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
+                   cand.excl, scores, ids, nt)
+    return finish(scores[:, :kk], ids[:, :kk], k)
 
 
-def finish_results(scores, ids, k: int):
-    """Heaps (Q, kk) -> the public answer (Q, k): slots past kk and empty slots become id -1 with
-    score -inf."""
+def finish(scores, ids, k: int):
+    """Sorted heaps (Q, kk) -> the public answer (Q, k): slots past kk and empty slots become id -1
+    with score -inf."""
     Q, kk = scores.shape
     if kk < k:
         scores = np.concatenate([scores, np.full((Q, k - kk), -np.inf, np.float32)], axis=1)
@@ -169,73 +221,32 @@ def finish_results(scores, ids, k: int):
     return scores, ids
 
 
-def _gemm_topk(weights, inv, q, row_hi, mask, excl_ptr, excl, scores, ids, nt, block_rows):
-    """Many queries: BLAS tiles of dot products, scaled by the rows' inverse norms in the merge."""
-    Q = q.shape[0]
-    nb = int(block_rows) if block_rows else GEMM_BLOCK_ROWS
-    qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
-
-    if Q <= GEMM_TRANSPOSED_MAX_Q:
-        qT = np.ascontiguousarray(q.T)
-
-        def score_block(local, r0, r1, rows, hs, hi):
-            # skinny batches: OpenBLAS computes rows @ q.T (M = block rows) 1.2-1.45x faster than
-            # q @ rows.T (M = Q) (measured, Q <= 32, D 100..768); one transposing copy per tile
-            if "tile" not in local:
-                local["tile"] = np.empty((Q, nb), np.float32)
-                local["tileT"] = np.empty((nb, Q), np.float32)
-            np.matmul(rows, qT, out=local["tileT"])
-            np.copyto(local["tile"], local["tileT"].T)
-            _topk.merge_block(local["tile"], r1 - r0, r0, weights, inv, mask, excl_ptr, excl, 0, hs, hi, 1)
-
-        blocked_topk(weights, score_block, row_hi, scores, ids, nt, nb)
-        return
-
-    def score_block(local, r0, r1, rows, hs, hi):
-        tile = local.get("tile")
-        if tile is None:
-            tile = local["tile"] = np.empty((qb, nb), np.float32)
-        for q0 in range(0, Q, qb):
-            q1 = min(q0 + qb, Q)
-            out = tile[: q1 - q0]
-            np.matmul(q[q0:q1], rows.T, out=out)
-            _topk.merge_block(out, r1 - r0, r0, weights, inv, mask, excl_ptr, excl, q0, hs, hi, 1)
-
-    blocked_topk(weights, score_block, row_hi, scores, ids, nt, nb)
-
-
-def blocked_topk(weights, score_block, row_hi, scores, ids, nt, block_rows=None):
-    """Top-k over rows in fixed blocks: ``score_block(local, r0, r1, rows, hs, hi)`` scores every
-    query against table rows r0..r1-1, given as ``rows`` (always ``block_rows`` x D; zero rows pad
-    the last block), and merges them into the worker's heaps ``hs``/``hi``; ``local`` is a dict
-    private to the worker (scratch buffers).
-
-    Each of nt workers takes a contiguous run of whole blocks with its own heaps, computing on its
-    own thread (numpy releases the GIL in matmul; BLAS is limited to one thread) and merging with
-    GIL-free kernels; the workers' heaps are merged at the end. Blocks are the outer loop, so each
-    block of rows is read from memory once.
+def _blocked(weights, scorer, cand, scores, ids, nt, nb):
+    """Top-k over rows in fixed blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run
+    of whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
+    ``scorer.block(local, weights, rows, r0, n_valid, cand, hs, hi)`` per block (``rows`` always
+    ``nb`` x D: zero rows pad the last block; ``local`` a dict of the worker's scratch), and the
+    workers' heaps are merged at the end. Blocks are the outer loop, so each block of rows is read
+    from memory once.
 
     Why not one BLAS team plus one OpenMP team: on the same cores they spin against each other
-    between tiles (measured: 10x slower merges on 2 cores).
+    between tiles (measured: 10x slower merges on 2 cores), so BLAS runs one thread per worker.
     Why fixed, padded blocks: BLAS rounds a (query, row) product differently depending on the
     tile's shape (OpenBLAS switches kernels for small tiles), so every call gets the same shape and
     block boundaries never move with the thread count: answers do not depend on n_threads.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
     D = weights.shape[1]
-    nb = int(block_rows) if block_rows else GEMM_BLOCK_ROWS
+    row_hi = cand.row_hi
     n_blocks = -(-row_hi // nb)
     nt = max(1, min(nt, n_blocks))
     heaps = [(scores, ids)] + [(np.empty_like(scores), np.empty_like(ids)) for _ in range(nt - 1)]
 
-    def work(w):
+    def work(w, cancel):
         hs, hi = heaps[w]
         _topk.init_heaps(hs, hi)
         local = {}
-        b0, b1 = n_blocks * w // nt, n_blocks * (w + 1) // nt
-        for b in range(b0, b1):
+        for b in range(n_blocks * w // nt, n_blocks * (w + 1) // nt):
+            check_cancel(cancel)
             r0, r1 = b * nb, min((b + 1) * nb, row_hi)
             if r1 - r0 == nb:
                 rows = weights[r0:r1]
@@ -244,14 +255,10 @@ def blocked_topk(weights, score_block, row_hi, scores, ids, nt, block_rows=None)
                 if rows is None:
                     rows = local["pad"] = np.zeros((nb, D), np.float32)
                 rows[: r1 - r0] = weights[r0:r1]
-            score_block(local, r0, r1, rows, hs, hi)
+            scorer.block(local, weights, rows, r0, r1 - r0, cand, hs, hi)
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        if nt == 1:
-            work(0)
-        else:
-            with ThreadPoolExecutor(nt) as ex:
-                list(ex.map(work, range(nt)))
+    with blas_limit(1):
+        run_parallel(work, nt)
     for hs, hi in heaps[1:]:
         _topk.merge_heaps(scores, ids, hs, hi)
     _topk.sort_heaps(scores, ids)

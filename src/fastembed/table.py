@@ -1,23 +1,52 @@
-"""EmbeddingTable: a (V, D) float32 matrix of rows, one per token, and the operations on it."""
+"""EmbeddingTable: V rows of D values, one per token, and the operations that read them.
+
+The table is storage: the rows (a float32 matrix, possibly read-only or memory-mapped), their
+vocabulary, the padding row and a cache of inverse row norms, plus thin ``lookup``, ``embed`` and
+``topk``. Word questions (:mod:`fastembed.words`), evaluation (:mod:`fastembed.evaluate`),
+optimizers (:mod:`fastembed.optim`) and training are modules that take a table and use this
+public API; the table keeps one-line delegations to the word questions for gensim's feel.
+
+Thread safety (the contract the stress test in ``tests/test_concurrency.py`` holds):
+
+* reads (``lookup``, ``embed``, ``topk``, the word questions, ``inv_norms``) may run from any
+  number of threads at once; they take no lock;
+* writes through the table (``scatter_add``, ``set_rows``, ``apply_sparse``, optimizers,
+  training through :meth:`writing`) are serialised by the table's write lock;
+* a read that overlaps a write may see, for the rows being written, their old values, their new
+  values or a mix (as with numpy or torch arrays); every other row is exact;
+* the norm cache is never stale: a cache filled while a write was running is discarded, so every
+  read that starts after a write returns sees norms of the written rows.
+"""
 from __future__ import annotations
+
+import threading
+import weakref
+from contextlib import contextmanager
+from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, overload
 
 import numpy as np
 
-from fastembed._kernels import _gather
-from fastembed._threads import resolve_threads
-from fastembed._validate import as_ids, check_out, check_range, raise_bad_id
-from fastembed.keyed import KeyedMixin
+from fastembed import evaluate, interop, optim, pooling, search, words
+from fastembed._dtypes import FLOAT32, StorageDType
+from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, PoolMode, Strategy,
+                              Threads, TopK, VectorLike)
+from fastembed._kernels import _gather, _topk, _train
+from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_ROWS_BYTES, team_size
+from fastembed._validate import (as_float, as_float_matrix, as_ids, as_int, as_k, as_queries, as_restrict,
+                                 as_sparse_rows, as_weights, check_id_range, check_out, raise_bad_id)
+from fastembed.positions import as_position_matrix, position_rows, resolve_scale
+from fastembed.vocab import Vocabulary
 
-__all__ = ["EmbeddingTable"]
+__all__ = ["EmbeddingTable", "STREAM_MIN_BYTES"]
 
-# Below this many output bytes a lookup runs on the calling thread: starting a team costs more.
-PARALLEL_MIN_BYTES = 1 << 18
+_Out = TypeVar("_Out", bound=OutArray)
+
 # From this many output bytes rows are written with non-temporal stores: measured on a 2-core AVX-512
 # VM, streaming loses below ~25 MB of output (it fits caches) and wins 1.5x at 100 MB.
 STREAM_MIN_BYTES = 1 << 25
 
 
-class EmbeddingTable(KeyedMixin):
+class EmbeddingTable:
     """A table of ``V`` rows of ``D`` float32 values; ``lookup(ids)`` copies rows.
 
     Parameters
@@ -40,21 +69,25 @@ class EmbeddingTable(KeyedMixin):
     valid. If you change the underlying array yourself, call ``invalidate_norms()``.
     """
 
-    __slots__ = ("_w", "_vocab", "_padding_idx", "_inv_norms", "_optim_state", "__weakref__")
+    __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
+                 "_watched", "_untracked_alias", "__weakref__")
 
-    def __init__(self, weights, *, copy: bool = False, vocab=None, padding_idx=None):
-        w = weights
-        if not isinstance(w, np.ndarray):
-            w = np.asarray(w)
-        if w.dtype.kind != "f":
-            raise TypeError(f"weights must be a floating-point array, got dtype {w.dtype}")
-        if w.ndim != 2:
-            raise ValueError(f"weights must be 2-D (V, D), got shape {w.shape}")
-        if copy or w.dtype != np.float32 or not w.flags.c_contiguous:
+    def __init__(self, weights: Any, *, copy: bool = False, vocab: Union[Vocabulary, Sequence[str], None] = None,
+                 padding_idx: Optional[int] = None) -> None:
+        watch = None
+        if interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
+            weights, watch = interop.torch_weights(weights)
+        w = as_weights(weights)
+        if copy or w.dtype != np.float32 or not w.flags.c_contiguous or not w.dtype.isnative:
             w = np.array(w, dtype=np.float32, order="C", copy=True)
         self._w = w
-        self._inv_norms = None
-        self._optim_state = {}
+        self._storage: StorageDType = FLOAT32
+        self._inv = None           # (version, (V,) float32 inverse norms) or None
+        self._version = 0          # odd while a write is running
+        self._write_lock = threading.Lock()
+        # torch tensors sharing the rows: their version counters tell when torch wrote them
+        self._watched = [] if watch is None or w is not weights else [weakref.ref(watch)]
+        self._untracked_alias = False  # a writable alias went out through DLPack: trust no cache
         self._padding_idx = None
         self._vocab = None
         if padding_idx is not None:
@@ -64,20 +97,22 @@ class EmbeddingTable(KeyedMixin):
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def random(cls, num_embeddings: int, dim: int, *, seed=0, scale: float = 0.1, vocab=None,
-               padding_idx=None) -> "EmbeddingTable":
+    def random(cls, num_embeddings: int, dim: int, *, seed: Any = 0, scale: float = 0.1,
+               vocab: Union[Vocabulary, Sequence[str], None] = None,
+               padding_idx: Optional[int] = None) -> "EmbeddingTable":
         """Rows drawn from ``N(0, 1) * scale`` (float32), reproducible with ``seed``."""
         num_embeddings, dim = _check_shape(num_embeddings, dim)
         rng = np.random.default_rng(seed)
         w = rng.standard_normal((num_embeddings, dim), dtype=np.float32)
-        w *= np.float32(scale)
+        w *= np.float32(as_float(scale, "scale"))
         t = cls(w, vocab=vocab, padding_idx=padding_idx)
         if t._padding_idx is not None:
             w[t._padding_idx] = 0.0
         return t
 
     @classmethod
-    def zeros(cls, num_embeddings: int, dim: int, *, vocab=None, padding_idx=None) -> "EmbeddingTable":
+    def zeros(cls, num_embeddings: int, dim: int, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
+              padding_idx: Optional[int] = None) -> "EmbeddingTable":
         """A table of zeros."""
         num_embeddings, dim = _check_shape(num_embeddings, dim)
         return cls(np.zeros((num_embeddings, dim), np.float32), vocab=vocab, padding_idx=padding_idx)
@@ -94,12 +129,27 @@ class EmbeddingTable(KeyedMixin):
         return self._w.shape[1]
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, int]:
         return self._w.shape
 
     @property
-    def weights(self) -> np.ndarray:
-        """A read-only (V, D) float32 view of the rows (no copy)."""
+    def dtype(self) -> np.dtype:
+        """The numpy dtype of the stored rows."""
+        return self._w.dtype
+
+    @property
+    def storage(self) -> StorageDType:
+        """The storage dtype (see :mod:`fastembed._dtypes`)."""
+        return self._storage
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the rows."""
+        return int(self._w.nbytes)
+
+    @property
+    def weights(self) -> F32Array:
+        """A read-only (V, D) view of the rows (no copy)."""
         v = self._w.view(np.ndarray)
         v.flags.writeable = False
         return v
@@ -110,20 +160,19 @@ class EmbeddingTable(KeyedMixin):
         return bool(self._w.flags.writeable)
 
     @property
-    def padding_idx(self):
+    def padding_idx(self) -> Optional[int]:
         return self._padding_idx
 
     @property
-    def vocab(self):
+    def vocab(self) -> Optional[Vocabulary]:
         """The Vocabulary mapping keys to row ids, or None."""
         return self._vocab
 
     @vocab.setter
-    def vocab(self, vocab):
+    def vocab(self, vocab: Union[Vocabulary, Sequence[str], None]) -> None:
         if vocab is None:
             self._vocab = None
             return
-        from fastembed.vocab import Vocabulary
         if not isinstance(vocab, Vocabulary):
             vocab = Vocabulary(vocab)
         if len(vocab) != self.num_embeddings:
@@ -144,27 +193,48 @@ class EmbeddingTable(KeyedMixin):
             extra += ", read_only=True"
         if isinstance(self._w, np.memmap):
             extra += ", memmap=True"
+        if self._storage is not FLOAT32:
+            extra = f", dtype={self._storage.name}" + extra
         return f"EmbeddingTable(num_embeddings={self.num_embeddings}, dim={self.dim}{extra})"
 
     def _check_padding_idx(self, padding_idx) -> int:
         V = self.num_embeddings
-        p = int(padding_idx)
+        p = as_int(padding_idx, "padding_idx")
         if not -V <= p < V:
             raise ValueError(f"padding_idx {padding_idx} is out of range for a table of {V} rows")
         return p + V if p < 0 else p
 
+    def _ids(self, ids) -> np.ndarray:
+        """Ids, or keys looked up in the vocabulary."""
+        if self._vocab is None:
+            return as_ids(ids, n=self.num_embeddings)
+        if isinstance(ids, str) or (isinstance(ids, (list, tuple)) and ids and isinstance(ids[0], (str, list, tuple))
+                                    and _holds_str(ids)):
+            return np.asarray(self.encode(ids))
+        if isinstance(ids, np.ndarray) and ids.dtype.kind in "UO":
+            return np.asarray(self.encode(ids))
+        return as_ids(ids, n=self.num_embeddings)
+
     # ------------------------------------------------------------------ lookup
-    def lookup(self, ids, out=None, n_threads=None) -> np.ndarray:
+    @overload
+    def lookup(self, ids: IdsLike, out: None = None, n_threads: Threads = None) -> F32Array: ...
+
+    @overload
+    def lookup(self, ids: IdsLike, out: _Out, n_threads: Threads = None) -> _Out: ...
+
+    def lookup(self, ids: IdsLike, out: Optional[OutArray] = None, n_threads: Threads = None) -> Any:
         """Gather rows: ``weights[ids]``.
 
         Parameters
         ----------
-        ids : array_like of any integer dtype, any shape (scalar and empty included)
+        ids : array_like of any integer dtype, any shape (scalar and empty included); with a
+            vocabulary, keys (a str, or nested lists of str) are looked up first
         out : ndarray, shape (*ids.shape, D), float32, C-contiguous, optional
             Written in place and returned (reuse it: allocating a large output costs more than the
             gather). Must not overlap the table.
         n_threads : int, optional
-            None: all cores (or ``OMP_NUM_THREADS``); negative counts back from the cores.
+            None: all cores (or ``OMP_NUM_THREADS``) for large outputs, one thread for small ones;
+            an explicit count is obeyed; negative counts back from the cores.
 
         Returns
         -------
@@ -175,34 +245,39 @@ class EmbeddingTable(KeyedMixin):
         IndexError : an id is negative or >= V (the first one, with its position).
         TypeError : ids are not integers.
         ValueError : ``out`` has the wrong shape, dtype, layout, is read-only or overlaps the table;
-            ``n_threads == 0``.
+            ``n_threads`` is 0.
         """
-        a = ids if type(ids) is np.ndarray else np.asarray(ids)
-        if a.dtype.kind in "UO" and self._vocab is not None:
-            a = np.asarray(self.encode(ids))
-        a = as_ids(a)
+        a = self._ids(ids)
         w = self._w
-        D = w.shape[1]
-        shape = a.shape + (D,)
+        shape = a.shape + (w.shape[1],)
         if out is None:
-            out = np.empty(shape, np.float32)
+            out = dst = np.empty(shape, np.float32)
         else:
-            check_out(out, shape, w)
-        nbytes = out.nbytes
-        nt = 1 if nbytes < PARALLEL_MIN_BYTES and n_threads is None else resolve_threads(n_threads)
-        bad = _gather.gather(w, a, out, nt, nbytes >= STREAM_MIN_BYTES)
+            dst = check_out(out, shape, w)
+        nbytes = dst.nbytes
+        nt = team_size(nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
+        bad = _gather.gather(w, a, dst, nt, nbytes >= STREAM_MIN_BYTES)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
 
-    # ------------------------------------------------------------------ embed
-    def embed(self, ids, positions, *, offset=0, position_ids=None, scale=None, token_types=None,
-              type_table=None, out=None, n_threads=None) -> np.ndarray:
-        """Token rows plus position rows in one pass over memory.
+    def __getitem__(self, key: Union[IdsLike, slice]) -> F32Array:
+        """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) copy of those rows; with a
+        vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
+        if isinstance(key, slice):
+            return np.array(self._w[key], np.float32)
+        return self.lookup(key)
 
-        ``out[b, t] = weights[ids[b, t]] * scale + pos[p(b, t)] (+ type_table[token_types[b, t]])``
-        with ``p(b, t) = offset + t`` (``offset[b] + t`` for per-sequence offsets) or
-        ``position_ids[b, t]``. Bit-identical to :func:`fastembed.reference.embed`.
+    def __contains__(self, key: object) -> bool:
+        """``"cat" in table``: the key is in the vocabulary (False without one)."""
+        return self._vocab is not None and isinstance(key, str) and key in self._vocab
+
+    # ------------------------------------------------------------------ embed
+    def embed(self, ids: IdsLike, positions: Any, *, offset: Any = 0, position_ids: Any = None,
+              scale: Union[None, float, str] = None, token_types: Any = None, type_table: Any = None,
+              out: Optional[OutArray] = None, n_threads: Threads = None) -> Any:
+        """Token + position embedding in one pass:
+        ``weights[ids] * scale + positions[p] (+ type_table[token_types])``.
 
         Parameters
         ----------
@@ -215,12 +290,13 @@ class EmbeddingTable(KeyedMixin):
             Explicit positions (left padding: the attention mask's cumulative sum minus one).
             Exclusive with a nonzero ``offset``.
         scale : None, float or "sqrt"
-            Factor on token rows; "sqrt" is sqrt(D) (the original Transformer).
+            Factor on token rows; "sqrt" is sqrt(D) (the original Transformer). Must be finite in
+            float32.
         token_types : array_like of int, shape like ``ids``, optional
             Segment ids into ``type_table`` (zeros when ``type_table`` is given without them).
         type_table : (n_types, D) float array, optional
             BERT's token-type embeddings.
-        out : ndarray, shape (B, T, D) or (T, D), float32, optional
+        out : ndarray, shape (B, T, D) or (T, D), float32, optional; must not overlap any input
 
         Returns
         -------
@@ -229,13 +305,9 @@ class EmbeddingTable(KeyedMixin):
         Raises
         ------
         IndexError : a token id, position or token type outside its table (which row, how far).
-        ValueError : D differs between tables; shapes disagree; negative offsets.
+        ValueError : D differs between tables; shapes disagree; negative offsets; scale not finite.
         """
-        from fastembed.positions import as_position_matrix, resolve_scale
-        a = np.asarray(ids)
-        if a.dtype.kind in "UO" and self._vocab is not None:
-            a = np.asarray(self.encode(ids))
-        a = as_ids(a)
+        a = self._ids(ids)
         if a.ndim not in (1, 2):
             raise ValueError(f"ids must be (B, T) or (T,), got shape {a.shape}")
         B, T = (1, a.shape[0]) if a.ndim == 1 else a.shape
@@ -244,12 +316,10 @@ class EmbeddingTable(KeyedMixin):
         pos = as_position_matrix(positions)
         if pos.shape[1] != D:
             raise ValueError(f"position table has dim {pos.shape[1]} but the token table has dim {D}")
-        P = pos.shape[0]
         s = resolve_scale(scale, D)
-        pos_idx = _position_index(a.shape, B, T, P, offset, position_ids)
+        pos_idx = position_rows(a.shape, B, T, pos.shape[0], offset, position_ids)
         types = tidx = None
         if type_table is not None:
-            from fastembed._validate import as_float_matrix
             types = as_float_matrix(type_table, "type_table")
             if types.shape[1] != D:
                 raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
@@ -261,60 +331,96 @@ class EmbeddingTable(KeyedMixin):
                 tt = as_ids(token_types, "token_types")
                 if tt.shape != a.shape:
                     raise ValueError(f"token_types has shape {tt.shape}, expected {a.shape} like ids")
-                check_range(tt, types.shape[0], "token type", "type_table")
+                check_id_range(tt, types.shape[0], "token type", "type_table")
                 tidx = tt.reshape(-1).astype(np.int64)
         elif token_types is not None:
             raise ValueError("token_types given without a type_table")
         shape = a.shape + (D,)
         if out is None:
-            out = np.empty(shape, np.float32)
+            out = dst = np.empty(shape, np.float32)
         else:
-            check_out(out, shape, w)
-        nt = 1 if out.nbytes < PARALLEL_MIN_BYTES and n_threads is None else resolve_threads(n_threads)
+            dst = check_out(out, shape, w, others=(pos, types))
+        nt = team_size(dst.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
         bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
-                            out.reshape(a.size, D), nt, out.nbytes >= STREAM_MIN_BYTES)
+                            dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
 
-    # ------------------------------------------------------------------ norms and search
-    def inv_norms(self) -> np.ndarray:
+    # ------------------------------------------------------------------ norms
+    def inv_norms(self, n_threads: Threads = None) -> F32Array:
         """(V,) float32 ``1 / ||row||`` (0 for zero rows), computed once and cached until a write
-        through the table's API. Read-only."""
-        inv = self._inv_norms
-        if inv is None:
-            from fastembed._kernels import _topk
-            inv = np.empty(self.num_embeddings, np.float32)
-            _topk.row_norms(self._w, inv, resolve_threads(None), True)
-            inv.flags.writeable = False
-            self._inv_norms = inv
+        through the table's API (read-only array). Norms are summed in float64 after scaling each
+        row by its largest magnitude, so rows near float32's range limits (3e38, denormals) get
+        their true inverse norm."""
+        cached = self._inv
+        v = (self._version, self._external_version())
+        if cached is not None and cached[0] == v:
+            return cached[1]
+        inv = np.empty(self.num_embeddings, np.float32)
+        nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
+        _topk.row_norms(self._w, inv, nt, True)
+        _check_norm_range(inv)
+        inv.flags.writeable = False
+        # store only if no write ran meanwhile (the version moved) and none is running (the lock
+        # is held, or the version is odd); never wait for a writer
+        if self._write_lock.acquire(blocking=False):
+            try:
+                if (self._version, self._external_version()) == v and v[0] % 2 == 0 and v[1] is not None:
+                    self._inv = (v, inv)
+            finally:
+                self._write_lock.release()
         return inv
 
-    def norms(self, n_threads=None) -> np.ndarray:
-        """(V,) float32 Euclidean row norms (summed in float64)."""
-        from fastembed._kernels import _topk
+    def _external_version(self):
+        """The sum of the watched torch tensors' version counters (None: an untracked writable
+        alias exists, so no cache can be trusted)."""
+        if self._untracked_alias:
+            return None
+        if not self._watched:
+            return 0
+        total = 0
+        for ref in self._watched:
+            t = ref()
+            if t is not None:
+                total += t._version
+        return total
+
+    def norms(self, n_threads: Threads = None) -> F32Array:
+        """(V,) float32 Euclidean row norms (summed in float64, overflow-safe)."""
         out = np.empty(self.num_embeddings, np.float32)
-        _topk.row_norms(self._w, out, resolve_threads(n_threads), False)
+        nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
+        _topk.row_norms(self._w, out, nt, False)
         return out
 
     def invalidate_norms(self) -> None:
         """Forget cached norms: call after changing the weights array behind the table's back."""
-        self._inv_norms = None
+        with self._write_lock:
+            self._version += 2
+            self._inv = None
 
-    def topk(self, queries, k: int = 10, *, metric: str = "cosine", exclude=None, restrict=None,
-             n_threads=None):
+    # ------------------------------------------------------------------ search
+    def topk(self, queries: Any, k: int = 10, *, metric: Metric = "cosine", exclude: Any = None,
+             restrict: Any = None, strategy: Strategy = "auto", block_rows: Optional[int] = None,
+             n_threads: Threads = None) -> TopK:
         """The k rows most similar to each query, best first.
 
         Parameters
         ----------
-        queries : array_like, shape (D,) or (Q, D), any float dtype (converted; never modified)
+        queries : array_like, shape (D,) or (Q, D), any float dtype (converted; never modified);
+            with a vocabulary, a key or a list of keys
         k : int >= 1
         metric : {"cosine", "dot"}
             Cosine uses cached inverse row norms (no normalised copy of the table is made); rows of
             zero norm score 0.
-        exclude : ids to skip for every query, or a list of Q id lists (one per query)
+        exclude : ids (or keys) to skip for every query, or a list of Q id lists (one per query)
         restrict : None, an int n (only the first n rows, e.g. the most frequent words), an array
             of row ids, or a (V,) boolean mask
+        strategy : {"auto", "scan", "gemm"}
+            "scan": one fused pass, our fixed-order dot products (few queries); "gemm": BLAS tiles
+            over fixed blocks of ``block_rows`` rows (many queries); "auto" chooses by Q and D.
+        block_rows : int, optional
+            The GEMM block height (default ``fastembed.search.GEMM_BLOCK_ROWS``).
         n_threads : int, optional
 
         Returns
@@ -328,38 +434,117 @@ class EmbeddingTable(KeyedMixin):
         ValueError : a query with zero norm (cosine) or NaN/inf values; dim mismatch; k < 1.
         IndexError : an exclude / restrict id outside the table.
         """
-        from fastembed.search import topk
+        if metric not in ("cosine", "dot"):
+            raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
+        k = as_k(k)
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
             queries = self._w[self.encode(queries)]  # one key -> (D,), a list -> (n, D)
-        return topk(self._w, self.inv_norms, queries, k, metric=metric, exclude=exclude,
-                    restrict=restrict, n_threads=n_threads)
+        if exclude is not None and self._vocab is not None and _holds_str(exclude):
+            exclude = _encode_nested(self._vocab, exclude)
+        q, single = as_queries(queries, self.dim, normalize=metric == "cosine")
+        V = self.num_embeddings
+        cand = search.Candidates.build(as_restrict(restrict, V), exclude, q.shape[0], V)
+        inv = self.inv_norms(n_threads) if metric == "cosine" else None
+        scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
+                                 block_rows=block_rows, n_threads=n_threads)
+        if single:
+            return scores[0], ids[0]
+        return scores, ids
 
-    def _as_vector(self, x) -> np.ndarray:
-        """A row id, a key, or a (D,) vector as float32 (D,)."""
-        if isinstance(x, str):
-            return self._w[self._require_vocab().key_to_id(x)]
-        if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-            return self.lookup(x)
-        v = np.asarray(x)
-        if v.dtype.kind != "f" or v.shape != (self.dim,):
-            raise ValueError(f"expected a row id, a key or a ({self.dim},) float vector, got "
-                             f"{type(x).__name__} with shape {np.shape(x)}")
-        return v.astype(np.float32)
+    # ------------------------------------------------------------------ writes
+    @contextmanager
+    def writing(self) -> Iterator[F32Array]:
+        """Hold the table's write lock and yield the writable (V, D) array; cached norms are
+        invalidated when the block ends. For trusted writers (optimizers, training); raises
+        ValueError for a read-only table."""
+        if not self.writeable:
+            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
+                             "EmbeddingTable(weights, copy=True) to train it")
+        with self._write_lock:
+            self._version += 1  # odd: a write is running; norm caches filled now are discarded
+            self._inv = None
+            try:
+                yield self._w
+            finally:
+                self._version += 1
 
-    def cosine(self, a, b) -> float:
-        """Cosine similarity of two rows / keys / vectors (0 if either has zero norm)."""
-        va = self._as_vector(a).astype(np.float64)
-        vb = self._as_vector(b).astype(np.float64)
-        na, nb = np.linalg.norm(va), np.linalg.norm(vb)
-        if na == 0 or nb == 0:
-            return 0.0
-        return float(va @ vb / (na * nb))
+    def scatter_add(self, unique_ids: Any, rows: Any, alpha: Any = 1.0, *, n_threads: Threads = None,
+                    validated: bool = False) -> None:
+        """``weights[ids] += alpha * rows`` for unique ids, in place (``alpha`` a float or a (U,)
+        array of per-row factors). The padding row is never updated; cached norms are invalidated.
 
-    similarity = cosine
+        ``validated=True`` says ``unique_ids``/``rows`` come from
+        :func:`fastembed._validate.as_sparse_rows` already (optimizers validate once).
+
+        Raises ValueError for a read-only table, repeated ids, or shapes that disagree.
+        """
+        if not self.writeable:
+            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
+                             "EmbeddingTable(weights, copy=True) to train it")
+        if validated:
+            ids, r = unique_ids, rows
+        else:
+            ids, r = as_sparse_rows(unique_ids, rows, self._w)
+        steps = None
+        if np.ndim(alpha) == 0:
+            a = as_float(alpha, "alpha")
+        else:
+            steps = np.asarray(alpha, np.float32).reshape(-1)
+            if steps.shape != ids.shape:
+                raise ValueError(f"alpha has shape {np.shape(alpha)}, expected {ids.shape}")
+            if not np.isfinite(steps).all():
+                raise ValueError("alpha must be finite")
+            a = 0.0
+        if self._padding_idx is not None and (ids == self._padding_idx).any():
+            keep = ids != self._padding_idx
+            ids, r = ids[keep], np.ascontiguousarray(r[keep])
+            steps = None if steps is None else np.ascontiguousarray(steps[keep])
+        nt = team_size(r.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(ids.size, 1))
+        with self.writing() as w:
+            # the kernel computes table[i] -= step * row: negated factors add
+            _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
+
+    def apply_sparse(self, unique_ids: Any, rows: Any, lr: Optional[float] = None,
+                     optimizer: Union[str, "optim.Optimizer"] = "sgd", *, n_threads: Threads = None) -> None:
+        """One optimizer step on the rows ``unique_ids`` with gradient ``rows``.
+
+        ``optimizer="sgd"`` (stateless): ``weights[ids] -= lr * rows``. For optimizers with state
+        (Adagrad), pass an optimizer object that holds its state:
+        ``opt = fastembed.optim.Adagrad(table, lr=0.1); table.apply_sparse(ids, rows, optimizer=opt)``
+        (the same as ``opt.step(ids, rows)``). The padding row is never updated; cached norms are
+        invalidated.
+        """
+        if isinstance(optimizer, optim.Optimizer):
+            if lr is not None:
+                raise ValueError("lr belongs to the optimizer object; do not pass it again")
+            optimizer.step(unique_ids, rows, table=self, n_threads=n_threads)
+            return
+        if optimizer == "adagrad":
+            raise ValueError("optimizer='adagrad' keeps per-row state, which lives in an optimizer object: "
+                             "opt = fastembed.optim.Adagrad(table, lr=0.1); table.apply_sparse(ids, rows, "
+                             "optimizer=opt) (or opt.step(ids, rows))")
+        if optimizer != "sgd":
+            raise ValueError(f"optimizer must be 'sgd' or a fastembed.optim optimizer, got {optimizer!r}")
+        if lr is None:
+            raise TypeError("apply_sparse with optimizer='sgd' needs lr")
+        optim.SGD(self, lr=lr).step(unique_ids, rows, n_threads=n_threads)
+
+    def set_rows(self, ids: Any, values: Any) -> None:
+        """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
+        if not self.writeable:
+            raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
+        a = as_ids(ids, n=self.num_embeddings)
+        check_id_range(a, self.num_embeddings)
+        v = np.asarray(values)
+        if v.dtype.kind not in "fiu":
+            raise TypeError(f"values must be numbers, got dtype {v.dtype}")
+        with self.writing() as w:
+            w[a] = v
 
     # ------------------------------------------------------------------ learning
-    def backward(self, ids, grad_out, *, scale_grad_by_freq: bool = False, n_threads=None):
+    def backward(self, ids: Any, grad_out: Any, *, scale_grad_by_freq: bool = False,
+                 n_threads: Threads = None) -> tuple[I64Array, F32Array]:
         """Sparse gradient of ``lookup(ids)`` with respect to the table.
 
         Parameters
@@ -378,17 +563,16 @@ class EmbeddingTable(KeyedMixin):
         ids (no atomics, no V x D buffer): the result does not depend on the thread count and
         equals ``np.add.at(zeros, ids, grad_out)`` restricted to the ids, bit for bit.
         """
-        from fastembed._kernels import _train
-        a = as_ids(ids)
+        a = as_ids(ids, n=self.num_embeddings)
         g = np.asarray(grad_out)
         D = self.dim
         if g.dtype.kind != "f":
             raise TypeError(f"grad_out must be a float array, got dtype {g.dtype}")
         if g.shape != a.shape + (D,):
             raise ValueError(f"grad_out has shape {g.shape}, expected {a.shape + (D,)} (ids.shape + (D,))")
-        check_range(a, self.num_embeddings)
+        check_id_range(a, self.num_embeddings)
         flat = a.reshape(-1).astype(np.int64)
-        g2 = np.ascontiguousarray(g.reshape(-1, D), dtype=np.float32)
+        g2 = np.ascontiguousarray(g, dtype=np.float32).reshape(flat.size, D)
         order = np.argsort(flat, kind="stable")
         sorted_ids = flat[order]
         if sorted_ids.size:
@@ -409,104 +593,307 @@ class EmbeddingTable(KeyedMixin):
         if scale_grad_by_freq:
             scale = (1.0 / np.diff(starts)).astype(np.float32)
         rows = np.empty((uniq.size, D), np.float32)
-        _train.segment_sum(g2, order, starts, scale, rows, resolve_threads(n_threads))
+        nt = team_size(g2.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(uniq.size, 1))
+        _train.segment_sum(g2, order, starts, scale, rows, nt)
         return uniq, rows
 
-    def apply_sparse(self, unique_ids, rows, lr: float, optimizer: str = "sgd", *, eps: float = 1e-10,
-                     n_threads=None) -> None:
-        """Update rows in place: ``weights[ids] -= lr * rows`` ("sgd"), or row-wise Adagrad
-        ("adagrad": one accumulator per row, ``state += mean(g**2)``, step ``lr / (sqrt(state) +
-        eps)``; O(V) state, never V x D). The padding row is never updated. Cached norms are
-        invalidated.
+    # ------------------------------------------------------------------ numpy, DLPack, torch, gensim
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        """``np.asarray(table)``: the read-only (V, D) rows without a copy (a copy with
+        ``copy=True`` or another ``dtype``)."""
+        w = self.weights
+        if dtype is not None and np.dtype(dtype) != w.dtype:
+            if copy is False:
+                raise ValueError(f"converting the table to {np.dtype(dtype)} needs a copy")
+            return w.astype(dtype)
+        return np.array(w) if copy else w
 
-        Raises ValueError for a read-only table, repeated ids, or shapes that disagree.
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Optional[bool] = None) -> Any:
+        """DLPack export of the (V, D) rows, e.g. ``torch.from_dlpack(table)``.
+
+        A read-only table (memory map) is exported as a copy (``copy=False`` raises BufferError):
+        consumers such as torch have no read-only tensors, and a write into a read-only map would
+        crash the process. A writable table is shared; since the consumer's writes cannot be
+        tracked, the table stops caching row norms from then on (use :meth:`to_torch` for a shared
+        tensor the table does track).
         """
-        from fastembed._kernels import _train
+        if stream is not None and stream != -1:
+            raise BufferError("fastembed tables live on the CPU; no stream applies")
+        kw = {} if max_version is None else {"max_version": max_version}
         if not self.writeable:
-            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
-                             "EmbeddingTable(weights, copy=True) to train it")
-        ids = as_ids(unique_ids, "unique_ids").reshape(-1).astype(np.int64)
-        r = np.asarray(rows)
-        if r.dtype.kind != "f":
-            raise TypeError(f"rows must be a float array, got dtype {r.dtype}")
-        if r.shape != (ids.size, self.dim):
-            raise ValueError(f"rows has shape {r.shape}, expected ({ids.size}, {self.dim})")
-        V = self.num_embeddings
-        check_range(ids, V)
-        if ids.size:
-            if ids.size > 1 and (np.diff(ids) <= 0).any() and np.unique(ids).size != ids.size:
-                raise ValueError("unique_ids has repeated ids: sum their rows first (backward does)")
-        r = np.ascontiguousarray(r, dtype=np.float32)
-        if self._padding_idx is not None and (ids == self._padding_idx).any():
-            keep = ids != self._padding_idx
-            ids, r = ids[keep], np.ascontiguousarray(r[keep])
-        nt = resolve_threads(n_threads)
-        if optimizer == "sgd":
-            _train.sparse_update(self._w, ids, r, float(lr), None, nt)
-        elif optimizer == "adagrad":
-            state = self._optim_state.get("adagrad")
-            if state is None:
-                state = self._optim_state["adagrad"] = np.zeros(V, np.float64)
-            # O(U * D) bookkeeping in numpy; the O(U * D) row update in the kernel
-            state[ids] += (r.astype(np.float64) ** 2).sum(axis=1) / max(self.dim, 1)
-            steps = (float(lr) / (np.sqrt(state[ids]) + eps)).astype(np.float32)
-            _train.sparse_update(self._w, ids, r, float(lr), steps, nt)
+            if copy is False:
+                raise BufferError("this table is read-only (a memory map): it can be exported only as "
+                                  "a copy (copy=None or True)")
+            return np.array(self._w).__dlpack__(**kw)
+        if copy:
+            return np.array(self._w).__dlpack__(**kw)
+        self._untracked_alias = True
+        self._inv = None
+        return self._w.__dlpack__(**kw)
+
+    def __dlpack_device__(self) -> Any:
+        return self._w.__dlpack_device__()
+
+    def to_torch(self, copy: Optional[bool] = None) -> Any:
+        """The rows as a (V, D) float32 ``torch.Tensor``.
+
+        A writable table shares its memory with the tensor (zero-copy) and watches the tensor's
+        version counter, so cached norms are refreshed after torch changes the rows in place (as
+        optimizers do). A read-only table is copied (``copy=False`` raises ValueError).
+        """
+        if copy is False and not self.writeable:
+            raise ValueError("this table is read-only (a memory map); torch has no read-only tensors, "
+                             "so it can be handed to torch only as a copy")
+        if copy or not self.writeable:
+            return interop.numpy_to_torch(np.array(self._w))
+        t = interop.numpy_to_torch(self._w)
+        self._watched.append(weakref.ref(t))
+        return t
+
+    @classmethod
+    def from_torch(cls, x: Any, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
+                   padding_idx: Optional[int] = None, copy: bool = False) -> "EmbeddingTable":
+        """A table over a torch tensor or module (``nn.Embedding``, ``nn.EmbeddingBag``: their
+        ``weight``; ``padding_idx`` taken from the module when it has one).
+
+        float32 CPU tensors are shared without a copy (``copy=True`` for a private copy) and the
+        table watches the tensor's version counter, so norms follow torch's in-place updates;
+        float16/bfloat16/float64 tensors are converted to float32.
+        """
+        if padding_idx is None:
+            padding_idx = getattr(x, "padding_idx", None)
+        t = cls(x, vocab=vocab, padding_idx=padding_idx)
+        if copy:
+            return cls(t._w, copy=True, vocab=vocab, padding_idx=t._padding_idx)
+        return t
+
+    @classmethod
+    def from_gensim(cls, kv: Any, *, copy: bool = True) -> "EmbeddingTable":
+        """A table from a gensim ``KeyedVectors`` (or a model with ``.wv``), keys and counts kept.
+        ``copy=False`` shares gensim's vectors (then change them only through the table)."""
+        vectors, keys, counts = interop.gensim_parts(kv)
+        return cls(vectors, copy=copy, vocab=Vocabulary(keys, counts))
+
+    def to_gensim(self) -> Any:
+        """A gensim ``KeyedVectors`` with a copy of the rows, the keys and the counts."""
+        vocab = words.require_vocab(self)
+        return interop.make_gensim(self._w, vocab.keys, vocab.counts)
+
+    # ------------------------------------------------------------------ gensim's KeyedVectors surface
+    @property
+    def key_to_index(self) -> dict:
+        """key -> row id (gensim's name; read it, do not modify it)."""
+        return words.require_vocab(self)._index_map()
+
+    @property
+    def index_to_key(self) -> list:
+        """row id -> key (gensim's name; read it, do not modify it)."""
+        return words.require_vocab(self).keys
+
+    def get_vector(self, key: Union[str, int], norm: bool = False) -> F32Array:
+        """The (D,) float32 row of a key (or row id); unit length with ``norm=True``."""
+        i = words.term_id(self, key)
+        if i is None:
+            raise TypeError(f"get_vector takes a key or a row id, got {type(key).__name__}")
+        v = np.array(self._w[i], np.float32)
+        if norm:
+            v *= self.inv_norms()[i]
+        return v
+
+    def add_vectors(self, keys: Union[str, Sequence[str]], weights: Any, replace: bool = False) -> None:
+        """Append rows for new keys (gensim's ``add_vectors``); rows of keys already present are
+        kept, or overwritten with ``replace=True``. The table's storage grows (a new array: a
+        memory-mapped or read-only table becomes an in-memory copy; the file is never written)."""
+        vocab = words.require_vocab(self)
+        if isinstance(keys, str):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        wts = as_float_matrix(weights, "weights")
+        if wts.shape != (len(keys), self.dim):
+            raise ValueError(f"weights has shape {wts.shape}, expected ({len(keys)}, {self.dim})")
+        if len(set(keys)) != len(keys):
+            raise ValueError("keys has repeated keys")
+        old = np.array([vocab.get(k, -1) for k in keys], np.int64)
+        new = old < 0
+        grown = np.concatenate([self._w, wts[new]]) if new.any() else np.array(self._w)
+        if replace and (~new).any():
+            grown[old[~new]] = wts[~new]
+        counts = vocab.counts
+        if counts is not None:
+            counts = np.concatenate([counts, np.zeros(int(new.sum()), np.int64)])
+        new_vocab = Vocabulary(vocab.keys + [k for k, n in zip(keys, new) if n], counts)
+        with self._write_lock:
+            self._version += 2
+            self._inv = None
+            self._w = grown
+            self._watched = []
+            self._untracked_alias = False
+            self._vocab = new_vocab
+
+    def distances(self, word_or_vector: VectorLike, other_words: Sequence[str] = ()) -> F32Array:
+        """See :func:`fastembed.words.distances`."""
+        return words.distances(self, word_or_vector, other_words)
+
+    def closer_than(self, key1: str, key2: str) -> List[str]:
+        """See :func:`fastembed.words.closer_than`."""
+        return words.closer_than(self, key1, key2)
+
+    def most_similar_to_given(self, key1: str, keys_list: Sequence[str]) -> str:
+        """See :func:`fastembed.words.most_similar_to_given`."""
+        return words.most_similar_to_given(self, key1, keys_list)
+
+    # ------------------------------------------------------------------ keys
+    def encode(self, keys: Any) -> Any:
+        """Ids of a key, a list of keys, or a rectangular list of lists of keys (int64 array)."""
+        return words.encode(self, keys)
+
+    def decode(self, ids: Any) -> Any:
+        """Keys of an id or an array of ids."""
+        return words.require_vocab(self).decode(ids)
+
+    # ------------------------------------------------------------------ word questions (see fastembed.words)
+    @overload
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: int = 10,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
+
+    @overload
+    def most_similar(self, positive: Any, negative: Any, topn: None,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> F32Array: ...
+
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
+                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
+        """See :func:`fastembed.words.most_similar`."""
+        return words.most_similar(self, positive, negative, topn, restrict_vocab, n_threads)
+
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
+                            restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
+        """See :func:`fastembed.words.most_similar_cosmul`."""
+        return words.most_similar_cosmul(self, positive, negative, topn, restrict_vocab, n_threads)
+
+    @overload
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, *, method: AnalogyMethod = "add",
+                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
+
+    @overload
+    def analogy(self, a: Sequence[str], b: Sequence[str], c: Sequence[str], topn: int = 1, *,
+                method: AnalogyMethod = "add", restrict_vocab: Optional[int] = None,
+                n_threads: Threads = None) -> List[Pairs]: ...
+
+    def analogy(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
+                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
+        """See :func:`fastembed.words.analogy`."""
+        return words.analogy(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
+                             n_threads=n_threads)
+
+    def analogy_ids(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
+                    restrict_vocab: Optional[int] = None, exclude: Any = None, n_threads: Threads = None,
+                    strategy: Strategy = "auto") -> TopK:
+        """See :func:`fastembed.words.analogy_ids`."""
+        return words.analogy_ids(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
+                                 exclude=exclude, n_threads=n_threads, strategy=strategy)
+
+    def cosine(self, a: VectorLike, b: VectorLike) -> float:
+        """See :func:`fastembed.words.similarity`."""
+        return words.similarity(self, a, b)
+
+    similarity = cosine
+
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
+        """See :func:`fastembed.words.n_similarity`."""
+        return words.n_similarity(self, ws1, ws2)
+
+    def doesnt_match(self, keys: Sequence[str]) -> str:
+        """See :func:`fastembed.words.doesnt_match`."""
+        return words.doesnt_match(self, keys)
+
+    def rank(self, key1: str, key2: str) -> int:
+        """See :func:`fastembed.words.rank`."""
+        return words.rank(self, key1, key2)
+
+    def evaluate_analogies(self, path: Any, restrict_vocab: int = 300000, case_insensitive: bool = True,
+                           method: AnalogyMethod = "add", n_threads: Threads = None) -> "evaluate.AnalogyResult":
+        """See :func:`fastembed.evaluate.evaluate_analogies`."""
+        return evaluate.evaluate_analogies(self, path, restrict_vocab=restrict_vocab,
+                                           case_insensitive=case_insensitive, method=method, n_threads=n_threads)
+
+    def evaluate_word_pairs(self, path: Any, delimiter: str = "\t", restrict_vocab: int = 300000,
+                            case_insensitive: bool = True, dummy4unknown: bool = False) -> "evaluate.PairsResult":
+        """See :func:`fastembed.evaluate.evaluate_word_pairs`."""
+        return evaluate.evaluate_word_pairs(self, path, delimiter=delimiter, restrict_vocab=restrict_vocab,
+                                            case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+
+    # ------------------------------------------------------------------ pooling (fastembed.pooling)
+    def bag(self, ids: Any, offsets: Any = None, *, mode: PoolMode = "mean", per_sample_weights: Any = None,
+            include_last_offset: bool = False, padding_idx: Any = ..., out: Optional[OutArray] = None,
+            n_threads: Threads = None, return_argmax: bool = False) -> Any:
+        """See :func:`fastembed.pooling.bag` (this table's rows and vocabulary; ``padding_idx``
+        defaults to the table's, ``None`` turns it off for this call)."""
+        pad = self.padding_idx if padding_idx is ... else padding_idx
+        return pooling.bag(self.weights, ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
+                           include_last_offset=include_last_offset, padding_idx=pad, out=out,
+                           n_threads=n_threads, vocab=self.vocab, return_argmax=return_argmax)
+
+    def bag_backward(self, ids: Any, offsets: Any, grad_out: Any, mode: PoolMode = "mean",
+                     per_sample_weights: Any = None, *, include_last_offset: bool = False, argmax: Any = None,
+                     n_threads: Threads = None) -> tuple[I64Array, F32Array]:
+        """See :func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
+        return pooling.bag_backward(self.weights, ids, offsets, grad_out, mode, per_sample_weights,
+                                    include_last_offset=include_last_offset, padding_idx=self.padding_idx,
+                                    argmax=argmax, vocab=self.vocab, n_threads=n_threads)
+
+    def mean_vector(self, keys: Any, weights: Any = None, *, pre_normalize: bool = True,
+                    post_normalize: bool = False, ignore_missing: bool = True) -> F32Array:
+        """See :func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``)."""
+        return pooling.mean_vector(self.weights, keys, weights, vocab=self.vocab, pre_normalize=pre_normalize,
+                                   post_normalize=post_normalize, ignore_missing=ignore_missing)
+
+    def sentence_vectors(self, sentences: Any, *, mode: str = "mean", ignore_missing: bool = True,
+                         counts: Any = None, a: float = pooling.SIF_A, component: Any = None,
+                         remove_pc: bool = True, n_threads: Threads = None) -> "pooling.SentenceVectors":
+        """See :func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF; SIF weights from
+        the vocabulary's counts)."""
+        return pooling.sentence_vectors(self.weights, sentences, vocab=self.vocab, mode=mode,
+                                        ignore_missing=ignore_missing, counts=counts, a=a,
+                                        component=component, remove_pc=remove_pc, padding_idx=self.padding_idx,
+                                        n_threads=n_threads)
+
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_norm_range(inv: np.ndarray) -> None:
+    """Cosine needs every nonzero row's norm and inverse norm within float32: a row whose norm
+    overflows float32 would score inf (its float32 dot products overflow), and one whose inverse
+    norm overflows (a denormal row) would score inf or NaN. Refused with the row named."""
+    bad = np.isinf(inv) | ((inv > 0) & (inv < np.float32(1.0 / _FLT_MAX)))
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        if np.isinf(inv[r]):
+            why = "is so small (denormal) that its inverse norm overflows float32"
         else:
-            raise ValueError(f"optimizer must be 'sgd' or 'adagrad', got {optimizer!r}")
-        self._inv_norms = None
+            why = f"is {1.0 / float(inv[r]):.3g}, beyond float32's range, so its dot products overflow"
+        raise ValueError(f"row {r}'s norm {why}: its cosine scores would be inf or NaN; rescale the "
+                         "table (e.g. weights / np.abs(weights).max()) or use metric='dot'")
 
-    def set_rows(self, ids, values) -> None:
-        """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
-        if not self.writeable:
-            raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
-        a = as_ids(ids)
-        check_range(a, self.num_embeddings)
-        self._w[a] = values
-        self._inv_norms = None
 
-    def __getitem__(self, key):
-        """``table[ids]`` is ``lookup(ids)``; with a vocabulary, ``table["cat"]`` and
-        ``table[["cat", "dog"]]`` look keys up."""
-        return self.lookup(key)
+def _holds_str(x) -> bool:
+    """True if a (nested) list holds a str at its first leaf."""
+    while isinstance(x, (list, tuple)) and x:
+        x = x[0]
+    return isinstance(x, str)
 
-    def _require_vocab(self):
-        if self._vocab is None:
-            raise TypeError("this table has no vocabulary: pass vocab= or load vectors with keys")
-        return self._vocab
+
+def _encode_nested(vocab: Vocabulary, x):
+    if isinstance(x, str):
+        return vocab.key_to_id(x)
+    return [_encode_nested(vocab, e) if not isinstance(e, (int, np.integer)) else e for e in x]
 
 
 def _check_shape(num_embeddings, dim):
-    V, D = int(num_embeddings), int(dim)
+    V, D = as_int(num_embeddings, "num_embeddings"), as_int(dim, "dim")
     if V < 0 or D < 0:
         raise ValueError(f"table shape must be non-negative, got ({num_embeddings}, {dim})")
     return V, D
-
-
-def _position_index(shape, B, T, P, offset, position_ids) -> np.ndarray:
-    """Flat int64 row numbers into the position table for every token, bounds-checked."""
-    if position_ids is not None:
-        if not (np.ndim(offset) == 0 and int(offset) == 0):
-            raise ValueError("pass either position_ids or offset, not both")
-        p = as_ids(position_ids, "position_ids")
-        if p.shape != tuple(shape):
-            raise ValueError(f"position_ids has shape {p.shape}, expected {tuple(shape)} like ids")
-        check_range(p, P, "position id", "a position table")
-        return p.reshape(-1).astype(np.int64)
-    off = as_ids(offset, "offset")
-    if off.ndim == 0:
-        off = np.full(B, int(off), dtype=np.int64)
-    elif off.shape != (B,):
-        raise ValueError(f"offset must be an int or have shape ({B},), got shape {off.shape}")
-    else:
-        off = off.astype(np.int64)
-    if B and off.min() < 0:
-        b = int(np.argmin(off))
-        raise ValueError(f"offset {int(off[b])} for sequence {b} is negative")
-    if B and T:
-        last = off + (T - 1)
-        b = int(np.argmax(last))
-        if last[b] >= P:
-            raise IndexError(f"position {int(last[b])} (offset {int(off[b])} + length {T} - 1, "
-                             f"sequence {b}) is beyond the position table of {P} rows by "
-                             f"{int(last[b]) - P + 1}")
-    return (off[:, None] + np.arange(T, dtype=np.int64)[None, :]).reshape(-1)

@@ -13,9 +13,11 @@ from collections import Counter
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from fastembed._kernels import _train
-from fastembed._threads import resolve_threads
+from fastembed._threads import resolve_threads, worker_pool
+from fastembed._validate import as_float, as_int
 from fastembed.corpus import MAX_SENTENCE_WORDS, iter_file_sentences
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
@@ -75,21 +77,17 @@ class Word2Vec:
                  sample: float = 1e-3, epochs: int = 5, alpha: float = 0.025, min_alpha: float = 1e-4,
                  workers: Optional[int] = None, seed: int = 1, max_vocab: Optional[int] = None,
                  progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True):
-        if isinstance(negative, (int, np.integer)) and negative > _train.MAX_NEGATIVE:
-            raise ValueError(f"negative must be at most {_train.MAX_NEGATIVE}, got {negative}")
-        for name, v, lo in (("dim", dim, 1), ("window", window, 1), ("negative", negative, 0),
-                            ("min_count", min_count, 1), ("epochs", epochs, 1)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-        if not (alpha > 0 and 0 <= min_alpha <= alpha):
-            raise ValueError(f"need alpha > 0 and 0 <= min_alpha <= alpha, got {alpha}, {min_alpha}")
-        if sample < 0:
-            raise ValueError(f"sample must be >= 0, got {sample}")
-        if max_vocab is not None and max_vocab < 1:
-            raise ValueError(f"max_vocab must be positive, got {max_vocab}")
-        self.dim, self.window, self.negative = int(dim), int(window), int(negative)
-        self.min_count, self.sample, self.epochs = int(min_count), float(sample), int(epochs)
-        self.alpha, self.min_alpha, self.seed = float(alpha), float(min_alpha), int(seed)
+        self.dim = as_int(dim, "dim", lo=1)
+        self.window = as_int(window, "window", lo=1)
+        self.negative = as_int(negative, "negative", lo=0, hi=_train.MAX_NEGATIVE)
+        self.min_count = as_int(min_count, "min_count", lo=1)
+        self.epochs = as_int(epochs, "epochs", lo=1)
+        self.alpha = as_float(alpha, "alpha", lo=0.0, lo_open=True)
+        self.min_alpha = as_float(min_alpha, "min_alpha", lo=0.0, hi=self.alpha)
+        self.sample = as_float(sample, "sample", lo=0.0)
+        self.seed = as_int(seed, "seed", lo=0, hi=2 ** 63 - 1)
+        if max_vocab is not None:
+            max_vocab = as_int(max_vocab, "max_vocab", lo=1)
         self.workers = resolve_threads(workers)
         self.max_vocab, self.progress, self.callbacks = max_vocab, progress, list(callbacks)
         self.compute_loss = compute_loss
@@ -158,7 +156,6 @@ class Word2Vec:
         cached = None if c.path is not None else []  # in-memory corpora: ids converted once
         bar = None
         if self.progress:
-            from tqdm import tqdm
             bar = tqdm(total=total_words, unit="w", unit_scale=True, desc="word2vec", leave=False,
                        disable=None if self.progress is True else not self.progress)
         done = 0
@@ -178,7 +175,7 @@ class Word2Vec:
                     a1 = self._alpha_at(done + n_in, total_words)
                     kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, alias_prob, alias, self.window,
                                                   self.negative, a0, a1,
-                                                  (self.seed * 1000003 + epoch) * 1000003 + b, exp_t, logsig_t,
+                                                  ((self.seed * 1000003 + epoch) * 1000003 + b) % 2 ** 64, exp_t, logsig_t,
                                                   self.compute_loss, self.workers)
                     done += n_in
                     eff_total += kept
@@ -208,33 +205,48 @@ class Word2Vec:
 
 
 def _prefetch(it, depth: int = 2):
-    """Produce the next batches on a helper thread while the kernel trains on this one."""
+    """Produce the next batches on a worker of the shared pool while the kernel trains on this
+    thread. If the consumer stops (an exception, Ctrl-C, or the generator is closed), the producer
+    is told to stop and waited for: no thread outlives the call."""
     if isinstance(it, list):
         yield from it
         return
     q: "queue.Queue" = queue.Queue(maxsize=depth)
     done = object()
-    err = []
+    stop = threading.Event()
 
-    def run():
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
         try:
             for x in it:
-                q.put(x)
+                if not put(x):
+                    return None
         except BaseException as e:  # re-raised in the consumer
-            err.append(e)
-        finally:
-            q.put(done)
+            put((done, e))
+            return None
+        put((done, None))
+        return None
 
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    while True:
-        x = q.get()
-        if x is done:
-            break
-        yield x
-    th.join()
-    if err:
-        raise err[0]
+    fut = worker_pool().submit(produce)
+    try:
+        while True:
+            x = q.get()
+            if isinstance(x, tuple) and len(x) == 2 and x[0] is done:
+                if x[1] is not None:
+                    raise x[1]
+                break
+            yield x
+    finally:
+        stop.set()
+        fut.result()
 
 
 def train_word2vec(corpus, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5,

@@ -31,9 +31,10 @@ class Vocabulary:
         if isinstance(keys, Vocabulary):
             keys = keys._keys
         self._keys: List[str] = keys if isinstance(keys, list) else list(keys)
-        for i, k in enumerate(self._keys[:1]):
-            if not isinstance(k, str):
-                raise TypeError(f"keys must be str, got {type(k).__name__} at position {i}")
+        if not all(type(k) is str for k in self._keys):
+            for i, k in enumerate(self._keys):
+                if not isinstance(k, str):
+                    raise TypeError(f"keys must be str, got {type(k).__name__} at position {i}")
         self._index = None
         self._counts = None
         if counts is not None:

@@ -1,0 +1,229 @@
+"""safetensors checkpoints: an 8-byte little-endian header length, a JSON header
+``{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}}``, then the
+tensors' bytes.
+
+Read without the ``safetensors`` package: the header is validated field by field (every error names
+the file and the tensor), F32 tensors are memory-mapped read-only, F16 / BF16 / F64 converted to
+float32. Written the same way (header, then the matrix streamed in blocks to a temporary file
+renamed into place); keys go into ``__metadata__["fastembed_keys"]`` as a JSON list.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Optional, Tuple
+
+import numpy as np
+
+from fastembed._files import open_text
+from fastembed.io._atomic import atomic_file
+from fastembed.io._errors import FileFormatError
+from fastembed.io._keys import keys_for_writing
+from fastembed.io._options import LoadOptions, SaveOptions
+from fastembed.io._source import Source, progress_bar
+from fastembed.positions import LearnedPositions
+from fastembed.table import EmbeddingTable
+
+__all__ = ["detect", "read", "write", "load_safetensors", "load_positions"]
+
+HEADER_MAX_BYTES = 100 << 20
+WRITE_BLOCK_BYTES = 1 << 24
+DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2")}
+
+
+def detect(src: Source) -> bool:
+    if src.is_dir or src.compressed:
+        return False
+    head = src.head
+    if len(head) < 10 or head[8:9] != b"{":
+        return False
+    n = int.from_bytes(head[:8], "little")
+    return src.file_size is None or 8 + n <= src.file_size
+
+
+class _SignedInteger(ValueError):
+    pass
+
+
+def _unsigned(text: str) -> int:
+    # the format's integers are unsigned (u64): "-0" or "-3" is not one (Python's json would read
+    # "-0" as 0; the safetensors library refuses it)
+    if text.startswith("-"):
+        raise _SignedInteger(text)
+    return int(text)
+
+
+def _header(path: str) -> Tuple[dict, int, int]:
+    """(header, offset of the data, bytes of data), every entry validated."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) < 8:
+            raise FileFormatError(path, "truncated safetensors header (fewer than 8 bytes)", byte=0)
+        n = int.from_bytes(raw, "little")
+        if n > HEADER_MAX_BYTES or 8 + n > size:
+            raise FileFormatError(path, f"the safetensors header claims {n} bytes but the file has {size}", byte=0)
+        head = f.read(n)
+    try:
+        header = json.loads(head.decode("utf-8"), parse_int=_unsigned)
+    except _SignedInteger as exc:
+        raise FileFormatError(path, f"invalid safetensors header (the integer {exc} has a sign; shapes and "
+                              "offsets are unsigned)", byte=8) from exc
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(path, f"the safetensors header is not valid UTF-8 ({exc.reason})",
+                              byte=8 + exc.start) from exc
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(path, f"invalid safetensors header ({exc.msg})", byte=8 + exc.pos) from exc
+    if not isinstance(header, dict):
+        raise FileFormatError(path, "the safetensors header is not a JSON object", byte=8)
+    data_bytes = size - 8 - n
+    for name, info in header.items():
+        if name == "__metadata__":
+            if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+                raise FileFormatError(path, "__metadata__ must map str to str")
+            continue
+        if not isinstance(info, dict):
+            raise FileFormatError(path, f"tensor {name!r}: expected an object, got {info!r}")
+        missing = [k for k in ("dtype", "shape", "data_offsets") if k not in info]
+        if missing:
+            raise FileFormatError(path, f"tensor {name!r} has no {', '.join(missing)}")
+        shape, offs = info["shape"], info["data_offsets"]
+        if not isinstance(info["dtype"], str):
+            raise FileFormatError(path, f"tensor {name!r}: dtype must be a str, got {info['dtype']!r}")
+        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
+            raise FileFormatError(path, f"tensor {name!r}: shape must be a list of non-negative ints, got {shape!r}")
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= data_bytes):
+            raise FileFormatError(path, f"tensor {name!r}: data_offsets must be [begin, end] within the "
+                                  f"{data_bytes} bytes of data, got {offs!r}")
+    # the tensors must tile the data exactly (as the format requires): bytes no tensor owns mean a
+    # damaged or extended file, overlapping tensors a forged one
+    spans = sorted((v["data_offsets"][0], v["data_offsets"][1], k) for k, v in header.items() if k != "__metadata__")
+    end = 0
+    for lo, hi, name in spans:
+        if lo != end:
+            what = "overlaps the previous tensor" if lo < end else f"leaves bytes {end}..{lo} of data unused"
+            raise FileFormatError(path, f"tensor {name!r} {what} (data_offsets {[lo, hi]})")
+        end = hi
+    if end != data_bytes:
+        raise FileFormatError(path, f"the tensors end at byte {end} of the data but the file holds {data_bytes} "
+                              "bytes of data (extended or damaged)")
+    return header, 8 + n, data_bytes
+
+
+def _read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
+    """A tensor as float32 (F32 memory-mapped read-only; F16, F64 and BF16 converted)."""
+    header, base, _ = header_info or _header(path)
+    if name not in header or name == "__metadata__":
+        names = sorted(k for k in header if k != "__metadata__")
+        raise FileFormatError(path, f"no tensor named {name!r}; the file has {names}")
+    info = header[name]
+    dt, shape, (lo, hi) = info["dtype"], tuple(info["shape"]), info["data_offsets"]
+    np_dt = DTYPES.get(dt)
+    if np_dt is None:
+        raise FileFormatError(path, f"tensor {name!r} has dtype {dt}; expected a float tensor "
+                              f"({', '.join(DTYPES)})")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if hi - lo != count * np_dt.itemsize:
+        raise FileFormatError(path, f"tensor {name!r} data offsets {lo}..{hi} disagree with its shape "
+                              f"{list(shape)} of {dt}")
+    if count == 0:
+        return np.zeros(shape, np.float32)
+    a = np.memmap(path, dtype=np_dt, mode="r", offset=base + lo, shape=shape)
+    if dt == "BF16":
+        return (a.astype(np.uint32) << 16).view(np.float32)
+    if dt == "F32":
+        return a
+    return a.astype(np.float32)
+
+
+def load_safetensors(path, tensor: Optional[str] = None, vocab=None) -> EmbeddingTable:
+    """One 2-D tensor of a safetensors checkpoint (e.g. GPT-2's ``wte.weight``) as a table.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    tensor : str, optional
+        May be omitted when the file has a single 2-D tensor.
+    vocab : path, list of str, or None
+        A file with one token a line, a list of keys, or None (keys stored by :func:`save` are used
+        if present).
+
+    Returns
+    -------
+    EmbeddingTable
+        (V, D) float32: F32 tensors memory-mapped read-only, F16 / BF16 / F64 converted.
+
+    Raises
+    ------
+    FileFormatError (a ValueError) naming the file for a malformed header or a missing tensor.
+    """
+    p = os.fspath(path)
+    hi = _header(p)
+    header = hi[0]
+    if tensor is None:
+        two_d = [k for k, v in header.items() if k != "__metadata__" and len(v["shape"]) == 2]
+        if len(two_d) != 1:
+            raise FileFormatError(p, f"pass tensor= to choose one of the 2-D tensors {sorted(two_d)}")
+        tensor = two_d[0]
+    W = _read_tensor(p, tensor, hi)
+    if W.ndim != 2:
+        raise FileFormatError(p, f"tensor {tensor!r} has shape {W.shape}; expected (V, D)")
+    keys = None
+    if isinstance(vocab, (str, os.PathLike)):
+        with open_text(vocab) as f:
+            keys = [line.rstrip("\n") for line in f]
+        if keys and keys[-1] == "":
+            keys.pop()
+    elif vocab is not None:
+        keys = list(vocab)
+    else:
+        meta = header.get("__metadata__") or {}
+        if "fastembed_keys" in meta:
+            try:
+                keys = json.loads(meta["fastembed_keys"])
+            except json.JSONDecodeError as exc:
+                raise FileFormatError(p, f"__metadata__['fastembed_keys'] is not valid JSON ({exc.msg})") from exc
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise FileFormatError(p, "__metadata__['fastembed_keys'] must be a JSON list of str")
+            if len(set(keys)) != len(keys):
+                raise FileFormatError(p, "__metadata__['fastembed_keys'] holds duplicate keys")
+    if keys is not None and len(keys) != W.shape[0]:
+        raise ValueError(f"vocabulary has {len(keys)} tokens but tensor {tensor!r} has {W.shape[0]} rows")
+    return EmbeddingTable(W, vocab=keys)
+
+
+def load_positions(path, tensor: str) -> LearnedPositions:
+    """A position table from a safetensors checkpoint (e.g. GPT-2's ``wpe.weight``): (P, D) float32."""
+    p = os.fspath(path)
+    W = _read_tensor(p, tensor)
+    if W.ndim != 2:
+        raise FileFormatError(p, f"tensor {tensor!r} has shape {W.shape}; expected (P, D)")
+    return LearnedPositions(np.ascontiguousarray(W))
+
+
+def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
+    return load_safetensors(src.path, tensor=opts.tensor, vocab=opts.vocab)
+
+
+def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
+    W = np.ascontiguousarray(table.weights, "<f4")
+    header: dict = {opts.tensor: {"dtype": "F32", "shape": list(W.shape), "data_offsets": [0, W.nbytes]}}
+    if table.vocab is not None:
+        keys, _, _ = keys_for_writing(table, "any", "safetensors")
+        header["__metadata__"] = {"fastembed_keys": json.dumps(keys)}
+    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hb += b" " * (-len(hb) % 8)  # the data starts 8-byte aligned
+    data = memoryview(W).cast("B") if W.size else memoryview(b"")
+    bar = progress_bar(W.nbytes, opts.progress, os.path.basename(path))
+    try:
+        with atomic_file(path) as f:
+            f.write(len(hb).to_bytes(8, "little"))
+            f.write(hb)
+            for lo in range(0, len(data), WRITE_BLOCK_BYTES):
+                f.write(data[lo: lo + WRITE_BLOCK_BYTES])
+                if bar is not None:
+                    bar.update(min(WRITE_BLOCK_BYTES, len(data) - lo))
+    finally:
+        if bar is not None:
+            bar.close()

@@ -1,0 +1,366 @@
+"""Word-level questions on a table with a vocabulary: what gensim's ``KeyedVectors`` answers,
+batched where it matters.
+
+Every function takes an :class:`~fastembed.EmbeddingTable` and uses its public API only
+(``vocab``, ``weights``, ``inv_norms()``, ``dim``, ``len()``); searches go through the one top-k
+engine (:mod:`fastembed.search`) with the scorer each question needs. ``EmbeddingTable`` keeps
+one-line delegations (``table.most_similar(...)``) for the gensim feel.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from fastembed import search
+from fastembed._validate import as_ids, as_int, as_restrict, check_id_range
+
+__all__ = ["most_similar", "most_similar_cosmul", "analogy", "analogy_ids", "similarity", "n_similarity",
+           "doesnt_match", "rank", "unit_rows", "as_topn", "COSMUL_EPS", "as_vector", "key_ids", "distances",
+           "closer_than", "most_similar_to_given", "term_id", "encode", "require_vocab"]
+
+COSMUL_EPS = 1e-6  # Levy & Goldberg (2014), as gensim
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def require_vocab(table):
+    v = table.vocab
+    if v is None:
+        raise TypeError("this table has no vocabulary: pass vocab= or load vectors with keys")
+    return v
+
+
+def as_topn(topn, allow_none: bool = True) -> Optional[int]:
+    """gensim's ``topn``: an int >= 0 (0 asks for nothing), or None for every score."""
+    if topn is None and allow_none:
+        return None
+    return as_int(topn, "topn", lo=0)
+
+
+def key_ids(table, keys) -> np.ndarray:
+    """(n,) int64 row ids of a key or a list of keys."""
+    return np.atleast_1d(np.asarray(require_vocab(table).encode(keys), np.int64))
+
+
+def unit_rows(table, ids) -> np.ndarray:
+    """(n, D) float64 unit vectors of rows ``ids`` (zero rows stay zero)."""
+    ids = np.asarray(ids, np.int64)
+    return table.weights[ids].astype(np.float64) * table.inv_norms()[ids, None]
+
+
+def term_id(table, x) -> Optional[int]:
+    """The row id of a key or a row id; None for a vector. Bools are neither."""
+    if isinstance(x, str):
+        return require_vocab(table).key_to_id(x)
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"a query term must be a key, a row id or a vector, got {x!r}")
+    if isinstance(x, (numbers.Integral, np.integer)):
+        i = int(x)
+        check_id_range(np.array([i]), len(table), table="a vocabulary" if table.vocab is not None else None)
+        return i
+    return None
+
+
+def as_vector(table, x, name: str = "a query vector") -> np.ndarray:
+    """A (D,) finite float vector as float64."""
+    v = np.asarray(x)
+    if v.dtype.kind != "f" or v.shape != (table.dim,):
+        raise ValueError(f"expected a row id, a key or a ({table.dim},) float vector, got "
+                         f"{type(x).__name__} with shape {np.shape(x)}")
+    v = v.astype(np.float64)
+    if not np.isfinite(v).all():
+        raise ValueError(f"{name} has NaN or infinite values")
+    return v
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (str, np.ndarray)) or np.isscalar(x):
+        return [x]
+    return list(x)
+
+
+def _terms(table, positive, negative, unit_vectors: bool):
+    """(positive unit/raw vectors, negative ones, ids of the keys and row ids used)."""
+    pos, neg, used = [], [], []
+    for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
+        for x in items:
+            i = term_id(table, x)
+            if i is not None:
+                used.append(i)
+                dst.append(unit_rows(table, [i])[0])
+            else:
+                v = as_vector(table, x)
+                if unit_vectors:
+                    n = np.linalg.norm(v / max(np.abs(v).max(), 1e-300))
+                    if not n > 0:
+                        raise ValueError(f"a query vector must be a nonzero ({table.dim},) vector")
+                    v = v / np.abs(v).max() / n
+                dst.append(v)
+    return pos, neg, used
+
+
+def _pairs(table, scores, ids) -> List[Tuple[str, float]]:
+    keys = require_vocab(table).keys
+    return [(keys[i], float(s)) for s, i in zip(scores, ids) if i >= 0]
+
+
+def _clip_restrict(table, restrict_vocab) -> int:
+    """gensim's ``restrict_vocab``: the first n rows, clipped to the table."""
+    if restrict_vocab is None:
+        return len(table)
+    return as_restrict(as_int(restrict_vocab, "restrict_vocab", lo=0), len(table), clip=True).row_hi
+
+
+# ------------------------------------------------------------------------------------------ similar words
+
+def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, restrict_vocab=None,
+                 n_threads=None):
+    """Keys most similar to the mean of unit vectors of ``positive`` minus ``negative`` (3CosAdd,
+    gensim's ``most_similar``).
+
+    Parameters
+    ----------
+    positive, negative : key, row id, (D,) vector, or a list of them
+    topn : int >= 0 or None
+        None returns the (V,) (or (restrict_vocab,)) float32 array of cosines instead; 0 returns [].
+    restrict_vocab : int, optional
+        Only the first n rows (the most frequent words of a frequency-sorted vocabulary); clipped
+        to the table as gensim does.
+
+    Returns
+    -------
+    list of (key, cosine) pairs, best first; the keys and ids asked about are excluded.
+    """
+    topn = as_topn(topn)
+    pos, neg, used = _terms(table, positive, negative, unit_vectors=False)
+    terms = pos + [-v for v in neg]
+    if not terms:
+        raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")
+    mean = np.mean(terms, axis=0)
+    n = np.linalg.norm(mean)
+    if not n > 0:
+        raise ValueError("the combined query vector is zero (the positive and negative terms cancel)")
+    q = (mean / n).astype(np.float32)
+    row_hi = _clip_restrict(table, restrict_vocab)
+    if topn is None:
+        W = table.weights
+        return ((W[:row_hi] @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
+    if topn == 0:
+        return []
+    scorer = search.LinearScorer(q[None, :], table.inv_norms())
+    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads)
+    return _pairs(table, s[0], i[0])
+
+
+def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int] = 10, restrict_vocab=None,
+                        n_threads=None):
+    """3CosMul (Levy & Goldberg 2014) as gensim: the product of (1 + cos) / 2 over positive terms
+    divided by that product over negative terms plus 1e-6. Keys used are excluded.
+
+    Returns a list of (key, score) pairs best first, [] for ``topn=0``, or with ``topn=None`` the
+    float32 score array.
+    """
+    topn = as_topn(topn)
+    pos, neg, used = _terms(table, positive, negative, unit_vectors=True)
+    if not pos:
+        raise ValueError("cannot compute similarity with no positive input")
+    row_hi = _clip_restrict(table, restrict_vocab)
+    P = np.array(pos, np.float32)
+    N = np.array(neg, np.float32).reshape(len(neg), table.dim)
+    if topn is None:
+        return _cosmul_full(table.weights[:row_hi], table.inv_norms()[:row_hi], P, N)
+    if topn == 0:
+        return []
+    terms = np.ascontiguousarray(np.concatenate([P, N]))
+    scorer = search.CosMulScorer(terms, len(pos), len(neg), table.inv_norms(), COSMUL_EPS)
+    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))], n_threads)
+    return _pairs(table, s[0], i[0])
+
+
+def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto"):
+    cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, scorer.n_queries, len(table))
+    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads)
+
+
+def _cosmul_full(W, inv, P, N) -> np.ndarray:
+    cos_p = (1 + (W @ P.T) * inv[:, None]) / 2
+    out = np.prod(cos_p, axis=1)
+    if len(N):
+        cos_n = (1 + (W @ N.T) * inv[:, None]) / 2
+        out = out / (np.prod(cos_n, axis=1) + np.float32(COSMUL_EPS))
+    return out.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------ analogies
+
+def analogy_ids(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, exclude=None,
+                n_threads=None, strategy: str = "auto"):
+    """Batched analogies on row ids: a[i] : b[i] :: c[i] : ?  (the row nearest b - a + c).
+
+    Parameters
+    ----------
+    a, b, c : array_like of int, shape (Q,)
+    topn : int >= 0
+    method : "add" (3CosAdd, gensim ``most_similar``) or "mul" (3CosMul)
+    restrict_vocab : int, optional; only the first n rows (clipped to the table)
+    exclude : per-question id lists to skip, or a (Q, m) int array; default each question's own
+        a, b, c
+
+    Returns
+    -------
+    scores (Q, topn) float32, ids (Q, topn) int64 (-1 / -inf where fewer candidates remain)
+    """
+    topn = as_topn(topn, allow_none=False)
+    if method not in ("add", "mul"):
+        raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
+    arrs = [as_ids(x, name).reshape(-1) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
+    if not (arrs[0].shape == arrs[1].shape == arrs[2].shape):
+        raise ValueError(f"a, b and c must have equal lengths, got {arrs[0].size}, {arrs[1].size}, {arrs[2].size}")
+    V = len(table)
+    for name, x in zip("abc", arrs):
+        check_id_range(x, V, what=f"{name} id")
+    a, b, c = (x.astype(np.int64, copy=False) for x in arrs)
+    Q = a.size
+    row_hi = _clip_restrict(table, restrict_vocab)
+    if exclude is None:
+        exclude = np.stack([a, b, c], axis=1)
+    if Q == 0 or topn == 0:
+        return np.zeros((Q, topn), np.float32), np.full((Q, topn), -1, np.int64)
+    inv = table.inv_norms()
+    if method == "mul":
+        terms = np.stack([unit_rows(table, b), unit_rows(table, c), unit_rows(table, a)], axis=1)
+        scorer = search.CosMulScorer(np.ascontiguousarray(terms.reshape(Q * 3, -1), np.float32), 2, 1, inv,
+                                     COSMUL_EPS)
+        return _run(table, scorer, topn, row_hi, exclude, n_threads, strategy)
+    words, inverse = np.unique(np.concatenate([a, b, c]), return_inverse=True)
+    ia, ib, ic = (np.ascontiguousarray(x, np.int64) for x in np.split(inverse.reshape(-1), 3))
+    U = unit_rows(table, words)                                    # (m, D) float64
+    q = U[ib] - U[ia] + U[ic]
+    norms = np.sqrt((q * q).sum(axis=1))
+    if (norms == 0).any():
+        raise ValueError(f"question {int(np.flatnonzero(norms == 0)[0])}: b - a + c is the zero vector")
+    if words.size * 2 <= Q and strategy != "scan":
+        # analogy sets reuse few words: score each distinct word once per block of rows
+        scorer = search.SharedWordScorer(np.ascontiguousarray(U, np.float32), ia, ib, ic,
+                                         (1.0 / norms).astype(np.float32), inv)
+    else:
+        scorer = search.LinearScorer(np.ascontiguousarray(q / norms[:, None], np.float32), inv)
+    return _run(table, scorer, topn, row_hi, exclude, n_threads, strategy)
+
+
+def analogy(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
+    """a : b :: c : ?  — e.g. ``analogy(t, "man", "king", "woman")`` -> ``[("queen", 0.8)]``.
+
+    ``a``, ``b``, ``c`` are keys, or equal-length lists of keys answered in one batched pass
+    (each question's own words excluded). Returns a list of (key, score) pairs, or one such list
+    per question.
+    """
+    single = isinstance(a, str)
+    ids = [key_ids(table, x) for x in (a, b, c)]
+    s, i = analogy_ids(table, *ids, topn=topn, method=method, restrict_vocab=restrict_vocab, n_threads=n_threads)
+    out = [_pairs(table, si, ii) for si, ii in zip(np.atleast_2d(s), np.atleast_2d(i))]
+    return out[0] if single else out
+
+
+# ------------------------------------------------------------------------------------------ gensim's other questions
+
+def _vector(table, x) -> np.ndarray:
+    """A row id, a key, or a (D,) vector as float64 (D,)."""
+    i = term_id(table, x)
+    if i is not None:
+        return table.weights[i].astype(np.float64)
+    return as_vector(table, x)
+
+
+def similarity(table, a, b) -> float:
+    """Cosine similarity of two rows / keys / vectors (0 if either has zero norm); computed in
+    float64 after scaling, so huge and tiny vectors are handled exactly."""
+    va, vb = _vector(table, a), _vector(table, b)
+    sa, sb = np.abs(va).max(initial=0.0), np.abs(vb).max(initial=0.0)
+    if sa == 0 or sb == 0:
+        return 0.0
+    va, vb = va / sa, vb / sb
+    return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+
+
+def n_similarity(table, ws1: Sequence, ws2: Sequence) -> float:
+    """Cosine between the means of two sets of keys (gensim: raw vectors averaged)."""
+    if not len(ws1) or not len(ws2):
+        raise ValueError("n_similarity needs at least one key on each side")
+    W = table.weights
+    v1 = W[key_ids(table, list(ws1))].astype(np.float64).mean(axis=0)
+    v2 = W[key_ids(table, list(ws2))].astype(np.float64).mean(axis=0)
+    n = np.linalg.norm(v1) * np.linalg.norm(v2)
+    return float(v1 @ v2 / n) if n > 0 else 0.0
+
+
+def doesnt_match(table, words: Sequence[str]) -> str:
+    """The key furthest from the mean of the others' unit vectors (gensim's definition)."""
+    words = list(words)
+    if not words:
+        raise ValueError("doesnt_match needs at least one key")
+    U = unit_rows(table, key_ids(table, words))
+    mean = U.mean(axis=0)
+    n = np.linalg.norm(mean)
+    if n > 0:
+        mean /= n
+    return words[int(np.argmin(U @ mean))]
+
+
+def rank(table, key1: str, key2: str) -> int:
+    """1 + the number of keys closer to key1 than key2 is (key1 itself not counted)."""
+    vocab = require_vocab(table)
+    i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
+    inv = table.inv_norms()
+    W = table.weights
+    cos = (W @ W[i1]) * inv * inv[i1]
+    cos[i1] = -np.inf
+    return int((cos > cos[i2]).sum()) + 1
+
+
+def distances(table, word_or_vector, other_words=()) -> np.ndarray:
+    """Cosine distances (1 - cosine) from a key, row id or vector to ``other_words`` (keys), or to
+    every row when empty (gensim's ``distances``); float32 (n,)."""
+    v = _vector(table, word_or_vector)
+    s = np.abs(v).max(initial=0.0)
+    n = np.linalg.norm(v / s) if s > 0 else 0.0
+    q = (v / s / n).astype(np.float32) if n > 0 else np.zeros(table.dim, np.float32)
+    if len(other_words):
+        ids = key_ids(table, list(other_words))
+        cos = (table.weights[ids] @ q) * table.inv_norms()[ids]
+    else:
+        cos = (table.weights @ q) * table.inv_norms()
+    return (1 - cos).astype(np.float32)
+
+
+def closer_than(table, key1, key2) -> List[str]:
+    """Keys closer to ``key1`` than ``key2`` is (``key1`` itself left out), in row order."""
+    vocab = require_vocab(table)
+    i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
+    d = distances(table, key1)
+    return [vocab.keys[i] for i in np.flatnonzero(d < d[i2]) if i != i1]
+
+
+def most_similar_to_given(table, key1, keys_list) -> str:
+    """The key of ``keys_list`` most similar to ``key1`` (the first on ties)."""
+    keys_list = list(keys_list)
+    if not keys_list:
+        raise ValueError("most_similar_to_given needs at least one key to choose from")
+    return keys_list[int(np.argmax([similarity(table, key1, k) for k in keys_list]))]
+
+
+def encode(table, keys) -> Union[int, np.ndarray]:
+    """Ids of a key, a list of keys, or a rectangular list of lists of keys (int64 array)."""
+    vocab = require_vocab(table)
+    if isinstance(keys, np.ndarray) and keys.dtype.kind in "UO":
+        return vocab.encode(keys.reshape(-1).tolist()).reshape(keys.shape)
+    if isinstance(keys, (list, tuple)) and keys and isinstance(keys[0], (list, tuple)):
+        rows = [vocab.encode(list(r)) for r in keys]
+        if len({len(r) for r in rows}) > 1:
+            raise ValueError("token lists have different lengths; pad them to one length first")
+        return np.stack(rows) if rows else np.zeros((0, 0), np.int64)
+    return vocab.encode(keys)
