@@ -19,7 +19,6 @@ dask = pytest.importorskip("dask")
 
 import fastembed as fe  # noqa: E402
 from fastembed import distributed as fd  # noqa: E402
-from fastembed.testing import assert_topk_equivalent  # noqa: E402
 from conftest import ID_DTYPES  # noqa: E402
 from dask.sizeof import sizeof  # noqa: E402
 
@@ -319,16 +318,17 @@ def test_topk_errors_match_one_table(sharded, local):
     cases = [(np.zeros(D), {}), (np.ones(D + 1), {}), (np.full(D, np.nan), {}), (q, {"k": 0}),
              (q, {"k": 2.0}), (q, {"metric": "l2"}), (np.ones(D, np.int32), {}),
              (q, {"restrict": V + 1}), (q, {"restrict": np.ones(3, bool)}), (q, {"restrict": "x"}),
-             (np.ones((2, D)), {"exclude": [[1], [2], [3]]})]
+             (np.ones((2, D)), {"exclude": [[1], [2], [3]]}), (q, {"exclude": [1, V]}),
+             (np.ones((2, D)), {"exclude": [[1], [-1]]}), (q, {"exclude": [1.5]}),
+             (q, {"restrict": np.array([-1])}), (q, {"restrict": np.array([[1]])}),
+             (q, {"strategy": "fast"}), (np.ones((40, D)), {"block_rows": 0})]
     for queries, kw in cases:
         with pytest.raises(Exception) as one:
             local.topk(queries, **kw)
         with pytest.raises(type(one.value), match=re.escape(str(one.value))):
             sharded.topk(queries, **kw)
-    with pytest.raises(IndexError, match=f"exclude id {V} at position \\(1,\\) is out of range for a table of {V} rows"):
+    with pytest.raises(IndexError, match=f"exclude id {V} is out of range for a table of {V} rows"):
         sharded.topk(q, exclude=[1, V])
-    with pytest.raises(IndexError, match=f"restrict id -1 at position \\(0,\\) is out of range for a table of {V} rows"):
-        sharded.topk(q, restrict=np.array([-1]))
     with pytest.raises(ValueError, match="merge must be 'auto', 'client' or 'tree', got 'x'"):
         sharded.topk(q, merge="x")
     for call in (lambda t: t.topk(q, n_threads=0), lambda t: t.lookup([1], n_threads=0),
@@ -395,12 +395,21 @@ def test_most_similar_equals_one_table(sharded, local):
         assert sharded.most_similar(**kw) == local.most_similar(**kw)
     with pytest.raises(KeyError, match="'nope' is not in the vocabulary"):
         sharded.most_similar("nope")
-    with pytest.raises(IndexError, match=f"id {V} is out of range for a vocabulary of {V} keys"):
+    for kw in (dict(positive=V), dict(positive="w3", negative="w3"), dict(), dict(positive="w3", topn=-1),
+               dict(positive=[np.full(D, np.nan)])):
+        with pytest.raises(Exception) as one:
+            local.most_similar(**kw)
+        with pytest.raises(type(one.value), match=re.escape(str(one.value))):
+            sharded.most_similar(**kw)
+    with pytest.raises(IndexError, match=f"id {V} at position \\(0,\\) is out of range for a vocabulary of {V} rows"):
         sharded.most_similar(V)
-    with pytest.raises(ValueError, match="the combined query vector is zero"):
-        sharded.most_similar(positive="w3", negative="w3")
-    with pytest.raises(ValueError, match="cannot compute similarity with no input"):
-        sharded.most_similar()
+    assert sharded.most_similar("w5", topn=0) == []
+    for kw in (dict(), dict(restrict_vocab=6000), dict(restrict_vocab=100)):
+        np.testing.assert_array_equal(sharded.most_similar("w5", topn=None, **kw),
+                                      local.most_similar("w5", topn=None, **kw))
+    for kw in (dict(positive="w5"), dict(positive=["w5", v], negative="w9", topn=4),
+               dict(positive="w4097", restrict_vocab=5000)):
+        assert sharded.most_similar_cosmul(**kw) == local.most_similar_cosmul(**kw)
 
 
 def test_analogies_equal_one_table(sharded, sharded3, local):
@@ -413,10 +422,14 @@ def test_analogies_equal_one_table(sharded, sharded3, local):
                     local.analogy_ids(a, b, c, topn=2, restrict_vocab=5000))
         ex = [[int(x)] for x in a]
         assert_same(t.analogy_ids(a, b, c, exclude=ex), local.analogy_ids(a, b, c, exclude=ex))
-    # few distinct words: one table switches to a kernel combining per-word scores (float32 rounding)
+        for kw in (dict(method="mul"), dict(method="mul", restrict_vocab=7000, topn=4), dict(topn=0),
+                   dict(strategy="scan"), dict(strategy="gemm", topn=2)):
+            assert_same(t.analogy_ids(a, b, c, **kw), local.analogy_ids(a, b, c, **kw))
+    # few distinct words for many questions: one table's shared-word scorer, run on every shard
     a, b, c = rng.integers(20, 40, (3, 200))  # (row 7 is zero: no zero queries here)
-    got, ref = sharded.analogy_ids(a, b, c, topn=5), local.analogy_ids(a, b, c, topn=5)
-    assert_topk_equivalent(got[0], got[1], ref[0], ref[1], tol=1e-6)
+    for t in (sharded, sharded3):
+        for kw in (dict(topn=5), dict(topn=3, restrict_vocab=4500), dict(method="mul", topn=2)):
+            assert_same(t.analogy_ids(a, b, c, **kw), local.analogy_ids(a, b, c, **kw))
     assert sharded.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2) == \
         local.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2)
     assert sharded.analogy("w1", "w3", "w5") == local.analogy("w1", "w3", "w5")
@@ -426,8 +439,10 @@ def test_analogies_equal_one_table(sharded, sharded3, local):
         sharded.analogy_ids([1.9], [2], [3])
     with pytest.raises(ValueError, match="a, b and c must have equal lengths, got 2, 1, 1"):
         sharded.analogy_ids([1, 2], [2], [3])
-    with pytest.raises(ValueError, match="method must be 'add' on a sharded table"):
-        sharded.analogy_ids([1], [2], [3], method="mul")
+    with pytest.raises(ValueError, match="method must be 'add' or 'mul', got 'x'"):
+        sharded.analogy_ids([1], [2], [3], method="x")
+    with pytest.raises(ValueError, match="question 0: b - a \\+ c is the zero vector"):
+        sharded.analogy_ids([3], [3], [7])  # row 7 is zero
 
 
 # ------------------------------------------------------------------ dask.array and scattered shards

@@ -37,9 +37,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastembed import search as _search
+from fastembed import search, words
 from fastembed._threads import resolve_threads
-from fastembed._validate import as_ids, check_out, check_range
+from fastembed._validate import (as_exclude, as_ids, as_int, as_restrict, check_id_range, check_out,
+                                 first_out_of_range)
 from fastembed.io import load, save
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
@@ -60,9 +61,8 @@ _CHECKSUM_CHUNK = 1 << 24
 
 def _gemm_block_rows() -> int:
     """Rows per block of one table's many-query top-k path (``fastembed.search``): shard
-    boundaries are multiples of it so sharded answers are bit-identical. The one place this module
-    reads fastembed's internals."""
-    return int(_search.GEMM_BLOCK_ROWS)
+    boundaries are multiples of it so sharded answers are bit-identical."""
+    return int(search.GEMM_BLOCK_ROWS)
 
 
 # ------------------------------------------------------------------------------------------ layout
@@ -248,7 +248,7 @@ class _FileShard:
             raise ValueError(f"{data}: {size} bytes where the manifest says {self.nbytes} "
                              f"({self._where()} is truncated or was replaced)")
         try:
-            t = load(self.path, format=self.format, mmap=True)
+            t = load(self.path, format=self.format, mmap=True, verify=False)  # checksums: verify()
         except (ValueError, OSError) as exc:
             raise ValueError(f"{data}: cannot read {self._where()}: {exc}") from exc
         if t.shape != (self.hi - self.lo, self.dim):
@@ -313,15 +313,43 @@ def _t_rows(shard, local_ids, n_threads):
     return shard.table().lookup(local_ids, n_threads=n_threads), _here()
 
 
-def _t_topk(shard, queries, k, metric, exclude, restrict, n_threads):
-    if isinstance(exclude, tuple):
-        ptr, flat = exclude
-        exclude = np.split(flat, ptr[1:-1])
-    s, i = shard.table().topk(queries, k, metric=metric, exclude=exclude, restrict=restrict,
-                              n_threads=n_threads)
+def _global(shard, s, i):
     s, i = np.atleast_2d(s), np.atleast_2d(i)
-    i = np.where(i >= 0, i + shard.lo, -1)
-    return s, i, {shard.index: _here()}
+    return s, np.where(i >= 0, i + shard.lo, -1), {shard.index: _here()}
+
+
+def _t_topk(shard, queries, k, metric, exclude, restrict, strategy, block_rows, n_threads):
+    s, i = shard.table().topk(queries, k, metric=metric, exclude=_local_exclude(exclude), restrict=restrict,
+                              strategy=strategy, block_rows=block_rows, n_threads=n_threads)
+    return _global(shard, s, i)
+
+
+def _t_score(shard, payload, scorer, k, exclude, restrict, strategy, n_threads):
+    """A word question's top-k on one shard: the scorer one table would use, built here with this
+    shard's inverse norms, run by the same engine over this shard's rows."""
+    t = shard.table()
+    inv = t.inv_norms(n_threads)
+    if scorer == "linear":
+        sc = search.LinearScorer(payload, inv)
+    elif scorer == "shared":
+        sc = search.SharedWordScorer(*payload, inv)
+    else:  # "cosmul"
+        terms, p, n = payload
+        sc = search.CosMulScorer(terms, p, n, inv, words.COSMUL_EPS)
+    V = len(t)
+    r = as_restrict(restrict, V)
+    if isinstance(exclude, tuple):  # per-query lists, sorted per query by the client's as_exclude
+        cand = search.Candidates(r.row_hi, r.mask, *exclude)
+    else:
+        cand = search.Candidates.build(r, exclude, sc.n_queries, V)
+    s, i = search.run(t.weights, sc, k, cand, strategy=strategy, n_threads=n_threads)
+    return _global(shard, s, i)
+
+
+def _t_cosines(shard, q, row_hi):
+    """Every cosine of one query with the shard's first row_hi rows (``most_similar(topn=None)``)."""
+    t = shard.table()
+    return (t.weights[:row_hi] @ q) * t.inv_norms()[:row_hi], _here()
 
 
 def _t_merge(k, *parts):
@@ -381,83 +409,61 @@ _KEY_ID_MASK = np.uint64(0xFFFFFFFF)  # ids below this fit the low half of a mer
 
 # ------------------------------------------------------------------------------------------ routing
 
-def _is_per_query(exclude) -> bool:
-    """Per-query exclusions (one id list per query) as :meth:`EmbeddingTable.topk` reads them."""
-    if isinstance(exclude, np.ndarray):
-        return exclude.dtype == object or exclude.ndim == 2
-    if isinstance(exclude, (list, tuple)) and len(exclude):
-        return all(isinstance(e, (list, tuple, np.ndarray, set, frozenset, range)) for e in exclude)
-    return False
-
-
 def _route_exclude(exclude, Q: int, V: int, bounds: np.ndarray):
-    """Validate ``exclude`` against the whole table and give each shard its part in local ids:
-    a list (one entry per shard) of None, a 1-D array (for every query), or (ptr, flat), the
-    per-query lists in CSR form (query q's ids are ``flat[ptr[q]:ptr[q + 1]]``)."""
+    """Validate ``exclude`` against the whole table (one table's checks and messages) and give
+    each shard its part in local ids: per shard None, a 1-D array (skipped for every query), or
+    ``(ptr, flat)``, per-query lists in CSR form (query q's ids are ``flat[ptr[q]:ptr[q + 1]]``),
+    compact to ship and split into lists on the worker."""
     n = len(bounds) - 1
-    if exclude is None:
+    common, per_query = as_exclude(exclude, Q, V)
+    if common is not None:
+        cuts = np.searchsorted(common, bounds)
+        return [common[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else None for s in range(n)]
+    if per_query is None:
         return [None] * n
-    if _is_per_query(exclude):
-        if len(exclude) != Q:
-            raise ValueError(f"per-query exclude has {len(exclude)} lists for {Q} queries")
-        lists = [_id_list(e) for e in exclude]
-        for e in lists:
-            check_range(e, V, "exclude id")
-        counts = np.array([e.size for e in lists], np.int64)
-        flat = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, np.int64)
-        owner = np.repeat(np.arange(Q), counts)
-        out = []
-        for s in range(n):
-            sel = (flat >= bounds[s]) & (flat < bounds[s + 1])
-            if not sel.any():
-                out.append(None)
-                continue
-            ptr = np.zeros(Q + 1, np.int64)
-            np.cumsum(np.bincount(owner[sel], minlength=Q), out=ptr[1:])
-            out.append((ptr, flat[sel] - bounds[s]))  # compact to ship; lists again on the worker
-        return out
-    e = np.asarray(exclude)
-    if e.size == 0:
-        return [None] * n
-    if e.dtype.kind not in "iu":
-        raise TypeError(f"exclude must hold integer row ids, got dtype {e.dtype}")
-    e = e.reshape(-1)
-    check_range(e, V, "exclude id")
-    e = np.unique(e.astype(np.int64))
-    cuts = np.searchsorted(e, bounds)
-    return [e[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else None for s in range(n)]
+    ptr, flat = per_query
+    owner = np.repeat(np.arange(Q), np.diff(ptr))
+    out = []
+    for s in range(n):
+        sel = (flat >= bounds[s]) & (flat < bounds[s + 1])
+        if not sel.any():
+            out.append(None)
+            continue
+        local_ptr = np.zeros(Q + 1, np.int64)
+        np.cumsum(np.bincount(owner[sel], minlength=Q), out=local_ptr[1:])
+        out.append((local_ptr, flat[sel] - bounds[s]))
+    return out
 
 
-def _id_list(e) -> np.ndarray:
-    a = np.asarray(sorted(e) if isinstance(e, (set, frozenset)) else e)
-    return np.zeros(0, np.int64) if a.size == 0 else as_ids(a, "exclude").reshape(-1)
+def _local_exclude(exclude):
+    """A shard's exclusions as its table's ``topk`` reads them (CSR back to per-query lists)."""
+    if isinstance(exclude, tuple):
+        ptr, flat = exclude
+        return np.split(flat, ptr[1:-1])
+    return exclude
 
 
 _SKIP = object()  # a shard that restrict leaves without candidates
 
 
 def _route_restrict(restrict, V: int, bounds: np.ndarray):
-    """Validate ``restrict`` against the whole table; per shard None, its local form, or _SKIP."""
+    """Validate ``restrict`` against the whole table (one table's checks and messages); per shard
+    None (every row), its local form, or _SKIP. Row ids stay ids: no V-byte mask on the client."""
     n = len(bounds) - 1
-    if restrict is None:
-        return [None] * n
-    if isinstance(restrict, (int, np.integer)) and not isinstance(restrict, bool):
-        r = int(restrict)
-        if not 0 <= r <= V:
-            raise ValueError(f"restrict={r} must be between 0 and the table's {V} rows")
-        return [_SKIP if r <= bounds[s] else (None if r >= bounds[s + 1] else int(r - bounds[s]))
-                for s in range(n)]
-    r = np.asarray(restrict)
-    if r.dtype == bool:
-        if r.shape != (V,):
-            raise ValueError(f"a boolean restrict mask must have shape ({V},), got {r.shape}")
-        return [r[bounds[s]:bounds[s + 1]] if r[bounds[s]:bounds[s + 1]].any() else _SKIP for s in range(n)]
-    if r.dtype.kind not in "iu" or r.ndim != 1:
-        raise TypeError("restrict must be None, an int, a 1-D array of row ids or a boolean mask")
-    check_range(r, V, "restrict id")
-    r = np.unique(r.astype(np.int64))
-    cuts = np.searchsorted(r, bounds)
-    return [r[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else _SKIP for s in range(n)]
+    r = np.asarray(restrict) if restrict is not None and not np.isscalar(restrict) else None
+    if r is not None and r.dtype != bool:
+        if r.dtype.kind not in "iu" or r.ndim != 1 or first_out_of_range(r, V) >= 0:
+            as_restrict(r, V)  # raises one table's TypeError / IndexError (before any allocation)
+        r = np.unique(r.astype(np.int64))
+        cuts = np.searchsorted(r, bounds)
+        return [r[cuts[s]:cuts[s + 1]] - bounds[s] if cuts[s + 1] > cuts[s] else _SKIP for s in range(n)]
+    checked = as_restrict(restrict, V)
+    if checked.mask is not None:
+        m = checked.mask.view(bool)
+        return [m[bounds[s]:bounds[s + 1]] if m[bounds[s]:bounds[s + 1]].any() else _SKIP for s in range(n)]
+    hi = checked.row_hi
+    return [_SKIP if hi <= bounds[s] else (None if hi >= bounds[s + 1] else int(hi - bounds[s]))
+            for s in range(n)]
 
 
 def _as_list(x) -> list:
@@ -669,7 +675,7 @@ class ShardedTable:
         if a.dtype.kind in "UO" and self._vocab is not None:
             a = np.asarray(self.encode(ids))
         a = as_ids(a)
-        check_range(a, self.num_embeddings)
+        check_id_range(a, self.num_embeddings)
         uniq, inv = np.unique(a.reshape(-1), return_inverse=True)
         return a, uniq.astype(np.int64), inv.reshape(a.shape)
 
@@ -724,9 +730,9 @@ class ShardedTable:
 
     # ------------------------------------------------------------------ search
     def topk(self, queries, k: int = 10, *, metric: str = "cosine", exclude=None, restrict=None,
-             n_threads=None, merge: str = "auto"):
+             strategy: str = "auto", block_rows=None, n_threads=None, merge: str = "auto"):
         """The k rows most similar to each query, best first: :meth:`EmbeddingTable.topk` over all
-        shards.
+        shards, the same answer bit for bit.
 
         Parameters
         ----------
@@ -735,6 +741,9 @@ class ShardedTable:
         metric : {"cosine", "dot"}
         exclude : ids to skip for every query, or a list of Q id lists (global ids)
         restrict : None, an int n (only the first n rows), an array of row ids, or a (V,) bool mask
+        strategy, block_rows : as :meth:`EmbeddingTable.topk`, applied on every shard (answers are
+            bit-identical to one table's when shard boundaries are multiples of ``block_rows``, as
+            :func:`save_sharded` puts them for the default)
         n_threads : int, optional
         merge : {"auto", "client", "tree"}
             Where the per-shard lists are merged: on the client, or in a binary tree of Dask tasks
@@ -759,22 +768,28 @@ class ShardedTable:
             queries = self.lookup(self.encode(queries))
         self._check_call(n_threads)
         q = np.asarray(queries)
-        self._empty.topk(q, k, metric=metric)  # the checks (and messages) of one table, on no rows
+        # one table's checks and messages (queries, k, metric, strategy, block_rows), on no rows
+        self._empty.topk(q, k, metric=metric, strategy=strategy, block_rows=block_rows)
         single = q.ndim == 1
         Q = 1 if single else q.shape[0]
+        args = (int(k), metric)
+        opts = (strategy, block_rows, n_threads)
+        scores, ids = self._search(_t_topk, q, args, opts, Q, int(k), exclude, restrict, merge)
+        return (scores[0], ids[0]) if single else (scores, ids)
+
+    def _search(self, task, payload, args, opts, Q: int, k: int, exclude, restrict, merge="auto"):
+        """Run ``task(shard, payload, *args, exclude, restrict, *opts)`` on every shard restrict
+        leaves candidates in, and merge the (Q, k) lists."""
         V = self.num_embeddings
         excl = _route_exclude(exclude, Q, V, self._bounds)
         restr = _route_restrict(restrict, V, self._bounds)
-        k = int(k)
         jobs = [s for s in range(self.n_shards) if restr[s] is not _SKIP]
-        if not jobs or Q == 0:
-            s, i = merge_topk([(np.zeros((Q, 0), np.float32), np.zeros((Q, 0), np.int64))], k)
-            return (s[0], i[0]) if single else (s, i)
-        qarg = self._ship(q)
-        futures = [self._submit(_t_topk, s, qarg, k, metric, self._ship(excl[s], s), self._ship(restr[s], s),
-                                n_threads, name="topk") for s in jobs]
-        lists_bytes = len(jobs) * Q * k * 12
-        if merge == "tree" or (merge == "auto" and lists_bytes > CLIENT_MERGE_MAX_BYTES):
+        if not jobs or Q == 0 or k == 0:
+            return merge_topk([(np.zeros((Q, 0), np.float32), np.zeros((Q, 0), np.int64))], k)
+        shipped = self._ship(payload)
+        futures = [self._submit(task, s, shipped, *args, self._ship(excl[s], s), self._ship(restr[s], s), *opts,
+                                name="topk") for s in jobs]
+        if merge == "tree" or (merge == "auto" and len(jobs) * Q * k * 12 > CLIENT_MERGE_MAX_BYTES):
             while len(futures) > 1:
                 nxt = [self._client.submit(_t_merge, k, futures[j], futures[j + 1],
                                            key=f"fastembed-merge-{uuid.uuid4().hex}", pure=False)
@@ -788,123 +803,185 @@ class ShardedTable:
                 where.update(p[2])
             scores, ids = merge_topk([(p[0], p[1]) for p in parts], k)
         self._moved(where)
-        return (scores[0], ids[0]) if single else (scores, ids)
+        return scores, ids
 
     # ------------------------------------------------------------------ words
-    def _require_vocab(self) -> Vocabulary:
-        if self._vocab is None:
-            raise TypeError("this table has no vocabulary: pass vocab= or save the table with its keys")
-        return self._vocab
+    # The client side of fastembed.words' questions (the same terms, checks and scorer choice),
+    # with the scorer run on every shard by the same engine: answers equal one table's bit for bit.
 
     def encode(self, keys):
         """Ids of a key or a list of keys (the client-side vocabulary)."""
-        return self._require_vocab().encode(keys)
+        return words.require_vocab(self).encode(keys)
 
     def decode(self, ids):
         """Keys of an id or an array of ids."""
-        return self._require_vocab().decode(ids)
+        return words.require_vocab(self).decode(ids)
 
     def _unit_rows(self, ids, n_threads=None) -> np.ndarray:
-        """(n, D) float64 ``row * (1 / ||row||)`` of valid ids, as one table computes them (the
-        inverse norms by the same kernel, on the fetched rows)."""
+        """(n, D) float64 ``row * (1 / ||row||)`` of valid ids, as :func:`fastembed.words.unit_rows`
+        computes them (the inverse norms by the same kernel, on the fetched rows)."""
         rows = self.lookup(np.asarray(ids, np.int64), n_threads=n_threads)
         return rows.astype(np.float64) * EmbeddingTable(rows).inv_norms()[:, None]
 
-    def most_similar(self, positive=None, negative=None, topn: int = 10, restrict_vocab=None,
-                     n_threads=None):
-        """Keys most similar to the mean of unit vectors of ``positive`` minus ``negative``
-        (3CosAdd, as :meth:`EmbeddingTable.most_similar`); the query keys are excluded.
+    def _terms(self, positive, negative, unit_vectors: bool, n_threads):
+        """As ``fastembed.words._terms``: (positive vectors, negative vectors, ids used), the rows of
+        keys and ids fetched in one lookup."""
+        pos, neg, used, slots = [], [], [], []
+        for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
+            for x in items:
+                i = words.term_id(self, x)
+                if i is not None:
+                    used.append(i)
+                    slots.append((dst, len(dst)))
+                    dst.append(None)
+                else:
+                    v = words.as_vector(self, x)
+                    if unit_vectors:
+                        n = np.linalg.norm(v / max(np.abs(v).max(), 1e-300))
+                        if not n > 0:
+                            raise ValueError(f"a query vector must be a nonzero ({self._dim},) vector")
+                        v = v / np.abs(v).max() / n
+                    dst.append(v)
+        if used:
+            U = self._unit_rows(used, n_threads)
+            for (dst, j), u in zip(slots, U):
+                dst[j] = u
+        return pos, neg, used
+
+    def _row_hi(self, restrict_vocab) -> int:
+        """gensim's ``restrict_vocab`` clipped to the table, as :mod:`fastembed.words` reads it."""
+        if restrict_vocab is None:
+            return self.num_embeddings
+        return as_restrict(as_int(restrict_vocab, "restrict_vocab", lo=0), self.num_embeddings, clip=True).row_hi
+
+    def _scored(self, scorer, payload, Q, k, row_hi, exclude, n_threads, strategy="auto"):
+        return self._search(_t_score, payload, (scorer, k), (strategy, n_threads), Q, k, exclude, row_hi)
+
+    def _pairs(self, scores, ids):
+        keys = words.require_vocab(self).keys
+        return [(keys[i], float(s)) for s, i in zip(scores, ids) if i >= 0]
+
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
+        """Keys most similar to the mean of unit vectors of ``positive`` minus ``negative`` (3CosAdd),
+        as :meth:`EmbeddingTable.most_similar`; the keys and ids asked about are excluded.
 
         Parameters
         ----------
         positive, negative : key, row id, (D,) vector, or a list of them
-        topn : int
-        restrict_vocab : int, optional (only the first n rows)
+        topn : int >= 0, or None for the (V,) (or (restrict_vocab,)) float32 array of cosines
+        restrict_vocab : int, optional (only the first n rows, clipped to the table)
 
         Returns
         -------
-        list of (key, cosine) pairs, best first.
+        list of (key, cosine) pairs, best first (or the cosines).
         """
-        vocab = self._require_vocab()
-        terms, used, which = [], [], []
-        for items, sign in ((_as_list(positive), 1.0), (_as_list(negative), -1.0)):
-            for x in items:
-                if isinstance(x, (str, int, np.integer)):
-                    i = vocab.key_to_id(x) if isinstance(x, str) else int(x)
-                    if not isinstance(x, str):
-                        vocab.id_to_key(i)  # one table's range check and message
-                    used.append(i)
-                    which.append(len(terms))
-                    terms.append(sign)
-                else:
-                    v = np.asarray(x, np.float64)
-                    if v.shape != (self._dim,):
-                        raise ValueError(f"a query vector must have shape ({self._dim},), got {v.shape}")
-                    terms.append(sign * v)
+        topn = words.as_topn(topn)
+        pos, neg, used = self._terms(positive, negative, False, n_threads)
+        terms = pos + [-v for v in neg]
         if not terms:
             raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")
-        if used:
-            U = self._unit_rows(used, n_threads)
-            for j, t in enumerate(which):
-                terms[t] = terms[t] * U[j]
         mean = np.mean(terms, axis=0)
         n = np.linalg.norm(mean)
         if not n > 0:
             raise ValueError("the combined query vector is zero (the positive and negative terms cancel)")
-        s, i = self.topk(mean / n, int(topn), exclude=used or None, restrict=restrict_vocab, n_threads=n_threads)
-        keys = vocab.keys
-        return [(keys[j], float(sc)) for sc, j in zip(s, i) if j >= 0]
+        q = (mean / n).astype(np.float32)
+        row_hi = self._row_hi(restrict_vocab)
+        if topn is None:
+            return self._cosines(q, row_hi)
+        if topn == 0:
+            return []
+        s, i = self._scored("linear", q[None, :], 1, topn, row_hi, [sorted(set(used))] if used else None,
+                            n_threads)
+        return self._pairs(s[0], i[0])
+
+    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
+        """3CosMul (Levy & Goldberg 2014), as :meth:`EmbeddingTable.most_similar_cosmul`: the
+        product of (1 + cos) / 2 over positive terms divided by that product over negative terms
+        plus 1e-6; keys used are excluded. A list of (key, score) pairs, best first."""
+        topn = words.as_topn(topn, allow_none=False)
+        pos, neg, used = self._terms(positive, negative, True, n_threads)
+        if not pos:
+            raise ValueError("cannot compute similarity with no positive input")
+        row_hi = self._row_hi(restrict_vocab)
+        if topn == 0:
+            return []
+        P = np.array(pos, np.float32)
+        N = np.array(neg, np.float32).reshape(len(neg), self._dim)
+        terms = np.ascontiguousarray(np.concatenate([P, N]))
+        s, i = self._scored("cosmul", (terms, len(pos), len(neg)), 1, topn, row_hi, [sorted(set(used))],
+                            n_threads)
+        return self._pairs(s[0], i[0])
+
+    def _cosines(self, q, row_hi) -> np.ndarray:
+        """Cosines of q with the first row_hi rows, shard by shard."""
+        b = self._bounds
+        jobs = [(s, int(min(row_hi, b[s + 1]) - b[s])) for s in range(self.n_shards) if row_hi > b[s]]
+        futures = [self._submit(_t_cosines, s, q, n, name="cosines") for s, n in jobs]
+        results = self._client.gather(futures, direct=self._direct)
+        self._moved({s: where for (s, _), (_, where) in zip(jobs, results)})
+        parts = [c for c, _ in results]
+        return (np.concatenate(parts) if parts else np.zeros(0, np.float32)).astype(np.float32)
 
     def analogy_ids(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None,
-                    exclude=None, n_threads=None):
-        """Batched analogies on ids: a[i] : b[i] :: c[i] : ?, the rows nearest (in cosine)
-        ``unit(b) - unit(a) + unit(c)`` (3CosAdd), each question's a, b, c excluded by default.
-
-        The answer is ``EmbeddingTable.topk`` of those queries on one table holding all rows, bit
-        for bit. (One table's ``analogy_ids`` answers batches over few distinct words with a kernel
-        that combines per-word scores: equal up to float32 rounding of near-ties.)
+                    exclude=None, n_threads=None, strategy: str = "auto"):
+        """Batched analogies on ids: a[i] : b[i] :: c[i] : ?, as :meth:`EmbeddingTable.analogy_ids`
+        (3CosAdd or 3CosMul, the same scorer choice), bit for bit.
 
         Parameters
         ----------
         a, b, c : array_like of int, shape (Q,)
-        method : "add" (3CosAdd). 3CosMul needs a scorer the shards' public API does not offer yet.
-        exclude : per-question id lists, default each question's own a, b, c
+        topn : int >= 0
+        method : "add" (3CosAdd) or "mul" (3CosMul)
+        restrict_vocab : int, optional; only the first n rows (clipped to the table)
+        exclude : per-question id lists to skip, or a (Q, m) int array; default each question's own
+            a, b, c
 
         Returns
         -------
         scores (Q, topn) float32, ids (Q, topn) int64
         """
-        if method != "add":
-            raise ValueError(f"method must be 'add' on a sharded table (3CosMul is not available on "
-                             f"shards yet), got {method!r}")
+        topn = words.as_topn(topn, allow_none=False)
+        if method not in ("add", "mul"):
+            raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
+        arrs = [as_ids(x, name).reshape(-1) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
+        if not (arrs[0].shape == arrs[1].shape == arrs[2].shape):
+            raise ValueError(f"a, b and c must have equal lengths, got {arrs[0].size}, {arrs[1].size}, "
+                             f"{arrs[2].size}")
         V = self.num_embeddings
-        abc = []
-        for name, x in (("a", a), ("b", b), ("c", c)):
-            x = as_ids(x, name).reshape(-1)
-            check_range(x, V, f"{name} id")
-            abc.append(x.astype(np.int64))
-        a, b, c = abc
-        if not (a.shape == b.shape == c.shape):
-            raise ValueError(f"a, b and c must have equal lengths, got {a.size}, {b.size}, {c.size}")
+        for name, x in zip("abc", arrs):
+            check_id_range(x, V, what=f"{name} id")
+        self._check_call(n_threads)
+        a, b, c = (x.astype(np.int64, copy=False) for x in arrs)
         Q = a.size
-        if Q == 0:
-            return np.zeros((0, topn), np.float32), np.zeros((0, topn), np.int64)
-        words, where = np.unique(np.concatenate([a, b, c]), return_inverse=True)
-        U = self._unit_rows(words, n_threads)
-        ia, ib, ic = where[:Q], where[Q:2 * Q], where[2 * Q:]
-        q = U[ib] - U[ia] + U[ic]
+        row_hi = self._row_hi(restrict_vocab)
         if exclude is None:
             exclude = np.stack([a, b, c], axis=1)
-        return self.topk(q, topn, exclude=list(exclude), restrict=restrict_vocab, n_threads=n_threads)
+        if Q == 0 or topn == 0:
+            return np.zeros((Q, topn), np.float32), np.full((Q, topn), -1, np.int64)
+        distinct, inverse = np.unique(np.concatenate([a, b, c]), return_inverse=True)
+        U = self._unit_rows(distinct, n_threads)                  # (m, D) float64
+        ia, ib, ic = (np.ascontiguousarray(x, np.int64) for x in np.split(inverse.reshape(-1), 3))
+        if method == "mul":
+            terms = np.stack([U[ib], U[ic], U[ia]], axis=1)
+            payload = (np.ascontiguousarray(terms.reshape(Q * 3, -1), np.float32), 2, 1)
+            return self._scored("cosmul", payload, Q, topn, row_hi, exclude, n_threads, strategy)
+        q = U[ib] - U[ia] + U[ic]
+        norms = np.sqrt((q * q).sum(axis=1))
+        if (norms == 0).any():
+            raise ValueError(f"question {int(np.flatnonzero(norms == 0)[0])}: b - a + c is the zero vector")
+        if distinct.size * 2 <= Q and strategy != "scan":  # fastembed.words' choice: few words, many questions
+            payload = (np.ascontiguousarray(U, np.float32), ia, ib, ic, (1.0 / norms).astype(np.float32))
+            return self._scored("shared", payload, Q, topn, row_hi, exclude, n_threads, strategy)
+        payload = np.ascontiguousarray(q / norms[:, None], np.float32)
+        return self._scored("linear", payload, Q, topn, row_hi, exclude, n_threads, strategy)
 
-    def analogy(self, a, b, c, topn: int = 1, *, restrict_vocab=None, n_threads=None):
+    def analogy(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
         """a : b :: c : ? on keys (or equal-length lists of keys): a list of (key, score) pairs, or
-        one such list per question."""
+        one such list per question, as :meth:`EmbeddingTable.analogy`."""
         single = isinstance(a, str)
-        ids = [np.atleast_1d(self.encode(x)).astype(np.int64) for x in (a, b, c)]
-        s, i = self.analogy_ids(*ids, topn=topn, restrict_vocab=restrict_vocab, n_threads=n_threads)
-        keys = self._vocab.keys
-        out = [[(keys[j], float(sc)) for sc, j in zip(ss, ii) if j >= 0] for ss, ii in zip(s, i)]
+        ids = [words.key_ids(self, x) for x in (a, b, c)]
+        s, i = self.analogy_ids(*ids, topn=topn, method=method, restrict_vocab=restrict_vocab, n_threads=n_threads)
+        out = [self._pairs(ss, ii) for ss, ii in zip(np.atleast_2d(s), np.atleast_2d(i))]
         return out[0] if single else out
 
     # ------------------------------------------------------------------ dask.array
