@@ -7,9 +7,10 @@ the workers run fastembed's own kernels on their rows and send back only what th
 
 * ``lookup`` / ``embed``: the client sends each shard the sorted distinct ids that fall in it and
   gets their rows back; one local gather (or the fused position addition) puts them in order.
-* ``topk`` / ``most_similar`` / ``analogy_ids``: every shard computes its own top-k with the local
-  kernels; (score, id) lists are merged (score descending, then the smaller id), so the answer is
-  the one a single table holding all rows gives, bit for bit (see "Identical answers" below).
+* ``topk``, ``most_similar``, ``most_similar_cosmul``, ``analogy_ids``: every shard runs the scorer
+  one table would use (:mod:`fastembed.search`) over its own rows; the (score, id) lists are
+  merged (score descending, then the smaller id), so the answer is the one a single table holding
+  all rows gives, bit for bit (see "Identical answers" below).
 
 Dask is what users at that scale already run: scheduling, data movement and recovery are its job.
 A shard task whose worker dies is run again elsewhere from the shard's file (scattered shards
