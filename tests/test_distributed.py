@@ -531,14 +531,3 @@ def test_worker_killed_mid_query(client, local, sharded_dir, tmp_path):
         np.testing.assert_array_equal(t.lookup(ids), local.lookup(ids))
     client.wait_for_workers(2, timeout=60)
 
-
-# ------------------------------------------------------------------ docs
-
-def test_scaling_out_doc_runs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    text = (ROOT / "docs" / "scaling-out.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    ns = {}
-    for i, code in enumerate(blocks):
-        exec(compile(code, f"docs/scaling-out.md python block {i}", "exec"), ns)
