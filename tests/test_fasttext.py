@@ -590,7 +590,7 @@ def test_printed_digits_tolerance_helper():
     assert not _within_printed_digits(np.array([-0.0100006]), np.array([-0.01])).any()
 
 
-def test_gensim_free_model_round_trip_through_gensim(tmp_path):
+def test_reads_the_bin_files_gensim_writes(tmp_path):
     # gensim writes .bin files too (save_facebook_model): what it writes, fastembed reads as gensim does
     pytest.importorskip("gensim", reason="needs gensim to write a model")
     from gensim.models.fasttext import FastText, load_facebook_vectors, save_facebook_model
