@@ -138,3 +138,205 @@ def test_user_errors_exit_2_without_traceback(vectors, tmp_path, args, msg):
     assert code == 2
     assert msg in err and "Traceback" not in err
     assert err.startswith("fastembed: error: ") and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ in-process checks of the polish (issue 17)
+
+def cli_main(capsys, *args):
+    """Run the CLI in this process: (exit code, stdout, stderr)."""
+    from fastembed import cli
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# options being rewritten on other branches (train, sentences, bench, neighbors --sentence)
+HELP_EXEMPT = {"train", "sentences", "bench"}
+HELP_EXEMPT_OPTIONS = {("neighbors", "--sentence")}
+
+
+def test_every_option_has_help_with_its_default():
+    import argparse
+    from fastembed import cli
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    checked = 0
+    for name, p in sub.choices.items():
+        if name in HELP_EXEMPT or name == "neighbours":
+            continue
+        text = p.format_help()
+        for a in p._actions:
+            if isinstance(a, argparse._HelpAction):
+                continue
+            opt = a.option_strings[-1] if a.option_strings else a.dest
+            if (name, opt) in HELP_EXEMPT_OPTIONS:
+                continue
+            assert a.help, f"{name} {opt} has no help text"
+            if a.option_strings and not a.required:
+                assert "default" in a.help, f"{name} {opt}: the help does not say the default"
+                if a.default not in (None, False):
+                    assert "%(default)s" in a.help, f"{name} {opt}: the default is not taken from the parser"
+                    assert f"default: {a.default}" in " ".join(text.split()), (name, opt)
+            checked += 1
+    assert checked > 25
+
+
+def test_unit_pca():
+    from fastembed.cli import unit_pca
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((12, 6))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    scaled = U * rng.uniform(0.1, 50, (12, 1))  # long and short vectors: the same directions
+    xy, share = unit_pca(scaled)
+    xy1, share1 = unit_pca(U)
+    np.testing.assert_allclose(xy, xy1, atol=1e-12)
+    C = U - U.mean(axis=0)
+    ev = np.linalg.eigvalsh(C.T @ C)[::-1]
+    np.testing.assert_allclose(share, ev[:2] / ev.sum(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(xy).sum(axis=0), np.abs(C @ np.linalg.svd(C)[2][:2].T).sum(axis=0))
+    xy, share = unit_pca(np.array([[1.0, 0], [0, 1]]))  # one direction of variance: the second is ~0
+    assert share[0] == pytest.approx(1) and share[1] < 1e-30 and np.abs(xy[:, 1]).max() < 1e-15
+    xy, share = unit_pca(np.array([[1.0, 0, 0], [0, 0, 0]]))  # a zero row stays at the origin of the unit rows
+    assert xy.shape == (2, 2) and np.isfinite(xy).all()
+
+
+def _text_boxes(fig, labels):
+    """Rendered boxes of the label texts (without their leader lines), from the Agg renderer."""
+    from matplotlib.text import Text
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    return [Text.get_window_extent(lab, r) for lab in labels]
+
+
+def _overlaps(boxes):
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+def test_plot_labels_do_not_overlap():
+    pytest.importorskip("matplotlib")
+    from fastembed.cli import plot_words
+    rng = np.random.default_rng(3)
+    # a crowded map: 36 words in three tight clumps of nearly parallel vectors
+    centres = rng.standard_normal((3, 16))
+    W = np.repeat(centres, 12, axis=0) + 0.01 * rng.standard_normal((36, 16))
+    words = [f"word{i:02d}" for i in range(36)]
+    t = fe.EmbeddingTable(W.astype(np.float32), vocab=words)
+    fig, labels = plot_words(t, words)
+    boxes = _text_boxes(fig, labels)
+    assert len(boxes) == 36 and min(b.width for b in boxes) > 20
+    assert not _overlaps(boxes)
+    frame = fig.axes[0].get_window_extent(fig.canvas.get_renderer())
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
+    # the check itself sees overlaps: the labels where matplotlib puts them by default overlap
+    for lab in labels:
+        lab.xyann = (4, 4)
+    assert _overlaps(_text_boxes(fig, labels))
+
+
+def test_plot_axes_show_explained_variance(vectors, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from fastembed import cli
+    seen = {}
+    real = cli.plot_words
+
+    def spy(table, words, **kw):
+        fig, labels = real(table, words, **kw)
+        seen["words"], seen["fig"] = list(words), fig
+        return fig, labels
+    monkeypatch.setattr(cli, "plot_words", spy)
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "cat", "dog", "king", "queen", "-o",
+                              tmp_path / "m.png")
+    assert code == 0, err
+    ax = seen["fig"].axes[0]
+    t = fe.load(vectors)
+    _, share = cli.unit_pca(t.lookup(t.encode(["cat", "dog", "king", "queen"])))
+    assert ax.get_xlabel() == f"principal component 1 ({100 * share[0]:.1f}% of the variance)"
+    assert ax.get_ylabel() == f"principal component 2 ({100 * share[1]:.1f}% of the variance)"
+    # --vectors without words: the most frequent words of those vectors (file order for a text file)
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "-o", tmp_path / "top.png")
+    assert code == 0 and seen["words"] == t.vocab.keys[:cli.PLOT_TOP_WORDS]
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "--top", "5", "-o", tmp_path / "top.png")
+    assert code == 0 and seen["words"] == t.vocab.keys[:5]
+    # with counts (a native directory keeps them): by count
+    counts = np.arange(len(t))[::-1].copy()
+    counts[7] = 10 ** 6
+    fe.save(fe.EmbeddingTable(t.weights, vocab=fe.Vocabulary(t.vocab.keys, counts)), tmp_path / "nat", format="native")
+    code, out, err = cli_main(capsys, "plot", "--vectors", tmp_path / "nat", "--top", "3", "-o", tmp_path / "c.png")
+    assert code == 0 and seen["words"] == [t.vocab.keys[7], t.vocab.keys[0], t.vocab.keys[1]]
+
+
+def test_plot_unknown_words(vectors, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "cat", "zebra", "dog", "unicorn", "-o",
+                              tmp_path / "m.png")
+    assert code == 2 and not (tmp_path / "m.png").exists()
+    assert err == ("fastembed: error: not in the vocabulary: 'zebra', 'unicorn' (pass --skip-missing to plot the "
+                   "others)\n")
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "cat", "zebra", "dog", "unicorn",
+                              "--skip-missing", "-o", tmp_path / "m.png")
+    assert code == 0 and (tmp_path / "m.png").exists()
+    assert err == "fastembed: warning: skipped 2 word(s) not in the vocabulary: 'zebra', 'unicorn'\n"
+    code, out, err = cli_main(capsys, "plot", "--vectors", vectors, "cat", "zebra", "--skip-missing", "-o",
+                              tmp_path / "m.png")
+    assert code == 2 and "plot needs at least two words in the vocabulary, got 1" in err
+
+
+def test_evaluate_skips_sections_without_questions(vectors, tmp_path, capsys):
+    q = tmp_path / "q.txt"
+    q.write_text(": family\nman king woman queen\n: unknown\nzz1 zz2 zz3 zz4\nzz5 zz6 zz7 zz8\n"
+                 ": pets\ncat kitten dog puppy\n")
+    code, out, err = cli_main(capsys, "evaluate", "--vectors", vectors, "--analogies", q)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert any(line.split() == ["unknown", "skipped:", "no", "question", "in", "the", "vocabulary"] for line in lines)
+    assert "0 / 0" not in out
+    total = next(line for line in lines if line.startswith("Total accuracy"))
+    fam = next(line for line in lines if line.startswith("family")).split()
+    pets = next(line for line in lines if line.startswith("pets")).split()
+    assert total.split()[2:5] == [str(int(fam[1]) + int(pets[1])), "/", "2"]
+    assert "skipped (out of vocabulary): 2" in out
+
+
+@pytest.mark.parametrize("command", [["neighbors", "cat"], ["analogy", "man", "king", "woman"],
+                                     ["similarity", "cat", "dog"], ["evaluate", "--pairs", "PAIRS"]])
+def test_large_text_files_get_a_hint_to_convert(vectors, tmp_path, capsys, monkeypatch, command):
+    from fastembed import cli
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("cat\tdog\t9\ncat\tairplane\t1\n")
+    command = [str(pairs) if c == "PAIRS" else c for c in command]
+    code, out, err = cli_main(capsys, *command, "--vectors", vectors)
+    assert code == 0 and err == ""  # small files: no hint
+    monkeypatch.setattr(cli, "HINT_TEXT_BYTES", 100)
+    code, out, err = cli_main(capsys, *command, "--vectors", vectors)
+    assert code == 0
+    native = str(vectors)[:-len(".txt")] + ".native"
+    assert err.startswith(f"fastembed: hint: {vectors} is a 0 MB word2vec text file, parsed again by every command; "
+                          f"convert it once with `fastembed convert {vectors} {native} --to native` and pass "
+                          f"--vectors {native} (memory-mapped: it loads in milliseconds)")
+    # the suggested command works, and the converted directory gets no hint
+    convert = err.split("`")[1].split()
+    code, _, err2 = cli_main(capsys, *convert[1:])
+    assert code == 0 and err2 == ""
+    code, out2, err3 = cli_main(capsys, *command, "--vectors", native)
+    assert code == 0 and err3 == "" and out2 == out
+    import shutil
+    shutil.rmtree(native)
+
+
+def test_demo_hint_commands_run(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    saved = tmp_path / "demo vectors.txt"  # a space: the printed commands are quoted
+    code, out, err = cli_main(capsys, "demo", "--dim", "8", "--no-progress", "--save", saved)
+    assert code == 0, err
+    assert "saved the " in out and saved.exists()
+    commands = [line.strip() for line in out.split("next, on these vectors:")[1].splitlines() if line.strip()]
+    assert len(commands) == 2 and all(c.startswith("fastembed ") for c in commands)
+    for c in commands:
+        import shlex
+        code, o, e = cli_main(capsys, *shlex.split(c)[1:])
+        assert code == 0, (c, e)
+    assert (tmp_path / "map.png").exists()
+    # on a vector file, the hint uses that file
+    code, out, err = cli_main(capsys, "demo", "--vectors", saved)
+    assert code == 0 and f"--vectors '{saved}'" in out and "saved the" not in out

@@ -498,9 +498,11 @@ def test_foreign_files_are_recognised(tmp_path):
     cases.append(("a.npz", "npz", r"this is a zip archive \(a NumPy .npz file\?\)"))
     (tmp_path / "a.pkl").write_bytes(pickle.dumps({"x": 1}, protocol=4))
     cases.append(("a.pkl", "pickle", r"this is a Python pickle: fastembed never unpickles files"))
+    # a fastText header (now read by fastembed.io.fasttext): recognised, and its zero dimension named
     (tmp_path / "m.bin").write_bytes((793712314).to_bytes(4, "little") + (12).to_bytes(4, "little") + b"\0" * 64)
-    cases.append(("m.bin", "fasttext-bin", r"this is a fastText .bin model: fastembed cannot read it yet; load its "
-                                           r"vectors with gensim"))
+    assert fio.detect_format(tmp_path / "m.bin") == "fasttext-bin"
+    with pytest.raises(FileFormatError, match=r"m.bin, byte 8: the header's dimension 0 is not in"):
+        fe.load(tmp_path / "m.bin")
     (tmp_path / "v.txt").write_bytes(gzip.compress(b"a 1 2\n"))
     cases.append(("v.txt", "gzip", r"this file is gzip-compressed but its name does not end in .gz"))
     (tmp_path / "v2.txt").write_bytes(bz2.compress(b"a 1 2\n"))

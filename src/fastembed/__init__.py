@@ -21,9 +21,9 @@ from fastembed._onehot import one_hot
 from fastembed._threads import resolve_threads
 from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
-from fastembed.io import load, save
+from fastembed.io import load, load_fasttext, save
 from fastembed.training import train_word2vec, Word2Vec
 from fastembed import corpus, optim, pooling, words
 
-__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "pooling", "words",
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "pooling", "words",
            "resolve_threads", "show_config", "__version__"]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+import tempfile
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -22,6 +24,14 @@ class UserError(Exception):
     """A mistake in the command line or its inputs: one line on stderr, exit code 2."""
 
 
+HINT_TEXT_BYTES = 50 * 2 ** 20  # text vector files larger than this get a hint to convert them once
+PLOT_TOP_WORDS = 20             # plot --vectors without words: this many of the most frequent words
+PLANTED_WORDS = ["cat", "dog", "kitten", "puppy", "car", "airplane", "truck", "king", "queen", "man", "woman",
+                 "prince", "princess"]
+DEMO_VECTORS = os.path.join(tempfile.gettempdir(), "fastembed-demo-vectors.txt")
+VECTORS_HELP = "a vector file or native directory (any format fastembed.load reads)"
+
+
 # ------------------------------------------------------------------ helpers
 
 def _fmt_vec(v, n=6) -> str:
@@ -29,20 +39,39 @@ def _fmt_vec(v, n=6) -> str:
     return f"[{items}{', ...' if len(v) > n else ''}]"
 
 
-def _load(path: str, fmt: str = "auto"):
+def _load(path: str, fmt: str = "auto", hint: bool = True):
+    """A table with keys; native directories are memory-mapped. A large text file, parsed again on
+    every command, gets a hint on stderr to convert it once (``hint=False``: not for convert)."""
     import fastembed as fe
+    from fastembed.io import detect_format
     if not os.path.exists(path):
         raise UserError(f"no such file or directory: {path}")
-    t = fe.load(path, format=fmt)
+    kind = detect_format(path) if fmt == "auto" else fmt
+    if hint:
+        _hint_convert(path, kind)
+    t = fe.load(path, format=fmt, mmap=(kind == "native"))
     if t.vocab is None:
         raise UserError(f"{path} has no keys (words); word commands need a vocabulary")
     return t
 
 
-def _check_words(table, words: List[str]) -> None:
+def _hint_convert(path: str, kind: str) -> None:
+    if kind not in ("word2vec", "glove") or os.path.isdir(path):
+        return
+    size = os.path.getsize(path)
+    if size <= HINT_TEXT_BYTES:
+        return
+    native = os.path.splitext(path[:-3] if path.endswith(".gz") else path[:-4] if path.endswith(".bz2")
+                              else path)[0] + ".native"
+    print(f"fastembed: hint: {path} is a {size / 2 ** 20:.0f} MB {kind} text file, parsed again by every command; "
+          f"convert it once with `fastembed convert {shlex.quote(path)} {shlex.quote(native)} --to native` and pass "
+          f"--vectors {shlex.quote(native)} (memory-mapped: it loads in milliseconds)", file=sys.stderr)
+
+
+def _check_words(table, words: List[str], hint: str = "") -> None:
     missing = [w for w in words if w not in table.vocab]
     if missing:
-        raise UserError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
+        raise UserError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}{hint}")
 
 
 def _train_planted(dim: int, epochs: int = 5, progress=True, seed: int = 1):
@@ -133,7 +162,17 @@ def cmd_demo(args) -> None:
             ans = t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
             print(f"  {d:>5} {t.similarity('cat', 'dog'):>13.2f} {t.similarity('cat', 'airplane'):>18.2f}   {ans}")
         print("  tiny dims cannot keep animals, vehicles, royalty, gender and age apart; a few dozen can.")
-    print("\nnext: fastembed neighbors cat --vectors FILE | fastembed plot --vectors FILE cat dog king -o map.png")
+    if args.vectors:
+        path = args.vectors
+    else:
+        path = args.save or DEMO_VECTORS
+        fe.save(table, path, format="word2vec")
+        print(f"\nsaved the {len(table)} x {table.dim} vectors trained above to {path}")
+    q = shlex.quote(path)
+    shown = [w for w in ("cat", "dog", "king") if w in vocab] or vocab.keys[:3]
+    print("next, on these vectors:")
+    print(f"  fastembed neighbors {shlex.quote(present[0])} --vectors {q}")
+    print(f"  fastembed plot --vectors {q} {' '.join(shlex.quote(w) for w in shown)} -o map.png")
 
 
 def _rank_of(pairs, key, table) -> str:
@@ -225,7 +264,8 @@ def cmd_similarity(args) -> None:
 
 def cmd_convert(args) -> None:
     import fastembed as fe
-    t = _load(args.input, args.input_format) if args.input_format != "safetensors" else fe.load(args.input)
+    t = (_load(args.input, args.input_format, hint=False) if args.input_format != "safetensors"
+         else fe.load(args.input))
     fe.save(t, args.output, format=args.to)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({args.to})")
 
@@ -276,7 +316,10 @@ def cmd_evaluate(args) -> None:
         r = t.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
         for s in r.sections:
             n = s["correct"] + s["incorrect"]
-            print(f"{s['section']:<32} {s['correct']:>6} / {n:<6} {100 * s['accuracy']:6.2f}%")
+            if n == 0:  # every question of the section has a word outside the vocabulary
+                print(f"{s['section']:<32} skipped: no question in the vocabulary")
+            else:
+                print(f"{s['section']:<32} {s['correct']:>6} / {n:<6} {100 * s['accuracy']:6.2f}%")
         print(f"skipped (out of vocabulary): {r.skipped}")
     if args.pairs:
         r = t.evaluate_word_pairs(args.pairs, restrict_vocab=args.restrict)
@@ -298,33 +341,141 @@ def cmd_bench(args) -> None:
     benchmarks.run(sections, quick=args.quick, n_threads=args.threads, simd=args.simd)
 
 
+def _frequent_words(table, n: int) -> List[str]:
+    """The n most frequent words: by count when the vocabulary has counts (ties in row order),
+    else the first n rows (vector files are written most frequent first)."""
+    vocab = table.vocab
+    if vocab.counts is not None:
+        order = np.argsort(-vocab.counts, kind="stable")[:n]
+        return [vocab.keys[i] for i in order]
+    return vocab.keys[:n]
+
+
+def unit_pca(X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """PCA of the rows of X scaled to unit length (so long, frequent-word vectors do not pull the
+    axes): ((n, 2) coordinates, (2,) shares of the variance the two axes explain). Signs are fixed
+    so that each axis's largest coordinate is positive."""
+    X = np.asarray(X, np.float64)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    U = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    C = U - U.mean(axis=0)
+    _, sv, vt = np.linalg.svd(C, full_matrices=False)
+    var = sv ** 2
+    total = var.sum()
+    xy = np.zeros((len(X), 2))
+    share = np.zeros(2)
+    k = min(2, vt.shape[0])
+    xy[:, :k] = C @ vt[:k].T
+    if total > 0:
+        share[:k] = var[:k] / total
+    for j in range(2):
+        if len(X) and xy[np.argmax(np.abs(xy[:, j])), j] < 0:
+            xy[:, j] = -xy[:, j]
+    return xy, share
+
+
+def place_labels(fig, ax, labels, iterations: int = 400, pad: float = 2.0, marker: float = 4.0) -> None:
+    """Move annotation labels until no two boxes overlap and none covers a word's marker.
+
+    A repulsion pass in display coordinates (pixels: labels have a fixed size there, whatever the
+    data's scale): every overlapping pair of boxes moves apart along the axis where they overlap
+    least, each by half the overlap (plus ``pad`` pixels); a box covering a marker (a square of
+    ``marker`` pixels around a point) moves off it; boxes stay inside the axes. The labels are
+    ``ax.annotate`` objects with ``textcoords="offset points"``; their offsets are updated. Needs
+    a figure whose layout is final (limits set, tight_layout done)."""
+    if not labels:
+        return
+    from matplotlib.text import Text
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    anchors = ax.transData.transform(np.array([t.xy for t in labels], np.float64))
+    # the text's own box (an Annotation's window extent also covers its leader line)
+    boxes = np.array([Text.get_window_extent(t, renderer).bounds for t in labels], np.float64)  # x0, y0, w, h
+    pos, size = boxes[:, :2].copy(), boxes[:, 2:]
+    frame = ax.get_window_extent(renderer)
+    lo = np.array([frame.x0, frame.y0]) + 1
+    hi = np.array([frame.x1, frame.y1]) - size - 1
+    n = len(labels)
+    order = np.arange(n)
+    for _ in range(iterations):
+        a0, a1 = pos, pos + size
+        # overlaps of every pair of labels (positive on both axes: the boxes intersect)
+        ov = np.minimum(a1[:, None, :], a1[None, :, :]) - np.maximum(a0[:, None, :], a0[None, :, :]) + pad
+        hit = (ov[..., 0] > 0) & (ov[..., 1] > 0) & (order[:, None] < order[None, :])
+        # overlaps of labels with markers
+        m0, m1 = anchors - marker, anchors + marker
+        om = np.minimum(a1[:, None, :], m1[None, :, :]) - np.maximum(a0[:, None, :], m0[None, :, :]) + pad
+        mhit = (om[..., 0] > 0) & (om[..., 1] > 0)
+        if not hit.any() and not mhit.any():
+            break
+        move = np.zeros_like(pos)
+        centre = pos + size / 2
+        for i, j in zip(*np.nonzero(hit)):
+            axis = 0 if ov[i, j, 0] < ov[i, j, 1] else 1
+            d = centre[j, axis] - centre[i, axis]
+            sign = 1.0 if d > 0 or (d == 0 and i < j) else -1.0
+            move[i, axis] -= sign * ov[i, j, axis] / 2
+            move[j, axis] += sign * ov[i, j, axis] / 2
+        for i, k in zip(*np.nonzero(mhit)):
+            axis = 0 if om[i, k, 0] < om[i, k, 1] else 1
+            d = centre[i, axis] - anchors[k, axis]
+            move[i, axis] += (1.0 if d >= 0 else -1.0) * om[i, k, axis]
+        pos = np.clip(pos + move, lo, np.maximum(lo, hi))
+    for t, p, a in zip(labels, pos, anchors):
+        t.xyann = tuple((p - a) * 72.0 / fig.dpi)  # pixels -> points
+        t.set_horizontalalignment("left")
+        t.set_verticalalignment("bottom")
+
+
+def plot_words(table, words: List[str], *, title: Optional[str] = None, dpi: int = 110):
+    """A matplotlib Figure (Agg canvas, no pyplot state) mapping ``words`` to 2-D with
+    :func:`unit_pca`, labels placed by :func:`place_labels`. Returns (figure, labels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    xy, share = unit_pca(table.lookup(table.encode(words)))
+    fig = Figure(figsize=(7, 6), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.scatter(xy[:, 0], xy[:, 1], s=30, zorder=3)
+    span = np.ptp(xy, axis=0)
+    span = np.where(span > 0, span, 1.0)
+    lo, hi = xy.min(axis=0) - 0.08 * span, xy.max(axis=0) + 0.25 * span  # room for labels up and right
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    labels = [ax.annotate(w, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=11,
+                          arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6, shrinkA=0, shrinkB=3))
+              for (x, y), w in zip(xy, words)]
+    ax.set_title(title or f"{len(words)} words, {table.dim}-dim unit vectors projected to 2-D (PCA)")
+    ax.set_xlabel(f"principal component 1 ({100 * share[0]:.1f}% of the variance)")
+    ax.set_ylabel(f"principal component 2 ({100 * share[1]:.1f}% of the variance)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    place_labels(fig, ax, labels)
+    return fig, labels
+
+
 def cmd_plot(args) -> None:
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401 - the optional dependency, checked before any work
     except ImportError:
         raise UserError("plot needs matplotlib: pip install 'fastembed-engine[plot]'") from None
     t = _load(args.vectors) if args.vectors else _train_planted(args.dim, progress=False)
-    words = args.words or ["cat", "dog", "kitten", "puppy", "car", "airplane", "truck", "king", "queen",
-                           "man", "woman", "prince", "princess"]
-    _check_words(t, words)
-    X = t.lookup(t.encode(words)).astype(np.float64)
-    X = X - X.mean(axis=0)
+    if args.words:
+        words = list(dict.fromkeys(args.words))
+    else:
+        words = _frequent_words(t, args.top) if args.vectors else PLANTED_WORDS
+    if args.skip_missing:
+        missing = [w for w in words if w not in t.vocab]
+        if missing:
+            print(f"fastembed: warning: skipped {len(missing)} word(s) not in the vocabulary: "
+                  f"{', '.join(repr(w) for w in missing)}", file=sys.stderr)
+            words = [w for w in words if w in t.vocab]
+    else:
+        _check_words(t, words, hint=" (pass --skip-missing to plot the others)")
     if len(words) < 2:
-        raise UserError("plot needs at least two words")
-    _, _, vt = np.linalg.svd(X, full_matrices=False)
-    xy = X @ vt[:2].T if vt.shape[0] >= 2 else np.c_[X @ vt[:1].T, np.zeros(len(words))]
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ax.scatter(xy[:, 0], xy[:, 1], s=30)
-    for (x, y), w in zip(xy, words):
-        ax.annotate(w, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=11)
-    ax.set_title(f"{len(words)} words, {t.dim}-dim vectors projected to 2-D (PCA)")
-    ax.set_xlabel("principal component 1")
-    ax.set_ylabel("principal component 2")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(args.output, dpi=110)
+        raise UserError(f"plot needs at least two words in the vocabulary, got {len(words)}")
+    fig, _ = plot_words(t, words)
+    fig.savefig(args.output, dpi=fig.dpi)
     print(f"wrote {args.output}")
 
 
@@ -332,26 +483,30 @@ def cmd_plot(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from fastembed import __version__
-    from fastembed.io import FORMATS
+    from fastembed.io import FORMATS, SAVE_FORMATS
     p = argparse.ArgumentParser(prog="fastembed",
                                 description="Embedding tables: lookup, search, analogies, I/O, word2vec training.")
     p.add_argument("--version", action="version", version=f"fastembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="a guided tour of embeddings on the real engine")
-    d.add_argument("--dim", type=int, default=16, help="EMBED_DIM: columns of the learned table (default 16)")
-    d.add_argument("--vectors", help="run the tour on a vector file instead of training")
-    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+    d.add_argument("--dim", type=int, default=16, help="EMBED_DIM: columns of the learned table (default: %(default)s)")
+    d.add_argument("--vectors", metavar="PATH", help="run the tour on a vector file instead of training "
+                                                     "(default: train on a small planted corpus)")
+    d.add_argument("--save", metavar="PATH", help="where to write the trained vectors for the commands the demo "
+                                                  f"suggests (word2vec text; default: {DEMO_VECTORS})")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar (default: a bar while training)")
     d.set_defaults(func=cmd_demo)
 
     n = sub.add_parser("neighbors", aliases=["neighbours"], help="nearest words by cosine")
-    n.add_argument("words", nargs="*", metavar="WORD")
+    n.add_argument("words", nargs="*", metavar="WORD", help="words to find the neighbours of")
     n.add_argument("--sentence", action="append", metavar="TEXT",
                    help="neighbours of a sentence: the mean of its word vectors (unknown words skipped; "
                         "may be repeated)")
-    n.add_argument("--vectors", required=True, metavar="PATH")
-    n.add_argument("-k", type=int, default=10, help="how many (default 10)")
-    n.add_argument("--restrict", type=int, help="search only the first N (most frequent) words")
+    n.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    n.add_argument("-k", type=int, default=10, help="how many neighbours (default: %(default)s)")
+    n.add_argument("--restrict", type=int, metavar="N", help="search only the first N (most frequent) words "
+                                                             "(default: all)")
     n.set_defaults(func=cmd_neighbors)
 
     se = sub.add_parser("sentences", help="one vector per input line (mean / sum / max / SIF of its words)")
@@ -365,29 +520,32 @@ def build_parser() -> argparse.ArgumentParser:
     se.set_defaults(func=cmd_sentences)
 
     a = sub.add_parser("analogy", help="A : B :: C : ? (e.g. man king woman)")
-    a.add_argument("a", metavar="A")
-    a.add_argument("b", metavar="B")
-    a.add_argument("c", metavar="C")
-    a.add_argument("--vectors", required=True, metavar="PATH")
-    a.add_argument("-k", type=int, default=5)
-    a.add_argument("--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul")
+    a.add_argument("a", metavar="A", help="A is to B ...")
+    a.add_argument("b", metavar="B", help="... as C is to ?")
+    a.add_argument("c", metavar="C", help="the word whose counterpart is asked for")
+    a.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    a.add_argument("-k", type=int, default=5, help="how many answers (default: %(default)s)")
+    a.add_argument("--method", choices=["add", "mul"], default="add",
+                   help="add: 3CosAdd (B - A + C), mul: 3CosMul (Levy & Goldberg) (default: %(default)s)")
     a.set_defaults(func=cmd_analogy)
 
     s = sub.add_parser("similarity", help="cosine similarity of two words")
-    s.add_argument("w1", metavar="W1")
-    s.add_argument("w2", metavar="W2")
-    s.add_argument("--vectors", required=True, metavar="PATH")
+    s.add_argument("w1", metavar="W1", help="a word")
+    s.add_argument("w2", metavar="W2", help="another word")
+    s.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     s.set_defaults(func=cmd_similarity)
 
     c = sub.add_parser("convert", help="convert between vector formats")
-    c.add_argument("input", metavar="IN")
-    c.add_argument("output", metavar="OUT")
-    c.add_argument("--to", choices=[f for f in FORMATS], default="native")
-    c.add_argument("--from", dest="input_format", choices=("auto",) + FORMATS, default="auto")
+    c.add_argument("input", metavar="IN", help="a vector file (or native directory) to read")
+    c.add_argument("output", metavar="OUT", help="the file (or native directory) to write")
+    c.add_argument("--to", choices=SAVE_FORMATS, default="native",
+                   help="the format of OUT (default: %(default)s, memory-mappable)")
+    c.add_argument("--from", dest="input_format", choices=("auto",) + FORMATS, default="auto",
+                   help="the format of IN (default: %(default)s, detected from its content)")
     c.set_defaults(func=cmd_convert)
 
     i = sub.add_parser("info", help="shape, vocabulary sample and norms of a vector file")
-    i.add_argument("path", metavar="PATH")
+    i.add_argument("path", metavar="PATH", help="a vector file or native directory")
     i.set_defaults(func=cmd_info)
 
     t = sub.add_parser("train", help="train skip-gram word2vec on a text corpus (one sentence a line)")
@@ -409,11 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="analogy accuracy and/or word-pair correlation")
-    e.add_argument("--vectors", required=True, metavar="PATH")
-    e.add_argument("--analogies", metavar="FILE", help="questions-words.txt format")
-    e.add_argument("--pairs", metavar="FILE", help="word1<TAB>word2<TAB>score lines")
-    e.add_argument("--restrict", type=int, default=300000)
-    e.add_argument("--method", choices=["add", "mul"], default="add")
+    e.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
+    e.add_argument("--analogies", metavar="FILE", help="analogy questions, questions-words.txt format "
+                                                       "(default: none)")
+    e.add_argument("--pairs", metavar="FILE", help="word1<TAB>word2<TAB>score lines (default: none)")
+    e.add_argument("--restrict", type=int, default=300000, metavar="N",
+                   help="answer among the first N (most frequent) words; questions with other words are "
+                        "skipped, as gensim does (default: %(default)s)")
+    e.add_argument("--method", choices=["add", "mul"], default="add",
+                   help="add: 3CosAdd, mul: 3CosMul (default: %(default)s)")
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("bench", help="kernel timings against numpy (and torch / faiss if installed)")
@@ -425,11 +587,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "or FASTEMBED_SIMD)")
     b.set_defaults(func=cmd_bench)
 
-    pl = sub.add_parser("plot", help="2-D map (PCA) of words as a PNG (needs matplotlib)")
-    pl.add_argument("words", nargs="*", metavar="WORD")
-    pl.add_argument("--vectors", metavar="PATH", help="default: train on the planted corpus")
-    pl.add_argument("--dim", type=int, default=16, help="EMBED_DIM when training (default 16)")
-    pl.add_argument("-o", "--output", required=True, metavar="PNG")
+    pl = sub.add_parser("plot", help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")
+    pl.add_argument("words", nargs="*", metavar="WORD",
+                    help=f"words to plot (default: with --vectors the --top most frequent words, else "
+                         f"{len(PLANTED_WORDS)} words of the planted corpus)")
+    pl.add_argument("--vectors", metavar="PATH", help=VECTORS_HELP + " (default: train on the planted corpus)")
+    pl.add_argument("--dim", type=int, default=16, help="EMBED_DIM when training (default: %(default)s)")
+    pl.add_argument("--top", type=int, default=PLOT_TOP_WORDS, metavar="N",
+                    help="with --vectors and no words: plot the N most frequent words (default: %(default)s)")
+    pl.add_argument("--skip-missing", action="store_true",
+                    help="leave out words not in the vocabulary, with a warning (default: such words are an "
+                         "error listing them all)")
+    pl.add_argument("-o", "--output", required=True, metavar="PNG", help="the image to write")
     pl.set_defaults(func=cmd_plot)
     return p
 

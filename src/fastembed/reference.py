@@ -10,6 +10,7 @@ import gzip
 import math
 import os
 import re
+import struct
 from collections import Counter
 from fractions import Fraction
 
@@ -17,7 +18,8 @@ import numpy as np
 
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "inv_norms", "analogy", "backward",
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
-           "mean_vector", "sif"]
+           "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
+           "load_fasttext_bin"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -677,3 +679,147 @@ def load_binary(path, encoding="utf-8"):
     if pos != len(data):
         raise ValueError("data after the last record")
     return keys, (np.vstack(rows) if rows else np.zeros((0, D), np.float32))
+
+
+# ------------------------------------------------------------------------------------------ fastText subwords
+# fastText's character n-grams and word vectors (Dictionary::computeSubwords, FastText::getWordVector)
+# and a plain struct-based reader of its .bin models, written from fastText's sources; the kernels
+# of fastembed._kernels._fasttext and fastembed.io.fasttext are tested against them.
+
+def fasttext_hash(data: bytes) -> int:
+    """fastText's FNV-1a: each byte as a signed char, sign-extended to 32 bits, xor then multiply."""
+    h = 2166136261
+    for b in data:
+        h ^= (b - 256 if b >= 128 else b) & 0xFFFFFFFF
+        h = (h * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def fasttext_ngrams(word: bytes, minn: int, maxn: int) -> list:
+    """The character n-grams (bytes) of ``b"<" + word + b">"`` in fastText's order: by start byte
+    (never a UTF-8 continuation byte), then by length in characters; the 1-grams "<" and ">" out."""
+    w = b"<" + word + b">"
+    out = []
+    for i in range(len(w)):
+        if w[i] & 0xC0 == 0x80:
+            continue
+        j, n = i, 1
+        while j < len(w) and n <= maxn:
+            j += 1
+            while j < len(w) and w[j] & 0xC0 == 0x80:
+                j += 1
+            if n >= minn and not (n == 1 and (i == 0 or j == len(w))):
+                out.append(w[i:j])
+            n += 1
+    return out
+
+
+def fasttext_ngram_ids(word: bytes, minn: int, maxn: int, bucket: int, skip_eos: bool = True) -> list:
+    """Bucket ids ``hash % bucket`` of the n-grams of ``word``; none for ``b"</s>"`` when
+    ``skip_eos`` (fastText since file version 12) or when ``bucket`` is 0."""
+    if bucket == 0 or (skip_eos and word == b"</s>"):
+        return []
+    return [fasttext_hash(g) % bucket for g in fasttext_ngrams(word, minn, maxn)]
+
+
+def fasttext_vectors(words_matrix, rows, ngrams, words, minn, maxn, skip_eos=True) -> np.ndarray:
+    """(n, D) float32: word i's row ``words_matrix[rows[i]]`` (none when ``rows[i]`` is -1 or
+    ``rows`` is None and ``words_matrix`` is None; ``rows`` None: row i) plus its n-gram rows, added
+    in order in float32 starting from the word row (or +0), divided by the number of rows added
+    (zeros when none)."""
+    ngrams = np.asarray(ngrams, np.float32)
+    D = ngrams.shape[1]
+    out = np.zeros((len(words), D), np.float32)
+    for i, w in enumerate(words):
+        r = (i if words_matrix is not None else -1) if rows is None else int(rows[i])
+        acc = np.array(words_matrix[r], np.float32) if r >= 0 else np.zeros(D, np.float32)
+        ids = fasttext_ngram_ids(bytes(w), minn, maxn, ngrams.shape[0], skip_eos)
+        for h in ids:
+            acc = acc + ngrams[h]
+        count = len(ids) + (r >= 0)
+        out[i] = acc / np.float32(count) if count > 1 else acc
+    return out
+
+
+_FT_MAGIC = 793712314
+
+
+def load_fasttext_bin(path, encoding="utf-8"):
+    """A plain struct-based reader of a fastText .bin model (unquantised, as fastText writes it).
+
+    Layout (little-endian): [int32 magic 793712314, int32 version 11 or 12] (absent in the format
+    before May 2017); 12 int32 args (dim ws epoch min_count neg word_ngrams loss model bucket minn
+    maxn lr_update_rate) and float64 t; int32 entries, words, labels, int64 tokens, [int64 pruned
+    index size, -1 if not pruned (new format)]; per entry: the word's bytes, a NUL, int64 count,
+    int8 type (the words, type 0, then the labels, type 1); [pruned index pairs, 8 bytes each]; [the
+    bool quant flag, 0]; the input matrix: int64 rows (words + bucket), int64 cols (dim), rows x
+    cols float32; [the bool qout flag]; the output matrix: int64 rows, int64 cols (dim), float32s;
+    the end of the file. Version 11 supervised models have maxn forced to 0.
+
+    Returns a dict: args (dict), version (None for the old format), words (list of str), counts
+    ((nwords,) int64), input ((words + bucket, dim) float32). Raises ValueError otherwise.
+    """
+    data = _read_bytes(path)
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        if n < 0 or pos + n > len(data):
+            raise ValueError("truncated")
+        b = data[pos:pos + n]
+        pos += n
+        return b
+
+    magic, version = struct.unpack("<2i", data[:8]) if len(data) >= 8 else (None, None)
+    new = magic == _FT_MAGIC
+    if new:
+        take(8)
+        if version not in (11, 12):
+            raise ValueError(f"version {version}")
+    else:
+        version = None
+    names = "dim ws epoch min_count neg word_ngrams loss model bucket minn maxn lr_update_rate t".split()
+    args = dict(zip(names, struct.unpack("<12id", take(56))))
+    if version == 11 and args["model"] == 3:
+        args["maxn"] = 0
+    size, nwords, nlabels, _ = struct.unpack("<3iq", take(20))
+    pruned = struct.unpack("<q", take(8))[0] if new else -1
+    if size != nwords + nlabels or min(size, nwords, nlabels) < 0:
+        raise ValueError("dictionary sizes")
+    words, counts = [], []
+    for k in range(size):
+        end = data.find(b"\0", pos, pos + (1 << 16) + 1)
+        if end < 0:
+            raise ValueError("no NUL")
+        raw = take(end - pos)
+        take(1)
+        count, typ = struct.unpack("<qb", take(9))
+        if typ != (0 if k < nwords else 1) or count < 0 or not raw:
+            raise ValueError(f"entry {k}")
+        if k < nwords:
+            words.append(raw.decode(encoding))
+            counts.append(count)
+    if len(set(words)) != len(words):
+        raise ValueError("duplicate word")
+    if pruned >= 0:
+        take(8 * pruned)
+    if new and take(1) != b"\0":
+        raise ValueError("quantised or pruned")
+    if pruned >= 0:
+        raise ValueError("pruned")
+    dim, bucket, minn, maxn = args["dim"], args["bucket"], args["minn"], args["maxn"]
+    if dim < 1 or bucket < 0 or minn < 0 or maxn < 0:
+        raise ValueError("args")
+    m, n = struct.unpack("<2q", take(16))
+    if (m, n) != (nwords + bucket, dim):
+        raise ValueError("input matrix shape")
+    W = np.frombuffer(take(4 * m * n), "<f4").reshape(m, n).astype(np.float32)
+    if new and take(1) not in (b"\0", b"\1"):
+        raise ValueError("qout")
+    m2, n2 = struct.unpack("<2q", take(16))
+    if m2 < 0 or n2 != dim:
+        raise ValueError("output matrix shape")
+    take(4 * m2 * n2)
+    if pos != len(data):
+        raise ValueError("data after the output matrix")
+    return {"args": args, "version": version, "words": words, "counts": np.array(counts, np.int64), "input": W}

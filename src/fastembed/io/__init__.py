@@ -1,10 +1,11 @@
 """Reading and writing embedding files: word2vec text and binary, GloVe, the native directory
-(memory-mappable ``.npy`` + keys + checksums) and safetensors checkpoints.
+(memory-mappable ``.npy`` + keys + checksums), safetensors checkpoints, and reading fastText
+``.bin`` models (their word vectors, and :func:`load_fasttext` for vectors of unknown words).
 
 The formats are one registry (:mod:`fastembed.io._registry`); each lives in its own module
 (:mod:`~fastembed.io.text`, :mod:`~fastembed.io.binary`, :mod:`~fastembed.io.native`,
-:mod:`~fastembed.io.safetensors`; :mod:`~fastembed.io.foreign` recognises .npy, pickles and gensim
-files, fastText ``.bin``... by their magic bytes and says how to load them).
+:mod:`~fastembed.io.safetensors`, :mod:`~fastembed.io.fasttext`; :mod:`~fastembed.io.foreign`
+recognises .npy, pickles and gensim files, HDF5... by their magic bytes and says how to load them).
 
 Guarantees:
 
@@ -23,7 +24,8 @@ from fastembed._files import open_binary, open_text
 from fastembed.io._api import detect_format, load, save
 from fastembed.io._errors import FileFormatError
 from fastembed.io._registry import FORMATS, SAVE_FORMATS
+from fastembed.io.fasttext import FastTextVectors, load_fasttext
 from fastembed.io.safetensors import load_positions, load_safetensors
 
 __all__ = ["load", "save", "open_text", "open_binary", "load_safetensors", "load_positions",
-           "FORMATS", "SAVE_FORMATS", "detect_format", "FileFormatError"]
+           "FORMATS", "SAVE_FORMATS", "detect_format", "FileFormatError", "load_fasttext", "FastTextVectors"]

@@ -19,8 +19,8 @@ __all__ = ["load", "save", "detect_format"]
 
 def detect_format(path) -> str:
     """The format of a file or directory, from its content: one of :data:`FORMATS`, or the name of
-    a recognised foreign file ("npy", "pickle", "fasttext-bin", ...) that :func:`load` refuses
-    with a message saying how to load it.
+    a recognised foreign file ("npy", "pickle", "hdf5", ...) that :func:`load` refuses with a
+    message saying how to load it.
 
     Raises
     ------
@@ -40,11 +40,12 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.fl
     ----------
     path : str or PathLike
         A file or a native directory. ``.gz`` and ``.bz2`` text/binary files are decompressed on the
-        fly (once: detection and reading share the stream).
+        fly (once: detection and reading share the stream). A fastText ``.bin`` model gives its
+        full word vectors (:func:`fastembed.io.load_fasttext` keeps the n-grams for unknown words).
     format : "auto" or one of ``FORMATS``
         "auto" decides by content (see :func:`detect_format`).
     limit : int, optional
-        Read only the first ``limit`` vectors (text and binary formats).
+        Read only the first ``limit`` vectors (text, binary and fastText formats).
     dtype : float32 only (the kernels' type); anything else raises ValueError.
     encoding, unicode_errors : how keys are decoded ("strict", "replace", "ignore").
     progress : None (a tqdm bar for files over 8 MB on a terminal), True or False.
@@ -130,6 +131,8 @@ def save(table: EmbeddingTable, path, format: str = "word2vec", *, tensor: str =
     if not isinstance(table, EmbeddingTable):
         raise TypeError(f"save takes an EmbeddingTable, got {type(table).__name__}")
     fmt = REGISTRY.get(format)
+    if fmt is not None and fmt.write is None and fmt.read is not None:
+        raise ValueError(f"format {format!r} can be loaded but not saved; choose from {SAVE_FORMATS}")
     if fmt is None or fmt.write is None:
         raise ValueError(f"unknown format {format!r}; choose from {SAVE_FORMATS}")
     opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Union
 
 import fastembed.io.binary as binary
+import fastembed.io.fasttext as fasttext
 import fastembed.io.foreign as foreign
 import fastembed.io.native as native
 import fastembed.io.safetensors as safetensors
@@ -52,7 +53,7 @@ REGISTRY: Dict[str, Format] = {f.name: f for f in (
     Format("npy", foreign.is_npy, refuse=foreign.NPY),
     Format("npz", foreign.is_zip, refuse=foreign.ZIP),
     Format("pickle", foreign.is_pickle, refuse=foreign.pickle_message),  # gensim .kv / .model included
-    Format("fasttext-bin", foreign.is_fasttext_bin, refuse=foreign.FASTTEXT_BIN),
+    Format("fasttext-bin", fasttext.detect, fasttext.read),
     Format("hdf5", foreign.is_hdf5, refuse=foreign.HDF5),
     Format("gzip", foreign.is_gzip, refuse=foreign.GZIP),
     Format("bz2", foreign.is_bz2, refuse=foreign.BZ2),

@@ -3,17 +3,15 @@
 numbers, got b'\\x93NUMPY...'").
 
 Each is a registry entry whose ``refuse`` message is raised as a :class:`FileFormatError`; giving
-one a reader later (e.g. fastText ``.bin``) replaces its ``refuse=`` with ``read=`` in
-:mod:`fastembed.io._registry`.
+one a reader later replaces its ``refuse=`` with ``read=`` in :mod:`fastembed.io._registry` (as
+fastText ``.bin`` models got :mod:`fastembed.io.fasttext`).
 """
 from __future__ import annotations
 
 from fastembed.io._source import Source
 
-__all__ = ["is_npy", "is_zip", "is_pickle", "is_fasttext_bin", "is_hdf5", "is_gzip", "is_bz2",
-           "NPY", "ZIP", "FASTTEXT_BIN", "HDF5", "GZIP", "BZ2", "pickle_message"]
-
-FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # fastText's FASTTEXT_FILEFORMAT_MAGIC_INT32
+__all__ = ["is_npy", "is_zip", "is_pickle", "is_hdf5", "is_gzip", "is_bz2",
+           "NPY", "ZIP", "HDF5", "GZIP", "BZ2", "pickle_message"]
 
 
 def _head(src: Source) -> bytes:
@@ -33,10 +31,6 @@ def is_pickle(src: Source) -> bool:
     return len(h) >= 2 and h[0] == 0x80 and 2 <= h[1] <= 5  # PROTO opcode, protocols 2..5
 
 
-def is_fasttext_bin(src: Source) -> bool:
-    return _head(src).startswith(FASTTEXT_MAGIC)
-
-
 def is_hdf5(src: Source) -> bool:
     return _head(src).startswith(b"\x89HDF\r\n\x1a\n")
 
@@ -54,10 +48,6 @@ NPY = ("this is a NumPy .npy array, not an embedding file with keys: load it wit
        "wrap it, e.g. EmbeddingTable(np.load(path), vocab=keys)")
 ZIP = ("this is a zip archive (a NumPy .npz file?): open it with numpy.load(path) and wrap the matrix in "
        "EmbeddingTable(matrix, vocab=keys)")
-FASTTEXT_BIN = ("this is a fastText .bin model: fastembed cannot read it yet; load its vectors with gensim "
-                "(gensim.models.fasttext.load_facebook_vectors(path)) and pass them to "
-                "EmbeddingTable.from_gensim, or load the .vec text file fastText publishes beside it with "
-                "fastembed.load")
 HDF5 = ("this is an HDF5 file: read the matrix with h5py and wrap it in EmbeddingTable(matrix, vocab=keys)")
 GZIP = ("this file is gzip-compressed but its name does not end in .gz (fastembed decompresses by "
         "extension): rename it to end in .gz")
