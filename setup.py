@@ -5,7 +5,15 @@ Environment variables:
   FASTEMBED_DEBUG=1          turn Cython's bounds/wraparound/initialized checks back on, -O0 -g
   FASTEMBED_ANNOTATE=1       write Cython's annotated HTML next to each .pyx
   FASTEMBED_NO_OPENMP=1      build without OpenMP even if the compiler has it
+  FASTEMBED_SANITIZE=address,undefined
+                             build with these -fsanitize= checks (and -O1 -g -fno-omit-frame-pointer);
+                             a Python that is not itself built with ASan must preload the runtime:
+                             LD_PRELOAD=$(gcc -print-file-name=libasan.so); see tools/sanitize.sh
+
+Every SIMD level (csrc/fe_simd.h) is compiled into one build and chosen at import (FASTEMBED_SIMD
+overrides). A compiler that cannot compile a level's intrinsics leaves that level out (probed below).
 """
+import glob
 import os
 import subprocess
 import sys
@@ -29,8 +37,9 @@ def _cc():
     return cc.split()
 
 
-def _try_compile(source, flags, run=False):
-    """Compile (and optionally run) a tiny C program; True if it works with these flags."""
+def _try_compile(source, flags, run=False, errors=None):
+    """Compile (and optionally run) a tiny C program; True if it works with these flags. The
+    compiler's messages are appended to ``errors`` (a list) when given."""
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         exe = os.path.join(tmp, "probe")
@@ -39,6 +48,8 @@ def _try_compile(source, flags, run=False):
         try:
             r = subprocess.run(_cc() + [src, "-o", exe] + flags, capture_output=True, timeout=120)
             if r.returncode != 0:
+                if errors is not None:
+                    errors.append(r.stderr.decode(errors="replace"))
                 return False
             if run:
                 r = subprocess.run([exe], capture_output=True, timeout=60)
@@ -60,10 +71,17 @@ int main(void) {
 }
 """
 
+# csrc/fe_pool.h (pooling) still picks its SIMD clones with target_clones at load time; until its
+# kernels join the fe_ops table (csrc/impl/), FE_TARGET_CLONES keeps that working.
 CLONES_PROBE = r"""
 __attribute__((target_clones("avx512f", "avx2", "default")))
 int f(const float *x, int n) { float s = 0; for (int i = 0; i < n; i++) s += x[i]; return (int)s; }
 int main(void) { float x[4] = {1, 2, 3, 4}; return f(x, 4) == 10 ? 0 : 1; }
+"""
+
+SIMD_PROBE = r"""
+#include "fe_simd.h"
+int main(void) { return fe_simd_count() > 0 ? 0 : 1; }
 """
 
 
@@ -80,23 +98,52 @@ def openmp_flags():
     return [], []
 
 
+def sanitize_flags():
+    """(-fsanitize=... compile flags, link flags) for FASTEMBED_SANITIZE, e.g. "address,undefined"."""
+    value = os.environ.get("FASTEMBED_SANITIZE", "").strip()
+    if not value:
+        return [], []
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    flag = "-fsanitize=" + ",".join(kinds)
+    cflags = [flag, "-fno-omit-frame-pointer", "-g"]
+    if not _try_compile("int main(void) { return 0; }", [flag]):
+        raise SystemExit(f"fastembed: FASTEMBED_SANITIZE={value!r}: the compiler rejects {flag}")
+    return cflags, [flag]
+
+
+def simd_macros():
+    """Compile every SIMD level of csrc/fe_simd.h into a probe; leave out the x86 levels an old
+    compiler cannot build (AVX-512 first). Nothing to leave out on other architectures."""
+    errors = []
+    for macros in ([], [("FE_SIMD_NO_AVX512", "1")], [("FE_SIMD_NO_AVX512", "1"), ("FE_SIMD_NO_AVX2", "1")]):
+        flags = ["-c", "-O1", "-std=c11", "-I" + CSRC] + ["-D%s=%s" % m for m in macros]
+        if _try_compile(SIMD_PROBE, flags, errors=errors):
+            if macros:
+                print("fastembed: WARNING: the compiler cannot build every SIMD level; leaving out "
+                      + ", ".join(m[0] for m in macros), file=sys.stderr)
+            return macros
+    raise SystemExit("fastembed: the compiler cannot build csrc/fe_simd.h:\n" + (errors[-1] if errors else ""))
+
+
 def build_config():
     omp_c, omp_l = openmp_flags()
     debug = _env("FASTEMBED_DEBUG")
-    cflags = ["-O0", "-g"] if debug else ["-O3"]
-    # Bit-exact equality with the numpy reference: no fused multiply-add contraction, no fast-math.
+    san_c, san_l = sanitize_flags()
+    cflags = ["-O0", "-g"] if debug else (["-O1"] if san_c else ["-O3"])
+    # Bit-exact equality with the numpy reference and across SIMD levels: no fused multiply-add
+    # contraction, no fast-math.
     cflags += ["-ffp-contract=off", "-fno-strict-aliasing", "-std=c11"]
     cflags += ["-Wno-unused-function", "-Wno-unreachable-code"]
+    cflags += san_c
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
     if _env("FASTEMBED_MARCH_NATIVE"):
         cflags.append("-march=native")
-    elif _try_compile(CLONES_PROBE, ["-O2"], run=True):
-        # Runtime dispatch to AVX-512 / AVX2 clones of the hot loops; the arithmetic order is fixed in
-        # the source, so every clone returns the same bits.
-        macros.append(("FE_TARGET_CLONES", "1"))
+    macros += simd_macros()
+    if not _env("FASTEMBED_MARCH_NATIVE") and _try_compile(CLONES_PROBE, ["-O2"], run=True):
+        macros.append(("FE_TARGET_CLONES", "1"))  # csrc/fe_pool.h only (see CLONES_PROBE)
     if omp_c:
         macros.append(("FE_OPENMP", "1"))
-    return cflags + omp_c, omp_l, macros, debug
+    return cflags + omp_c, omp_l + san_l, macros, debug
 
 
 def extensions():
@@ -105,12 +152,14 @@ def extensions():
     macros.append(("FE_BUILD_FLAGS", '"%s"' % record.replace('"', "")))
     kdir = os.path.join("src", "fastembed", "_kernels")
     names = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, kdir)) if f.endswith(".pyx"))
+    headers = sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(CSRC, "**", "*.h"), recursive=True))
     exts = []
     for name in names:
         exts.append(Extension(
             "fastembed._kernels." + name,
             [os.path.join(kdir, name + ".pyx")],
             include_dirs=[CSRC, np.get_include()],
+            depends=headers,
             extra_compile_args=cflags,
             extra_link_args=ldflags,
             define_macros=macros,

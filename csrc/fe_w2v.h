@@ -1,10 +1,11 @@
-/* fastembed: skip-gram with negative sampling (word2vec), one sentence at a time.
+/* fastembed: skip-gram with negative sampling (word2vec): the model, its random numbers and the
+ * sigmoid tables. The sentence step itself is compiled per SIMD level (impl/w2v.h).
  *
  * Follows word2vec.c / gensim: each context word's input vector predicts the centre word against
  * `negative` words drawn from the unigram^0.75 distribution; a precomputed sigmoid table; a
  * random window shrink per position; frequent-word subsampling. Workers share the weights without
  * locks (Hogwild). Every sentence draws its random numbers from its own seed, so one worker gives
- * the same bits every run.
+ * the same bits every run, at every SIMD level.
  */
 #ifndef FE_W2V_H
 #define FE_W2V_H
@@ -54,7 +55,8 @@ static inline int64_t fe_draw_negative(const fe_w2v_model *m, uint64_t *r)
     return u < m->alias_prob[i] ? i : m->alias[i];
 }
 
-static inline void fe_prefetch_row(const float *row, int64_t D)
+/* every line of a row about to be updated (a write hint: the row is read and written) */
+static inline void fe_prefetch_row_rw(const float *row, int64_t D)
 {
 #if defined(__GNUC__)
     for (int64_t b = 0; b < D; b += 16)
@@ -64,99 +66,23 @@ static inline void fe_prefetch_row(const float *row, int64_t D)
 #endif
 }
 
+/* Table index of x for -MAX_EXP < x < MAX_EXP (callers handle the saturated ends and NaN first,
+ * so the float -> int conversion is always defined). The float product can round up to exactly
+ * SIZE for x just below MAX_EXP (x = 5.9999995: (x + 6) * 83.333336 = 1000.0f): clamped in
+ * integers to the last entry. */
+static inline int fe_sig_index(float x)
+{
+    int i = (int)((x + (float)FE_MAX_EXP) * FE_EXP_SCALE);
+    return i < 0 ? 0 : (i > FE_EXP_TABLE_SIZE - 1 ? FE_EXP_TABLE_SIZE - 1 : i);
+}
+
+/* log(sigmoid(x)): 0 far right, x far left (log sigmoid(x) ~ x), the table in between.
+ * x is never NaN here (the sentence step skips NaN dot products before asking). */
 static inline double fe_logsig(const fe_w2v_model *m, float x)
 {
     if (x >= FE_MAX_EXP) return 0.0;
-    if (x <= -FE_MAX_EXP) return (double)x;  /* log(sigmoid(x)) ~ x far left */
-    return (double)m->logsig_table[(int)((x + FE_MAX_EXP) * FE_EXP_SCALE)];
-}
-
-/* Train on one sentence; returns the number of words kept after subsampling. buf holds n ints,
- * neu1e D floats. *loss accumulates -log sigmoid terms when loss != NULL. */
-FE_CLONES static int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n,
-                                          float alpha, uint64_t seed, int32_t *buf, float *neu1e,
-                                          double *loss)
-{
-    const int64_t D = m->D;
-    uint64_t r = seed;
-    int64_t len = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int32_t w = words[i];
-        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
-            continue;
-        buf[len++] = w;
-    }
-    for (int64_t i = 0; i < len; i++) {
-        const int64_t word = buf[i];
-        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
-        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
-        if (j0 < 0) j0 = 0;
-        if (j1 > len) j1 = len;
-        for (int64_t j = j0; j < j1; j++) {
-            if (j == i)
-                continue;
-            float *l1 = m->syn0 + (int64_t)buf[j] * D;
-            /* draw this pair's negatives first and prefetch their rows together: the random rows
-             * are the cost (memory latency), and overlapping the misses hides most of it */
-            int64_t targets[FE_MAX_NEGATIVE + 1];
-            targets[0] = word;
-            fe_prefetch_row(m->syn1neg + word * D, D);
-            for (int d = 1; d <= m->negative; d++) {
-                targets[d] = fe_draw_negative(m, &r);
-                fe_prefetch_row(m->syn1neg + targets[d] * D, D);
-            }
-            memset(neu1e, 0, (size_t)D * sizeof(float));
-            for (int d = 0; d <= m->negative; d++) {
-                const int64_t target = targets[d];
-                const float label = d == 0 ? 1.0f : 0.0f;
-                if (d > 0 && target == word)
-                    continue;
-                float *l2 = m->syn1neg + target * D;
-                float f = fe_dot(l1, l2, D);
-                float g;
-                if (f >= FE_MAX_EXP)  /* >=: index SIZE would be past the table */
-                    g = (label - 1.0f) * alpha;
-                else if (f <= -FE_MAX_EXP)
-                    g = label * alpha;
-                else
-                    g = (label - m->exp_table[(int)((f + FE_MAX_EXP) * FE_EXP_SCALE)]) * alpha;
-                if (loss != NULL)
-                    *loss -= fe_logsig(m, label > 0 ? f : -f);
-                fe_axpy(neu1e, g, l2, D);
-                fe_axpy(l2, g, l1, D);
-            }
-            fe_axpy(l1, 1.0f, neu1e, D);
-        }
-    }
-    return len;
-}
-
-/* ------------------------------------------------------------------ sparse gradients */
-
-/* out[u] = sum over j in [starts[u], starts[u+1]) of grad[order[j]] (times scale[u] each, as PyTorch
- * scales every occurrence before adding), added in j order: the order of positions, as np.add.at. */
-static inline void fe_segment_sum(const float *grad, const int64_t *order, const int64_t *starts,
-                                  int64_t u0, int64_t u1, int64_t D, const float *scale, float *out)
-{
-    for (int64_t u = u0; u < u1; u++) {
-        float *o = out + u * D;
-        const int64_t a = starts[u], b = starts[u + 1];
-        if (scale == NULL) {
-            memcpy(o, grad + order[a] * D, (size_t)D * sizeof(float));
-            for (int64_t j = a + 1; j < b; j++)
-                fe_acc_row(o, grad + order[j] * D, D);
-        } else {
-            const float sc = scale[u];
-            const float *g0 = grad + order[a] * D;
-            for (int64_t d = 0; d < D; d++)
-                o[d] = g0[d] * sc;
-            for (int64_t j = a + 1; j < b; j++) {
-                const float *g = grad + order[j] * D;
-                for (int64_t d = 0; d < D; d++)
-                    o[d] += g[d] * sc;
-            }
-        }
-    }
+    if (x <= -FE_MAX_EXP) return (double)x;
+    return (double)m->logsig_table[fe_sig_index(x)];
 }
 
 #endif /* FE_W2V_H */

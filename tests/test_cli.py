@@ -105,6 +105,19 @@ def test_bench_quick_section():
     assert "numpy/fused" in out and "(64, 512)" in out
 
 
+def test_bench_at_one_simd_level(monkeypatch, capsys):
+    # in process, with a one-line section: the flag reaches the kernels, every table title and the
+    # run header name the level, and the previous level is restored
+    from fastembed import benchmarks, cli, simd
+    monkeypatch.setitem(benchmarks.SECTIONS, "tiny",
+                        lambda quick, n_threads, rng: benchmarks.print_table(f"level {simd.get_level()}", ["a"], [["1"]]))
+    level, before = simd.supported_levels()[0], simd.get_level()
+    assert cli.main(["bench", "--simd", level, "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert f"| simd {level} (this CPU:" in out and f"### level {level} [simd {level}]" in out
+    assert simd.get_level() == before
+
+
 @pytest.mark.parametrize("args,msg", [
     (["neighbors", "unicornword", "--vectors", "VEC"], "not in the vocabulary: 'unicornword'"),
     (["similarity", "cat", "zzz", "--vectors", "VEC"], "not in the vocabulary: 'zzz'"),
@@ -114,6 +127,7 @@ def test_bench_quick_section():
     (["neighbors", "cat", "--vectors", "BAD"], "bad.txt, line 3: expected a key and 3 values, got 3 tokens"),
     (["evaluate", "--vectors", "VEC"], "give --analogies FILE and/or --pairs FILE"),
     (["bench", "nosuchsection"], "unknown benchmark section"),
+    (["bench", "--simd", "avx9", "embed"], "--simd: unknown SIMD level 'avx9': this build has generic"),
     (["demo", "--dim", "1"], "--dim must be at least 2"),
 ])
 def test_user_errors_exit_2_without_traceback(vectors, tmp_path, args, msg):

@@ -71,7 +71,7 @@ def _materialise(kw, rng, ids, types):
 
 @pytest.mark.parametrize("kw", CASES)
 @pytest.mark.parametrize("D", [1, 3, 13, 767])
-def test_embed_bit_identical_to_reference(rng, kw, D):
+def test_embed_bit_identical_to_reference(rng, kw, D, simd_level):
     W, P, types = _tables(rng, D=D)
     ids = rng.integers(0, 97, (4, 9))
     kw = _materialise(kw, rng, ids, types)

@@ -28,7 +28,7 @@ def test_lookup_equals_reference(W, dtype, shape, rng):
 
 
 @pytest.mark.parametrize("D", [1, 3, 768])
-def test_dims_duplicates_and_last_row(D, rng):
+def test_dims_duplicates_and_last_row(D, rng, simd_level):
     W = rng.standard_normal((50, D), dtype=np.float32)
     ids = np.array([[49, 49, 0, 49], [3, 3, 3, 49]])
     np.testing.assert_array_equal(EmbeddingTable(W).lookup(ids), W[ids])

@@ -34,12 +34,51 @@ def test_helper_rejects_real_differences():
         assert_topk_equivalent([0.9, -np.inf], [1, -1], [0.9, 0.1], [1, 2])
 
 
+def test_helper_tolerance_follows_conditioning_of_3cosmul():
+    # a : b :: c : ? by 3CosMul, where row 5 is nearly opposite to a: (1 + cos_a) / 2 ~ 0.002 divides
+    # the score, so the float32 rounding of the cosines moves it hundreds of times more than its size
+    # suggests. Answer A: float32 cosines (the kernels' 16-lane order); answer B: float64.
+    from fastembed.reference import _dot16
+    from fastembed.testing import EPS32, analogy_sensitivity
+    rng = np.random.default_rng(0)
+    D = 50
+    W = rng.standard_normal((6, D)).astype(np.float32)
+    W[5] = (-W[0] / np.linalg.norm(W[0]) + 0.09 * rng.standard_normal(D) / np.sqrt(D)).astype(np.float32)
+    W64 = W.astype(np.float64)
+    U = W64 / np.sqrt((W64 * W64).sum(axis=1))[:, None]
+    U32 = U.astype(np.float32)
+    cand = np.array([3, 4, 5])
+    f32 = np.float32
+    c32 = {x: np.array([_dot16(U32[r], U32[x]) for r in cand], np.float32) for x in (0, 1, 2)}
+    C32 = {x: (f32(1) + v) / f32(2) for x, v in c32.items()}
+    s32 = C32[1] * C32[2] / (C32[0] + f32(1e-6))
+    C64 = {x: (1 + U[cand] @ U[x]) / 2 for x in (0, 1, 2)}
+    s64 = C64[1] * C64[2] / (C64[0] + 1e-6)
+    oa, ob = np.argsort(-s32, kind="stable"), np.argsort(-s64, kind="stable")
+    sa, ia, sb, ib = s32[oa], cand[oa], s64[ob].astype(np.float32), cand[ob]
+    assert ia[0] == ib[0] == 5 and C64[0][2] < 0.002 and sb[0] > 100  # the premise: ill-conditioned
+    # a tolerance that follows the score's size rejects these two equivalent answers ...
+    with pytest.raises(AssertionError, match="score 0 differs"):
+        assert_topk_equivalent(sa, ia, sb, ib, tol=2e-6 * float(sb[0]))
+    # ... one that follows its conditioning accepts them
+    sens = analogy_sensitivity(W, [0], [1], [2], method="mul")
+    assert_topk_equivalent(sa, ia, sb, ib, sensitivity=sens, ulps=2 * D)
+    # and still rejects real differences: 1% on the ill-conditioned score, 1e-4 on a well-conditioned one
+    with pytest.raises(AssertionError, match="score 0 differs"):
+        assert_topk_equivalent(sa * np.array([1.01, 1, 1], np.float32), ia, sb, ib, sensitivity=sens, ulps=2 * D)
+    with pytest.raises(AssertionError, match="score 1 differs"):
+        assert_topk_equivalent(sa + np.array([0, 1e-4, 0], np.float32), ia, sb, ib, sensitivity=sens, ulps=2 * D)
+    assert 2 * D * EPS32 * sens(0, [3, 4]).max() < 2e-5  # well-conditioned rows keep a tight tolerance
+    with pytest.raises(TypeError, match="give ulps"):
+        assert_topk_equivalent(sa, ia, sb, ib, sensitivity=sens)
+
+
 # ------------------------------------------------------------------ equivalence
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
 @pytest.mark.parametrize("Q,D", [(1, 1), (1, 37), (5, 64), (40, 300), (3, 7)])
-def test_equals_reference(rng, path, metric, Q, D):
+def test_equals_reference(rng, path, metric, Q, D, simd_level):
     W = rng.standard_normal((2000, D), dtype=np.float32) * rng.uniform(0.1, 3, (2000, 1)).astype(np.float32)
     t = EmbeddingTable(W)
     q = rng.standard_normal((Q, D))

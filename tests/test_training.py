@@ -13,7 +13,7 @@ from conftest import make_memmap
 
 @pytest.mark.parametrize("scale", [False, True])
 @pytest.mark.parametrize("shape", [(0,), (1,), (7, 13), (64, 512)])
-def test_backward_equals_add_at(rng, scale, shape):
+def test_backward_equals_add_at(rng, scale, shape, simd_level):
     t = EmbeddingTable.random(300, 24, seed=1)
     ids = rng.integers(0, 300, shape)
     g = rng.standard_normal(shape + (24,), dtype=np.float32)
@@ -43,7 +43,7 @@ def test_backward_padding_and_dtypes(rng):
 
 @pytest.mark.parametrize("nt", [1, 2])
 @pytest.mark.parametrize("opt", ["sgd", "adagrad"])
-def test_apply_sparse_equals_reference(rng, opt, nt):
+def test_apply_sparse_equals_reference(rng, opt, nt, simd_level):
     t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
     W = np.array(t.weights)
     state = np.zeros(100, np.float64)
@@ -213,7 +213,7 @@ def test_hypothesis_backward(seed, n):
 
 
 @pytest.mark.parametrize("D", [19, 32])
-def test_w2v_kernel_equals_reference(D):
+def test_w2v_kernel_equals_reference(D, simd_level):
     from fastembed._kernels import _train
     from fastembed.training import _exp_tables
     rng = np.random.default_rng(D)

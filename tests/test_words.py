@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 
 from fastembed import EmbeddingTable, reference as ref
 from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
-from fastembed.testing import assert_topk_equivalent
+from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
 from fastembed.vocab import Vocabulary
 from fastembed.words import unit_rows
 
@@ -131,35 +131,26 @@ def test_errors(planted):
         t.analogy_ids([99], [1], [2])
 
 
-def _analogy_tol(t, method, a, scores):
-    """Tolerance following the conditioning of the score: cosines carry a few float32 roundings
-    (~1e-6); a 3CosMul score s = P / (N + eps) amplifies an error d in the cosine of the negative
-    term by s / (2 (N + eps)), where N = (1 + cos(a, row)) / 2 >= (1 + (-1)) / 2: bounded by the
-    worst row, the one nearest -a."""
-    if method == "add":
-        return 2e-6
-    u = np.asarray(t.weights, np.float64)
-    u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    n_min = (1 + (u @ u[a]).min()) / 2 + 1e-6
-    return 4e-6 * float(np.abs(scores[np.isfinite(scores)]).max(initial=1.0)) * (1 + 1 / n_min)
-
-
 @pytest.mark.parametrize("method", ["add", "mul"])
-def test_batched_analogy_equals_reference(planted, method):
+def test_batched_analogy_equals_reference(planted, method, simd_level):
     t = planted
     rng = np.random.default_rng(0)
     a, b, c = (rng.integers(0, len(t), 300) for _ in range(3))
     s, i = t.analogy_ids(a, b, c, topn=3, method=method)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=3, method=method)
-    for q in range(300):
-        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=_analogy_tol(t, method, a[q], rs[q]))
+    # The tolerance follows each score's conditioning, not its size: a 3CosMul score divides by
+    # (1 + cos_a) / 2, which near 0 amplifies the float32 rounding of the cosines hundreds of times
+    # (score 45.17246 vs reference 45.174137 with a denominator of 0.0016). Two summation orders of a
+    # D-term float32 dot product differ by at most about 2 D roundings of its inputs.
+    sens = analogy_sensitivity(t.weights, a, b, c, method=method)
+    ulps = 2 * t.weights.shape[1]
+    assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
     s1, i1 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=1)
     s2, i2 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=2)
     np.testing.assert_array_equal(i1, i2)
     s, i = t.analogy_ids(a, b, c, topn=2, method=method, restrict_vocab=20)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=2, method=method, restrict_vocab=20)
-    for q in range(300):
-        assert_topk_equivalent(s[q], i[q], rs[q], ri[q], tol=_analogy_tol(t, method, a[q], rs[q]))
+    assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
 
 
 @settings(max_examples=25, deadline=None)

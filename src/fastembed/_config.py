@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastembed._kernels import _config
+from fastembed._kernels import _config, _simd
 from fastembed._threads import cpu_count
 from fastembed._version import __version__
 
 
 def show_config(print_out: bool = True) -> dict:
-    """Report how the kernels were built: version, OpenMP, threads, SIMD path, compiler flags.
+    """Report how the kernels were built and run: version, OpenMP, threads, the active SIMD level
+    (with the levels compiled in and the ones this CPU supports), compiler and flags.
 
     Returns the facts as a dict and, with ``print_out``, prints them one per line.
     """
@@ -18,8 +19,11 @@ def show_config(print_out: bool = True) -> dict:
         "openmp": _config.openmp_enabled(),
         "max_threads": _config.omp_max_threads(),
         "cpu_count": cpu_count(),
-        "simd": _config.simd(),
+        "simd": _simd.get_level(),
+        "simd_compiled": " ".join(_simd.compiled_levels()),
+        "simd_supported": " ".join(_simd.supported_levels()),
         "streaming_stores": _config.streaming_stores(),
+        "compiler": _config.compiler(),
         "compile_flags": _config.build_flags(),
     }
     if print_out:

@@ -76,8 +76,9 @@ def _fmt_time(t):
 
 
 def print_table(title: str, header: List[str], rows: List[List[str]], notes: Optional[List[str]] = None):
+    from fastembed._kernels import _simd
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    print(f"\n### {title}\n")
+    print(f"\n### {title} [simd {_simd.get_level()}]\n")
     print("| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
@@ -198,7 +199,7 @@ def _numpy_topk(W, inv, q, k):
 
 def bench_topk(quick: bool, n_threads: int, rng) -> None:
     from fastembed import EmbeddingTable
-    from fastembed.search import prepare_queries
+    from fastembed._validate import as_queries
     torch, faiss = _optional("torch"), _optional("faiss")
     tables = [(100000, 300), (1000000, 100)] if quick else [(100000, 300), (400000, 300), (1000000, 100), (50257, 768)]
     rows = []
@@ -216,7 +217,7 @@ def bench_topk(quick: bool, n_threads: int, rng) -> None:
         read = best_time({"sum": lambda: np.sum(W)}, rounds=3)["sum"]
         for Q in (1, 16, 256):
             qs = rng.standard_normal((Q, D), dtype=np.float32)
-            qn, _ = prepare_queries(qs, D, "cosine")
+            qn, _ = as_queries(qs, D, True)
             fns = {
                 "ours": lambda: t.topk(qs, k, n_threads=n_threads),
                 "ours_dot": lambda: t.topk(qs, k, metric="dot", n_threads=n_threads),
@@ -632,6 +633,87 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
          "the client's assembly."] + notes)
 
 
+# ------------------------------------------------------------------------------------------ simd
+
+def bench_simd(quick: bool, n_threads: int, rng) -> None:
+    """The same kernels at every SIMD level this CPU supports, side by side (interleaved)."""
+    from fastembed import EmbeddingTable
+    from fastembed._kernels import _simd, _topk, _train
+    from fastembed.training import Word2Vec, _exp_tables
+    levels = list(_simd.supported_levels())
+    start = _simd.get_level()
+    cases = []  # (kernel, shape, fn, bytes read or None, work unit)
+
+    V1, D1 = (200000, 100) if quick else (1000000, 100)
+    V3, D3 = (100000, 300) if quick else (400000, 300)
+    W1 = rng.standard_normal((V1, D1), dtype=np.float32)
+    W3 = rng.standard_normal((V3, D3), dtype=np.float32)
+    t1, t3 = EmbeddingTable(W1), EmbeddingTable(W3)
+    t1.inv_norms(), t3.inv_norms()
+    q1, q3 = rng.standard_normal(D1, dtype=np.float32), rng.standard_normal(D3, dtype=np.float32)
+    q16 = rng.standard_normal((16, D3), dtype=np.float32)
+    cases.append(("topk Q=1", f"{V1}x{D1}", lambda: t1.topk(q1, 10, n_threads=n_threads), W1.nbytes))
+    cases.append(("topk Q=1", f"{V3}x{D3}", lambda: t3.topk(q3, 10, n_threads=n_threads), W3.nbytes))
+    cases.append(("topk Q=16 scan", f"{V3}x{D3}",
+                  lambda: t3.topk(q16, 10, strategy="scan", n_threads=n_threads), W3.nbytes))
+    cases.append(("topk Q=16 auto", f"{V3}x{D3}", lambda: t3.topk(q16, 10, n_threads=n_threads), W3.nbytes))
+    inv = np.empty(V3, np.float32)
+    cases.append(("inverse norms", f"{V3}x{D3}", lambda: _topk.row_norms(W3, inv, n_threads, True), W3.nbytes))
+
+    Ve, De = 50257, 768
+    We = rng.standard_normal((Ve, De), dtype=np.float32)
+    te = EmbeddingTable(We)
+    pos = rng.standard_normal((1024, De), dtype=np.float32)
+    shape = (16, 512) if quick else (64, 512)
+    ids = rng.integers(0, Ve, shape)
+    out = np.empty(shape + (De,), np.float32)
+    cases.append(("embed", f"{shape} {Ve}x{De}",
+                  lambda: te.embed(ids, pos, scale="sqrt", out=out, n_threads=n_threads), None))
+    cases.append(("lookup", f"{shape} {Ve}x{De}", lambda: te.lookup(ids, out=out, n_threads=n_threads), None))
+    g = rng.standard_normal(shape + (De,), dtype=np.float32)
+    cases.append(("backward", f"{shape} {Ve}x{De}", lambda: te.backward(ids, g, n_threads=n_threads), None))
+
+    # one word2vec batch (50000 words, dim 100, window 5, negative 5) on one thread: bit-reproducible
+    vocab = [f"w{i}" for i in range(20000)]
+    sent = zipf_ids(rng, 20000, (2500, 20))
+    w = Word2Vec(dim=100, window=5, negative=5, min_count=1, sample=1e-3, progress=False)
+    voc = w.build_vocab([[vocab[i] for i in row] for row in sent[:200].tolist()] + [vocab])
+    keep, prob, alias = w._tables(voc)
+    exp_t, logsig_t = _exp_tables()
+    words = np.asarray(voc.encode([vocab[i] for i in sent.reshape(-1).tolist()]), np.int32)
+    starts = np.arange(0, words.size + 1, 20, dtype=np.int64)
+    syn0 = (rng.random((len(voc), 100), dtype=np.float32) - np.float32(0.5)) / np.float32(100)
+    syn1 = np.zeros((len(voc), 100), np.float32)
+
+    def w2v():
+        _train.w2v_batch(syn0, syn1, words, starts, keep, prob, alias, 5, 5, 0.025, 0.025, 1, exp_t, logsig_t,
+                         False, 1)
+    cases.append(("word2vec batch (1 thread)", f"{words.size} words, dim 100", w2v, None))
+
+    rows = []
+    try:
+        for name, size, fn, nbytes in cases:
+            fns = {}
+            for level in levels:
+                def at(level=level, fn=fn):
+                    _simd.set_level(level)
+                    fn()
+                fns[level] = at
+            r = best_time(fns, rounds=3 if quick else 5, min_time=0.05)
+            base = r[levels[0]]
+            row = [name, size] + [_fmt_time(r[lv]) + (f" ({nbytes / r[lv] / 1e9:.0f} GB/s)" if nbytes else "")
+                                  for lv in levels]
+            row.append(_ratio(base, r[levels[-1]]))
+            rows.append(row)
+    finally:
+        _simd.set_level(start)
+    print_table(f"SIMD levels side by side (n_threads={n_threads}; every level gives the same bits)",
+                ["kernel", "size", *levels, f"{levels[0]}/{levels[-1]}"], rows,
+                ["GB/s: table bytes read per second (top-k, norms). Each row's levels are timed interleaved in "
+                 "one run. 'topk Q=16 auto' uses the GEMM strategy (BLAS does the dot products; only the "
+                 "merge is ours)."])
+
+
 # ------------------------------------------------------------------------------------------ pooling
 
 _POOL_MEMORY = r"""
@@ -798,11 +880,22 @@ def bench_pooling(quick: bool, n_threads: int, rng) -> None:
 
 SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,
             "io": bench_io, "save": bench_save, "backward": bench_backward, "word2vec": bench_word2vec,
-            "pooling": bench_pooling, "distributed": bench_distributed}
+            "pooling": bench_pooling, "distributed": bench_distributed, "simd": bench_simd}
 
 
-def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0) -> None:
-    """Print the comparison tables for the chosen sections (all by default)."""
+def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0, simd: Optional[str] = None) -> None:
+    """Print the comparison tables for the chosen sections (all by default), at SIMD level ``simd``
+    (default: the active one; the ``simd`` section compares every supported level)."""
+    from fastembed._kernels import _simd
+    previous = _simd.set_level(simd) if simd is not None else None
+    try:
+        _run(sections, quick, n_threads, seed)
+    finally:
+        if previous is not None:
+            _simd.set_level(previous)
+
+
+def _run(sections, quick: bool, n_threads: int, seed: int) -> None:
     import fastembed
     torch = _optional("torch")
     if torch:
@@ -811,7 +904,7 @@ def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0) -
     print(f"fastembed {info['fastembed']} | numpy {np.__version__} | torch "
           f"{getattr(torch, '__version__', 'not installed')} | faiss "
           f"{getattr(_optional('faiss'), '__version__', 'not installed')} | threads {n_threads} | "
-          f"{info['simd']} | {time.strftime('%Y-%m-%d')}")
+          f"simd {info['simd']} (this CPU: {info['simd_supported']}) | {time.strftime('%Y-%m-%d')}")
     rng = np.random.default_rng(seed)
     for name in sections or list(SECTIONS):
         if name not in SECTIONS:

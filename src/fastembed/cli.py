@@ -331,8 +331,14 @@ def cmd_bench(args) -> None:
     bad = [s for s in args.sections if s not in benchmarks.SECTIONS]
     if bad:
         raise UserError(f"unknown benchmark section(s) {bad}; choose from {sorted(benchmarks.SECTIONS)}")
+    if args.simd is not None:  # an unknown or unsupported level is refused before any timing
+        from fastembed import simd
+        try:
+            simd.resolve_level(args.simd)
+        except ValueError as exc:
+            raise UserError(f"--simd: {exc}") from None
     sections = args.sections or (["lookup", "embed", "topk"] if args.quick else None)
-    benchmarks.run(sections, quick=args.quick, n_threads=args.threads)
+    benchmarks.run(sections, quick=args.quick, n_threads=args.threads, simd=args.simd)
 
 
 def _frequent_words(table, n: int) -> List[str]:
@@ -573,9 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("bench", help="kernel timings against numpy (and torch / faiss if installed)")
-    b.add_argument("sections", nargs="*", help="lookup, embed, topk, analogy, io, backward, word2vec")
+    b.add_argument("sections", nargs="*", help="lookup, embed, topk, analogy, io, backward, word2vec, simd")
     b.add_argument("--quick", action="store_true", help="fewer, smaller cases (lookup, embed, topk)")
     b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--simd", metavar="LEVEL", default=None,
+                   help="run at this SIMD level (see fastembed.simd; default: the best this CPU supports, "
+                        "or FASTEMBED_SIMD)")
     b.set_defaults(func=cmd_bench)
 
     pl = sub.add_parser("plot", help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")

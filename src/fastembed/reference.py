@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "analogy", "backward",
+__all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "inv_norms", "analogy", "backward",
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
            "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
            "load_fasttext_bin"]
@@ -81,9 +81,31 @@ def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",
     return out.astype(np.float32)
 
 
+def _sumsq16(weights) -> np.ndarray:
+    """(V,) float64 sums of squares in the kernels' fixed order (csrc/impl/norms.h): element i's
+    exact square goes to float64 lane i % 16, lanes summed as in :func:`_dot16`."""
+    X = np.asarray(weights, np.float32)
+    V, D = X.shape
+    acc = np.zeros((V, 16), np.float64)
+    for i in range(0, D, 16):
+        c = X[:, i:i + 16].astype(np.float64)
+        acc[:, : c.shape[1]] += c * c  # a float32's square is exact in float64
+    for w in (8, 4, 2, 1):
+        acc[:, :w] += acc[:, w:2 * w]
+    return acc[:, 0]
+
+
 def row_norms(weights) -> np.ndarray:
-    """(V,) float32 row norms, computed in float64."""
-    return np.sqrt((np.asarray(weights, np.float64) ** 2).sum(axis=1)).astype(np.float32)
+    """(V,) float32 row norms from float64 sums of squares, bit for bit as the kernels (every SIMD
+    level) compute them; ``np.linalg.norm(weights, axis=1)`` up to the summation order."""
+    return np.sqrt(_sumsq16(weights)).astype(np.float32)
+
+
+def inv_norms(weights) -> np.ndarray:
+    """(V,) float32 ``1 / ||row||`` (0 for a zero row), bit for bit as the kernels compute it."""
+    ss = _sumsq16(weights)
+    with np.errstate(divide="ignore"):
+        return np.where(ss > 0, 1.0 / np.sqrt(ss), 0.0).astype(np.float32)
 
 
 def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None):
@@ -207,7 +229,9 @@ def _mix(x: int) -> int:
 
 
 def _dot16(a, b) -> np.float32:
-    """Element i goes to float32 lane i % 16; lanes summed as (l, l+8), (l, l+4), (l, l+2), (l, l+1)."""
+    """The kernels' dot product (csrc/impl/dot.h), bit for bit at every SIMD level: element i's
+    float32 product goes to float32 lane i % 16 (lanes start at +0.0), in increasing i; lanes summed
+    as (l, l+8), (l, l+4), (l, l+2), (l, l+1)."""
     acc = np.zeros(16, np.float32)
     full = a.size - a.size % 16
     for i in range(0, full, 16):
@@ -234,12 +258,17 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
     S = len(starts) - 1
     kept, loss = 0, 0.0
 
+    def index(x):  # csrc/fe_w2v.h fe_sig_index: truncated, then clamped in integers
+        return min(max(int(f32(f32(x + f32(mx)) * scale)), 0), size - 1)
+
     def logsig(x):
         if x >= mx:
             return 0.0
         if x <= -mx:
             return float(x)
-        return float(logsig_table[int(f32(f32(x + f32(mx)) * scale))])
+        return float(logsig_table[index(x)])
+
+    nonfinite = 0
 
     for s in range(S):
         alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
@@ -275,16 +304,23 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
                         continue
                     l2 = syn1neg[target]
                     f = _dot16(l1, l2)
+                    if not np.isfinite(f):
+                        nonfinite += 1
                     if f >= mx:
                         g = (label - f32(1.0)) * alpha
                     elif f <= -mx:
                         g = label * alpha
+                    elif f != f:
+                        continue  # NaN: no update from this pair
                     else:
-                        g = (label - exp_table[int(f32(f32(f + f32(mx)) * scale))]) * alpha
+                        g = (label - exp_table[index(f)]) * alpha
                     loss -= logsig(f if d == 0 else -f)
                     neu1e += g * l2
                     l2 += g * l1
                 l1 += f32(1.0) * neu1e
+    if nonfinite:
+        raise FloatingPointError(f"word2vec training diverged: {nonfinite} dot products were NaN or "
+                                 f"infinite in this batch (learning rate {alpha0:g}); lower alpha")
     return kept, loss
 
 

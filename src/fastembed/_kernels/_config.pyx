@@ -1,27 +1,8 @@
-"""Build facts of the compiled kernels: OpenMP, SIMD dispatch, flags."""
-from fastembed._kernels.fe cimport (fe_openmp_enabled, fe_omp_max_threads, FE_BUILD_FLAGS,
-                                    fe_stream_supported)
+"""Build facts of the compiled kernels: OpenMP, SIMD levels, compiler, flags."""
+from fastembed._kernels._csrc cimport FE_BUILD_FLAGS, fe_compiler
+from fastembed._kernels._common cimport fe_openmp_enabled, fe_omp_max_threads
 
-cdef extern from *:
-    """
-    #if defined(FE_TARGET_CLONES)
-    static int fe_target_clones(void) { return 1; }
-    #else
-    static int fe_target_clones(void) { return 0; }
-    #endif
-    static const char *fe_best_clone(void) {
-    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) return "avx512f";
-        if (__builtin_cpu_supports("avx2")) return "avx2";
-        return "sse2";
-    #else
-        return "generic";
-    #endif
-    }
-    """
-    int fe_target_clones() noexcept nogil
-    const char *fe_best_clone() noexcept nogil
+from fastembed._kernels import _simd
 
 
 def openmp_enabled():
@@ -39,13 +20,17 @@ def build_flags():
     return FE_BUILD_FLAGS.decode()
 
 
+def compiler():
+    """The C compiler that built the kernels."""
+    return fe_compiler().decode()
+
+
 def simd():
-    """Which SIMD path the hot loops run: the runtime-dispatched clone, or the compile-time target."""
-    if fe_target_clones():
-        return "runtime dispatch (avx512f/avx2/default), this CPU: " + fe_best_clone().decode()
-    return "compile-time target only (no runtime dispatch)"
+    """The active SIMD level, with the compiled and the supported ones."""
+    return (f"{_simd.get_level()} (compiled: {' '.join(_simd.compiled_levels())}; "
+            f"this CPU: {' '.join(_simd.supported_levels())})")
 
 
 def streaming_stores():
-    """True if large gathers can use non-temporal stores."""
-    return bool(fe_stream_supported())
+    """True if large gathers use non-temporal stores at the active SIMD level."""
+    return _simd.streaming_stores()

@@ -15,7 +15,9 @@ import numpy as np
 
 cnp.import_array()
 
-from fastembed._kernels.fe cimport fe_intp, fe_copy_row, fe_stream_fence, fe_embed_row
+from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._csrc cimport fe_ops, fe_prefetch_row, fe_prefetch_ahead
+from fastembed._kernels._simd cimport ops
 
 ctypedef fused id_t:
     int8_t
@@ -47,38 +49,43 @@ cdef inline int _team(fe_intp n, int n_threads) noexcept nogil:
 
 # ------------------------------------------------------------------------------------------ lookup
 
-cdef fe_intp _gather_range(const float *table, fe_intp V, fe_intp D, const id_t *ids,
+cdef fe_intp _gather_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const id_t *ids,
                            fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V)."""
-    cdef fe_intp i
+    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V).
+    The row a few ids ahead is prefetched (random rows: the copy waits on memory latency)."""
+    cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
+        if i + ahead < hi:
+            u = <uint64_t><int64_t>ids[i + ahead]
+            if u < <uint64_t>V:
+                fe_prefetch_row(table + <fe_intp>u * D, D)
         # Sign-extend then compare unsigned: negative ids become huge and fail the same test.
         u = <uint64_t><int64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        fe_copy_row(out + i * D, table + <fe_intp>u * D, D, stream)
+        o.copy_row(out + i * D, table + <fe_intp>u * D, D, stream)
     return -1
 
 
-cdef fe_intp _gather_any(int code, const float *table, fe_intp V, fe_intp D, const void *ids,
-                         fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
+cdef fe_intp _gather_any(const fe_ops *o, int code, const float *table, fe_intp V, fe_intp D,
+                         const void *ids, fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
     if code == 0:
-        return _gather_range(table, V, D, <const int8_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const int8_t *>ids, lo, hi, out, stream)
     elif code == 1:
-        return _gather_range(table, V, D, <const int16_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const int16_t *>ids, lo, hi, out, stream)
     elif code == 2:
-        return _gather_range(table, V, D, <const int32_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const int32_t *>ids, lo, hi, out, stream)
     elif code == 3:
-        return _gather_range(table, V, D, <const int64_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const int64_t *>ids, lo, hi, out, stream)
     elif code == 4:
-        return _gather_range(table, V, D, <const uint8_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const uint8_t *>ids, lo, hi, out, stream)
     elif code == 5:
-        return _gather_range(table, V, D, <const uint16_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const uint16_t *>ids, lo, hi, out, stream)
     elif code == 6:
-        return _gather_range(table, V, D, <const uint32_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const uint32_t *>ids, lo, hi, out, stream)
     else:
-        return _gather_range(table, V, D, <const uint64_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, table, V, D, <const uint64_t *>ids, lo, hi, out, stream)
 
 
 cdef int id_code(cnp.ndarray ids) except -1:
@@ -111,8 +118,12 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     cdef fe_intp lo, hi, res
     cdef int t, nt
     cdef fe_intp *bad
-    if not cnp.PyArray_IS_C_CONTIGUOUS(ids) or not cnp.PyArray_ISNOTSWAPPED(ids):
-        ids = np.ascontiguousarray(ids, dtype=ids.dtype.newbyteorder("="))
+    cdef const fe_ops *o = ops()
+    if (not cnp.PyArray_IS_C_CONTIGUOUS(ids) or not cnp.PyArray_ISNOTSWAPPED(ids)
+            or not cnp.PyArray_ISALIGNED(ids)):
+        # a fresh native-order, aligned copy: ids may be views at any byte offset (a misaligned
+        # int32 load is undefined behaviour in C)
+        ids = np.array(ids, dtype=ids.dtype.newbyteorder("="), order="C", copy=True)
     cdef const void *ip = cnp.PyArray_DATA(ids)
     cdef const float *tp = <const float *>cnp.PyArray_DATA(table)
     cdef float *op = <float *>cnp.PyArray_DATA(out)
@@ -123,9 +134,9 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     nt = _team(n, n_threads)
     if nt == 1:
         with nogil:
-            res = _gather_any(code, tp, V, D, ip, 0, n, op, stream)
+            res = _gather_any(o, code, tp, V, D, ip, 0, n, op, stream)
             if stream:
-                fe_stream_fence()
+                o.stream_fence()
         return res
     bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
     if bad == NULL:
@@ -134,9 +145,9 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _gather_any(code, tp, V, D, ip, lo, hi, op, stream)
+            bad[t] = _gather_any(o, code, tp, V, D, ip, lo, hi, op, stream)
             if stream:
-                fe_stream_fence()
+                o.stream_fence()
         res = _first_bad(bad, nt)
     free(bad)
     return res
@@ -179,20 +190,24 @@ def out_problem(out, cnp.ndarray table, tuple shape):
 
 # ------------------------------------------------------------------------------------------ embed
 
-cdef fe_intp _embed_range(const float *table, fe_intp V, fe_intp D, const int64_t *ids,
+cdef fe_intp _embed_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const int64_t *ids,
                           const float *pos, const int64_t *pidx, float scale,
                           const float *types, const int64_t *tidx,
                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    cdef fe_intp i
+    cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
+        if i + ahead < hi:
+            u = <uint64_t>ids[i + ahead]
+            if u < <uint64_t>V:
+                fe_prefetch_row(table + <fe_intp>u * D, D)
         u = <uint64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        fe_embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + pidx[i] * D,
-                     types + tidx[i] * D if types != NULL else NULL, D, stream)
+        o.embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + pidx[i] * D,
+                    types + tidx[i] * D if types != NULL else NULL, D, stream)
     if stream:
-        fe_stream_fence()
+        o.stream_fence()
     return -1
 
 
@@ -215,6 +230,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
     cdef fe_intp *bad
     cdef const float *tp = NULL
     cdef const int64_t *ti = NULL
+    cdef const fe_ops *o = ops()
     if n == 0:
         return -1
     if D == 0:
@@ -233,7 +249,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _embed_range(&table[0, 0], V, D, &ids[0], &pos[0, 0], &pos_idx[0], scale,
+            bad[t] = _embed_range(o, &table[0, 0], V, D, &ids[0], &pos[0, 0], &pos_idx[0], scale,
                                   tp, ti, lo, hi, &out[0, 0], stream)
         res = _first_bad(bad, nt)
     free(bad)

@@ -4,14 +4,26 @@ Assumes validated input (the Python layer in fastembed/search.py checks shapes, 
 restrict mask and the exclusion lists). Heaps are (Q, k) arrays initialised here; the final order
 is score descending then id ascending, independent of threads and blocks.
 """
+from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-from fastembed._kernels.fe cimport (fe_intp, fe_topk_args, fe_scan_rows, fe_merge_scores, fe_merge_combined,
-                                    fe_merge_heaps, fe_row_norms, fe_heap_init, fe_heap_sort)
+from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._csrc cimport fe_ops, fe_topk_args, fe_merge_heaps, fe_heap_init, fe_heap_sort
+from fastembed._kernels._simd cimport ops
+
+# Long passes run in chunks of about this much work (multiply-adds, or floats read), with the GIL
+# taken between chunks to check for Ctrl-C: a few milliseconds each, so an interrupt stops a scan
+# within well under 0.5 s (even in a sanitizer build) for well under 1% overhead.
+cdef fe_intp CHUNK_WORK = 1 << 25
+# what a (V, 0) table or (Q, 0) queries point at: the kernels read nothing from it, and pointer
+# arithmetic on it (row * 0) stays defined, as it would not on NULL
+cdef float _EMPTY[1]
+cdef enum:
+    ROW_ALIGN = 8  # thread shares of a row range start on multiples of the widest level's row block
 
 
 cdef inline int _team(fe_intp work, fe_intp min_per_thread, int n_threads) noexcept nogil:
@@ -23,25 +35,46 @@ cdef inline int _team(fe_intp work, fe_intp min_per_thread, int n_threads) noexc
     return n_threads if n_threads > 0 else 1
 
 
+cdef inline fe_intp _split(fe_intp lo, fe_intp n, int t, int nt) noexcept nogil:
+    """Start of thread t's share of n rows from lo (thread nt: the end), on a ROW_ALIGN boundary."""
+    if t >= nt:
+        return lo + n
+    return lo + (n * t // nt) // ROW_ALIGN * ROW_ALIGN
+
+
 def row_norms(const float[:, ::1] table not None, float[::1] out not None, int n_threads, bint inverse):
-    """out[r] = ||table[r]|| (inverse=False) or 1/||table[r]|| with 0 for zero rows (inverse=True),
-    summed in float64. numpy: ``np.sqrt((table.astype(np.float64) ** 2).sum(1))``."""
-    cdef fe_intp V = table.shape[0], D = table.shape[1]
+    """out[r] = ||table[r]|| (inverse=False) or 1/||table[r]|| with 0 for zero rows (inverse=True).
+
+    Sums of squares in float64 in the fixed 16-lane order of csrc/impl/norms.h (the same bits at
+    every SIMD level and in :func:`fastembed.reference.row_norms`). numpy:
+    ``np.sqrt((table.astype(np.float64) ** 2).sum(1))`` up to the summation order. Interruptible
+    (Ctrl-C) between chunks of rows.
+    """
+    cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
     cdef int t, nt = _team(V * D, 1 << 16, n_threads)
+    cdef const fe_ops *o = ops()
     if V == 0:
         return
     if D == 0:
         out[:] = 0
         return
-    with nogil:
-        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            fe_row_norms(&table[0, 0], D, V * t // nt, V * (t + 1) // nt, &out[0], not inverse)
+    per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // D)
+    c0 = 0
+    while c0 < V:
+        c1 = min(V, c0 + per_chunk)
+        with nogil:
+            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+                o.row_norms(&table[0, 0], D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
+                            &out[0], not inverse)
+        PyErr_CheckSignals()
+        c0 = c1
 
 
 cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1] inv,
                      const uint8_t[::1] mask, const int64_t[::1] excl_ptr, const int64_t[::1] excl,
                      fe_intp k) noexcept nogil:
-    a.table = &table[0, 0]
+    # a (V, 0) table has no element to take the address of: the kernels never read it then
+    a.table = &table[0, 0] if table.shape[1] > 0 else &_EMPTY[0]
     a.D = table.shape[1]
     a.inv = &inv[0] if inv is not None else NULL
     a.mask = &mask[0] if mask is not None else NULL
@@ -60,13 +93,19 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
 
     scores/ids: (Q, k) outputs, written sorted best first (empty slots: -inf and INT64_MAX).
     numpy: ``s = queries @ table[lo:hi].T * inv[lo:hi]``, then the k best of each row of s.
+
+    Rows are scanned in chunks (each split between the threads, each thread keeping its heaps
+    across chunks); Ctrl-C between chunks raises KeyboardInterrupt and leaves the outputs
+    initialised but incomplete.
     """
     cdef fe_intp Q = queries.shape[0], k = scores.shape[1], D = table.shape[1]
-    cdef fe_intp n = row_hi - row_lo, q, j
+    cdef fe_intp n = row_hi - row_lo, q, j, c0, c1, per_chunk
     cdef int t, nt
     cdef fe_topk_args a
     cdef float *hs
     cdef int64_t *hi
+    cdef const fe_ops *o = ops()
+    cdef const float *qp
     if Q == 0 or k == 0:
         return
     for q in range(Q):
@@ -74,6 +113,7 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
     if n <= 0 or table.shape[0] == 0:
         return
     _init_args(&a, table, inv, mask, excl_ptr, excl, k)
+    qp = &queries[0, 0] if D > 0 else &_EMPTY[0]
     nt = _team(n * (D + 1) * Q, 1 << 15, n_threads)
     # threads after the first get scratch heaps, merged into the output at the end
     hs = <float *>malloc((nt - 1) * Q * k * sizeof(float) + 1)
@@ -82,25 +122,32 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
         free(hs)
         free(hi)
         raise MemoryError()
-    with nogil:
-        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            if t == 0:  # thread 0 fills the output heaps directly
-                fe_scan_rows(&a, &queries[0, 0], 0, Q, row_lo, row_lo + n // nt,
-                             &scores[0, 0], &ids[0, 0])
-            else:
-                for j in range(Q):
-                    fe_heap_init(hs + ((t - 1) * Q + j) * k, hi + ((t - 1) * Q + j) * k, k)
-                fe_scan_rows(&a, &queries[0, 0], 0, Q, row_lo + n * t // nt,
-                             row_lo + n * (t + 1) // nt, hs + (t - 1) * Q * k, hi + (t - 1) * Q * k)
-        if nt > 1:
-            for q in prange(Q, num_threads=nt, schedule='static'):
-                for j in range(nt - 1):
-                    fe_merge_heaps(&scores[q, 0], &ids[q, 0], hs + (j * Q + q) * k, hi + (j * Q + q) * k, k)
-    free(hs)
-    free(hi)
-    with nogil:
-        for q in range(Q):
-            fe_heap_sort(&scores[q, 0], &ids[q, 0], k)
+    try:
+        for j in range((nt - 1) * Q):
+            fe_heap_init(hs + j * k, hi + j * k, k)
+        per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // ((D + 1) * Q))
+        c0 = row_lo
+        while c0 < row_hi:
+            c1 = min(row_hi, c0 + per_chunk)
+            with nogil:
+                for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+                    if t == 0:  # thread 0 fills the output heaps directly
+                        o.scan_rows(&a, qp, 0, Q, c0, _split(c0, c1 - c0, 1, nt), &scores[0, 0], &ids[0, 0])
+                    else:
+                        o.scan_rows(&a, qp, 0, Q, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
+                                    hs + (t - 1) * Q * k, hi + (t - 1) * Q * k)
+            PyErr_CheckSignals()
+            c0 = c1
+        with nogil:
+            if nt > 1:
+                for q in prange(Q, num_threads=nt, schedule='static'):
+                    for j in range(nt - 1):
+                        fe_merge_heaps(&scores[q, 0], &ids[q, 0], hs + (j * Q + q) * k, hi + (j * Q + q) * k, k)
+            for q in range(Q):
+                fe_heap_sort(&scores[q, 0], &ids[q, 0], k)
+    finally:
+        free(hs)
+        free(hi)
 
 
 def init_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None):
@@ -123,12 +170,13 @@ def merge_block(const float[:, ::1] dots not None, fe_intp n_valid, fe_intp r0,
     cdef fe_intp nq = dots.shape[0], nb = n_valid, k = scores.shape[1], q
     cdef int nt = _team(nq * nb, 1 << 14, n_threads)
     cdef fe_topk_args a
+    cdef const fe_ops *o = ops()
     if nq == 0 or nb == 0 or k == 0:
         return
     _init_args(&a, table, inv, mask, excl_ptr, excl, k)
     with nogil:
         for q in prange(nq, num_threads=nt, schedule='static', use_threads_if=nt > 1):
-            fe_merge_scores(&a, &dots[q, 0], nb, r0, q0 + q, &scores[q0 + q, 0], &ids[q0 + q, 0])
+            o.merge_scores(&a, &dots[q, 0], nb, r0, q0 + q, &scores[q0 + q, 0], &ids[q0 + q, 0])
 
 
 def merge_combined(const float[:, ::1] word_dots not None, fe_intp n_valid, fe_intp r0,
@@ -146,6 +194,7 @@ def merge_combined(const float[:, ::1] word_dots not None, fe_intp n_valid, fe_i
     cdef fe_intp Q = ia.shape[0], k = scores.shape[1], q
     cdef fe_topk_args a
     cdef float *buf
+    cdef const fe_ops *o = ops()
     if Q == 0 or n_valid == 0 or k == 0:
         return
     _init_args(&a, table, inv, mask, excl_ptr, excl, k)
@@ -154,7 +203,7 @@ def merge_combined(const float[:, ::1] word_dots not None, fe_intp n_valid, fe_i
         raise MemoryError()
     with nogil:
         for q in range(Q):
-            fe_merge_combined(&a, &word_dots[ia[q], 0], &word_dots[ib[q], 0], &word_dots[ic[q], 0],
+            o.merge_combined(&a, &word_dots[ia[q], 0], &word_dots[ib[q], 0], &word_dots[ic[q], 0],
                               qscale[q], n_valid, r0, q, &scores[q, 0], &ids[q, 0], buf)
     free(buf)
 

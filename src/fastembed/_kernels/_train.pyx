@@ -3,35 +3,16 @@
 Assumes validated input (fastembed/training.py and EmbeddingTable.backward/apply_sparse check ids,
 shapes, dtypes and read-only tables).
 """
-from cython.parallel cimport prange, parallel
+from cython.parallel cimport prange, parallel, threadid
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-from fastembed._kernels.fe cimport fe_intp, fe_axpy
-
-cdef extern from "fe_w2v.h" nogil:
-    int FE_EXP_TABLE_SIZE
-    int FE_MAX_EXP
-    int FE_MAX_NEGATIVE
-    ctypedef struct fe_w2v_model:
-        float *syn0
-        float *syn1neg
-        int64_t D
-        int64_t V
-        const uint32_t *keep
-        const uint32_t *alias_prob
-        const int32_t *alias
-        int window
-        int negative
-        const float *exp_table
-        const float *logsig_table
-    int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
-                            uint64_t seed, int32_t *buf, float *neu1e, double *loss) noexcept
-    uint64_t fe_mix(uint64_t x) noexcept
-    void fe_segment_sum(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
-                        int64_t u1, int64_t D, const float *scale, float *out) noexcept
+from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._csrc cimport (fe_ops, fe_w2v_model, fe_mix, FE_EXP_TABLE_SIZE, FE_MAX_EXP,
+                                       FE_MAX_NEGATIVE)
+from fastembed._kernels._simd cimport ops
 
 EXP_TABLE_SIZE = FE_EXP_TABLE_SIZE
 MAX_EXP = FE_MAX_EXP
@@ -109,11 +90,12 @@ def segment_sum(const float[:, ::1] grad not None, const int64_t[::1] order not 
     cdef fe_intp U = out.shape[0], D = out.shape[1], t
     cdef int nt = _team(order.shape[0] * D, 1 << 16, n_threads)
     cdef const float *sp = &scale[0] if scale is not None and scale.shape[0] > 0 else NULL
+    cdef const fe_ops *o = ops()
     if U == 0 or D == 0:
         return
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            fe_segment_sum(&grad[0, 0], &order[0], &starts[0], U * t // nt, U * (t + 1) // nt, D, sp,
+            o.segment_sum(&grad[0, 0], &order[0], &starts[0], U * t // nt, U * (t + 1) // nt, D, sp,
                            &out[0, 0])
 
 
@@ -127,11 +109,12 @@ def sparse_update(float[:, ::1] table not None, const int64_t[::1] ids not None,
     cdef fe_intp n = ids.shape[0], D = table.shape[1], i
     cdef int nt = _team(n * D, 1 << 15, n_threads)
     cdef const float *sp = &steps[0] if steps is not None and steps.shape[0] > 0 else NULL
+    cdef const fe_ops *o = ops()
     if n == 0 or D == 0:
         return
     with nogil:
         for i in prange(n, num_threads=nt, schedule='static', use_threads_if=nt > 1):
-            fe_axpy(&table[ids[i], 0], -(sp[i] if sp != NULL else lr), &rows[i, 0], D)
+            o.axpy(&table[ids[i], 0], -(sp[i] if sp != NULL else lr), &rows[i, 0], D)
 
 
 def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
@@ -144,18 +127,28 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
 
     The learning rate falls linearly from alpha0 (first sentence) to alpha1 (last). Sentence s
     draws random numbers from its own seed mix(seed + s), so a single thread is reproducible bit
-    for bit; several threads share the weights without locks (Hogwild), as word2vec.c does.
+    for bit (at every SIMD level); several threads share the weights without locks (Hogwild), as
+    word2vec.c does. numpy: :func:`fastembed.reference.w2v_batch`.
 
     Returns (words kept after subsampling, summed loss).
+
+    Raises
+    ------
+    MemoryError : the per-thread scratch buffers cannot be allocated.
+    FloatingPointError : a dot product was NaN or infinite (training diverged: the learning rate is
+        far too large). Such pairs never index the sigmoid tables (inf saturates, NaN pairs are
+        skipped); the batch is finished, then this is raised.
     """
     cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1]
     cdef fe_w2v_model m
     cdef int nt = n_threads if n_threads > 0 else 1
-    cdef int64_t kept = 0
+    cdef int64_t kept = 0, nonfinite = 0, bad
     cdef double loss = 0.0, lloc
-    cdef int32_t *buf
-    cdef float *neu1e
+    cdef int32_t *bufs
+    cdef float *neu1es
     cdef float alpha
+    cdef int tid
+    cdef const fe_ops *o = ops()
     if S <= 0 or words.shape[0] == 0:
         return 0, 0.0
     for s in range(S):
@@ -174,16 +167,32 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     m.logsig_table = &logsig_table[0]
     if S < nt:
         nt = <int>S
-    with nogil, parallel(num_threads=nt):
-        buf = <int32_t *>malloc(maxlen * sizeof(int32_t) + 4)
-        neu1e = <float *>malloc(D * sizeof(float) + 4)
-        for s in prange(S, schedule='dynamic', chunksize=8):
-            alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
-            lloc = 0.0
-            kept += fe_w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
-                                    fe_mix(seed + <uint64_t>s), buf, neu1e,
-                                    &lloc if compute_loss else NULL)
-            loss += lloc
-        free(buf)
-        free(neu1e)
+    # every thread's scratch is allocated here, with the GIL, so a failure is a MemoryError and not
+    # a NULL pointer inside the parallel region
+    bufs = <int32_t *>malloc(nt * (maxlen + 1) * sizeof(int32_t))
+    neu1es = <float *>malloc(nt * (D + 1) * sizeof(float))
+    if bufs == NULL or neu1es == NULL:
+        free(bufs)
+        free(neu1es)
+        raise MemoryError(f"word2vec: cannot allocate scratch for {nt} threads (sentences of up to "
+                          f"{maxlen} words, dim {D})")
+    try:
+        with nogil, parallel(num_threads=nt):
+            for s in prange(S, schedule='dynamic', chunksize=8):
+                tid = threadid()
+                alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
+                lloc = 0.0
+                bad = 0
+                kept += o.w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                       fe_mix(seed + <uint64_t>s), bufs + tid * (maxlen + 1),
+                                       neu1es + tid * (D + 1), &lloc if compute_loss else NULL, &bad)
+                loss += lloc
+                nonfinite += bad
+    finally:
+        free(bufs)
+        free(neu1es)
+    if nonfinite:
+        raise FloatingPointError(
+            f"word2vec training diverged: {nonfinite} dot products were NaN or infinite in this batch "
+            f"(learning rate {alpha0:g}); lower alpha")
     return kept, loss

@@ -1,0 +1,68 @@
+/* fastembed: the dispatch table of the SIMD-level kernels.
+ *
+ * Every hot kernel is compiled once per SIMD level (csrc/fe_simd.h instantiates csrc/impl/ headers for
+ * "generic", "sse2", "avx2", "avx512" on x86-64, "neon" on aarch64) and reached through one
+ * `fe_ops` table chosen at import (the best level this CPU supports, or FASTEMBED_SIMD). Exactly
+ * one table is active per process: fastembed._kernels._simd owns the pointer; the other kernel
+ * modules ask it for the table (`ops()` in _simd.pxd) once per call.
+ *
+ * Every level returns the same bits for the same inputs: the arithmetic order is fixed in the
+ * source (see impl/dot.h for the dot product's), the build uses -ffp-contract=off, and no level
+ * uses fused multiply-add or fast-math.
+ *
+ * Adding a kernel: write it once in a csrc/impl/ header against the vector layer (FV_* macros of
+ * csrc/simd/vec_*.h; level-specific intrinsics go into those layers), add one field here, one line
+ * to the table in csrc/impl/table.h, and the field to _csrc.pxd.
+ */
+#ifndef FE_OPS_H
+#define FE_OPS_H
+
+#include "fe_common.h"
+#include "fe_topk.h"
+#include "fe_w2v.h"
+
+typedef struct fe_ops {
+    const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "neon" */
+    int vector_floats;           /* floats per vector register at this level */
+    int streaming_stores;        /* copy_row / embed_row honour stream != 0 */
+
+    /* ---- rows (impl/rows.h): elementwise, so trivially the same bits everywhere */
+    /* dst = src; stream: non-temporal stores where the level has them (call stream_fence after) */
+    void (*copy_row)(float *dst, const float *src, fe_intp d, int stream);
+    /* dst = (src * scale + pos) (+ types): multiply, then add, then add */
+    void (*embed_row)(float *dst, const float *src, float scale, const float *pos,
+                      const float *types, fe_intp d, int stream);
+    void (*stream_fence)(void);
+    /* dst += src */
+    void (*acc_row)(float *dst, const float *src, fe_intp d);
+    /* dst += a * x */
+    void (*axpy)(float *dst, float a, const float *x, fe_intp d);
+
+    /* ---- reductions (impl/dot.h, impl/norms.h): fixed 16-lane order, see fe_dot.h */
+    float (*dot)(const float *a, const float *b, fe_intp d);
+    double (*sumsq)(const float *x, fe_intp d);
+    /* out[r] = ||row r|| (want_norm) or 1 / ||row r|| (0 for a zero row), rows [r0, r1) */
+    void (*row_norms)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
+
+    /* ---- top-k (impl/topk.h) */
+    /* scan rows [r0, r1) for queries q0 .. q0+nq-1 (rows of `queries`, D wide) into nq heaps of k */
+    void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                      int64_t r0, int64_t r1, float *hs, int64_t *hi);
+    /* merge n precomputed dot products of query q with rows r0 .. r0+n-1 into q's heap */
+    void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
+                         int64_t q, float *hs, int64_t *hi);
+    /* merge ((Sb - Sa) + Sc) * qs (analogies from per-word dot products); buf holds n floats */
+    void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
+                           float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
+                           float *buf);
+
+    /* ---- learning (impl/w2v.h, impl/segment.h) */
+    /* one skip-gram sentence; returns the words kept; counts non-finite dot products in *nonfinite */
+    int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                            uint64_t seed, int32_t *buf, float *neu1e, double *loss, int64_t *nonfinite);
+    /* out[u] = sum of grad[order[j]] (times scale[u]) over j in [starts[u], starts[u+1]), in j order */
+    void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
+                        int64_t u1, int64_t D, const float *scale, float *out);
+} fe_ops;
+
+#endif /* FE_OPS_H */

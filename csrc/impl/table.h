@@ -1,0 +1,26 @@
+/* fastembed: one SIMD level's dispatch table (see csrc/fe_ops.h), instantiated once per level. */
+#include "impl/dot.h"
+#include "impl/norms.h"
+#include "impl/rows.h"
+#include "impl/topk.h"
+#include "impl/w2v.h"
+#include "impl/segment.h"
+
+static const fe_ops FE_FN(fe_ops_table) = {
+    .name = FE_LEVEL_NAME,
+    .vector_floats = FV_W,
+    .streaming_stores = FV_HAVE_STREAM,
+    .copy_row = FE_FN(fe_copy_row),
+    .embed_row = FE_FN(fe_embed_row),
+    .stream_fence = FE_FN(fe_stream_fence),
+    .acc_row = FE_FN(fe_acc_row),
+    .axpy = FE_FN(fe_axpy),
+    .dot = FE_FN(fe_dot),
+    .sumsq = FE_FN(fe_sumsq),
+    .row_norms = FE_FN(fe_row_norms),
+    .scan_rows = FE_FN(fe_scan_rows),
+    .merge_scores = FE_FN(fe_merge_scores),
+    .merge_combined = FE_FN(fe_merge_combined),
+    .w2v_sentence = FE_FN(fe_w2v_sentence),
+    .segment_sum = FE_FN(fe_segment_sum),
+};

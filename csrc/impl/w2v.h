@@ -1,0 +1,72 @@
+/* fastembed kernels, instantiated once per SIMD level (see impl/dot.h).
+ *
+ * One skip-gram sentence (word2vec.c's inner loop) with this level's dot product and axpy. Every
+ * level computes the same bits: the dot product has a fixed order (impl/dot.h) and the updates are
+ * elementwise. fastembed.reference.w2v_batch is the same algorithm in numpy, bit for bit.
+ *
+ * Non-finite dot products (training diverged: a learning rate far too large) never index the
+ * sigmoid tables: +inf and -inf saturate like any |f| >= MAX_EXP, NaN skips the pair (no update,
+ * no loss term). Each is counted in *nonfinite so the caller can stop and say so.
+ */
+
+static int64_t FE_FN(fe_w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n,
+                                      float alpha, uint64_t seed, int32_t *buf, float *neu1e,
+                                      double *loss, int64_t *nonfinite)
+{
+    const int64_t D = m->D;
+    uint64_t r = seed;
+    int64_t len = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t w = words[i];
+        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
+            continue;
+        buf[len++] = w;
+    }
+    for (int64_t i = 0; i < len; i++) {
+        const int64_t word = buf[i];
+        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
+        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
+        if (j0 < 0) j0 = 0;
+        if (j1 > len) j1 = len;
+        for (int64_t j = j0; j < j1; j++) {
+            if (j == i)
+                continue;
+            float *l1 = m->syn0 + (int64_t)buf[j] * D;
+            /* draw this pair's negatives first and prefetch their rows together: the random rows
+             * are the cost (memory latency), and overlapping the misses hides most of it */
+            int64_t targets[FE_MAX_NEGATIVE + 1];
+            targets[0] = word;
+            fe_prefetch_row_rw(m->syn1neg + word * D, D);
+            for (int d = 1; d <= m->negative; d++) {
+                targets[d] = fe_draw_negative(m, &r);
+                fe_prefetch_row_rw(m->syn1neg + targets[d] * D, D);
+            }
+            memset(neu1e, 0, (size_t)D * sizeof(float));
+            for (int d = 0; d <= m->negative; d++) {
+                const int64_t target = targets[d];
+                const float label = d == 0 ? 1.0f : 0.0f;
+                if (d > 0 && target == word)
+                    continue;
+                float *l2 = m->syn1neg + target * D;
+                const float f = FE_FN(fe_dot)(l1, l2, D);
+                float g;
+                if (!isfinite(f))
+                    (*nonfinite)++;
+                if (f >= FE_MAX_EXP)
+                    g = (label - 1.0f) * alpha;
+                else if (f <= -FE_MAX_EXP)
+                    g = label * alpha;
+                else if (f != f)
+                    continue;  /* NaN: no update from this pair */
+                else
+                    g = (label - m->exp_table[fe_sig_index(f)]) * alpha;
+                if (loss != NULL)
+                    *loss -= fe_logsig(m, label > 0 ? f : -f);
+                FE_FN(fe_axpy)(neu1e, g, l2, D);
+                FE_FN(fe_axpy)(l2, g, l1, D);
+            }
+            FE_FN(fe_axpy)(l1, 1.0f, neu1e, D);
+        }
+    }
+    return len;
+}

@@ -1,0 +1,34 @@
+/* End of one SIMD level's instantiation. These are the names every layer (simd/vec_*.h) defines and
+ * the kernels of impl/ use; a new level defines all of them:
+ *
+ *   FE_LEVEL, FE_LEVEL_NAME   suffix of the level's functions (FE_FN) and its name for Python
+ *   FV, FV_W                  the vector type and its width in floats (4, 8 or 16)
+ *   FV_ROWS                   rows per scan block (its accumulators fit the register file)
+ *   FV_PAIR_ROWS              rows per pass of the two-query scan kernel
+ *   FV_HAVE_STREAM            1 if FV_STREAM / FV_STREAM4 are non-temporal stores (x86)
+ *   FV_ZERO() FV_SET1(x) FV_LOADU(p) FV_STOREU(p, v) FV_ADD(a, b) FV_MUL(a, b)
+ *   FV_LOAD_UPTO(p, m)        the first m floats of p, any int m (<= 0: none), the rest +0.0
+ *   FV_PIN(v)                 keep v in a register (an empty asm; nothing on portable C)
+ *   FV_STREAM(p, v)           store to a FV_W * 4-byte aligned p; FV_STREAM4: 4 floats, 16-byte aligned
+ *   FV_FENCE()                order streaming stores before the kernel returns
+ *   fv_reduce16(acc)          the 16-lane tree of impl/dot.h on one row's 16 / FV_W vectors
+ *   fv_reduce16_rows(acc, out)  the same for FV_ROWS rows at once (acc[r * 16 / FV_W + j])
+ */
+#undef FE_LEVEL
+#undef FE_LEVEL_NAME
+#undef FV
+#undef FV_W
+#undef FV_ROWS
+#undef FV_PAIR_ROWS
+#undef FV_HAVE_STREAM
+#undef FV_ZERO
+#undef FV_PIN
+#undef FV_SET1
+#undef FV_LOADU
+#undef FV_STOREU
+#undef FV_LOAD_UPTO
+#undef FV_ADD
+#undef FV_MUL
+#undef FV_STREAM
+#undef FV_STREAM4
+#undef FV_FENCE

@@ -1,0 +1,92 @@
+# The C API of csrc/, declared header by header (the plain C11 layer under every kernel module).
+# Kernel modules cimport what they need from here; shared typedefs and OpenMP helpers live in
+# _common.pxd. Two headers are declared where they are used, because Cython includes every header
+# of a cimported .pxd in every module: csrc/fe_simd.h (every SIMD level's code; _simd.pyx only) and
+# csrc/fe_parse.h (_parse.pyx).
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+
+# ---------------------------------------------------------------- fe_common.h
+cdef extern from "fe_common.h" nogil:
+    ctypedef Py_ssize_t fe_intp
+    const char *FE_BUILD_FLAGS
+    float fe_ldf(const float *p) noexcept
+    void fe_stf(float *p, float v) noexcept
+    void fe_prefetch_row(const float *row, fe_intp d) noexcept
+    fe_intp fe_prefetch_ahead(fe_intp d) noexcept
+
+# ---------------------------------------------------------------- fe_omp.h
+cdef extern from "fe_omp.h" nogil:
+    int fe_openmp_enabled() noexcept
+    int fe_omp_max_threads() noexcept
+    int fe_omp_thread_num() noexcept
+
+# ---------------------------------------------------------------- fe_heap.h
+cdef extern from "fe_heap.h" nogil:
+    int64_t FE_EMPTY_ID
+    void fe_heap_init(float *s, int64_t *ids, int64_t k) noexcept
+    void fe_heap_sort(float *s, int64_t *ids, int64_t k) noexcept
+    int fe_worse(float sa, int64_t ia, float sb, int64_t ib) noexcept
+
+# ---------------------------------------------------------------- fe_topk.h
+cdef extern from "fe_topk.h" nogil:
+    ctypedef struct fe_topk_args:
+        const float *table
+        int64_t D
+        const float *inv
+        const uint8_t *mask
+        const int64_t *excl_ptr
+        const int64_t *excl
+        int64_t k
+    void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k) noexcept
+
+# ---------------------------------------------------------------- fe_w2v.h
+cdef extern from "fe_w2v.h" nogil:
+    int FE_EXP_TABLE_SIZE
+    int FE_MAX_EXP
+    int FE_MAX_NEGATIVE
+    ctypedef struct fe_w2v_model:
+        float *syn0
+        float *syn1neg
+        int64_t D
+        int64_t V
+        const uint32_t *keep
+        const uint32_t *alias_prob
+        const int32_t *alias
+        int window
+        int negative
+        const float *exp_table
+        const float *logsig_table
+    uint64_t fe_mix(uint64_t x) noexcept
+
+# ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
+cdef extern from "fe_ops.h" nogil:
+    ctypedef struct fe_ops:
+        const char *name
+        int vector_floats
+        int streaming_stores
+        void (*copy_row)(float *dst, const float *src, fe_intp d, int stream) noexcept nogil
+        void (*embed_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
+                          fe_intp d, int stream) noexcept nogil
+        void (*stream_fence)() noexcept nogil
+        void (*acc_row)(float *dst, const float *src, fe_intp d) noexcept nogil
+        void (*axpy)(float *dst, float a, const float *x, fe_intp d) noexcept nogil
+        float (*dot)(const float *a, const float *b, fe_intp d) noexcept nogil
+        double (*sumsq)(const float *x, fe_intp d) noexcept nogil
+        void (*row_norms)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
+                          int want_norm) noexcept nogil
+        void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                          int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
+        void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
+                             int64_t q, float *hs, int64_t *hi) noexcept nogil
+        void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
+                               float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
+                               float *buf) noexcept nogil
+        int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                                uint64_t seed, int32_t *buf, float *neu1e, double *loss,
+                                int64_t *nonfinite) noexcept nogil
+        void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
+                            int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
+
+# ---------------------------------------------------------------- fe_config.h
+cdef extern from "fe_config.h" nogil:
+    const char *fe_compiler() noexcept

@@ -1,0 +1,489 @@
+/* Plain-C tests of csrc/ (no Python): every SIMD level this CPU supports against scalar references
+ * written here from the definitions (impl/dot.h, impl/norms.h), bit for bit, on random and
+ * adversarial inputs. Built and run by tests/test_csrc.py natively and, cross-compiled, under
+ * qemu-aarch64 (the neon level).
+ *
+ *   cc -O2 -std=c11 -ffp-contract=off -Icsrc tests/csrc/test_kernels.c -lm -o test_kernels && ./test_kernels
+ *
+ * Output: one line per level ("level avx2: 123 checks ok"), then "checksum <hex>": a hash of every
+ * output of the generic level, so runs on two architectures can be compared for identical bits.
+ * Exit status 0 when every check passed.
+ *
+ * NaN/inf semantics under test: NaN and inf propagate through dot products and norms as IEEE
+ * arithmetic says (compared as "both NaN", payloads unspecified); top-k never keeps a NaN score;
+ * word2vec never indexes its sigmoid tables with a non-finite or out-of-range dot product.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "fe_simd.h"
+
+static int failures = 0;
+static long checks = 0;
+static uint64_t checksum = 1469598103934665603ULL;  /* FNV-1a over the generic level's outputs */
+static int hashing = 0;
+
+#define CHECK(cond, ...) do { checks++; if (!(cond)) { failures++; if (failures < 40) { \
+    printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } } while (0)
+
+static void hash_bytes(const void *p, size_t n)
+{
+    if (!hashing)
+        return;
+    const unsigned char *c = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++) {
+        checksum ^= c[i];
+        checksum *= 1099511628211ULL;
+    }
+}
+
+/* floats with every NaN hashed as one pattern: the NaN an operation makes differs by architecture
+ * (x86's default NaN has the sign bit set, Arm's does not) and payloads are unspecified */
+static void hash_floats(const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i] != x[i] ? NAN : x[i];
+        if (v != v) {
+            uint32_t canon = 0x7fc00000u;
+            hash_bytes(&canon, sizeof canon);
+        } else {
+            hash_bytes(&v, sizeof v);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- deterministic inputs */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+/* uniform in [-1, 1) with 24 random bits: the same floats on every platform */
+static float rndf(void) { return (float)((int64_t)(rnd() >> 40) - (1 << 23)) / (float)(1 << 23); }
+
+static void fill(float *x, int64_t n, int kind)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = rndf();
+        switch (kind) {
+        case 1: v = v * 1e-20f; break;                                  /* products underflow */
+        case 2: v = (rnd() & 1) ? -0.0f : 0.0f; break;                 /* signed zeros only */
+        case 3: v = v * 3e18f; break;                                   /* sums overflow to inf */
+        case 4: v = (float)((int)(v * 4)) * 0.5f; break;               /* few values: exact ties */
+        default: break;
+        }
+        x[i] = v;
+    }
+}
+
+static int same_float(float a, float b)
+{
+    if (a != a || b != b)
+        return a != a && b != b;
+    return memcmp(&a, &b, sizeof a) == 0;  /* bits: +0.0 and -0.0 differ */
+}
+
+static int same_floats(const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!same_float(a[i], b[i]))
+            return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- scalar references */
+
+/* The definition of impl/dot.h, one element at a time. */
+static float ref_dot(const float *a, const float *b, int64_t d)
+{
+    float acc[16];
+    for (int l = 0; l < 16; l++)
+        acc[l] = 0.0f;
+    for (int64_t i = 0; i < d; i++)
+        acc[i % 16] = acc[i % 16] + a[i] * b[i];
+    for (int w = 8; w >= 1; w >>= 1)
+        for (int l = 0; l < w; l++)
+            acc[l] = acc[l] + acc[l + w];
+    return acc[0];
+}
+
+static double ref_sumsq(const float *x, int64_t d)
+{
+    double acc[16];
+    for (int l = 0; l < 16; l++)
+        acc[l] = 0.0;
+    for (int64_t i = 0; i < d; i++)
+        acc[i % 16] = acc[i % 16] + (double)x[i] * (double)x[i];
+    for (int w = 8; w >= 1; w >>= 1)
+        for (int l = 0; l < w; l++)
+            acc[l] = acc[l] + acc[l + w];
+    return acc[0];
+}
+
+/* top-k by brute force: candidates sorted by (score desc, id asc), NaN never kept */
+typedef struct { float s; int64_t id; } cand;
+static int cand_cmp(const void *x, const void *y)
+{
+    const cand *a = (const cand *)x, *b = (const cand *)y;
+    if (a->s != b->s)
+        return a->s > b->s ? -1 : 1;
+    return a->id < b->id ? -1 : (a->id > b->id);
+}
+
+static void ref_topk(const fe_topk_args *a, const float *scores_of_rows, int64_t r0, int64_t r1, int64_t q,
+                     float *out_s, int64_t *out_i)
+{
+    cand *c = (cand *)malloc(sizeof(cand) * (size_t)(r1 - r0 + 1));
+    int64_t n = 0;
+    for (int64_t r = r0; r < r1; r++) {
+        float s = scores_of_rows[r - r0];
+        if (s != s)
+            continue;
+        if (a->mask && !a->mask[r])
+            continue;
+        if (fe_is_excluded(a, q, r))
+            continue;
+        c[n].s = s;
+        c[n].id = r;
+        n++;
+    }
+    qsort(c, (size_t)n, sizeof(cand), cand_cmp);
+    for (int64_t j = 0; j < a->k; j++) {
+        out_s[j] = j < n ? c[j].s : -INFINITY;
+        out_i[j] = j < n ? c[j].id : FE_EMPTY_ID;
+    }
+    free(c);
+}
+
+/* ---------------------------------------------------------------- the checks of one level */
+
+static const int DIMS[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 48, 63, 100, 129, 300, 768};
+#define NDIMS ((int)(sizeof DIMS / sizeof DIMS[0]))
+
+static void check_dot_norms(const fe_ops *o)
+{
+    float a[800], b[800], rows[9 * 800];
+    for (int t = 0; t < NDIMS; t++) {
+        int64_t d = DIMS[t];
+        for (int kind = 0; kind < 5; kind++) {
+            fill(a, d, kind);
+            fill(b, d, kind == 2 ? 2 : (kind == 3 ? 3 : 0));
+            float got = o->dot(a, b, d), want = ref_dot(a, b, d);
+            CHECK(same_float(got, want), "%s dot d=%lld kind=%d: %a vs %a", o->name, (long long)d, kind, got, want);
+            hash_floats(&got, 1);
+            double ss = o->sumsq(a, d), rss = ref_sumsq(a, d);
+            CHECK(memcmp(&ss, &rss, sizeof ss) == 0, "%s sumsq d=%lld kind=%d", o->name, (long long)d, kind);
+            hash_bytes(&ss, sizeof ss);
+        }
+        /* NaN and inf in the input propagate */
+        if (d > 0) {
+            fill(a, d, 0);
+            fill(b, d, 0);
+            a[d - 1] = NAN;
+            CHECK(o->dot(a, b, d) != o->dot(a, b, d), "%s dot with NaN d=%lld", o->name, (long long)d);
+            a[d - 1] = INFINITY;
+            b[d - 1] = 1.0f;
+            CHECK(same_float(o->dot(a, b, d), ref_dot(a, b, d)), "%s dot with inf d=%lld", o->name, (long long)d);
+        }
+        /* norms of several rows, inverse and plain; a zero row */
+        fill(rows, 9 * d, 0);
+        if (d > 0)
+            memset(rows + 4 * d, 0, sizeof(float) * (size_t)d);
+        float out[9], want[9];
+        for (int inv = 0; inv < 2; inv++) {
+            o->row_norms(rows, d, 0, 9, out, !inv);
+            for (int r = 0; r < 9; r++) {
+                double ss = ref_sumsq(rows + r * d, d);
+                want[r] = inv ? (ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f) : (float)sqrt(ss);
+            }
+            CHECK(same_floats(out, want, 9), "%s row_norms d=%lld inverse=%d", o->name, (long long)d, inv);
+            hash_floats(out, 9);
+        }
+    }
+}
+
+static void check_rows(const fe_ops *o)
+{
+    /* unaligned sources and destinations: offsets of 1..3 floats, and of 1 byte */
+    static float buf_src[4 * 800 + 64], buf_pos[800 + 64], buf_typ[800 + 64], out[800 + 64], want[800 + 64];
+    for (int t = 0; t < NDIMS; t++) {
+        int64_t d = DIMS[t];
+        for (int off = 0; off < 4; off++) {
+            for (int stream = 0; stream < 2; stream++) {
+                float *src = buf_src + off, *pos = buf_pos + (off + 1) % 4, *typ = buf_typ + (off + 2) % 4;
+                float *dst = out + off;
+                fill(src, d, off == 3 ? 1 : 0);
+                fill(pos, d, 0);
+                fill(typ, d, 0);
+                const float scale = 27.712812921102035f;
+                for (int with_types = 0; with_types < 2; with_types++) {
+                    for (int64_t i = 0; i < d; i++)
+                        want[i] = with_types ? (src[i] * scale + pos[i]) + typ[i] : src[i] * scale + pos[i];
+                    o->embed_row(dst, src, scale, pos, with_types ? typ : NULL, d, stream);
+                    o->stream_fence();
+                    CHECK(same_floats(dst, want, d), "%s embed_row d=%lld off=%d stream=%d types=%d", o->name,
+                          (long long)d, off, stream, with_types);
+                    hash_floats(dst, d);
+                }
+                o->copy_row(dst, src, d, stream);
+                o->stream_fence();
+                CHECK(same_floats(dst, src, d), "%s copy_row d=%lld off=%d stream=%d", o->name, (long long)d, off, stream);
+                memcpy(want, dst, sizeof(float) * (size_t)d);
+                for (int64_t i = 0; i < d; i++)
+                    want[i] = want[i] + 0.375f * pos[i];
+                o->axpy(dst, 0.375f, pos, d);
+                CHECK(same_floats(dst, want, d), "%s axpy d=%lld", o->name, (long long)d);
+                for (int64_t i = 0; i < d; i++)
+                    want[i] = want[i] + typ[i];
+                o->acc_row(dst, typ, d);
+                CHECK(same_floats(dst, want, d), "%s acc_row d=%lld", o->name, (long long)d);
+                hash_floats(dst, d);
+            }
+        }
+        /* a destination at an odd byte address: no vector alignment is possible */
+        if (d > 0) {
+            unsigned char raw[4 * 800 + 16];
+            float *dst = (float *)(void *)(raw + 1);
+            fill(buf_src, d, 0);
+            o->copy_row(dst, buf_src, d, 1);
+            o->stream_fence();
+            CHECK(memcmp(raw + 1, buf_src, sizeof(float) * (size_t)d) == 0, "%s copy_row to an odd address", o->name);
+        }
+    }
+}
+
+static void check_segment(const fe_ops *o)
+{
+    enum { N = 40, U = 7, D = 19 };
+    float grad[N * D], out[U * D], want[U * D], scale[U];
+    int64_t order[N], starts[U + 1];
+    fill(grad, N * D, 0);
+    for (int i = 0; i < N; i++)
+        order[i] = (i * 17) % N;
+    for (int u = 0; u <= U; u++)
+        starts[u] = u * N / U;
+    for (int u = 0; u < U; u++)
+        scale[u] = 1.0f / (float)(u + 1);
+    for (int sc = 0; sc < 2; sc++) {
+        for (int u = 0; u < U; u++)
+            for (int d = 0; d < D; d++) {
+                float s = sc ? grad[order[starts[u]] * D + d] * scale[u] : grad[order[starts[u]] * D + d];
+                for (int64_t j = starts[u] + 1; j < starts[u + 1]; j++)
+                    s = sc ? s + scale[u] * grad[order[j] * D + d] : s + grad[order[j] * D + d];
+                want[u * D + d] = s;
+            }
+        o->segment_sum(grad, order, starts, 0, U, D, sc ? scale : NULL, out);
+        CHECK(same_floats(out, want, U * D), "%s segment_sum scale=%d", o->name, sc);
+        hash_floats(out, U * D);
+    }
+}
+
+static void check_topk(const fe_ops *o)
+{
+    enum { V = 203, QMAX = 5, KMAX = 250 };
+    static float table[V * 800], queries[QMAX * 800], inv[V], dots[V], hs[QMAX * KMAX], ws[KMAX], rdots[QMAX][V];
+    static int64_t hi[QMAX * KMAX], wi[KMAX];
+    static uint8_t mask[V];
+    const int64_t excl_ptr[QMAX + 1] = {0, 2, 2, 5, 5, 6}, excl[6] = {3, 150, 0, 1, 202, 7};
+    const int64_t ks[] = {1, 10, 203, 250};
+    static const int TOPK_DIMS[] = {0, 1, 3, 4, 8, 15, 16, 17, 31, 33, 100, 300};
+    for (int t = 0; t < (int)(sizeof TOPK_DIMS / sizeof TOPK_DIMS[0]); t++) {
+        int64_t D = TOPK_DIMS[t];
+        for (int kind = 0; kind < 5; kind += 4) {  /* random, and few distinct values (ties) */
+            fill(table, V * D, kind);
+            for (int r = 0; r < 8; r++)  /* duplicate rows: exact ties, broken by the smaller id */
+                memcpy(table + (V - 1 - r) * D, table + r * D, sizeof(float) * (size_t)D);
+            if (D > 1)
+                table[5 * D + 1] = NAN;  /* row 5 scores NaN: never kept */
+            fill(queries, QMAX * D, 0);
+            o->row_norms(table, D, 0, V, inv, 0);
+            for (int r = 0; r < V; r++)
+                mask[r] = (uint8_t)((r % 3) != 1);
+            for (int j = 0; j < QMAX; j++)
+                for (int r = 0; r < V; r++)
+                    rdots[j][r] = ref_dot(table + r * D, queries + j * D, D);
+            for (int variant = 0; variant < 4; variant++) {
+                for (int ki = 0; ki < 4; ki++) {
+                    fe_topk_args a = {table, D, (variant & 1) ? inv : NULL, (variant & 2) ? mask : NULL,
+                                      variant == 3 ? excl_ptr : NULL, variant == 3 ? excl : NULL, ks[ki]};
+                    const int64_t k = ks[ki];
+                    for (int nq = 1; nq <= QMAX; nq += 4) {
+                        for (int64_t j = 0; j < nq * k; j++)
+                            fe_heap_init(hs + j, hi + j, 1);
+                        for (int j = 0; j < nq; j++)
+                            fe_heap_init(hs + j * k, hi + j * k, k);
+                        /* two ranges, as two threads would: the heaps are merged as they come */
+                        o->scan_rows(&a, queries, 0, nq, 0, 77, hs, hi);
+                        o->scan_rows(&a, queries, 0, nq, 77, V, hs, hi);
+                        for (int j = 0; j < nq; j++) {
+                            fe_heap_sort(hs + j * k, hi + j * k, k);
+                            for (int r = 0; r < V; r++)
+                                dots[r] = a.inv ? rdots[j][r] * inv[r] : rdots[j][r];
+                            ref_topk(&a, dots, 0, V, j, ws, wi);
+                            CHECK(same_floats(hs + j * k, ws, k) && memcmp(hi + j * k, wi, sizeof(int64_t) * (size_t)k) == 0,
+                                  "%s scan_rows D=%lld kind=%d variant=%d k=%lld nq=%d q=%d", o->name, (long long)D,
+                                  kind, variant, (long long)k, nq, j);
+                            hash_floats(hs + j * k, k);
+                            hash_bytes(hi + j * k, sizeof(int64_t) * (size_t)k);
+                        }
+                    }
+                    /* merging precomputed dot products (the GEMM path) gives the same answer */
+                    for (int r = 0; r < V; r++)
+                        dots[r] = rdots[0][r];
+                    fe_heap_init(hs, hi, k);
+                    o->merge_scores(&a, dots, 100, 0, 0, hs, hi);
+                    o->merge_scores(&a, dots + 100, V - 100, 100, 0, hs, hi);
+                    fe_heap_sort(hs, hi, k);
+                    for (int r = 0; r < V; r++)
+                        dots[r] = a.inv ? dots[r] * inv[r] : dots[r];
+                    ref_topk(&a, dots, 0, V, 0, ws, wi);
+                    CHECK(same_floats(hs, ws, k) && memcmp(hi, wi, sizeof(int64_t) * (size_t)k) == 0,
+                          "%s merge_scores D=%lld variant=%d k=%lld", o->name, (long long)D, variant, (long long)k);
+                }
+            }
+        }
+    }
+    /* analogies from per-word dot products */
+    {
+        enum { N = 97 };
+        float Sa[N], Sb[N], Sc[N], comb[N], buf[N];
+        fill(Sa, N, 0);
+        fill(Sb, N, 0);
+        fill(Sc, N, 4);
+        for (int i = 0; i < N; i++)
+            comb[i] = ((Sb[i] - Sa[i]) + Sc[i]) * 1.25f;
+        fe_topk_args a = {table, 1, NULL, NULL, NULL, NULL, 7};
+        fe_heap_init(hs, hi, 7);
+        o->merge_combined(&a, Sa, Sb, Sc, 1.25f, N, 0, 0, hs, hi, buf);
+        fe_heap_sort(hs, hi, 7);
+        ref_topk(&a, comb, 0, N, 0, ws, wi);
+        CHECK(same_floats(hs, ws, 7) && memcmp(hi, wi, sizeof(int64_t) * 7) == 0, "%s merge_combined", o->name);
+        hash_floats(hs, 7);
+    }
+}
+
+/* ---------------------------------------------------------------- word2vec */
+
+#define W2V_V 50
+typedef struct {
+    float syn0[W2V_V * 64], syn1[W2V_V * 64];
+    int64_t kept, nonfinite;
+    double loss;
+} w2v_result;
+
+/* sigmoid tables with one NaN guard entry past the end: reading entry SIZE would poison the model */
+static float exp_t[FE_EXP_TABLE_SIZE + 1], logsig_t[FE_EXP_TABLE_SIZE + 1];
+
+static void run_w2v(const fe_ops *o, int64_t D, float alpha, float init, int planted, w2v_result *res)
+{
+    static uint32_t prob[W2V_V];
+    static int32_t alias[W2V_V], words[400], buf[401];
+    static float neu1e[65];
+    uint64_t saved = rng_state;
+    rng_state = 0x1234567ULL + (uint64_t)D;
+    for (int i = 0; i < W2V_V; i++) {
+        prob[i] = 0xFFFFFFFFu;
+        alias[i] = i;
+    }
+    for (int i = 0; i < 400; i++)
+        words[i] = (int32_t)(rnd() % W2V_V);
+    fill(res->syn0, W2V_V * D, 0);
+    fill(res->syn1, W2V_V * D, 0);
+    for (int64_t i = 0; i < W2V_V * D; i++) {
+        res->syn0[i] *= init;
+        res->syn1[i] *= init;
+    }
+    if (planted && D > 0) {
+        /* dot(syn0[w], syn1[w]) just below MAX_EXP: (f + 6) * (1000 / 12) rounds to 1000.0f */
+        for (int w = 0; w < W2V_V; w++) {
+            memset(res->syn0 + w * D, 0, sizeof(float) * (size_t)D);
+            memset(res->syn1 + w * D, 0, sizeof(float) * (size_t)D);
+            res->syn0[w * D] = 5.9999995f;
+            res->syn1[w * D] = 1.0f;
+        }
+    }
+    fe_w2v_model m = {res->syn0, res->syn1, D, W2V_V, NULL, prob, alias, 3, 4, exp_t, logsig_t};
+    res->kept = 0;
+    res->nonfinite = 0;
+    res->loss = 0.0;
+    for (int s = 0; s < 8; s++)
+        res->kept += o->w2v_sentence(&m, words + s * 50, 50, alpha, fe_mix(77 + (uint64_t)s), buf, neu1e,
+                                     &res->loss, &res->nonfinite);
+    rng_state = saved;
+}
+
+static void check_w2v(const fe_ops *o, const fe_ops *base)
+{
+    static w2v_result got, want;
+    static const int64_t dims[] = {1, 7, 16, 19, 32, 64};
+    for (int t = 0; t < 6; t++) {
+        int64_t D = dims[t];
+        for (int c = 0; c < 3; c++) {
+            float alpha = c == 2 ? 1e30f : 0.5f, init = c == 1 ? 8.0f : 0.5f;  /* |f| past 6; diverging */
+            run_w2v(o, D, alpha, init, 0, &got);
+            run_w2v(base, D, alpha, init, 0, &want);
+            CHECK(got.kept == want.kept && got.nonfinite == want.nonfinite &&
+                  same_floats(got.syn0, want.syn0, W2V_V * D) && same_floats(got.syn1, want.syn1, W2V_V * D) &&
+                  (got.loss == want.loss || (got.loss != got.loss && want.loss != want.loss)),
+                  "%s w2v_sentence D=%lld case=%d differs from %s", o->name, (long long)D, c, base->name);
+            if (c == 2)
+                CHECK(got.nonfinite > 0, "%s w2v: a diverging run reports non-finite dot products", o->name);
+            else
+                CHECK(got.nonfinite == 0, "%s w2v: no non-finite dot product expected", o->name);
+            hash_floats(got.syn0, W2V_V * D);
+            hash_floats(got.syn1, W2V_V * D);
+        }
+        /* the dot product just below MAX_EXP must not read the guard entry (index SIZE) */
+        run_w2v(o, D, 0.025f, 1.0f, 1, &got);
+        int finite = 1;
+        for (int64_t i = 0; i < W2V_V * D; i++)
+            finite &= isfinite(got.syn0[i]) && isfinite(got.syn1[i]);
+        CHECK(finite && isfinite(got.loss), "%s w2v: a dot product just below MAX_EXP read past the sigmoid table (D=%lld)",
+              o->name, (long long)D);
+    }
+    /* the index itself, at the edge */
+    CHECK(fe_sig_index(5.9999995f) == FE_EXP_TABLE_SIZE - 1, "fe_sig_index(5.9999995) = %d", fe_sig_index(5.9999995f));
+    CHECK(fe_sig_index(-5.9999995f) == 0, "fe_sig_index(-5.9999995) = %d", fe_sig_index(-5.9999995f));
+}
+
+int main(void)
+{
+    for (int i = 0; i < FE_EXP_TABLE_SIZE; i++) {
+        double x = (i / (double)FE_EXP_TABLE_SIZE * 2 - 1) * FE_MAX_EXP;
+        exp_t[i] = (float)(1.0 / (1.0 + exp(-x)));
+        logsig_t[i] = (float)log(1.0 / (1.0 + exp(-x)));
+    }
+    exp_t[FE_EXP_TABLE_SIZE] = logsig_t[FE_EXP_TABLE_SIZE] = NAN;
+
+    const fe_ops *generic = fe_simd_ops_at(0);
+    int tested = 0;
+    for (int li = 0; li < fe_simd_count(); li++) {
+        const fe_ops *o = fe_simd_ops_at(li);
+        if (!fe_simd_supported_at(li)) {
+            printf("level %s: not supported by this CPU, skipped\n", o->name);
+            continue;
+        }
+        int f0 = failures;
+        long c0 = checks;
+        rng_state = 0x9E3779B97F4A7C15ULL;
+        hashing = li == 0;
+        check_dot_norms(o);
+        if (hashing) printf("checksum after dot/norms %016llx\n", (unsigned long long)checksum);
+        check_rows(o);
+        if (hashing) printf("checksum after rows %016llx\n", (unsigned long long)checksum);
+        check_segment(o);
+        check_topk(o);
+        if (hashing) printf("checksum after topk %016llx\n", (unsigned long long)checksum);
+        check_w2v(o, generic);
+        printf("level %s: %ld checks %s\n", o->name, checks - c0, failures == f0 ? "ok" : "FAILED");
+        tested++;
+    }
+    printf("checksum %016llx\n", (unsigned long long)checksum);
+    printf("%s: %d levels, %ld checks, %d failures\n", failures ? "FAILED" : "OK", tested, checks, failures);
+    return failures ? 1 : 0;
+}
