@@ -292,3 +292,100 @@ def load_text(path, encoding="utf-8"):
             keys.append(parts[0])
             rows.append(np.array(parts[1:], dtype=np.float32))
     return keys, np.vstack(rows)
+
+
+# ------------------------------------------------------------------ GloVe
+
+def glove_cooccurrence(sentences, window, symmetric=True, distance_weighting=True):
+    """Co-occurrence sums of id sentences, in plain Python: {(a, b): X_ab} (float64).
+
+    For every pair of ids at distance d <= window in a sentence (a before b), X[a][b] gains 1/d
+    (1 without distance weighting); symmetric contexts also give X[b][a] the same, and only keys
+    a <= b are kept (the diagonal then holds 2/d per pair of equal ids). Sums are added in corpus
+    order, as one thread of the kernel does when no map is spilled.
+    """
+    X = {}
+    for sent in sentences:
+        sent = [int(w) for w in sent]
+        for k, b in enumerate(sent):
+            for p in range(k - 1, max(k - window, 0) - 1, -1):
+                a = sent[p]
+                w = 1.0 / (k - p) if distance_weighting else 1.0
+                if symmetric:
+                    key = (a, b) if a <= b else (b, a)
+                    v = w + w if a == b else w
+                else:
+                    key, v = (a, b), w
+                X[key] = X.get(key, 0.0) + v
+    return X
+
+
+def glove_records(rows, cols, values, x_max, alpha):
+    """The training records of co-occurrence sums: (n, 4) int32 rows i, j, then the bits of the
+    float32 log X_ij and f(X_ij) = min(1, (X_ij / x_max) ** alpha), both computed in float64."""
+    values = np.asarray(values, np.float64)
+    out = np.empty((len(values), 4), np.int32)
+    out[:, 0] = rows
+    out[:, 1] = cols
+    f = out.view(np.float32)
+    f[:, 2] = np.log(values)
+    f[:, 3] = np.where(values < x_max, (values / x_max) ** alpha, 1.0)
+    return out
+
+
+def glove_shuffle(rec, seed):
+    """The kernel's Fisher-Yates shuffle of the rows of ``rec`` in place, with its splitmix64
+    stream: for k = n-1 .. 1 swap rows k and j, j = (high 32 bits of the draw * (k + 1)) >> 32."""
+    s = seed & _M64
+    for k in range(len(rec) - 1, 0, -1):
+        s = (s + 0x9E3779B97F4A7C15) & _M64
+        x = ((s ^ (s >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+        x ^= x >> 31
+        bound = k + 1
+        j = ((x >> 32) * bound) >> 32 if bound < 1 << 32 else x % bound
+        rec[[k, j]] = rec[[j, k]]
+
+
+def glove_epoch(W, G, rec, eta, clip, symmetric):
+    """One AdaGrad pass over the records in order, in place, as the kernel with one thread:
+    float32 arithmetic in the kernel's order (16-lane dot product). W, G: (2V, D + 1) float32.
+    Returns (summed cost, pairs skipped as non-finite)."""
+    f32 = np.float32
+    V2, Dp = W.shape
+    V, D = V2 // 2, Dp - 1
+    eta, clip = f32(eta), f32(clip)
+    fl = rec.view(np.float32)
+    cost, skipped = 0.0, 0
+
+    def step(wr, cr, logx, fx):
+        nonlocal cost, skipped
+        w, c, gw, gc = W[wr], W[cr], G[wr], G[cr]
+        diff = f32(f32(_dot16(w[:D], c[:D]) + w[D]) + c[D]) - logx
+        fdiff = fx * diff
+        if not (np.isfinite(diff) and np.isfinite(fdiff)):
+            skipped += 1
+            return
+        cost += 0.5 * float(fdiff) * float(diff)
+        t1 = np.clip(fdiff * c[:D], -clip, clip) * eta
+        t2 = np.clip(fdiff * w[:D], -clip, clip) * eta
+        u1 = t1 / np.sqrt(gw[:D])
+        u2 = t2 / np.sqrt(gc[:D])
+        gw[:D] += t1 * t1
+        gc[:D] += t2 * t2
+        w[:D] -= u1
+        c[:D] -= u2
+        fe = fdiff * eta
+        w[D] -= fe / np.sqrt(gw[D])
+        c[D] -= fe / np.sqrt(gc[D])
+        gw[D] += fe * fe
+        gc[D] += fe * fe
+
+    with np.errstate(all="ignore"):
+        for r in range(len(rec)):
+            i, j = int(rec[r, 0]), int(rec[r, 1])
+            logx, fx = fl[r, 2], fl[r, 3]
+            step(i, V + j, logx, fx)
+            if symmetric and i != j:
+                step(j, V + i, logx, fx)
+    return cost, skipped
