@@ -396,12 +396,14 @@ static inline uint64_t fe_glove_splitmix(uint64_t *s)
     return x ^ (x >> 31);
 }
 
-/* Fisher-Yates shuffle of n records in place: for k = n-1 .. 1 swap k with a uniform j in [0, k]
- * (j = high 32 bits of a 64-bit draw times (k + 1), for k + 1 < 2^32; modulo beyond). */
-static void fe_glove_shuffle(fe_glove_rec *rec, int64_t n, uint64_t seed)
+/* Fisher-Yates shuffle of records in place: for k = n-1 .. 1 swap k with a uniform j in [0, k]
+ * (j = high 32 bits of a 64-bit draw times (k + 1), for k + 1 < 2^32; modulo beyond). This call
+ * does the steps k = k_hi .. k_lo + 1 (k_hi = n - 1 first, then on down: the caller cuts the pass
+ * into calls so that Ctrl-C is honoured between them); *state is the splitmix64 state, carried. */
+static void fe_glove_shuffle(fe_glove_rec *rec, int64_t k_hi, int64_t k_lo, uint64_t *state)
 {
-    uint64_t s = seed;
-    for (int64_t k = n - 1; k > 0; k--) {
+    uint64_t s = *state;
+    for (int64_t k = k_hi; k > k_lo && k > 0; k--) {
         const uint64_t x = fe_glove_splitmix(&s);
         const uint64_t bound = (uint64_t)k + 1;
         const int64_t j = bound < (1ULL << 32) ? (int64_t)(((x >> 32) * bound) >> 32)
@@ -410,6 +412,7 @@ static void fe_glove_shuffle(fe_glove_rec *rec, int64_t n, uint64_t seed)
         rec[k] = rec[j];
         rec[j] = t;
     }
+    *state = s;
 }
 
 #endif /* FE_GLOVE_H */

@@ -113,6 +113,12 @@ def test_shuffle_equals_reference(rng):
     _glove.shuffle(rec, 99)
     ref.glove_shuffle(r2, 99)
     np.testing.assert_array_equal(rec, r2)
+    pieces = r2.copy()
+    ref.glove_shuffle(r2, 7)
+    state = 7
+    for k in range(256, 0, -50):  # in calls, as GloVe does for Ctrl-C: the same permutation
+        state = _glove.shuffle(pieces, state, k, max(0, k - 50))
+    np.testing.assert_array_equal(pieces, r2)
     assert sorted(map(tuple, rec.tolist())) == sorted(map(tuple, r2.tolist()))
 
 

@@ -235,7 +235,7 @@ def prefetch(it, depth: int = 2):
 # ------------------------------------------------------------------ the clustered corpus
 
 def clustered_corpus(n_tokens: int = 2_000_000, *, n_clusters: int = 100, cluster_size: int = 20,
-                     n_background: int = 20000, topic_share: float = 0.5, sentence_len: int = 20,
+                     n_background: int = 20000, topic_share: float = 0.15, sentence_len: int = 20,
                      seed: int = 0) -> List[List[str]]:
     """A seeded synthetic corpus (list of token lists) of about ``n_tokens`` words with clusters.
 

@@ -53,6 +53,7 @@ MAX_LOAD = 0.75              # a map is grown or spilled before a call could fil
 HARD_LOAD = 0.9              # ... so the kernel never fills more than this (probe chains stay short)
 SLOT_BYTES = 16
 MERGE_CHUNK = 1 << 20        # merged slots converted to records at a time
+SHUFFLE_CHUNK = 1 << 22      # records swapped a kernel call (~0.1 s)
 TRAIN_CHUNK = 1 << 18        # records a kernel call: Ctrl-C is honoured between calls (~10-50 ms)
 VECTORS = ("sum", "word")
 
@@ -403,7 +404,9 @@ class GloVe:
         diag = int(np.count_nonzero(rec[:, 0] == rec[:, 1])) if self.symmetric else 0
         pairs = 2 * n - diag if self.symmetric else n
         t0 = time.perf_counter()
-        _glove.shuffle(rec, _mix(self.seed))
+        state = _mix(self.seed)
+        for k in range(n - 1, 0, -SHUFFLE_CHUNK):  # in pieces: Ctrl-C is honoured between them
+            state = _glove.shuffle(rec, state, k, max(0, k - SHUFFLE_CHUNK))
         self.stats.update(nonzeros=n, pairs=pairs, records_bytes=rec.nbytes,
                           shuffle_seconds=time.perf_counter() - t0)
         rng = np.random.default_rng(self.seed)

@@ -211,71 +211,107 @@ def _dot16(a, b) -> np.float32:
 
 
 def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, negative, alpha0, alpha1,
-              seed, exp_table, logsig_table):
-    """Skip-gram negative-sampling updates, one sentence and one pair at a time, in place.
+              seed, exp_table, logsig_table, sg=True, cbow_mean=True):
+    """Negative-sampling updates (skip-gram, or CBOW with ``sg=False``), one sentence and one
+    position at a time, in place.
 
     The same algorithm and random stream as the kernel (word2vec.c's linear congruential
     generator, seeded per sentence; alias-table negatives; float32 arithmetic in the kernel's
-    order), so one thread of the kernel gives the same bits. Returns (words kept, summed loss).
+    order), so one thread of the kernel gives the same bits. Dot products of +-inf saturate, NaN
+    ones skip their pair; if any was not finite, FloatingPointError is raised at the end.
+    Returns (words kept, summed loss).
     """
     f32 = np.float32
     V, D = syn0.shape
     size, mx = exp_table.size, 6
     scale = f32(size) / f32(2 * mx)
     S = len(starts) - 1
-    kept, loss = 0, 0.0
+    kept, loss, nonfinite = 0, 0.0, 0
+
+    def index(x):
+        return min(max(int(f32(f32(x + f32(mx)) * scale)), 0), size - 1)
 
     def logsig(x):
         if x >= mx:
             return 0.0
         if x <= -mx:
             return float(x)
-        return float(logsig_table[int(f32(f32(x + f32(mx)) * scale))])
+        return float(logsig_table[index(x)])
 
-    for s in range(S):
-        alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
-        r = _mix((seed + s) & _M64)
-
-        def nxt():
-            nonlocal r
-            r = (r * 25214903917 + 11) & _M64
-            return r >> 16
-
-        sent = []
-        for w in words[starts[s]: starts[s + 1]]:
-            if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+    def train_pair(l1, word, targets, neu1e):
+        """The negative-sampling step of input vector l1 against targets; l1 is not updated."""
+        nonlocal loss, nonfinite
+        for d, target in enumerate(targets):
+            label = f32(1.0 if d == 0 else 0.0)
+            if d > 0 and target == word:
                 continue
-            sent.append(int(w))
-        kept += len(sent)
-        for i, word in enumerate(sent):
-            b = nxt() % window
-            for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)):
-                if j == i:
-                    continue
-                l1 = syn0[sent[j]]
+            l2 = syn1neg[target]
+            f = _dot16(l1, l2)
+            if not np.isfinite(f):
+                nonfinite += 1
+            if f >= mx:
+                g = (label - f32(1.0)) * alpha
+            elif f <= -mx:
+                g = label * alpha
+            elif f != f:
+                continue
+            else:
+                g = (label - exp_table[index(f)]) * alpha
+            loss -= logsig(f if d == 0 else -f)
+            neu1e += g * l2
+            l2 += g * l1
+
+    with np.errstate(all="ignore"):
+        for s in range(S):
+            alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
+            r = _mix((seed + s) & _M64)
+
+            def nxt():
+                nonlocal r
+                r = (r * 25214903917 + 11) & _M64
+                return r >> 16
+
+            def negatives(word):
                 targets = [word]
                 for _ in range(negative):
                     x = nxt()
                     k = ((x & 0xFFFFFFFF) * V) >> 32
                     u = nxt() & 0xFFFFFFFF
                     targets.append(k if u < alias_prob[k] else int(alias[k]))
+                return targets
+
+            sent = []
+            for w in words[starts[s]: starts[s + 1]]:
+                if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+                    continue
+                sent.append(int(w))
+            kept += len(sent)
+            for i, word in enumerate(sent):
+                b = nxt() % window
+                ctx = [j for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)) if j != i]
+                if sg:
+                    for j in ctx:
+                        l1 = syn0[sent[j]]
+                        neu1e = np.zeros(D, f32)
+                        train_pair(l1, word, negatives(word), neu1e)
+                        l1 += f32(1.0) * neu1e
+                    continue
+                if not ctx:
+                    continue
+                neu1 = np.zeros(D, f32)
+                for j in ctx:
+                    neu1 += f32(1.0) * syn0[sent[j]]
+                inv = f32(1.0) / f32(len(ctx))
+                if cbow_mean:
+                    neu1 *= inv
                 neu1e = np.zeros(D, f32)
-                for d, target in enumerate(targets):
-                    label = f32(1.0 if d == 0 else 0.0)
-                    if d > 0 and target == word:
-                        continue
-                    l2 = syn1neg[target]
-                    f = _dot16(l1, l2)
-                    if f >= mx:
-                        g = (label - f32(1.0)) * alpha
-                    elif f <= -mx:
-                        g = label * alpha
-                    else:
-                        g = (label - exp_table[int(f32(f32(f + f32(mx)) * scale))]) * alpha
-                    loss -= logsig(f if d == 0 else -f)
-                    neu1e += g * l2
-                    l2 += g * l1
-                l1 += f32(1.0) * neu1e
+                train_pair(neu1, word, negatives(word), neu1e)
+                if not cbow_mean:
+                    neu1e *= inv
+                for j in ctx:
+                    syn0[sent[j]] += f32(1.0) * neu1e
+    if nonfinite:
+        raise FloatingPointError(f"word2vec training diverged: {nonfinite} dot products were NaN or infinite")
     return kept, loss
 
 

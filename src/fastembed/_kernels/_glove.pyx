@@ -48,7 +48,7 @@ cdef extern from "fe_glove.h" nogil:
                            int64_t *heap, int64_t *hn_io, fe_glove_slot *out, int64_t cap) noexcept
     double fe_glove_train(const fe_glove_model *m, const fe_glove_rec *rec, int64_t r0, int64_t r1,
                           int64_t *skipped) noexcept
-    void fe_glove_shuffle(fe_glove_rec *rec, int64_t n, uint64_t seed) noexcept
+    void fe_glove_shuffle(fe_glove_rec *rec, int64_t k_hi, int64_t k_lo, uint64_t *state) noexcept
 
 EMPTY = FE_GLOVE_EMPTY
 MAX_WINDOW = FE_GLOVE_MAX_WINDOW
@@ -210,10 +210,15 @@ def train(float[:, ::1] W not None, float[:, ::1] G not None, const int32_t[:, :
     return cost, skipped
 
 
-def shuffle(int32_t[:, ::1] rec not None, uint64_t seed):
-    """Fisher-Yates shuffle of the records in place (a splitmix64 stream from ``seed``)."""
+def shuffle(int32_t[:, ::1] rec not None, uint64_t state, int64_t k_hi=-1, int64_t k_lo=0):
+    """Fisher-Yates steps k = k_hi .. k_lo + 1 of the shuffle of the records in place (k_hi = -1:
+    from the last record; the defaults shuffle everything), drawing from the splitmix64 stream
+    whose state is ``state``; returns the state after them, for the next call."""
     cdef int64_t n = rec.shape[0]
-    if n < 2:
-        return
+    if k_hi < 0 or k_hi > n - 1:
+        k_hi = n - 1
+    if n < 2 or k_hi <= k_lo:
+        return state
     with nogil:
-        fe_glove_shuffle(<fe_glove_rec *>&rec[0, 0], n, seed)
+        fe_glove_shuffle(<fe_glove_rec *>&rec[0, 0], k_hi, k_lo, &state)
+    return state

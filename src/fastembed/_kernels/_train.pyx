@@ -1,9 +1,9 @@
-"""Learning kernels: sparse gradient reduction and updates, and skip-gram word2vec batches.
+"""Learning kernels: sparse gradient reduction and updates, and word2vec batches (skip-gram, CBOW).
 
 Assumes validated input (fastembed/training.py and EmbeddingTable.backward/apply_sparse check ids,
 shapes, dtypes and read-only tables).
 """
-from cython.parallel cimport prange, parallel
+from cython.parallel cimport prange, parallel, threadid
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
@@ -28,7 +28,11 @@ cdef extern from "fe_w2v.h" nogil:
         const float *exp_table
         const float *logsig_table
     int64_t fe_w2v_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
-                            uint64_t seed, int32_t *buf, float *neu1e, double *loss) noexcept
+                            uint64_t seed, int32_t *buf, float *neu1e, double *loss,
+                            int64_t *nonfinite) noexcept
+    int64_t fe_w2v_cbow_sentence(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                                 uint64_t seed, int cbow_mean, int32_t *buf, float *neu1, float *neu1e,
+                                 double *loss, int64_t *nonfinite) noexcept
     uint64_t fe_mix(uint64_t x) noexcept
     void fe_segment_sum(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out) noexcept
@@ -139,23 +143,35 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
               const uint32_t[::1] keep, const uint32_t[::1] alias_prob not None,
               const int32_t[::1] alias not None, int window, int negative,
               float alpha0, float alpha1, uint64_t seed, const float[::1] exp_table not None,
-              const float[::1] logsig_table not None, bint compute_loss, int n_threads):
-    """Skip-gram negative-sampling updates for the sentences words[starts[s]:starts[s+1]].
+              const float[::1] logsig_table not None, bint compute_loss, int n_threads,
+              bint sg=True, bint cbow_mean=True):
+    """Negative-sampling updates for the sentences words[starts[s]:starts[s+1]]: skip-gram
+    (``sg``) or CBOW (mean of the context vectors with ``cbow_mean``, else their sum).
 
     The learning rate falls linearly from alpha0 (first sentence) to alpha1 (last). Sentence s
-    draws random numbers from its own seed mix(seed + s), so a single thread is reproducible bit
-    for bit; several threads share the weights without locks (Hogwild), as word2vec.c does.
+    draws random numbers from its own seed mix(seed + s) (the caller passes seed = its epoch key
+    plus the batch's first sentence number, so every sentence of an epoch has its own stream), so
+    a single thread is reproducible bit for bit; several threads share the weights without locks
+    (Hogwild), as word2vec.c does. numpy: :func:`fastembed.reference.w2v_batch`.
 
     Returns (words kept after subsampling, summed loss).
+
+    Raises
+    ------
+    MemoryError : the per-thread scratch buffers cannot be allocated.
+    FloatingPointError : a dot product was NaN or infinite (training diverged: the learning rate is
+        far too large). Such pairs never index the sigmoid tables (inf saturates, NaN pairs are
+        skipped); the batch is finished, then this is raised.
     """
-    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1]
+    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1], per_buf, per_vec
     cdef fe_w2v_model m
     cdef int nt = n_threads if n_threads > 0 else 1
-    cdef int64_t kept = 0
+    cdef int64_t kept = 0, nonfinite = 0, bad
     cdef double loss = 0.0, lloc
-    cdef int32_t *buf
-    cdef float *neu1e
+    cdef int32_t *bufs
+    cdef float *vecs
     cdef float alpha
+    cdef int tid
     if S <= 0 or words.shape[0] == 0:
         return 0, 0.0
     for s in range(S):
@@ -174,16 +190,40 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     m.logsig_table = &logsig_table[0]
     if S < nt:
         nt = <int>S
-    with nogil, parallel(num_threads=nt):
-        buf = <int32_t *>malloc(maxlen * sizeof(int32_t) + 4)
-        neu1e = <float *>malloc(D * sizeof(float) + 4)
-        for s in prange(S, schedule='dynamic', chunksize=8):
-            alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
-            lloc = 0.0
-            kept += fe_w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
-                                    fe_mix(seed + <uint64_t>s), buf, neu1e,
-                                    &lloc if compute_loss else NULL)
-            loss += lloc
-        free(buf)
-        free(neu1e)
+    # every thread's scratch is allocated here, with the GIL, so a failure is a MemoryError and not
+    # a NULL pointer inside the parallel region
+    per_buf = maxlen + 1
+    per_vec = 2 * (D + 1)
+    bufs = <int32_t *>malloc(nt * per_buf * sizeof(int32_t))
+    vecs = <float *>malloc(nt * per_vec * sizeof(float))
+    if bufs == NULL or vecs == NULL:
+        free(bufs)
+        free(vecs)
+        raise MemoryError(f"word2vec: cannot allocate scratch for {nt} threads (sentences of up to "
+                          f"{maxlen} words, dim {D})")
+    try:
+        with nogil, parallel(num_threads=nt):
+            for s in prange(S, schedule='dynamic', chunksize=8):
+                tid = threadid()
+                alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
+                lloc = 0.0
+                bad = 0
+                if sg:
+                    kept += fe_w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                            fe_mix(seed + <uint64_t>s), bufs + tid * per_buf,
+                                            vecs + tid * per_vec, &lloc if compute_loss else NULL, &bad)
+                else:
+                    kept += fe_w2v_cbow_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                                 fe_mix(seed + <uint64_t>s), cbow_mean, bufs + tid * per_buf,
+                                                 vecs + tid * per_vec, vecs + tid * per_vec + D + 1,
+                                                 &lloc if compute_loss else NULL, &bad)
+                loss += lloc
+                nonfinite += bad
+    finally:
+        free(bufs)
+        free(vecs)
+    if nonfinite:
+        raise FloatingPointError(
+            f"word2vec training diverged: {nonfinite} dot products were NaN or infinite in this batch "
+            f"(learning rate {alpha0:g}); lower alpha")
     return kept, loss
