@@ -225,6 +225,9 @@ def test_glove_errors():
         GloVe(progress=False).fit(bad)
     with pytest.raises(ValueError, match="co-occurrence values must be positive"):
         GloVe(progress=False).fit(cooc._replace(values=-cooc.values))
+    swapped = cooc._replace(rows=cooc.cols, cols=cooc.rows)
+    with pytest.raises(ValueError, match="a symmetric Cooccurrence stores each pair once, with row <= col"):
+        GloVe(progress=False).fit(swapped)
     with pytest.raises(TypeError, match="fit takes a Cooccurrence"):
         GloVe(progress=False).fit({})
 

@@ -495,7 +495,7 @@ def bench_word2vec(quick: bool, n_threads: int, rng) -> None:
             for sg, name in ((1, "skip-gram"), (0, "CBOW")):
                 time.sleep(SETTLE_SECONDS)
                 t0 = time.perf_counter()
-                t = Word2Vec(**W2V_SETTINGS, sg=sg, epochs=10, seed=1, workers=n_threads, progress=False).train(lee)
+                t = Word2Vec(**W2V_SETTINGS, sg=sg, epochs=10, seed=1, workers=n_threads, progress=False).train(sents)
                 secs = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 g1 = _gensim_w2v(sents, sg, 10, n_threads, 1).wv

@@ -389,6 +389,8 @@ class GloVe:
             raise IndexError(f"co-occurrence ids out of range for a vocabulary of {V} words")
         if cooc.values.size and not (cooc.values > 0).all():
             raise ValueError("co-occurrence values must be positive")
+        if cooc.symmetric and (cooc.rows > cooc.cols).any():
+            raise ValueError("a symmetric Cooccurrence stores each pair once, with row <= col")
         self.vocab = cooc.vocab
         rec = np.empty((cooc.values.size, 4), np.int32)
         k = (cooc.rows.astype(np.uint64) << np.uint64(32)) | cooc.cols.astype(np.uint64)
