@@ -264,7 +264,7 @@ def test_initial_vectors_as_gensim(planted):
     expect = rng.random((V, 10), dtype=np.float32) * np.float32(2) - np.float32(1)
     np.testing.assert_array_equal(w.table.weights, expect / np.float32(10))
     assert not w.syn1neg.any()
-    gensim = pytest.importorskip("gensim")
+    pytest.importorskip("gensim")
     from gensim.models.keyedvectors import prep_vectors
     np.testing.assert_array_equal(w.table.weights, prep_vectors((V, 10), seed=3))
     old = Word2Vec(dim=10, min_count=1, seed=3, init="word2vec.c", progress=False)

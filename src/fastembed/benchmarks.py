@@ -544,7 +544,7 @@ def bench_glove(quick: bool, n_threads: int, rng) -> None:
     import subprocess
     import sys
     import tempfile
-    from fastembed.corpus import clustered_corpus, cluster_quality, planted_corpus
+    from fastembed.corpus import clustered_corpus, planted_corpus
     from fastembed.glove import GloVe
     planted = planted_corpus(60000, seed=0)
     rows, ok = [], 0
