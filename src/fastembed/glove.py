@@ -24,7 +24,9 @@ Three stages, each with its own kernel (csrc/fe_glove.h):
 
 The result is W + W~ (``vectors="sum"``, GloVe's default ``-model 2``) or W (``vectors="word"``).
 Peak memory: counting at most ``memory``; merging the maps still held plus 16 bytes per stored
-non-zero; training the records plus 2 * 2V(dim + 1) float32 parameters and squared-gradient sums.
+non-zero (spilled runs are read through memory maps: their pages are file cache the system can drop,
+though the process' resident size counts them while mapped); training the records plus
+2 * 2V(dim + 1) float32 parameters and squared-gradient sums.
 """
 from __future__ import annotations
 
