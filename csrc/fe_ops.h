@@ -60,6 +60,10 @@ typedef struct fe_ops {
     /* one skip-gram sentence; returns the words kept; counts non-finite dot products in *nonfinite */
     int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                             uint64_t seed, int32_t *buf, float *neu1e, double *loss, int64_t *nonfinite);
+    /* one CBOW sentence (mean or sum of the context); neu1 and neu1e hold D floats each */
+    int64_t (*w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                                 uint64_t seed, int cbow_mean, int32_t *buf, float *neu1, float *neu1e,
+                                 double *loss, int64_t *nonfinite);
     /* out[u] = sum of grad[order[j]] (times scale[u]) over j in [starts[u], starts[u+1]), in j order */
     void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out);

@@ -1,5 +1,5 @@
-/* fastembed: skip-gram with negative sampling (word2vec): the model, its random numbers and the
- * sigmoid tables. The sentence step itself is compiled per SIMD level (impl/w2v.h).
+/* fastembed: word2vec with negative sampling (skip-gram and CBOW): the model, its random numbers and
+ * the sigmoid tables. The sentence steps themselves are compiled per SIMD level (impl/w2v.h).
  *
  * Follows word2vec.c / gensim: each context word's input vector predicts the centre word against
  * `negative` words drawn from the unigram^0.75 distribution; a precomputed sigmoid table; a
@@ -83,6 +83,22 @@ static inline double fe_logsig(const fe_w2v_model *m, float x)
     if (x >= FE_MAX_EXP) return 0.0;
     if (x <= -FE_MAX_EXP) return (double)x;
     return (double)m->logsig_table[fe_sig_index(x)];
+}
+
+/* The gradient scale (label - sigmoid(f)) * alpha of one pair, as word2vec.c: saturated at
+ * |f| >= MAX_EXP (+inf and -inf too). Returns 0 for a NaN dot product (training diverged): the
+ * caller skips the pair and counts it. */
+static inline int fe_w2v_grad(const fe_w2v_model *m, float f, float label, float alpha, float *g)
+{
+    if (f >= FE_MAX_EXP)
+        *g = (label - 1.0f) * alpha;
+    else if (f <= -FE_MAX_EXP)
+        *g = label * alpha;
+    else if (f != f)
+        return 0;
+    else
+        *g = (label - m->exp_table[fe_sig_index(f)]) * alpha;
+    return 1;
 }
 
 #endif /* FE_W2V_H */

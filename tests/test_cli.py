@@ -91,6 +91,23 @@ def test_train(tmp_path):
     assert t.dim == 8 and "cat" in t.vocab
 
 
+@pytest.mark.parametrize("model", ["cbow", "glove"])
+def test_train_cbow_glove(tmp_path, model):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in planted_corpus(3000, seed=1)) + "\n")
+    out = tmp_path / "vec.txt"
+    extra = ["--save-model", tmp_path / "model"] if model == "cbow" else ["--memory-mb", "64"]
+    code, o, err = run("train", corpus, "-o", out, "--model", model, "--dim", "8", "--epochs", "2",
+                       "--min-count", "1", "--workers", "1", "--no-progress", *extra)
+    assert code == 0, err
+    assert "epoch 2: loss" in err and "word2vec)" in o
+    assert fe.load(out).dim == 8
+    if model == "cbow":
+        assert fe.Word2Vec.load(tmp_path / "model").sg == 0
+    code, _, err = run("train", corpus, "-o", out, "--model", model, "--min-count", "100000", "--no-progress")
+    assert code == 2 and "no word occurs at least min_count=100000 times" in err
+
+
 def test_plot(vectors, tmp_path):
     png = tmp_path / "map.png"
     code, out, err = run("plot", "--vectors", vectors, "cat", "dog", "airplane", "king", "queen", "-o", png)

@@ -212,8 +212,9 @@ def test_hypothesis_backward(seed, n):
     np.testing.assert_array_equal(r, rr)
 
 
-@pytest.mark.parametrize("D", [19, 32])
-def test_w2v_kernel_equals_reference(D, simd_level):
+@pytest.mark.parametrize("D", [1, 19, 32])
+@pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum"])
+def test_w2v_kernel_equals_reference(D, mode, simd_level):
     from fastembed._kernels import _train
     from fastembed.training import _exp_tables
     rng = np.random.default_rng(D)
@@ -225,16 +226,175 @@ def test_w2v_kernel_equals_reference(D, simd_level):
     ids = [vocab.encode(s) for s in corpus]
     words = np.concatenate(ids).astype(np.int32)
     starts = np.concatenate([[0], np.cumsum([len(s) for s in ids])]).astype(np.int64)
+    assert words.max() == len(vocab) - 1  # the last id is trained too
     syn0 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32) * np.float32(3)  # |f| past 6 too
     s0, s1 = syn0.copy(), syn1.copy()
+    sg, mean = mode == "sg", mode == "cbow_mean"
     kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345,
-                                  exp_t, logsig_t, True, 1)
-    rkept, rloss = ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345, exp_t, logsig_t)
+                                  exp_t, logsig_t, True, 1, sg, mean)
+    rkept, rloss = ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345, exp_t, logsig_t,
+                                 sg, mean)
     assert kept == rkept and 0 < kept < words.size
     assert loss == pytest.approx(rloss, rel=1e-12)
     np.testing.assert_array_equal(syn0, s0)
     np.testing.assert_array_equal(syn1, s1)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_streams_do_not_depend_on_batches(planted, monkeypatch, sg):
+    # each sentence's random stream is keyed by (seed, epoch, its number in the epoch): with a
+    # constant learning rate, cutting the corpus into other batches gives the same bits (the
+    # old batch-seed + sentence-index scheme gave sentence s of batch b+1 the stream of s+1 of b)
+    import fastembed.training as tr
+
+    def run(batch):
+        monkeypatch.setattr(tr, "BATCH_WORDS", batch)
+        return fe.train_word2vec(planted[:400], dim=8, min_count=1, epochs=2, alpha=0.02, min_alpha=0.02,
+                                 workers=1, sg=sg, progress=False).weights
+    np.testing.assert_array_equal(run(50), run(100000))
+    assert tr.epoch_key(1, 0) != tr.epoch_key(1, 1) != tr.epoch_key(2, 0)
+
+
+def test_initial_vectors_as_gensim(planted):
+    w = Word2Vec(dim=10, min_count=1, seed=3, progress=False)
+    w.build_vocab(planted[:100])
+    V = len(w.vocab)
+    rng = np.random.default_rng(3)
+    expect = rng.random((V, 10), dtype=np.float32) * np.float32(2) - np.float32(1)
+    np.testing.assert_array_equal(w.table.weights, expect / np.float32(10))
+    assert not w.syn1neg.any()
+    pytest.importorskip("gensim")
+    from gensim.models.keyedvectors import prep_vectors
+    np.testing.assert_array_equal(w.table.weights, prep_vectors((V, 10), seed=3))
+    old = Word2Vec(dim=10, min_count=1, seed=3, init="word2vec.c", progress=False)
+    old.build_vocab(planted[:100])
+    assert np.abs(old.table.weights).max() <= 0.05 < np.abs(w.table.weights).max()
+
+
+def test_cbow_learns_planted_relations(planted):
+    w = Word2Vec(dim=16, min_count=1, epochs=5, sg=0, progress=False, workers=2, seed=1)
+    t = w.train(planted)
+    assert {k for k, _ in t.most_similar("cat", topn=3)} <= {"dog", "kitten", "puppy", "hamster", "rabbit"}
+    assert t.similarity("car", "truck") > t.similarity("car", "kitten")
+    losses = [h["loss"] for h in w.history]
+    assert losses[-1] < losses[0]
+    summed = fe.train_word2vec(planted[:2000], dim=8, min_count=1, epochs=1, sg=0, cbow_mean=False, workers=1,
+                               progress=False)
+    mean = fe.train_word2vec(planted[:2000], dim=8, min_count=1, epochs=1, sg=0, workers=1, progress=False)
+    assert not np.array_equal(summed.weights, mean.weights)
+
+
+def _renamed(corpus, mapping):
+    return [[mapping.get(w, w) for w in s] for s in corpus]
+
+
+def test_continued_training_with_new_words(planted):
+    w = Word2Vec(dim=16, min_count=1, epochs=5, progress=False, workers=2, seed=1)
+    w.train(planted)
+    cat_dog = w.wv.similarity("cat", "dog")
+    V0 = len(w.vocab)
+    # a second corpus where "lion" takes cat's contexts and "rocket" car's
+    more = _renamed(planted_corpus(6000, seed=7), {"cat": "lion", "car": "rocket"})
+    before = np.array(w.wv.weights)
+    keys0 = list(w.vocab.keys)
+    w.build_vocab(more, update=True)
+    assert w.vocab.keys[:V0] == keys0
+    assert sorted(w.vocab.keys[V0:]) == ["lion", "rocket"]
+    np.testing.assert_array_equal(w.wv.weights[:V0], before)  # known words keep their vectors
+    assert w.vocab.counts[w.vocab["dog"]] > w.vocab.counts[w.vocab["lion"]]  # counts were added
+    epochs_before = w.epochs_trained
+    w.train(more, epochs=3)
+    t = w.wv
+    animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
+    vehicles = {"airplane", "truck", "train", "bus", "bicycle", "car"}
+    assert {k for k, _ in t.most_similar("lion", topn=3)} <= animals
+    assert {k for k, _ in t.most_similar("rocket", topn=3)} <= vehicles
+    assert t.similarity("cat", "dog") > 0.5 * cat_dog  # the old words keep their relations
+    assert w.epochs_trained == epochs_before + 3 and len(w.history) == 8
+    assert w.history[-1]["alpha"] == pytest.approx(w.min_alpha)  # each call decays to min_alpha
+    # without update=True new words are skipped
+    w2 = Word2Vec(dim=8, min_count=1, epochs=1, progress=False, workers=1)
+    w2.train(planted[:500])
+    w2.train(more[:500], epochs=1)
+    assert "lion" not in w2.vocab
+
+
+def test_save_load_continue(planted, tmp_path):
+    w = Word2Vec(dim=8, min_count=1, epochs=2, sg=0, progress=False, workers=1, seed=4)
+    w.train(planted[:2000])
+    path = tmp_path / "model"
+    w.save(path)
+    assert sorted(p.name for p in path.iterdir()) == ["counts.npy", "keys.txt", "meta.json", "syn1neg.npy",
+                                                      "vectors.npy", "word2vec.json"]
+    assert fe.load(path).vocab.keys == w.vocab.keys  # the directory is a native table too
+    m = Word2Vec.load(path, workers=1, progress=False)
+    np.testing.assert_array_equal(m.wv.weights, w.wv.weights)
+    np.testing.assert_array_equal(m.syn1neg, w.syn1neg)
+    np.testing.assert_array_equal(m.vocab.counts, w.vocab.counts)
+    assert (m.sg, m.dim, m.seed, m.epochs_trained, m.history) == (0, 8, 4, 2, w.history)
+    assert m.wv.writeable
+    # continuing the loaded model gives the bits continuing the original does
+    w.train(planted[2000:3000], epochs=1)
+    m.train(planted[2000:3000], epochs=1)
+    np.testing.assert_array_equal(m.wv.weights, w.wv.weights)
+    # saving over a model replaces it whole; a failed save leaves the old one and no debris
+    w.save(path)
+    np.testing.assert_array_equal(Word2Vec.load(path).syn1neg, w.syn1neg)
+    import fastembed.training as tr
+    real = tr.np.save
+
+    def boom(f, a, *args, **kw):
+        if str(f).endswith("syn1neg.npy"):
+            raise OSError("disk full")
+        return real(f, a, *args, **kw)
+    tr.np.save = boom
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            m.save(path)
+    finally:
+        tr.np.save = real
+    from fastembed.io._atomic import wait_for_cleanup
+    wait_for_cleanup()  # the directory the first save replaced is deleted on the worker pool
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    np.testing.assert_array_equal(Word2Vec.load(path).syn1neg, w.syn1neg)
+
+
+def test_model_errors(planted, tmp_path):
+    with pytest.raises(ValueError, match=r"init must be one of \('gensim', 'word2vec.c'\), got 'zeros'"):
+        Word2Vec(init="zeros")
+    with pytest.raises(ValueError, match="sg must be at most 1, got 2"):
+        Word2Vec(sg=2)
+    with pytest.raises(RuntimeError, match=r"build_vocab\(update=True\) needs a model with a vocabulary"):
+        Word2Vec(progress=False).build_vocab(planted[:10], update=True)
+    with pytest.raises(RuntimeError, match="nothing to save"):
+        Word2Vec().save(tmp_path / "m")
+    with pytest.raises(ValueError, match="not a saved Word2Vec model"):
+        Word2Vec.load(tmp_path)
+    w = Word2Vec(dim=4, min_count=1, epochs=1, progress=False, workers=1)
+    w.train(planted[:50])
+    w.save(tmp_path / "m")
+    (tmp_path / "m" / "word2vec.json").write_text('{"format": "fastembed-word2vec", "version": 9}')
+    with pytest.raises(ValueError, match="expected format 'fastembed-word2vec' version 1, got 'fastembed-word2vec' version 9"):
+        Word2Vec.load(tmp_path / "m")
+    w.save(tmp_path / "m")
+    np.save(tmp_path / "m" / "syn1neg.npy", np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"syn1neg.npy: expected a float32 array of shape \(\d+, 4\), got float32 \(2, 4\)"):
+        Word2Vec.load(tmp_path / "m")
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="exists and is not a directory"):
+        w.save(tmp_path / "f")
+    with pytest.raises(ValueError, match="end_alpha must be <= 0.01"):
+        w.train(planted[:50], start_alpha=0.01, end_alpha=0.5)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_divergence_raises_without_bad_reads(sg):
+    # issue 13: alpha=1e30 gave a NaN dot product and a wild sigmoid-table read (SIGSEGV)
+    with pytest.raises(FloatingPointError, match=r"word2vec training diverged: \d+ dot products were NaN or "
+                                                 r"infinite in this batch \(learning rate 1e\+30\); lower alpha"):
+        fe.train_word2vec(planted_corpus(300), dim=8, min_count=1, epochs=1, alpha=1e30, workers=1, sg=sg,
+                          progress=False)
 
 
 def test_sigmoid_table_indexing():
@@ -245,6 +405,9 @@ def test_sigmoid_table_indexing():
     f = np.linspace(-5.999, 5.999, 2001).astype(np.float32)
     idx = ((f + np.float32(6)) * scale).astype(np.int64)
     assert idx.max() < _train.EXP_TABLE_SIZE
+    # just below MAX_EXP the float product rounds to SIZE: the kernel clamps it in integers
+    edge = np.float32(5.9999995)
+    assert int((edge + np.float32(6)) * scale) == _train.EXP_TABLE_SIZE
     step = 2 * _train.MAX_EXP / _train.EXP_TABLE_SIZE
     assert np.abs(exp_t[idx] - 1 / (1 + np.exp(-f))).max() <= 0.25 * step + 1e-6  # at most one grid step off
     assert np.abs(logsig_t[idx] - np.log(1 / (1 + np.exp(-f)))).max() <= step + 1e-6

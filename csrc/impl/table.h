@@ -22,5 +22,6 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .merge_scores = FE_FN(fe_merge_scores),
     .merge_combined = FE_FN(fe_merge_combined),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
+    .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),
 };

@@ -52,14 +52,8 @@ static int64_t FE_FN(fe_w2v_sentence)(const fe_w2v_model *m, const int32_t *word
                 float g;
                 if (!isfinite(f))
                     (*nonfinite)++;
-                if (f >= FE_MAX_EXP)
-                    g = (label - 1.0f) * alpha;
-                else if (f <= -FE_MAX_EXP)
-                    g = label * alpha;
-                else if (f != f)
+                if (!fe_w2v_grad(m, f, label, alpha, &g))
                     continue;  /* NaN: no update from this pair */
-                else
-                    g = (label - m->exp_table[fe_sig_index(f)]) * alpha;
                 if (loss != NULL)
                     *loss -= fe_logsig(m, label > 0 ? f : -f);
                 FE_FN(fe_axpy)(neu1e, g, l2, D);
@@ -67,6 +61,78 @@ static int64_t FE_FN(fe_w2v_sentence)(const fe_w2v_model *m, const int32_t *word
             }
             FE_FN(fe_axpy)(l1, 1.0f, neu1e, D);
         }
+    }
+    return len;
+}
+
+/* One CBOW sentence (gensim's fast_sentence_cbow_neg with word2vec.c's sigmoid handling): the
+ * context words of each position (a random window shrink, as skip-gram) are summed into neu1,
+ * averaged when cbow_mean, and that vector predicts the centre word against `negative` noise
+ * words; the error neu1e is added to every context word's input vector (divided by the number of
+ * context words when summing, as gensim). The random stream is the skip-gram's (subsampling, then
+ * per position the window shrink and the negatives). buf holds n ints, neu1 and neu1e D floats
+ * each. Returns the words kept; non-finite dot products are handled and counted as in
+ * fe_w2v_sentence. numpy: fastembed.reference.w2v_batch(..., sg=False). */
+static int64_t FE_FN(fe_w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n,
+                                           float alpha, uint64_t seed, int cbow_mean, int32_t *buf,
+                                           float *neu1, float *neu1e, double *loss, int64_t *nonfinite)
+{
+    const int64_t D = m->D;
+    uint64_t r = seed;
+    int64_t len = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t w = words[i];
+        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
+            continue;
+        buf[len++] = w;
+    }
+    for (int64_t i = 0; i < len; i++) {
+        const int64_t word = buf[i];
+        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
+        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
+        if (j0 < 0) j0 = 0;
+        if (j1 > len) j1 = len;
+        if (j1 - j0 < 2)
+            continue;  /* no context word */
+        memset(neu1, 0, (size_t)D * sizeof(float));
+        for (int64_t j = j0; j < j1; j++)
+            if (j != i)
+                FE_FN(fe_axpy)(neu1, 1.0f, m->syn0 + (int64_t)buf[j] * D, D);
+        const float inv = 1.0f / (float)(j1 - j0 - 1);
+        if (cbow_mean)
+            for (int64_t d = 0; d < D; d++)
+                neu1[d] *= inv;
+        int64_t targets[FE_MAX_NEGATIVE + 1];
+        targets[0] = word;
+        fe_prefetch_row_rw(m->syn1neg + word * D, D);
+        for (int d = 1; d <= m->negative; d++) {
+            targets[d] = fe_draw_negative(m, &r);
+            fe_prefetch_row_rw(m->syn1neg + targets[d] * D, D);
+        }
+        memset(neu1e, 0, (size_t)D * sizeof(float));
+        for (int d = 0; d <= m->negative; d++) {
+            const int64_t target = targets[d];
+            const float label = d == 0 ? 1.0f : 0.0f;
+            if (d > 0 && target == word)
+                continue;
+            float *l2 = m->syn1neg + target * D;
+            const float f = FE_FN(fe_dot)(neu1, l2, D);
+            float g;
+            if (!isfinite(f))
+                (*nonfinite)++;
+            if (!fe_w2v_grad(m, f, label, alpha, &g))
+                continue;
+            if (loss != NULL)
+                *loss -= fe_logsig(m, label > 0 ? f : -f);
+            FE_FN(fe_axpy)(neu1e, g, l2, D);
+            FE_FN(fe_axpy)(l2, g, neu1, D);
+        }
+        if (!cbow_mean)
+            for (int64_t d = 0; d < D; d++)
+                neu1e[d] *= inv;
+        for (int64_t j = j0; j < j1; j++)
+            if (j != i)
+                FE_FN(fe_axpy)(m->syn0 + (int64_t)buf[j] * D, 1.0f, neu1e, D);
     }
     return len;
 }

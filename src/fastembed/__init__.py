@@ -1,7 +1,7 @@
 """fastembed: Cython-accelerated embedding tables.
 
 Lookup, fused token + position embedding, cosine top-k, word vectors in and out, and word2vec
-training over contiguous float32 matrices. The distribution is ``fastembed-engine``.
+training (word2vec skip-gram and CBOW, GloVe) over contiguous float32 matrices. The distribution is ``fastembed-engine``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
 from fastembed.io import load, load_fasttext, save
 from fastembed.training import train_word2vec, Word2Vec
+from fastembed.glove import train_glove, GloVe
 from fastembed import corpus, optim, pooling, words
 
-__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec", "corpus", "optim", "pooling", "words",
+__all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec",
+           "train_glove", "GloVe", "corpus", "optim", "pooling", "words",
            "resolve_threads", "show_config", "__version__"]

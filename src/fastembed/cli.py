@@ -291,14 +291,35 @@ def cmd_train(args) -> None:
     import fastembed as fe
     if not os.path.exists(args.corpus):
         raise UserError(f"no such corpus file: {args.corpus}")
+    model = args.model
 
     def report(h):
-        print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['raw_words']} words, "
-              f"{h['words_per_sec'] / 1e3:.0f}k words/s", file=sys.stderr)
-    t = fe.train_word2vec(args.corpus, dim=args.dim, window=args.window, negative=args.negative,
-                          min_count=args.min_count, sample=args.sample, epochs=args.epochs, alpha=args.alpha,
-                          workers=args.workers, seed=args.seed, max_vocab=args.max_vocab,
-                          progress=not args.no_progress, callbacks=[report])
+        if model == "glove":
+            print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['pairs']} pairs, "
+                  f"{h['pairs_per_sec'] / 1e6:.2f}M pairs/s", file=sys.stderr)
+        else:
+            print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['raw_words']} words, "
+                  f"{h['words_per_sec'] / 1e3:.0f}k words/s", file=sys.stderr)
+    window = args.window if args.window is not None else (10 if model == "glove" else 5)
+    epochs = args.epochs if args.epochs is not None else (25 if model == "glove" else 5)
+    try:
+        if model == "glove":
+            t = fe.train_glove(args.corpus, dim=args.dim, window=window, min_count=args.min_count, epochs=epochs,
+                               learning_rate=args.learning_rate, x_max=args.x_max, alpha=args.glove_alpha,
+                               symmetric=not args.asymmetric, vectors=args.vectors, workers=args.workers,
+                               seed=args.seed, max_vocab=args.max_vocab, memory=int(args.memory_mb * 2 ** 20),
+                               tmpdir=args.tmpdir, progress=not args.no_progress, callbacks=[report])
+        else:
+            w = fe.Word2Vec(dim=args.dim, window=window, negative=args.negative, min_count=args.min_count,
+                            sample=args.sample, epochs=epochs, alpha=args.alpha, sg=1 if model == "sg" else 0,
+                            cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
+                            max_vocab=args.max_vocab, progress=not args.no_progress, callbacks=[report])
+            t = w.train(args.corpus)
+            if args.save_model:
+                w.save(args.save_model)
+                print(f"wrote the full model (for further training) to {args.save_model}")
+    except (ValueError, FloatingPointError) as exc:
+        raise UserError(str(exc)) from None
     fmt = args.format or ("word2vec-binary" if args.output.endswith(".bin") else "native"
                           if not os.path.splitext(args.output)[1] else "word2vec")
     fe.save(t, args.output, format=fmt)
@@ -485,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     from fastembed import __version__
     from fastembed.io import FORMATS, SAVE_FORMATS
     p = argparse.ArgumentParser(prog="fastembed",
-                                description="Embedding tables: lookup, search, analogies, I/O, word2vec training.")
+                                description="Embedding tables: lookup, search, analogies, I/O, word2vec and GloVe training.")
     p.add_argument("--version", action="version", version=f"fastembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -548,22 +569,41 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path", metavar="PATH", help="a vector file or native directory")
     i.set_defaults(func=cmd_info)
 
-    t = sub.add_parser("train", help="train skip-gram word2vec on a text corpus (one sentence a line)")
+    t = sub.add_parser("train", help="train word vectors (word2vec skip-gram or CBOW, or GloVe) on a text "
+                                     "corpus (one sentence a line; .gz/.bz2 too)")
     t.add_argument("corpus", metavar="CORPUS")
     t.add_argument("-o", "--output", required=True, metavar="OUT")
+    t.add_argument("--model", choices=("sg", "cbow", "glove"), default="sg",
+                   help="sg: word2vec skip-gram; cbow: word2vec CBOW; glove: GloVe (default sg)")
     t.add_argument("--format", choices=FORMATS, help="default: by OUT's extension (.bin binary, "
                                                      "none native, else word2vec text)")
-    t.add_argument("--dim", type=int, default=100)
-    t.add_argument("--window", type=int, default=5)
-    t.add_argument("--negative", type=int, default=5)
-    t.add_argument("--min-count", type=int, default=5)
-    t.add_argument("--sample", type=float, default=1e-3)
-    t.add_argument("--epochs", type=int, default=5)
-    t.add_argument("--alpha", type=float, default=0.025)
-    t.add_argument("--workers", type=int, default=None)
-    t.add_argument("--seed", type=int, default=1)
-    t.add_argument("--max-vocab", type=int, default=None)
-    t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
+    t.add_argument("--window", type=int, default=None,
+                   help="context words each side (default 5 for word2vec, 10 for GloVe)")
+    t.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times (default 5)")
+    t.add_argument("--epochs", type=int, default=None, help="passes (default 5 for word2vec, 25 for GloVe)")
+    t.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
+    t.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    t.add_argument("--max-vocab", type=int, default=None, help="keep only the most frequent words")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    w2v = t.add_argument_group("word2vec (sg, cbow)")
+    w2v.add_argument("--negative", type=int, default=5, help="noise words per pair (default 5)")
+    w2v.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold (default 1e-3)")
+    w2v.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (default 0.025)")
+    w2v.add_argument("--cbow-sum", action="store_true", help="CBOW: sum the context vectors (default: mean)")
+    w2v.add_argument("--save-model", metavar="DIR", default=None,
+                     help="also save the full model (vocabulary, counts, both weight matrices) to DIR, to "
+                          "train it further with fastembed.Word2Vec.load(DIR)")
+    gl = t.add_argument_group("GloVe")
+    gl.add_argument("--learning-rate", type=float, default=0.05, help="AdaGrad's initial step (default 0.05)")
+    gl.add_argument("--x-max", type=float, default=100.0, help="weighting cutoff x_max (default 100)")
+    gl.add_argument("--glove-alpha", type=float, default=0.75, help="weighting exponent alpha (default 0.75)")
+    gl.add_argument("--asymmetric", action="store_true", help="count the right context only (default: both sides)")
+    gl.add_argument("--vectors", choices=("sum", "word"), default="sum",
+                    help="output word + context vectors (sum, default) or word vectors only")
+    gl.add_argument("--memory-mb", type=float, default=1024.0,
+                    help="memory for counting co-occurrences, in MiB (default 1024); more spills to disk")
+    gl.add_argument("--tmpdir", default=None, help="where spilled co-occurrence runs go (default: system temp)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="analogy accuracy and/or word-pair correlation")

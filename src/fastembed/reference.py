@@ -19,7 +19,7 @@ import numpy as np
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "inv_norms", "analogy", "backward",
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
            "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
-           "load_fasttext_bin"]
+           "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch"]
 
 
 def lookup(weights: np.ndarray, ids) -> np.ndarray:
@@ -244,21 +244,24 @@ def _dot16(a, b) -> np.float32:
 
 
 def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, negative, alpha0, alpha1,
-              seed, exp_table, logsig_table):
-    """Skip-gram negative-sampling updates, one sentence and one pair at a time, in place.
+              seed, exp_table, logsig_table, sg=True, cbow_mean=True):
+    """Negative-sampling updates (skip-gram, or CBOW with ``sg=False``), one sentence and one
+    position at a time, in place.
 
     The same algorithm and random stream as the kernel (word2vec.c's linear congruential
     generator, seeded per sentence; alias-table negatives; float32 arithmetic in the kernel's
-    order), so one thread of the kernel gives the same bits. Returns (words kept, summed loss).
+    order), so one thread of the kernel gives the same bits. Dot products of +-inf saturate, NaN
+    ones skip their pair; if any was not finite, FloatingPointError is raised at the end.
+    Returns (words kept, summed loss).
     """
     f32 = np.float32
     V, D = syn0.shape
     size, mx = exp_table.size, 6
     scale = f32(size) / f32(2 * mx)
     S = len(starts) - 1
-    kept, loss = 0, 0.0
+    kept, loss, nonfinite = 0, 0.0, 0
 
-    def index(x):  # csrc/fe_w2v.h fe_sig_index: truncated, then clamped in integers
+    def index(x):
         return min(max(int(f32(f32(x + f32(mx)) * scale)), 0), size - 1)
 
     def logsig(x):
@@ -268,60 +271,82 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
             return float(x)
         return float(logsig_table[index(x)])
 
-    nonfinite = 0
-
-    for s in range(S):
-        alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
-        r = _mix((seed + s) & _M64)
-
-        def nxt():
-            nonlocal r
-            r = (r * 25214903917 + 11) & _M64
-            return r >> 16
-
-        sent = []
-        for w in words[starts[s]: starts[s + 1]]:
-            if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+    def train_pair(l1, word, targets, neu1e):
+        """The negative-sampling step of input vector l1 against targets; l1 is not updated."""
+        nonlocal loss, nonfinite
+        for d, target in enumerate(targets):
+            label = f32(1.0 if d == 0 else 0.0)
+            if d > 0 and target == word:
                 continue
-            sent.append(int(w))
-        kept += len(sent)
-        for i, word in enumerate(sent):
-            b = nxt() % window
-            for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)):
-                if j == i:
-                    continue
-                l1 = syn0[sent[j]]
+            l2 = syn1neg[target]
+            f = _dot16(l1, l2)
+            if not np.isfinite(f):
+                nonfinite += 1
+            if f >= mx:
+                g = (label - f32(1.0)) * alpha
+            elif f <= -mx:
+                g = label * alpha
+            elif f != f:
+                continue
+            else:
+                g = (label - exp_table[index(f)]) * alpha
+            loss -= logsig(f if d == 0 else -f)
+            neu1e += g * l2
+            l2 += g * l1
+
+    with np.errstate(all="ignore"):
+        for s in range(S):
+            alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
+            r = _mix((seed + s) & _M64)
+
+            def nxt():
+                nonlocal r
+                r = (r * 25214903917 + 11) & _M64
+                return r >> 16
+
+            def negatives(word):
                 targets = [word]
                 for _ in range(negative):
                     x = nxt()
                     k = ((x & 0xFFFFFFFF) * V) >> 32
                     u = nxt() & 0xFFFFFFFF
                     targets.append(k if u < alias_prob[k] else int(alias[k]))
+                return targets
+
+            sent = []
+            for w in words[starts[s]: starts[s + 1]]:
+                if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+                    continue
+                sent.append(int(w))
+            kept += len(sent)
+            for i, word in enumerate(sent):
+                b = nxt() % window
+                ctx = [j for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)) if j != i]
+                if sg:
+                    for j in ctx:
+                        l1 = syn0[sent[j]]
+                        neu1e = np.zeros(D, f32)
+                        train_pair(l1, word, negatives(word), neu1e)
+                        l1 += f32(1.0) * neu1e
+                    continue
+                if not ctx:
+                    continue
+                neu1 = np.zeros(D, f32)
+                for j in ctx:
+                    neu1 += f32(1.0) * syn0[sent[j]]
+                inv = f32(1.0) / f32(len(ctx))
+                if cbow_mean:
+                    neu1 *= inv
                 neu1e = np.zeros(D, f32)
-                for d, target in enumerate(targets):
-                    label = f32(1.0 if d == 0 else 0.0)
-                    if d > 0 and target == word:
-                        continue
-                    l2 = syn1neg[target]
-                    f = _dot16(l1, l2)
-                    if not np.isfinite(f):
-                        nonfinite += 1
-                    if f >= mx:
-                        g = (label - f32(1.0)) * alpha
-                    elif f <= -mx:
-                        g = label * alpha
-                    elif f != f:
-                        continue  # NaN: no update from this pair
-                    else:
-                        g = (label - exp_table[index(f)]) * alpha
-                    loss -= logsig(f if d == 0 else -f)
-                    neu1e += g * l2
-                    l2 += g * l1
-                l1 += f32(1.0) * neu1e
+                train_pair(neu1, word, negatives(word), neu1e)
+                if not cbow_mean:
+                    neu1e *= inv
+                for j in ctx:
+                    syn0[sent[j]] += f32(1.0) * neu1e
     if nonfinite:
-        raise FloatingPointError(f"word2vec training diverged: {nonfinite} dot products were NaN or "
-                                 f"infinite in this batch (learning rate {alpha0:g}); lower alpha")
+        raise FloatingPointError(f"word2vec training diverged: {nonfinite} dot products were NaN or infinite")
     return kept, loss
+
 
 
 # ------------------------------------------------------------------ pooling (EmbeddingBag, sentence vectors)
@@ -823,3 +848,101 @@ def load_fasttext_bin(path, encoding="utf-8"):
     if pos != len(data):
         raise ValueError("data after the output matrix")
     return {"args": args, "version": version, "words": words, "counts": np.array(counts, np.int64), "input": W}
+
+
+
+# ------------------------------------------------------------------ GloVe
+
+def glove_cooccurrence(sentences, window, symmetric=True, distance_weighting=True):
+    """Co-occurrence sums of id sentences, in plain Python: {(a, b): X_ab} (float64).
+
+    For every pair of ids at distance d <= window in a sentence (a before b), X[a][b] gains 1/d
+    (1 without distance weighting); symmetric contexts also give X[b][a] the same, and only keys
+    a <= b are kept (the diagonal then holds 2/d per pair of equal ids). Sums are added in corpus
+    order, as one thread of the kernel does when no map is spilled.
+    """
+    X = {}
+    for sent in sentences:
+        sent = [int(w) for w in sent]
+        for k, b in enumerate(sent):
+            for p in range(k - 1, max(k - window, 0) - 1, -1):
+                a = sent[p]
+                w = 1.0 / (k - p) if distance_weighting else 1.0
+                if symmetric:
+                    key = (a, b) if a <= b else (b, a)
+                    v = w + w if a == b else w
+                else:
+                    key, v = (a, b), w
+                X[key] = X.get(key, 0.0) + v
+    return X
+
+
+def glove_records(rows, cols, values, x_max, alpha):
+    """The training records of co-occurrence sums: (n, 4) int32 rows i, j, then the bits of the
+    float32 log X_ij and f(X_ij) = min(1, (X_ij / x_max) ** alpha), both computed in float64."""
+    values = np.asarray(values, np.float64)
+    out = np.empty((len(values), 4), np.int32)
+    out[:, 0] = rows
+    out[:, 1] = cols
+    f = out.view(np.float32)
+    f[:, 2] = np.log(values)
+    f[:, 3] = np.where(values < x_max, (values / x_max) ** alpha, 1.0)
+    return out
+
+
+def glove_shuffle(rec, seed):
+    """The kernel's Fisher-Yates shuffle of the rows of ``rec`` in place, with its splitmix64
+    stream: for k = n-1 .. 1 swap rows k and j, j = (high 32 bits of the draw * (k + 1)) >> 32."""
+    s = seed & _M64
+    for k in range(len(rec) - 1, 0, -1):
+        s = (s + 0x9E3779B97F4A7C15) & _M64
+        x = ((s ^ (s >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+        x ^= x >> 31
+        bound = k + 1
+        j = ((x >> 32) * bound) >> 32 if bound < 1 << 32 else x % bound
+        rec[[k, j]] = rec[[j, k]]
+
+
+def glove_epoch(W, G, rec, eta, clip, symmetric):
+    """One AdaGrad pass over the records in order, in place, as the kernel with one thread:
+    float32 arithmetic in the kernel's order (16-lane dot product). W, G: (2V, D + 1) float32.
+    Returns (summed cost, pairs skipped as non-finite)."""
+    f32 = np.float32
+    V2, Dp = W.shape
+    V, D = V2 // 2, Dp - 1
+    eta, clip = f32(eta), f32(clip)
+    fl = rec.view(np.float32)
+    cost, skipped = 0.0, 0
+
+    def step(wr, cr, logx, fx):
+        nonlocal cost, skipped
+        w, c, gw, gc = W[wr], W[cr], G[wr], G[cr]
+        diff = f32(f32(_dot16(w[:D], c[:D]) + w[D]) + c[D]) - logx
+        fdiff = fx * diff
+        if not (np.isfinite(diff) and np.isfinite(fdiff)):
+            skipped += 1
+            return
+        cost += 0.5 * float(fdiff) * float(diff)
+        t1 = np.clip(fdiff * c[:D], -clip, clip) * eta
+        t2 = np.clip(fdiff * w[:D], -clip, clip) * eta
+        u1 = t1 / np.sqrt(gw[:D])
+        u2 = t2 / np.sqrt(gc[:D])
+        gw[:D] += t1 * t1
+        gc[:D] += t2 * t2
+        w[:D] -= u1
+        c[:D] -= u2
+        fe = fdiff * eta
+        w[D] -= fe / np.sqrt(gw[D])
+        c[D] -= fe / np.sqrt(gc[D])
+        gw[D] += fe * fe
+        gc[D] += fe * fe
+
+    with np.errstate(all="ignore"):
+        for r in range(len(rec)):
+            i, j = int(rec[r, 0]), int(rec[r, 1])
+            logx, fx = fl[r, 2], fl[r, 3]
+            step(i, V + j, logx, fx)
+            if symmetric and i != j:
+                step(j, V + i, logx, fx)
+    return cost, skipped

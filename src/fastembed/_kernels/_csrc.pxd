@@ -84,6 +84,9 @@ cdef extern from "fe_ops.h" nogil:
         int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                                 uint64_t seed, int32_t *buf, float *neu1e, double *loss,
                                 int64_t *nonfinite) noexcept nogil
+        int64_t (*w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
+                                     uint64_t seed, int cbow_mean, int32_t *buf, float *neu1, float *neu1e,
+                                     double *loss, int64_t *nonfinite) noexcept nogil
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
 

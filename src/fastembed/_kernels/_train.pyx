@@ -1,4 +1,4 @@
-"""Learning kernels: sparse gradient reduction and updates, and skip-gram word2vec batches.
+"""Learning kernels: sparse gradient reduction and updates, and word2vec batches (skip-gram, CBOW).
 
 Assumes validated input (fastembed/training.py and EmbeddingTable.backward/apply_sparse check ids,
 shapes, dtypes and read-only tables).
@@ -122,13 +122,16 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
               const uint32_t[::1] keep, const uint32_t[::1] alias_prob not None,
               const int32_t[::1] alias not None, int window, int negative,
               float alpha0, float alpha1, uint64_t seed, const float[::1] exp_table not None,
-              const float[::1] logsig_table not None, bint compute_loss, int n_threads):
-    """Skip-gram negative-sampling updates for the sentences words[starts[s]:starts[s+1]].
+              const float[::1] logsig_table not None, bint compute_loss, int n_threads,
+              bint sg=True, bint cbow_mean=True):
+    """Negative-sampling updates for the sentences words[starts[s]:starts[s+1]]: skip-gram
+    (``sg``) or CBOW (mean of the context vectors with ``cbow_mean``, else their sum).
 
     The learning rate falls linearly from alpha0 (first sentence) to alpha1 (last). Sentence s
-    draws random numbers from its own seed mix(seed + s), so a single thread is reproducible bit
-    for bit (at every SIMD level); several threads share the weights without locks (Hogwild), as
-    word2vec.c does. numpy: :func:`fastembed.reference.w2v_batch`.
+    draws random numbers from its own seed mix(seed + s) (the caller passes seed = its epoch key
+    plus the batch's first sentence number, so every sentence of an epoch has its own stream), so
+    a single thread is reproducible bit for bit (at every SIMD level); several threads share the
+    weights without locks (Hogwild), as word2vec.c does. numpy: :func:`fastembed.reference.w2v_batch`.
 
     Returns (words kept after subsampling, summed loss).
 
@@ -139,13 +142,13 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
         far too large). Such pairs never index the sigmoid tables (inf saturates, NaN pairs are
         skipped); the batch is finished, then this is raised.
     """
-    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1]
+    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1], per_buf, per_vec
     cdef fe_w2v_model m
     cdef int nt = n_threads if n_threads > 0 else 1
     cdef int64_t kept = 0, nonfinite = 0, bad
     cdef double loss = 0.0, lloc
     cdef int32_t *bufs
-    cdef float *neu1es
+    cdef float *vecs
     cdef float alpha
     cdef int tid
     cdef const fe_ops *o = ops()
@@ -169,11 +172,13 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
         nt = <int>S
     # every thread's scratch is allocated here, with the GIL, so a failure is a MemoryError and not
     # a NULL pointer inside the parallel region
-    bufs = <int32_t *>malloc(nt * (maxlen + 1) * sizeof(int32_t))
-    neu1es = <float *>malloc(nt * (D + 1) * sizeof(float))
-    if bufs == NULL or neu1es == NULL:
+    per_buf = maxlen + 1
+    per_vec = 2 * (D + 1)  # neu1e, and CBOW's neu1
+    bufs = <int32_t *>malloc(nt * per_buf * sizeof(int32_t))
+    vecs = <float *>malloc(nt * per_vec * sizeof(float))
+    if bufs == NULL or vecs == NULL:
         free(bufs)
-        free(neu1es)
+        free(vecs)
         raise MemoryError(f"word2vec: cannot allocate scratch for {nt} threads (sentences of up to "
                           f"{maxlen} words, dim {D})")
     try:
@@ -183,14 +188,20 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
                 alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
                 lloc = 0.0
                 bad = 0
-                kept += o.w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
-                                       fe_mix(seed + <uint64_t>s), bufs + tid * (maxlen + 1),
-                                       neu1es + tid * (D + 1), &lloc if compute_loss else NULL, &bad)
+                if sg:
+                    kept += o.w2v_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                           fe_mix(seed + <uint64_t>s), bufs + tid * per_buf,
+                                           vecs + tid * per_vec, &lloc if compute_loss else NULL, &bad)
+                else:
+                    kept += o.w2v_cbow_sentence(&m, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                                fe_mix(seed + <uint64_t>s), cbow_mean, bufs + tid * per_buf,
+                                                vecs + tid * per_vec, vecs + tid * per_vec + D + 1,
+                                                &lloc if compute_loss else NULL, &bad)
                 loss += lloc
                 nonfinite += bad
     finally:
         free(bufs)
-        free(neu1es)
+        free(vecs)
     if nonfinite:
         raise FloatingPointError(
             f"word2vec training diverged: {nonfinite} dot products were NaN or infinite in this batch "

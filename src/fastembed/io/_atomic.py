@@ -26,8 +26,11 @@ import shutil
 import stat
 import sys
 import threading
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
+
+from fastembed._threads import worker_pool
 
 __all__ = ["atomic_file", "atomic_dir", "temp_name", "wait_for_cleanup"]
 
@@ -112,28 +115,25 @@ def _swap_into_place(new: str, p: str) -> None:
     _remove_later(old)
 
 
-_cleanups: List[threading.Thread] = []
+_cleanups: List[Future] = []
 _cleanups_lock = threading.Lock()
 
 
 def _remove_later(path: str) -> None:
-    """Delete a replaced directory on a background thread: freeing a large file's blocks costs about
-    as much as writing it to the page cache (35 ms for 200 MB here), and the save is complete
-    without it. The thread is not a daemon, so the interpreter finishes it before exiting."""
-    t = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
-                         name="fastembed-cleanup")
+    """Delete a replaced directory on the shared worker pool: freeing a large file's blocks costs
+    about as much as writing it to the page cache (35 ms for 200 MB here), and the save is complete
+    without it. The pool's threads are joined at interpreter exit, so the deletion finishes."""
+    f = worker_pool().submit(shutil.rmtree, path, ignore_errors=True)
     with _cleanups_lock:
-        _cleanups[:] = [c for c in _cleanups if c.is_alive()]
-        _cleanups.append(t)
-    t.start()
+        _cleanups[:] = [c for c in _cleanups if not c.done()]
+        _cleanups.append(f)
 
 
 def wait_for_cleanup() -> None:
     """Wait until the directories replaced by earlier saves are deleted."""
     with _cleanups_lock:
         pending = list(_cleanups)
-    for t in pending:
-        t.join()
+    wait(pending)
 
 
 _renameat2 = None

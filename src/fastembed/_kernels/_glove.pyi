@@ -1,0 +1,23 @@
+from typing import List, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+EMPTY: int
+MAX_WINDOW: int
+
+def cooc_count(maps: List[npt.NDArray[np.uint64]], used: npt.NDArray[np.int64], hard: npt.NDArray[np.int64],
+               words: npt.NDArray[np.int32], starts: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64],
+               window: int, weight: npt.NDArray[np.float64], symmetric: bool) -> None: ...
+def map_move(src: npt.NDArray[np.uint64], dst: npt.NDArray[np.uint64]) -> int: ...
+def map_sort(slots: npt.NDArray[np.uint64], tmp: npt.NDArray[np.uint64]) -> int: ...
+
+class Merger:
+    def __init__(self, runs: List[npt.NDArray[np.uint64]]) -> None: ...
+    def fill(self, out: npt.NDArray[np.uint64]) -> int: ...
+
+def train(W: npt.NDArray[np.float32], G: npt.NDArray[np.float32], rec: npt.NDArray[np.int32], r0: int, r1: int,
+          eta: float, clip: float, symmetric: bool, n_threads: int) -> Tuple[float, int]: ...
+def shuffle(rec: npt.NDArray[np.int32], state: int, k_hi: int = ..., k_lo: int = ...) -> int: ...
+
+__test__: dict

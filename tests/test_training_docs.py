@@ -1,0 +1,31 @@
+"""docs/training.md (the README's training section) is part of the product: its Python runs."""
+import pathlib
+import re
+
+import pytest
+
+DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "training.md"
+
+
+def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 3
+    ns = {}
+    for i, code in enumerate(blocks):
+        try:
+            exec(compile(code, f"docs/training.md python block {i}", "exec"), ns)
+        except Exception as exc:  # pragma: no cover - the message says which block
+            pytest.fail(f"docs/training.md python block {i} failed: {exc!r}\n{code}")
+    animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
+    assert {k for k, _ in ns["model"].wv.most_similar("lion", topn=3)} <= animals
+    assert ns["table"].most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert ns["vectors"].vocab.keys == ns["model"].wv.vocab.keys
+
+
+def test_cli_lines_name_real_options():
+    from fastembed.cli import build_parser
+    text = DOC.read_text(encoding="utf-8")
+    parser = build_parser()
+    for line in re.findall(r"^fastembed train .*$", text, flags=re.M):
+        parser.parse_args(line.split()[1:])  # SystemExit on an unknown option
