@@ -1,22 +1,29 @@
-"""docs/training.md (the README's training section) is part of the product: its Python runs."""
+"""The README's training section is part of the product: its Python runs and its command lines parse."""
 import pathlib
 import re
 
 import pytest
 
-DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "training.md"
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Training word vectors")
+    end = text.index("\n### ", start + 1)
+    return text[start:end]
 
 
 def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", _section(), flags=re.S)
     assert len(blocks) == 3
     ns = {}
     for i, code in enumerate(blocks):
         try:
-            exec(compile(code, f"docs/training.md python block {i}", "exec"), ns)
+            exec(compile(code, f"README training python block {i}", "exec"), ns)
         except Exception as exc:  # pragma: no cover - the message says which block
-            pytest.fail(f"docs/training.md python block {i} failed: {exc!r}\n{code}")
+            pytest.fail(f"README training python block {i} failed: {exc!r}\n{code}")
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
     assert {k for k, _ in ns["model"].wv.most_similar("lion", topn=3)} <= animals
     assert ns["table"].most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
@@ -25,7 +32,7 @@ def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
 
 def test_cli_lines_name_real_options():
     from fastembed.cli import build_parser
-    text = DOC.read_text(encoding="utf-8")
+    text = _section()
     parser = build_parser()
     for line in re.findall(r"^fastembed train .*$", text, flags=re.M):
         parser.parse_args(line.split()[1:])  # SystemExit on an unknown option
