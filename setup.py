@@ -155,6 +155,11 @@ def extensions():
     macros.append(("FE_BUILD_FLAGS", '"%s"' % record.replace('"', "")))
     kdir = os.path.join("src", "fastembed", "_kernels")
     names = sorted(f[:-4] for f in os.listdir(os.path.join(HERE, kdir)) if f.endswith(".pyx"))
+    if not names or not os.path.isfile(os.path.join(CSRC, "fe_ops.h")):
+        # an incomplete source tree (an sdist without the Cython sources or the C headers) would
+        # otherwise build a pure-Python wheel that installs and then fails at import
+        sys.exit("fastembed: the Cython sources (src/fastembed/_kernels/*.pyx) or the C headers (csrc/) "
+                 "are missing from this source tree; refusing to build a package without its kernels")
     headers = sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(CSRC, "**", "*.h"), recursive=True))
     exts = []
     for name in names:

@@ -18,7 +18,12 @@ def test_ci_runs_the_readme_test_command():
     demo_cmd = next(b for b in bash if "fastembed demo" in b)
     assert "pip install" in demo_cmd and "pip install" in test_cmd
     ci = (ROOT / ".ci" / "run").read_text()
-    assert test_cmd in ci.splitlines(), "the .ci/run command differs from the README's test command"
+    install = re.search(r"^README_INSTALL='(.*)'$", ci, flags=re.M).group(1)
+    test = re.search(r"^README_TEST='(.*)'$", ci, flags=re.M).group(1)
+    assert f"{install} && {test}" == test_cmd, "the .ci/run command differs from the README's test command"
+    lines = ci.splitlines()
+    i, j = lines.index('eval "$README_INSTALL"'), lines.index('eval "$README_TEST"')
+    assert i < j and all("pytest" not in ln for ln in lines[i + 1: j]), ".ci/run must run the README's steps"
 
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
