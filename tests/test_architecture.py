@@ -13,11 +13,7 @@ import pathlib
 import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[1] / "src" / "fastembed"
-# modules still being moved to top-level imports of specific modules (see the closing notes)
 FACE_ALLOWED = {"fastembed.__init__", "fastembed.__main__"}
-# being rewritten on other branches right now (CLI and bench sections); they join the
-# rules when those land
-PENDING = {"fastembed.cli", "fastembed.benchmarks"}
 
 
 def _modules():
@@ -132,7 +128,7 @@ def test_the_cycle_finder_finds_circles():
 def test_no_module_imports_the_package_face():
     bad = []
     for name in MODULES:
-        if name in FACE_ALLOWED or name == "fastembed" or name in PENDING:
+        if name in FACE_ALLOWED or name == "fastembed":
             continue
         top, nested, face = _imports(name)
         if face or any(m == "fastembed" for m, _ in nested):
@@ -143,8 +139,6 @@ def test_no_module_imports_the_package_face():
 def test_no_function_level_imports_of_own_modules():
     bad = []
     for name in MODULES:
-        if name in PENDING:
-            continue
         _, nested, _ = _imports(name)
         bad += [f"{name}:{line} imports {m}" for m, line in nested]
     assert not bad, "function-level imports of fastembed's own modules:\n" + "\n".join(bad)

@@ -5,10 +5,28 @@ kept, so a noisy machine slows all of them alike. Used by ``bench/compare.py`` a
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
+
+from fastembed import pooling
+from fastembed._config import show_config
+from fastembed._kernels import _simd, _topk, _train
+from fastembed._validate import as_queries
+from fastembed.corpus import cluster_quality, clustered_corpus, planted_corpus
+from fastembed.distributed import ShardedTable, save_sharded
+from fastembed.glove import GloVe
+from fastembed.io import save
+from fastembed.io._atomic import wait_for_cleanup
+from fastembed.table import EmbeddingTable
+from fastembed.training import Word2Vec, _exp_tables
 
 __all__ = ["run", "zipf_ids", "best_time", "print_table"]
 
@@ -76,7 +94,6 @@ def _fmt_time(t):
 
 
 def print_table(title: str, header: List[str], rows: List[List[str]], notes: Optional[List[str]] = None):
-    from fastembed._kernels import _simd
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     print(f"\n### {title} [simd {_simd.get_level()}]\n")
     print("| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |")
@@ -94,7 +111,6 @@ def _ratio(a, b):
 # ------------------------------------------------------------------------------------------ lookup
 
 def bench_lookup(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable
     torch = _optional("torch")
     tables = [(50257, 768)] if quick else [(50257, 768), (400000, 300)]
     id_shapes = [(1, 1), (1, 128), (64, 512)] if quick else [(1, 1), (1, 128), (8, 512), (64, 512)]
@@ -140,7 +156,6 @@ def bench_lookup(quick: bool, n_threads: int, rng) -> None:
 # ------------------------------------------------------------------------------------------ embed
 
 def bench_embed(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable
     torch = _optional("torch")
     V, D, P = 50257, 768, 1024
     W = rng.standard_normal((V, D), dtype=np.float32)
@@ -198,8 +213,6 @@ def _numpy_topk(W, inv, q, k):
 
 
 def bench_topk(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable
-    from fastembed._validate import as_queries
     torch, faiss = _optional("torch"), _optional("faiss")
     tables = [(100000, 300), (1000000, 100)] if quick else [(100000, 300), (400000, 300), (1000000, 100), (50257, 768)]
     rows = []
@@ -257,7 +270,6 @@ def bench_topk(quick: bool, n_threads: int, rng) -> None:
 # ------------------------------------------------------------------------------------------ analogies
 
 def bench_analogy(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable
     V, D = (100000, 300)
     nq = 2000 if quick else 10000
     W = rng.standard_normal((V, D), dtype=np.float32)
@@ -322,8 +334,6 @@ _LOADERS = {
 
 def _run_loader(kind, path, fmt):
     """Time and peak RSS (MB above an import-only baseline) of one loader in a fresh process."""
-    import subprocess
-    import sys
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report the
     # benchmark parent's high-water mark.
     code = ("import time, sys\nP, F = sys.argv[1], sys.argv[2]\n"
@@ -343,9 +353,6 @@ def _run_loader(kind, path, fmt):
 
 
 def bench_io(quick: bool, n_threads: int, rng) -> None:
-    import os
-    import tempfile
-    from fastembed import EmbeddingTable, save
     V, D = (100000, 300) if quick else (400000, 300)
     gensim = _optional("gensim")
     W = np.round(rng.standard_normal((V, D)) * 0.5, 6).astype(np.float32)  # 6 significant digits
@@ -384,8 +391,6 @@ def _timed_saves(fns: Dict[str, Callable], rounds: int) -> Dict[str, float]:
     """Best seconds per save, contenders interleaved; before each call the page cache is synced
     (otherwise one contender's dirty pages throttle the next one's writes) and the directories
     replaced by earlier native saves are deleted."""
-    import os
-    from fastembed.io._atomic import wait_for_cleanup
     best = {k: float("inf") for k in fns}
     for k, f in fns.items():
         f()  # warm up; creates the files later calls overwrite
@@ -403,9 +408,6 @@ def _timed_saves(fns: Dict[str, Callable], rounds: int) -> Dict[str, float]:
 
 def bench_save(quick: bool, n_threads: int, rng) -> None:
     """Saving: text against gensim's writer, binary against gensim's, native against a raw np.save."""
-    import os
-    import tempfile
-    from fastembed import EmbeddingTable, save
     V, D = (20000, 300) if quick else (170000, 300)
     gensim = _optional("gensim")
     W = rng.standard_normal((V, D), dtype=np.float32)  # full-precision values: 8-9 digits each
@@ -452,7 +454,6 @@ def bench_save(quick: bool, n_threads: int, rng) -> None:
 # ------------------------------------------------------------------------------------------ training
 
 def bench_backward(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable
     torch = _optional("torch")
     V, D = 50257, 768
     t = EmbeddingTable(rng.standard_normal((V, D), dtype=np.float32))
@@ -506,8 +507,6 @@ def bench_word2vec(quick: bool, n_threads: int, rng) -> None:
     """Skip-gram and CBOW against gensim: neighbour quality on the clustered corpus (2M tokens,
     issue 16's settings, 1/2/5 epochs, 3 seeds, one worker each), speed at 1 and 2 workers, and
     gensim's shipped lee_background.cor (speed, WordSim353 correlation)."""
-    from fastembed.corpus import clustered_corpus, cluster_quality
-    from fastembed.training import Word2Vec
     gensim = _optional("gensim")
     corpus = clustered_corpus(2_000_000, seed=0)
     seeds = (1,) if quick else (1, 2, 3)
@@ -556,7 +555,6 @@ def bench_word2vec(quick: bool, n_threads: int, rng) -> None:
                 ["model", "workers", "effective words", "fastembed", "words/s", "gensim", "words/s", "ours/gensim"],
                 rows)
     if gensim:
-        import os
         from gensim.test.utils import datapath
         lee = datapath("lee_background.cor")
         if os.path.exists(lee):
@@ -609,13 +607,6 @@ print(json.dumps(dict(g.stats, vocab_seconds=vocab_s, total_seconds=total, peak_
 def bench_glove(quick: bool, n_threads: int, rng) -> None:
     """GloVe: the planted-corpus relations over seeds x dims, and the time and peak memory of
     counting and training an 8M-token corpus (streamed from a file, in a fresh process)."""
-    import json
-    import os
-    import subprocess
-    import sys
-    import tempfile
-    from fastembed.corpus import clustered_corpus, planted_corpus
-    from fastembed.glove import GloVe
     planted = planted_corpus(60000, seed=0)
     rows, ok = [], 0
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit"}
@@ -673,13 +664,9 @@ def _dask_roundtrip(client) -> float:
 def bench_distributed(quick: bool, n_threads: int, rng) -> None:
     """Overhead of fastembed.distributed (2 shards on a 2-worker LocalCluster, files memory-mapped
     from local disk) against one local table in this process."""
-    import logging
-    import tempfile
 
-    from fastembed import EmbeddingTable
     try:
         import distributed as dd
-        from fastembed.distributed import ShardedTable, save_sharded
     except ImportError:
         print('\n### distributed\n\nskipped: dask is not installed (pip install "fastembed-engine[distributed]")')
         return
@@ -756,9 +743,6 @@ def bench_distributed(quick: bool, n_threads: int, rng) -> None:
 
 def bench_simd(quick: bool, n_threads: int, rng) -> None:
     """The same kernels at every SIMD level this CPU supports, side by side (interleaved)."""
-    from fastembed import EmbeddingTable
-    from fastembed._kernels import _simd, _topk, _train
-    from fastembed.training import Word2Vec, _exp_tables
     levels = list(_simd.supported_levels())
     start = _simd.get_level()
     cases = []  # (kernel, shape, fn, bytes read or None, work unit)
@@ -878,8 +862,6 @@ print(peak, -1 if base is None else hwm() - base)
 def _pool_memory(kind: str, n_threads: int):
     """(tracemalloc peak, RSS high-water growth) in bytes of one warm (64, 512) mean call, measured
     in a fresh process (torch's allocations are invisible to tracemalloc: only RSS counts there)."""
-    import subprocess
-    import sys
     r = subprocess.run([sys.executable, "-c", _POOL_MEMORY, kind, str(n_threads)], capture_output=True,
                        text=True)
     if r.returncode != 0:
@@ -893,7 +875,6 @@ def _mb(x):
 
 
 def bench_pooling(quick: bool, n_threads: int, rng) -> None:
-    from fastembed import EmbeddingTable, pooling
     torch = _optional("torch")
     V, D = 50257, 768
     W = rng.standard_normal((V, D), dtype=np.float32)
@@ -1005,7 +986,6 @@ SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "a
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0, simd: Optional[str] = None) -> None:
     """Print the comparison tables for the chosen sections (all by default), at SIMD level ``simd``
     (default: the active one; the ``simd`` section compares every supported level)."""
-    from fastembed._kernels import _simd
     previous = _simd.set_level(simd) if simd is not None else None
     try:
         _run(sections, quick, n_threads, seed)
@@ -1015,11 +995,10 @@ def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0, s
 
 
 def _run(sections, quick: bool, n_threads: int, seed: int) -> None:
-    import fastembed
     torch = _optional("torch")
     if torch:
         torch.set_num_threads(n_threads)
-    info = fastembed.show_config(print_out=False)
+    info = show_config(print_out=False)
     print(f"fastembed {info['fastembed']} | numpy {np.__version__} | torch "
           f"{getattr(torch, '__version__', 'not installed')} | faiss "
           f"{getattr(_optional('faiss'), '__version__', 'not installed')} | threads {n_threads} | "

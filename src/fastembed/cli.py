@@ -15,7 +15,14 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from fastembed import pooling
+from fastembed import benchmarks, pooling, simd
+from fastembed._onehot import one_hot
+from fastembed._version import __version__
+from fastembed.corpus import planted_corpus
+from fastembed.glove import train_glove
+from fastembed.io import FORMATS, SAVE_FORMATS, detect_format, load, save
+from fastembed.positions import SinusoidalPositions
+from fastembed.training import Word2Vec, train_word2vec
 
 __all__ = ["main", "build_parser"]
 
@@ -42,14 +49,12 @@ def _fmt_vec(v, n=6) -> str:
 def _load(path: str, fmt: str = "auto", hint: bool = True):
     """A table with keys; native directories are memory-mapped. A large text file, parsed again on
     every command, gets a hint on stderr to convert it once (``hint=False``: not for convert)."""
-    import fastembed as fe
-    from fastembed.io import detect_format
     if not os.path.exists(path):
         raise UserError(f"no such file or directory: {path}")
     kind = detect_format(path) if fmt == "auto" else fmt
     if hint:
         _hint_convert(path, kind)
-    t = fe.load(path, format=fmt, mmap=(kind == "native"))
+    t = load(path, format=fmt, mmap=(kind == "native"))
     if t.vocab is None:
         raise UserError(f"{path} has no keys (words); word commands need a vocabulary")
     return t
@@ -75,9 +80,7 @@ def _check_words(table, words: List[str], hint: str = "") -> None:
 
 
 def _train_planted(dim: int, epochs: int = 5, progress=True, seed: int = 1):
-    import fastembed as fe
-    from fastembed.corpus import planted_corpus
-    return fe.train_word2vec(planted_corpus(20000, seed=0), dim=dim, min_count=1, epochs=epochs,
+    return train_word2vec(planted_corpus(20000, seed=0), dim=dim, min_count=1, epochs=epochs,
                              progress=progress, seed=seed)
 
 
@@ -88,14 +91,12 @@ def _header(title: str) -> None:
 # ------------------------------------------------------------------ demo
 
 def cmd_demo(args) -> None:
-    import fastembed as fe
-    from fastembed.positions import SinusoidalPositions
     if args.dim < 2:
         raise UserError(f"--dim must be at least 2, got {args.dim}")
     words = ["cat", "dog", "airplane", "king", "queen"]
 
     _header("1. one-hot vectors: every word is its own axis")
-    oh = fe.one_hot(np.arange(len(words)), len(words))
+    oh = one_hot(np.arange(len(words)), len(words))
     for w, row in zip(words, oh):
         print(f"  {w:>9} {row.astype(int).tolist()}")
     print("  cosine(cat, dog) = cosine(cat, airplane) = 0: every pair is equally far apart,")
@@ -166,7 +167,7 @@ def cmd_demo(args) -> None:
         path = args.vectors
     else:
         path = args.save or DEMO_VECTORS
-        fe.save(table, path, format="word2vec")
+        save(table, path, format="word2vec")
         print(f"\nsaved the {len(table)} x {table.dim} vectors trained above to {path}")
     q = shlex.quote(path)
     shown = [w for w in ("cat", "dog", "king") if w in vocab] or vocab.keys[:3]
@@ -263,20 +264,17 @@ def cmd_similarity(args) -> None:
 # ------------------------------------------------------------------ files
 
 def cmd_convert(args) -> None:
-    import fastembed as fe
     t = (_load(args.input, args.input_format, hint=False) if args.input_format != "safetensors"
-         else fe.load(args.input))
-    fe.save(t, args.output, format=args.to)
+         else load(args.input))
+    save(t, args.output, format=args.to)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({args.to})")
 
 
 def cmd_info(args) -> None:
-    import fastembed as fe
-    from fastembed.io import detect_format
     if not os.path.exists(args.path):
         raise UserError(f"no such file or directory: {args.path}")
     fmt = detect_format(args.path)
-    t = fe.load(args.path, mmap=(fmt == "native"))
+    t = load(args.path, mmap=(fmt == "native"))
     n = t.norms()
     print(f"path:    {args.path}")
     print(f"format:  {fmt}")
@@ -288,7 +286,6 @@ def cmd_info(args) -> None:
 
 
 def cmd_train(args) -> None:
-    import fastembed as fe
     if not os.path.exists(args.corpus):
         raise UserError(f"no such corpus file: {args.corpus}")
     model = args.model
@@ -304,13 +301,13 @@ def cmd_train(args) -> None:
     epochs = args.epochs if args.epochs is not None else (25 if model == "glove" else 5)
     try:
         if model == "glove":
-            t = fe.train_glove(args.corpus, dim=args.dim, window=window, min_count=args.min_count, epochs=epochs,
+            t = train_glove(args.corpus, dim=args.dim, window=window, min_count=args.min_count, epochs=epochs,
                                learning_rate=args.learning_rate, x_max=args.x_max, alpha=args.glove_alpha,
                                symmetric=not args.asymmetric, vectors=args.vectors, workers=args.workers,
                                seed=args.seed, max_vocab=args.max_vocab, memory=int(args.memory_mb * 2 ** 20),
                                tmpdir=args.tmpdir, progress=not args.no_progress, callbacks=[report])
         else:
-            w = fe.Word2Vec(dim=args.dim, window=window, negative=args.negative, min_count=args.min_count,
+            w = Word2Vec(dim=args.dim, window=window, negative=args.negative, min_count=args.min_count,
                             sample=args.sample, epochs=epochs, alpha=args.alpha, sg=1 if model == "sg" else 0,
                             cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
                             max_vocab=args.max_vocab, progress=not args.no_progress, callbacks=[report])
@@ -322,7 +319,7 @@ def cmd_train(args) -> None:
         raise UserError(str(exc)) from None
     fmt = args.format or ("word2vec-binary" if args.output.endswith(".bin") else "native"
                           if not os.path.splitext(args.output)[1] else "word2vec")
-    fe.save(t, args.output, format=fmt)
+    save(t, args.output, format=fmt)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({fmt})")
 
 
@@ -348,12 +345,10 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    from fastembed import benchmarks
     bad = [s for s in args.sections if s not in benchmarks.SECTIONS]
     if bad:
         raise UserError(f"unknown benchmark section(s) {bad}; choose from {sorted(benchmarks.SECTIONS)}")
     if args.simd is not None:  # an unknown or unsupported level is refused before any timing
-        from fastembed import simd
         try:
             simd.resolve_level(args.simd)
         except ValueError as exc:
@@ -503,8 +498,6 @@ def cmd_plot(args) -> None:
 # ------------------------------------------------------------------ parser
 
 def build_parser() -> argparse.ArgumentParser:
-    from fastembed import __version__
-    from fastembed.io import FORMATS, SAVE_FORMATS
     p = argparse.ArgumentParser(prog="fastembed",
                                 description="Embedding tables: lookup, search, analogies, I/O, word2vec and GloVe training.")
     p.add_argument("--version", action="version", version=f"fastembed {__version__}")
