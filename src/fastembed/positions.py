@@ -139,14 +139,14 @@ def resolve_scale(scale, dim: int) -> np.float32:
     return np.float32(s)
 
 
-def position_rows(shape, B: int, T: int, P: int, offset, position_ids) -> np.ndarray:
-    """Flat int64 row numbers into a (P, D) position table for every token of ``ids`` of
-    ``shape`` ((B, T) or (T,)), bounds-checked.
+def position_rows(shape, B: int, T: int, P: int, offset, position_ids):
+    """Where each token of ``ids`` (shape (B, T) or (T,)) reads the (P, D) position table,
+    bounds-checked: ``(pos_idx, offsets)``, exactly one of them not None.
 
-    ``position_ids`` (shape like ids) are used as given; otherwise sequence b's token t is at
-    ``offset[b] + t`` (``offset`` an int or (B,) ints). Offsets are checked in Python integers, so
-    no offset near 2**63 can wrap around (an unsigned offset of 2**63 is past the table, not
-    negative).
+    ``pos_idx``: flat (B*T,) int64 rows, when ``position_ids`` (shape like ids) are given.
+    ``offsets``: (B,) int64 starts, otherwise: sequence b's token t is at ``offset[b] + t`` (no
+    (B*T,) index is built). Offsets are checked in Python integers, so no offset near 2**63 can
+    wrap around (an unsigned offset of 2**63 is past the table, not negative).
     """
     if position_ids is not None:
         if not (np.ndim(offset) == 0 and as_int(offset, "offset") == 0):
@@ -155,7 +155,7 @@ def position_rows(shape, B: int, T: int, P: int, offset, position_ids) -> np.nda
         if p.shape != tuple(shape):
             raise ValueError(f"position_ids has shape {p.shape}, expected {tuple(shape)} like ids")
         check_id_range(p, P, "position id", "a position table")
-        return p.reshape(-1).astype(np.int64)
+        return p.reshape(-1).astype(np.int64), None
     off = as_ids(offset, "offset")
     if off.ndim == 0:
         off = np.full(B, off, dtype=off.dtype)
@@ -171,4 +171,4 @@ def position_rows(shape, B: int, T: int, P: int, offset, position_ids) -> np.nda
         if last >= P:
             raise IndexError(f"position {last} (offset {first} + length {T} - 1, sequence {b}) is beyond "
                              f"the position table of {P} rows by {last - P + 1}")
-    return (off.astype(np.int64)[:, None] + np.arange(T, dtype=np.int64)[None, :]).reshape(-1)
+    return None, np.ascontiguousarray(off, dtype=np.int64)

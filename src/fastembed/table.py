@@ -317,7 +317,7 @@ class EmbeddingTable:
         if pos.shape[1] != D:
             raise ValueError(f"position table has dim {pos.shape[1]} but the token table has dim {D}")
         s = resolve_scale(scale, D)
-        pos_idx = position_rows(a.shape, B, T, pos.shape[0], offset, position_ids)
+        pos_idx, pos_off = position_rows(a.shape, B, T, pos.shape[0], offset, position_ids)
         types = tidx = None
         if type_table is not None:
             types = as_float_matrix(type_table, "type_table")
@@ -325,9 +325,7 @@ class EmbeddingTable:
                 raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
             if types.shape[0] == 0:
                 raise ValueError("type_table has no rows")
-            if token_types is None:
-                tidx = np.zeros(a.size, np.int64)
-            else:
+            if token_types is not None:  # without them every token reads type row 0
                 tt = as_ids(token_types, "token_types")
                 if tt.shape != a.shape:
                     raise ValueError(f"token_types has shape {tt.shape}, expected {a.shape} like ids")
@@ -342,7 +340,7 @@ class EmbeddingTable:
             dst = check_out(out, shape, w, others=(pos, types))
         nt = team_size(dst.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
         bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
-                            dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES)
+                            dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES, pos_off, T)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out

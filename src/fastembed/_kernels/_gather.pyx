@@ -191,10 +191,10 @@ def out_problem(out, cnp.ndarray table, tuple shape):
 # ------------------------------------------------------------------------------------------ embed
 
 cdef fe_intp _embed_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const int64_t *ids,
-                          const float *pos, const int64_t *pidx, float scale,
+                          const float *pos, const int64_t *pidx, const int64_t *poff, fe_intp T, float scale,
                           const float *types, const int64_t *tidx,
                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    cdef fe_intp i, ahead = fe_prefetch_ahead(D)
+    cdef fe_intp i, p, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
         if i + ahead < hi:
@@ -204,23 +204,30 @@ cdef fe_intp _embed_range(const fe_ops *o, const float *table, fe_intp V, fe_int
         u = <uint64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        o.embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + pidx[i] * D,
-                    types + tidx[i] * D if types != NULL else NULL, D, stream)
+        # the position row: given per token, or sequence i // T's offset plus i's place in it
+        p = pidx[i] if pidx != NULL else poff[i // T] + i % T
+        o.embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + p * D,
+                    (types + (tidx[i] * D if tidx != NULL else 0)) if types != NULL else NULL, D, stream)
     if stream:
         o.stream_fence()
     return -1
 
 
 def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
-          const float[:, ::1] pos not None, const int64_t[::1] pos_idx not None, float scale,
+          const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
           const float[:, ::1] types, const int64_t[::1] type_idx,
-          float[:, ::1] out not None, int n_threads, bint stream=False):
-    """out[i] = table[ids[i]] * scale + pos[pos_idx[i]] (+ types[type_idx[i]]), one pass.
+          float[:, ::1] out not None, int n_threads, bint stream=False,
+          const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
+    """out[i] = table[ids[i]] * scale + pos[p(i)] (+ types[t(i)]), one pass.
 
-    Assumes validated input: pos_idx within [0, len(pos)), type_idx within [0, len(types)) (or
-    types None), all tables have D columns, out is (len(ids), D). numpy:
-    ``table[ids] * np.float32(scale) + pos[pos_idx] (+ types[type_idx])``: the same roundings in the
-    same order, so the results are bit-identical. ``stream``: non-temporal stores (large outputs).
+    p(i) = ``pos_idx[i]``, or, with ``pos_idx`` None, ``pos_offsets[i // seq_len] + i % seq_len``
+    (sequences of ``seq_len`` tokens starting at their offsets: no (B*T,) index is built);
+    t(i) = ``type_idx[i]``, or row 0 of ``types`` when ``type_idx`` is None.
+
+    Assumes validated input: every position row within [0, len(pos)), type_idx within
+    [0, len(types)) (or types None), all tables have D columns, out is (len(ids), D). numpy:
+    ``table[ids] * np.float32(scale) + pos[p] (+ types[t])``: the same roundings in the same
+    order, so the results are bit-identical. ``stream``: non-temporal stores (large outputs).
 
     Returns -1 on success, else the first position whose id is outside [0, len(table)).
     """
@@ -230,6 +237,8 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
     cdef fe_intp *bad
     cdef const float *tp = NULL
     cdef const int64_t *ti = NULL
+    cdef const int64_t *pi = NULL
+    cdef const int64_t *po = NULL
     cdef const fe_ops *o = ops()
     if n == 0:
         return -1
@@ -238,9 +247,14 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
             if <uint64_t>ids[lo] >= <uint64_t>V:
                 return lo
         return -1
+    if pos_idx is not None:
+        pi = &pos_idx[0]
+    else:
+        po = &pos_offsets[0]
     if types is not None:
         tp = &types[0, 0]
-        ti = &type_idx[0]
+        if type_idx is not None:
+            ti = &type_idx[0]
     nt = _team(n, n_threads)
     bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
     if bad == NULL:
@@ -249,7 +263,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _embed_range(o, &table[0, 0], V, D, &ids[0], &pos[0, 0], &pos_idx[0], scale,
+            bad[t] = _embed_range(o, &table[0, 0], V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
                                   tp, ti, lo, hi, &out[0, 0], stream)
         res = _first_bad(bad, nt)
     free(bad)
