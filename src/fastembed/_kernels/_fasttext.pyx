@@ -8,6 +8,8 @@ one per OpenMP thread (each word is written by one thread, so the result does no
 team).
 """
 from cython.parallel cimport prange
+
+from fastembed._kernels._common cimport lower_bound
 from libc.stdint cimport int8_t, int64_t, uint32_t
 from libc.stdlib cimport free, malloc
 
@@ -33,18 +35,6 @@ cdef extern from "fe_fasttext.h" nogil:
                             unsigned char *words, int64_t *ends, int64_t *counts, int8_t *types,
                             int64_t *consumed, int *status) noexcept
     int fe_ft_mean_range(const fe_ft_args *a, int64_t w0, int64_t w1, float *out) noexcept
-
-
-cdef inline int64_t _lower_bound(const int64_t *a, int64_t n, int64_t x) noexcept nogil:
-    """First i in [0, n) with a[i] >= x (n if none); a non-decreasing."""
-    cdef int64_t lo = 0, hi = n, mid
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        if a[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def hash_bytes(const unsigned char[::1] s not None):
@@ -154,7 +144,7 @@ def mean_vectors(const float[:, ::1] words, const int64_t[::1] rows, const float
     cuts[0] = 0
     cuts[nt] = n
     for t in range(1, nt):
-        cuts[t] = _lower_bound(a.offsets, n, N * t // nt)
+        cuts[t] = lower_bound(a.offsets, n, N * t // nt)
         if cuts[t] < cuts[t - 1]:
             cuts[t] = cuts[t - 1]
     with nogil:

@@ -1,11 +1,10 @@
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
 
 def gather(table: npt.NDArray[np.float32], ids: np.ndarray, out: npt.NDArray[np.float32],
            n_threads: int, stream: bool) -> int: ...
-def out_problem(out: Any, table: np.ndarray, shape: tuple) -> int: ...
 def embed(table: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], pos: npt.NDArray[np.float32],
           pos_idx: Optional[npt.NDArray[np.int64]], scale: float, types: Optional[npt.NDArray[np.float32]],
           type_idx: Optional[npt.NDArray[np.int64]], out: npt.NDArray[np.float32], n_threads: int,

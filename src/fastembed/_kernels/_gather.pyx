@@ -15,7 +15,7 @@ import numpy as np
 
 cnp.import_array()
 
-from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._common cimport intp_t as fe_intp, team, first_bad
 from fastembed._kernels._csrc cimport fe_ops, fe_prefetch_row, fe_prefetch_ahead
 from fastembed._kernels._simd cimport ops
 
@@ -28,23 +28,6 @@ ctypedef fused id_t:
     uint16_t
     uint32_t
     uint64_t
-
-
-cdef inline fe_intp _first_bad(fe_intp *bad, int nt) noexcept nogil:
-    cdef int t
-    for t in range(nt):
-        if bad[t] >= 0:
-            return bad[t]
-    return -1
-
-
-cdef inline int _team(fe_intp n, int n_threads) noexcept nogil:
-    """Threads to use for n work items (never more threads than items)."""
-    if n_threads < 1:
-        return 1
-    if n < n_threads:
-        return <int>n if n > 0 else 1
-    return n_threads
 
 
 # ------------------------------------------------------------------------------------------ lookup
@@ -131,7 +114,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         return -1
     if D == 0:
         stream = False  # nothing to copy, but ids are still checked
-    nt = _team(n, n_threads)
+    nt = team(n, n_threads)
     if nt == 1:
         with nogil:
             res = _gather_any(o, code, tp, V, D, ip, 0, n, op, stream)
@@ -148,44 +131,9 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
             bad[t] = _gather_any(o, code, tp, V, D, ip, lo, hi, op, stream)
             if stream:
                 o.stream_fence()
-        res = _first_bad(bad, nt)
+        res = first_bad(bad, nt)
     free(bad)
     return res
-
-
-def out_problem(out, cnp.ndarray table, tuple shape):
-    """0 if ``out`` is a writeable, C-contiguous, native float32 ndarray of ``shape`` whose memory does
-    not overlap ``table``; else a code the Python layer turns into a message (1 type, 2 dtype,
-    3 shape, 4 layout, 5 read-only, 6 overlap). One C-level pass: this runs on every 1-id lookup."""
-    cdef cnp.ndarray o
-    cdef int i, nd
-    cdef char *a0
-    cdef char *a1
-    cdef char *b0
-    cdef char *b1
-    if not isinstance(out, cnp.ndarray):
-        return 1
-    o = <cnp.ndarray>out
-    if cnp.PyArray_TYPE(o) != cnp.NPY_FLOAT32 or not cnp.PyArray_ISNOTSWAPPED(o):
-        return 2
-    nd = cnp.PyArray_NDIM(o)
-    if nd != len(shape):
-        return 3
-    for i in range(nd):
-        if cnp.PyArray_DIM(o, i) != <fe_intp>shape[i]:
-            return 3
-    if not cnp.PyArray_IS_C_CONTIGUOUS(o):
-        return 4
-    if not cnp.PyArray_ISWRITEABLE(o):
-        return 5
-    if cnp.PyArray_NBYTES(o) and cnp.PyArray_NBYTES(table):
-        a0 = <char *>cnp.PyArray_DATA(o)
-        a1 = a0 + cnp.PyArray_NBYTES(o)
-        b0 = <char *>cnp.PyArray_DATA(table)
-        b1 = b0 + cnp.PyArray_NBYTES(table)
-        if a0 < b1 and b0 < a1:
-            return 6
-    return 0
 
 
 # ------------------------------------------------------------------------------------------ embed
@@ -255,7 +203,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
         tp = &types[0, 0]
         if type_idx is not None:
             ti = &type_idx[0]
-    nt = _team(n, n_threads)
+    nt = team(n, n_threads)
     bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
     if bad == NULL:
         raise MemoryError()
@@ -265,6 +213,6 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
             hi = n * (t + 1) // nt
             bad[t] = _embed_range(o, &table[0, 0], V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
                                   tp, ti, lo, hi, &out[0, 0], stream)
-        res = _first_bad(bad, nt)
+        res = first_bad(bad, nt)
     free(bad)
     return res

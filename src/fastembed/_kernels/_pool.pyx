@@ -8,6 +8,8 @@ inside the loop (one unsigned compare per id) and the first bad position is retu
 layer to report.
 """
 from cython.parallel cimport prange
+
+from fastembed._kernels._common cimport lower_bound
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 
@@ -46,18 +48,6 @@ cdef int _id_code(cnp.ndarray ids) except -1:
     cdef int size = cnp.PyArray_ITEMSIZE(ids)
     cdef int base = 0 if size == 1 else 1 if size == 2 else 2 if size == 4 else 3
     return base + (4 if cnp.PyArray_ISUNSIGNED(ids) else 0)
-
-
-cdef inline int64_t _lower_bound(const int64_t *a, int64_t n, int64_t x) noexcept nogil:
-    """First i in [0, n) with a[i] >= x (n if none); a non-decreasing."""
-    cdef int64_t lo = 0, hi = n, mid
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        if a[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int64_t[::1] bounds,
@@ -119,7 +109,7 @@ def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int6
         if a.bounds == NULL:
             cuts[t] = B * t // nt
         else:
-            cuts[t] = _lower_bound(a.bounds, B, N * t // nt)
+            cuts[t] = lower_bound(a.bounds, B, N * t // nt)
             if cuts[t] < cuts[t - 1]:
                 cuts[t] = cuts[t - 1]
     with nogil:

@@ -11,7 +11,7 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._common cimport intp_t as fe_intp, team
 from fastembed._kernels._csrc cimport fe_ops, fe_topk_args, fe_merge_heaps, fe_heap_init, fe_heap_sort
 from fastembed._kernels._simd cimport ops
 
@@ -24,15 +24,6 @@ cdef fe_intp CHUNK_WORK = 1 << 25
 cdef float _EMPTY[1]
 cdef enum:
     ROW_ALIGN = 8  # thread shares of a row range start on multiples of the widest level's row block
-
-
-cdef inline int _team(fe_intp work, fe_intp min_per_thread, int n_threads) noexcept nogil:
-    cdef fe_intp most = work // min_per_thread
-    if most < 1:
-        return 1
-    if most < n_threads:
-        return <int>most
-    return n_threads if n_threads > 0 else 1
 
 
 cdef inline fe_intp _split(fe_intp lo, fe_intp n, int t, int nt) noexcept nogil:
@@ -51,7 +42,7 @@ def row_norms(const float[:, ::1] table not None, float[::1] out not None, int n
     (Ctrl-C) between chunks of rows.
     """
     cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
-    cdef int t, nt = _team(V * D, 1 << 16, n_threads)
+    cdef int t, nt = team(V, n_threads)
     cdef const fe_ops *o = ops()
     if V == 0:
         return
@@ -114,7 +105,7 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
         return
     _init_args(&a, table, inv, mask, excl_ptr, excl, k)
     qp = &queries[0, 0] if D > 0 else &_EMPTY[0]
-    nt = _team(n * (D + 1) * Q, 1 << 15, n_threads)
+    nt = team(n, n_threads)
     # threads after the first get scratch heaps, merged into the output at the end
     hs = <float *>malloc((nt - 1) * Q * k * sizeof(float) + 1)
     hi = <int64_t *>malloc((nt - 1) * Q * k * sizeof(int64_t) + 1)
@@ -168,7 +159,7 @@ def merge_block(const float[:, ::1] dots not None, fe_intp n_valid, fe_intp r0,
     numpy: for each q, keep the k best of ``dots[q, :n_valid] * inv[r0:r0+n_valid]`` and the heap.
     """
     cdef fe_intp nq = dots.shape[0], nb = n_valid, k = scores.shape[1], q
-    cdef int nt = _team(nq * nb, 1 << 14, n_threads)
+    cdef int nt = team(nq, n_threads)
     cdef fe_topk_args a
     cdef const fe_ops *o = ops()
     if nq == 0 or nb == 0 or k == 0:

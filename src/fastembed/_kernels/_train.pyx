@@ -9,7 +9,7 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-from fastembed._kernels._common cimport intp_t as fe_intp
+from fastembed._kernels._common cimport intp_t as fe_intp, team
 from fastembed._kernels._csrc cimport (fe_ops, fe_w2v_model, fe_mix, FE_EXP_TABLE_SIZE, FE_MAX_EXP,
                                        FE_MAX_NEGATIVE)
 from fastembed._kernels._simd cimport ops
@@ -71,13 +71,6 @@ def alias_table(const double[::1] weights not None):
     return prob, alias
 
 
-cdef inline int _team(fe_intp work, fe_intp per_thread, int n_threads) noexcept nogil:
-    cdef fe_intp most = work // per_thread
-    if most < 1:
-        return 1
-    return <int>most if most < n_threads else (n_threads if n_threads > 0 else 1)
-
-
 def segment_sum(const float[:, ::1] grad not None, const int64_t[::1] order not None,
                 const int64_t[::1] starts not None, const float[::1] scale, float[:, ::1] out not None,
                 int n_threads):
@@ -88,7 +81,7 @@ def segment_sum(const float[:, ::1] grad not None, const int64_t[::1] order not 
     the same row, and each row's sum order is fixed, so any thread count gives the same bits.
     """
     cdef fe_intp U = out.shape[0], D = out.shape[1], t
-    cdef int nt = _team(order.shape[0] * D, 1 << 16, n_threads)
+    cdef int nt = team(out.shape[0], n_threads)
     cdef const float *sp = &scale[0] if scale is not None and scale.shape[0] > 0 else NULL
     cdef const fe_ops *o = ops()
     if U == 0 or D == 0:
@@ -107,7 +100,7 @@ def sparse_update(float[:, ::1] table not None, const int64_t[::1] ids not None,
     touch the same row.
     """
     cdef fe_intp n = ids.shape[0], D = table.shape[1], i
-    cdef int nt = _team(n * D, 1 << 15, n_threads)
+    cdef int nt = team(n, n_threads)
     cdef const float *sp = &steps[0] if steps is not None and steps.shape[0] > 0 else NULL
     cdef const fe_ops *o = ops()
     if n == 0 or D == 0:
