@@ -345,7 +345,7 @@ def _interrupt(code, args, ready_after=0.4):
     assert proc.poll() is None, "finished before the signal: make the work larger"
     t0 = time.perf_counter()
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = _finish(proc, 60)
     return time.perf_counter() - t0, err
 
 
@@ -392,3 +392,11 @@ def test_ctrl_c_stops_a_load(tmp_path):
     secs, err = _interrupt(code, [p], ready_after=0.6)
     assert "KeyboardInterrupt" in err
     assert secs < 1.5, f"took {secs:.2f} s to stop"
+
+
+def _finish(proc, timeout):
+    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
+    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
+    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
+    proc.wait(timeout=timeout)
+    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")

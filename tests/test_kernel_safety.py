@@ -219,7 +219,7 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
         p.send_signal(signal.SIGINT)
         line = p.stdout.readline()
         waited = time.perf_counter() - t0
-        out, err = p.communicate(timeout=120)
+        out, err = _finish(p, 120)
     finally:
         if p.poll() is None:
             p.kill()
@@ -228,3 +228,11 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
     assert line.strip() == "interrupted", line + err
     assert waited < 0.5, f"Ctrl-C took {waited:.2f} s to stop the scan"
     assert "usable 7" in out and p.returncode == 0, out + err
+
+
+def _finish(proc, timeout):
+    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
+    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
+    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
+    proc.wait(timeout=timeout)
+    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")

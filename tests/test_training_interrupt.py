@@ -48,7 +48,7 @@ def test_ctrl_c_stops_training_fast(corpus_file, model):
         assert proc.poll() is None
         sent = time.time()
         os.kill(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = _finish(proc, 10)
         exited = time.time()
     finally:
         if proc.poll() is None:
@@ -59,3 +59,11 @@ def test_ctrl_c_stops_training_fast(corpus_file, model):
     latency = float(line[0].split()[1]) - sent
     assert latency < 0.5, f"Ctrl-C took {latency:.2f} s to stop {model} training"
     assert exited - sent < 1.5, f"the process took {exited - sent:.2f} s to exit after Ctrl-C"
+
+
+def _finish(proc, timeout):
+    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
+    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
+    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
+    proc.wait(timeout=timeout)
+    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
