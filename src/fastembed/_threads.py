@@ -24,7 +24,8 @@ from typing import Callable, Optional, Sequence
 from fastembed._kernels import _config
 
 __all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled", "worker_pool",
-           "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES"]
+           "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES",
+           "GRAIN_PARSE_BYTES", "GRAIN_FORMAT_VALUES", "GRAIN_CRC_BYTES"]
 
 # ---------------------------------------------------------------- named work thresholds (grains)
 # Work per thread below which starting (or waking) one more thread costs more than it saves;
@@ -33,6 +34,9 @@ GRAIN_COPY_BYTES = 1 << 18    # gather / embed / bag / backward: bytes written p
 GRAIN_DOT_FLOPS = 1 << 15     # scans: multiply-adds per thread (Q x rows x D)
 GRAIN_MERGE_SCORES = 1 << 14  # heap merges of precomputed scores: scores per thread
 GRAIN_ROWS_BYTES = 1 << 18    # row-wise passes over the table (norms, quantisation): bytes read per thread
+GRAIN_PARSE_BYTES = 1 << 20   # text files: bytes parsed per thread (below: parse on the calling thread)
+GRAIN_FORMAT_VALUES = 1 << 16  # text files: values formatted per thread
+GRAIN_CRC_BYTES = 1 << 24     # native files: bytes checksummed per thread
 
 
 def cpu_count() -> int:

@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from fastembed._dtypes import STORAGE, StorageDType
-from fastembed._threads import check_cancel, run_parallel, team_size
+from fastembed._threads import GRAIN_CRC_BYTES, check_cancel, run_parallel, team_size
 from fastembed.io._atomic import atomic_dir
 from fastembed.io._errors import FileFormatError
 from fastembed.io._keys import keys_for_writing
@@ -58,7 +58,6 @@ CHECK_BLOCK_BYTES = 1 << 24   # one CRC per 16 MB: blocks are verified in parall
 VERIFY_MAX_BYTES = 1 << 28    # verify=None verifies directories up to 256 MB
 META_MAX_BYTES = 1 << 24
 IO_BLOCK_BYTES = 1 << 24      # reads and writes per step (interruptible between steps)
-GRAIN_CRC_BYTES = 1 << 24
 
 
 def _file_dtype(storage: StorageDType) -> np.dtype:

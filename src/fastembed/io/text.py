@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 
 from fastembed._kernels import _parse
-from fastembed._threads import run_parallel, team_size
+from fastembed._threads import GRAIN_FORMAT_VALUES, GRAIN_PARSE_BYTES, run_parallel, team_size
 from fastembed.io._atomic import atomic_file
 from fastembed.io._errors import FileFormatError
 from fastembed.io._keys import KeyCollector, keys_for_writing
@@ -44,12 +44,10 @@ from fastembed.io._source import CHUNK, Source, progress_bar
 from fastembed.table import EmbeddingTable
 
 __all__ = ["detect_word2vec", "detect_glove", "read_word2vec", "read_glove", "write_word2vec",
-           "write_glove", "MAX_LINE_BYTES", "GRAIN_PARSE_BYTES", "GRAIN_FORMAT_VALUES"]
+           "write_glove", "MAX_LINE_BYTES"]
 
 MAX_LINE_BYTES = 1 << 23      # a line longer than this (8 MB) is not an embedding line
 MAX_DIM = 1 << 24             # a larger dimension in a header is not an embedding table
-GRAIN_PARSE_BYTES = 1 << 20   # bytes of text per parsing thread (below: parse on the calling thread)
-GRAIN_FORMAT_VALUES = 1 << 16  # values per formatting thread
 FORMAT_CHUNK_BYTES = 1 << 22  # text formatted per worker and step
 NEWLINE = b"\n"
 
