@@ -571,22 +571,7 @@ class EmbeddingTable:
         check_id_range(a, self.num_embeddings)
         flat = a.reshape(-1).astype(np.int64)
         g2 = np.ascontiguousarray(g, dtype=np.float32).reshape(flat.size, D)
-        order = np.argsort(flat, kind="stable")
-        sorted_ids = flat[order]
-        if sorted_ids.size:
-            cut = np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1
-            starts = np.concatenate([[0], cut, [sorted_ids.size]]).astype(np.int64)
-        else:
-            starts = np.zeros(1, np.int64)
-        uniq = sorted_ids[starts[:-1]]
-        if self._padding_idx is not None:
-            keep = uniq != self._padding_idx
-            if not keep.all():
-                j = int(np.flatnonzero(~keep)[0])
-                order = np.concatenate([order[: starts[j]], order[starts[j + 1]:]])
-                width = starts[j + 1] - starts[j]
-                starts = np.concatenate([starts[: j + 1], starts[j + 2:] - width])
-                uniq = uniq[keep]
+        order, starts, uniq = pooling.segments(flat, skip=self._padding_idx)
         scale = None
         if scale_grad_by_freq:
             scale = (1.0 / np.diff(starts)).astype(np.float32)
