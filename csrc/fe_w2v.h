@@ -101,4 +101,43 @@ static inline int fe_w2v_grad(const fe_w2v_model *m, float f, float label, float
     return 1;
 }
 
+/* Subsampling (word2vec.c's keep probability, as 32-bit thresholds): copy the kept words of
+ * words[0:n] into buf, return how many. Draws from *r only for words that may be dropped. */
+static inline int64_t fe_w2v_subsample(const fe_w2v_model *m, const int32_t *words, int64_t n,
+                                       uint64_t *r, int32_t *buf)
+{
+    int64_t len = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t w = words[i];
+        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(r) >= m->keep[w])
+            continue;
+        buf[len++] = w;
+    }
+    return len;
+}
+
+/* The context [*j0, *j1) of position i of len kept words, the window shrunk by a random b in
+ * [0, window) as word2vec.c does (so near words weigh more). */
+static inline void fe_w2v_window(const fe_w2v_model *m, int64_t i, int64_t len, uint64_t *r,
+                                 int64_t *j0, int64_t *j1)
+{
+    const int b = (int)(fe_next(r) % (uint64_t)m->window);
+    *j0 = i - m->window + b;
+    *j1 = i + m->window - b + 1;
+    if (*j0 < 0) *j0 = 0;
+    if (*j1 > len) *j1 = len;
+}
+
+/* targets[0] = word, targets[1..negative] = noise words; every target row is prefetched for
+ * writing together (the random rows are the cost: overlapping their misses hides most of it). */
+static inline void fe_w2v_targets(const fe_w2v_model *m, int64_t word, uint64_t *r, int64_t *targets)
+{
+    targets[0] = word;
+    fe_prefetch_row_rw(m->syn1neg + word * m->D, m->D);
+    for (int d = 1; d <= m->negative; d++) {
+        targets[d] = fe_draw_negative(m, r);
+        fe_prefetch_row_rw(m->syn1neg + targets[d] * m->D, m->D);
+    }
+}
+
 #endif /* FE_W2V_H */

@@ -9,56 +9,51 @@
  * no loss term). Each is counted in *nonfinite so the caller can stop and say so.
  */
 
+/* One negative-sampling step shared by skip-gram and CBOW: the hidden vector h (a context word's
+ * row, or CBOW's context mean/sum) predicts targets[0] against targets[1..negative]; each output
+ * row moves by g * h and the error g * row is accumulated into neu1e (zeroed here), for the caller
+ * to apply to the input rows. A noise word equal to the true word is skipped, as word2vec.c. */
+static void FE_FN(fe_w2v_negative_step)(const fe_w2v_model *m, const float *h, const int64_t *targets,
+                                        float alpha, float *neu1e, double *loss, int64_t *nonfinite)
+{
+    const int64_t D = m->D;
+    memset(neu1e, 0, (size_t)D * sizeof(float));
+    for (int d = 0; d <= m->negative; d++) {
+        const int64_t target = targets[d];
+        const float label = d == 0 ? 1.0f : 0.0f;
+        if (d > 0 && target == targets[0])
+            continue;
+        float *l2 = m->syn1neg + target * D;
+        const float f = FE_FN(fe_dot)(h, l2, D);
+        float g;
+        if (!isfinite(f))
+            (*nonfinite)++;
+        if (!fe_w2v_grad(m, f, label, alpha, &g))
+            continue;  /* NaN: no update from this pair */
+        if (loss != NULL)
+            *loss -= fe_logsig(m, label > 0 ? f : -f);
+        FE_FN(fe_axpy)(neu1e, g, l2, D);
+        FE_FN(fe_axpy)(l2, g, h, D);
+    }
+}
+
 static int64_t FE_FN(fe_w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n,
                                       float alpha, uint64_t seed, int32_t *buf, float *neu1e,
                                       double *loss, int64_t *nonfinite)
 {
     const int64_t D = m->D;
     uint64_t r = seed;
-    int64_t len = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int32_t w = words[i];
-        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
-            continue;
-        buf[len++] = w;
-    }
+    const int64_t len = fe_w2v_subsample(m, words, n, &r, buf);
     for (int64_t i = 0; i < len; i++) {
-        const int64_t word = buf[i];
-        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
-        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
-        if (j0 < 0) j0 = 0;
-        if (j1 > len) j1 = len;
+        int64_t j0, j1;
+        fe_w2v_window(m, i, len, &r, &j0, &j1);
         for (int64_t j = j0; j < j1; j++) {
             if (j == i)
                 continue;
             float *l1 = m->syn0 + (int64_t)buf[j] * D;
-            /* draw this pair's negatives first and prefetch their rows together: the random rows
-             * are the cost (memory latency), and overlapping the misses hides most of it */
             int64_t targets[FE_MAX_NEGATIVE + 1];
-            targets[0] = word;
-            fe_prefetch_row_rw(m->syn1neg + word * D, D);
-            for (int d = 1; d <= m->negative; d++) {
-                targets[d] = fe_draw_negative(m, &r);
-                fe_prefetch_row_rw(m->syn1neg + targets[d] * D, D);
-            }
-            memset(neu1e, 0, (size_t)D * sizeof(float));
-            for (int d = 0; d <= m->negative; d++) {
-                const int64_t target = targets[d];
-                const float label = d == 0 ? 1.0f : 0.0f;
-                if (d > 0 && target == word)
-                    continue;
-                float *l2 = m->syn1neg + target * D;
-                const float f = FE_FN(fe_dot)(l1, l2, D);
-                float g;
-                if (!isfinite(f))
-                    (*nonfinite)++;
-                if (!fe_w2v_grad(m, f, label, alpha, &g))
-                    continue;  /* NaN: no update from this pair */
-                if (loss != NULL)
-                    *loss -= fe_logsig(m, label > 0 ? f : -f);
-                FE_FN(fe_axpy)(neu1e, g, l2, D);
-                FE_FN(fe_axpy)(l2, g, l1, D);
-            }
+            fe_w2v_targets(m, buf[i], &r, targets);
+            FE_FN(fe_w2v_negative_step)(m, l1, targets, alpha, neu1e, loss, nonfinite);
             FE_FN(fe_axpy)(l1, 1.0f, neu1e, D);
         }
     }
@@ -79,19 +74,10 @@ static int64_t FE_FN(fe_w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t 
 {
     const int64_t D = m->D;
     uint64_t r = seed;
-    int64_t len = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int32_t w = words[i];
-        if (m->keep != NULL && m->keep[w] != 0xFFFFFFFFu && (uint32_t)fe_next(&r) >= m->keep[w])
-            continue;
-        buf[len++] = w;
-    }
+    const int64_t len = fe_w2v_subsample(m, words, n, &r, buf);
     for (int64_t i = 0; i < len; i++) {
-        const int64_t word = buf[i];
-        const int b = (int)(fe_next(&r) % (uint64_t)m->window);
-        int64_t j0 = i - m->window + b, j1 = i + m->window - b + 1;
-        if (j0 < 0) j0 = 0;
-        if (j1 > len) j1 = len;
+        int64_t j0, j1;
+        fe_w2v_window(m, i, len, &r, &j0, &j1);
         if (j1 - j0 < 2)
             continue;  /* no context word */
         memset(neu1, 0, (size_t)D * sizeof(float));
@@ -103,30 +89,8 @@ static int64_t FE_FN(fe_w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t 
             for (int64_t d = 0; d < D; d++)
                 neu1[d] *= inv;
         int64_t targets[FE_MAX_NEGATIVE + 1];
-        targets[0] = word;
-        fe_prefetch_row_rw(m->syn1neg + word * D, D);
-        for (int d = 1; d <= m->negative; d++) {
-            targets[d] = fe_draw_negative(m, &r);
-            fe_prefetch_row_rw(m->syn1neg + targets[d] * D, D);
-        }
-        memset(neu1e, 0, (size_t)D * sizeof(float));
-        for (int d = 0; d <= m->negative; d++) {
-            const int64_t target = targets[d];
-            const float label = d == 0 ? 1.0f : 0.0f;
-            if (d > 0 && target == word)
-                continue;
-            float *l2 = m->syn1neg + target * D;
-            const float f = FE_FN(fe_dot)(neu1, l2, D);
-            float g;
-            if (!isfinite(f))
-                (*nonfinite)++;
-            if (!fe_w2v_grad(m, f, label, alpha, &g))
-                continue;
-            if (loss != NULL)
-                *loss -= fe_logsig(m, label > 0 ? f : -f);
-            FE_FN(fe_axpy)(neu1e, g, l2, D);
-            FE_FN(fe_axpy)(l2, g, neu1, D);
-        }
+        fe_w2v_targets(m, buf[i], &r, targets);
+        FE_FN(fe_w2v_negative_step)(m, neu1, targets, alpha, neu1e, loss, nonfinite);
         if (!cbow_mean)
             for (int64_t d = 0; d < D; d++)
                 neu1e[d] *= inv;
