@@ -11,6 +11,8 @@
  *   FV_PIN(v)                 keep v in a register (an empty asm; nothing on portable C)
  *   FV_STREAM(p, v)           store to a FV_W * 4-byte aligned p; FV_STREAM4: 4 floats, 16-byte aligned
  *   FV_FENCE()                order streaming stores before the kernel returns
+ *   FV_LOADU_F16(p), FV_LOADU_BF16(p)  FV_W stored float16 / bfloat16 values (uint16_t bits, any
+ *                             alignment) as FV_W floats, exactly as csrc/fe_half.h converts them
  *   fv_reduce16(acc)          the 16-lane tree of impl/dot.h on one row's 16 / FV_W vectors
  *   fv_reduce16_rows(acc, out)  the same for FV_ROWS rows at once (acc[r * 16 / FV_W + j])
  */
@@ -32,3 +34,5 @@
 #undef FV_STREAM
 #undef FV_STREAM4
 #undef FV_FENCE
+#undef FV_LOADU_F16
+#undef FV_LOADU_BF16
