@@ -978,9 +978,61 @@ def bench_pooling(quick: bool, n_threads: int, rng) -> None:
                  "gradient, sparse = EmbeddingBag(sparse=True) coalesced."])
 
 
+# ------------------------------------------------------------------------------------------ half storage
+
+def bench_half(quick: bool, n_threads: int, rng) -> None:
+    """float16 / bfloat16 storage against float32, side by side: the (64, 512) gather into out= on
+    50257x768 (the issue's target: no slower) and the one-query cosine scan on 1000000x100 and
+    400000x300 (target: >= 1.7x our float32 scan), with the read bandwidth a plain pass reaches."""
+    dtypes = ("float32", "float16", "bfloat16")
+    V, D = 50257, 768
+    W = rng.standard_normal((V, D), dtype=np.float32)
+    tabs = {d: EmbeddingTable(W, dtype=d) for d in dtypes}
+    rows = []
+    for dist in ("uniform", "zipf"):
+        ids = rng.integers(0, V, (64, 512)) if dist == "uniform" else zipf_ids(rng, V, (64, 512))
+        out = np.empty((64, 512, D), np.float32)
+        r = best_time({d: (lambda t=tabs[d]: t.lookup(ids, out=out, n_threads=n_threads)) for d in dtypes},
+                      rounds=3 if quick else 7)
+        rows.append([f"{V}x{D}", "(64, 512)", dist] + [_fmt_time(r[d]) for d in dtypes]
+                    + [_ratio(r["float32"], r["float16"]), _ratio(r["float32"], r["bfloat16"])])
+    del W, tabs, out
+    print_table(f"half storage: lookup into out= (n_threads={n_threads})",
+                ["table", "ids", "dist", "float32", "float16", "bfloat16", "f32/f16", "f32/bf16"], rows,
+                ["ratios > 1 mean the half table is faster (target: >= 1.00x, no slower than float32)."])
+    rows = []
+    for V, D in ([(1000000, 100)] if quick else [(1000000, 100), (400000, 300)]):
+        W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.5, 2, (V, 1)).astype(np.float32)
+        tabs = {d: EmbeddingTable(W, dtype=d) for d in dtypes}
+        del W
+        q = rng.standard_normal((1, D), dtype=np.float32)
+        for t in tabs.values():
+            t.inv_norms()
+        w16 = tabs["float16"].weights.view(np.uint16)
+        w32 = tabs["float32"].weights
+        fns = {d: (lambda t=tabs[d]: t.topk(q, 10, strategy="scan", n_threads=n_threads)) for d in dtypes}
+        # what a plain read of each matrix costs: one bitwise-or reduction over its 64-bit words
+        fns["read32"] = lambda: np.bitwise_or.reduce(w32.reshape(-1).view(np.uint64))
+        fns["read16"] = lambda: np.bitwise_or.reduce(w16.reshape(-1)[: w16.size // 4 * 4].view(np.uint64))
+        r = best_time(fns, rounds=3 if quick else 7, min_time=0.05)
+        n16, n32 = V * D * 2, V * D * 4
+        rows.append([f"{V}x{D}", 1] + [_fmt_time(r[d]) for d in dtypes]
+                    + [_ratio(r["float32"], r["float16"]), _ratio(r["float32"], r["bfloat16"]),
+                       f"{n32 / r['float32'] / 1e9:.1f}", f"{n16 / r['float16'] / 1e9:.1f}",
+                       f"{n16 / r['bfloat16'] / 1e9:.1f}", f"{n32 / r['read32'] / 1e9:.1f}",
+                       f"{n16 / r['read16'] / 1e9:.1f}"])
+        del tabs, w16, w32
+    print_table(f"half storage: cosine top-10 scan, one query (n_threads={n_threads})",
+                ["table", "Q", "float32", "float16", "bfloat16", "f32/f16", "f32/bf16", "f32 GB/s",
+                 "f16 GB/s", "bf16 GB/s", "read f32 GB/s", "read f16 GB/s"], rows,
+                ["ratios > 1 mean the half table is faster (target: >= 1.7x); GB/s counts table bytes read; "
+                 "'read' is one single-threaded np.bitwise_or.reduce pass over the matrix's words."])
+
+
 SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,
             "io": bench_io, "save": bench_save, "backward": bench_backward, "word2vec": bench_word2vec,
-            "glove": bench_glove, "pooling": bench_pooling, "distributed": bench_distributed, "simd": bench_simd}
+            "glove": bench_glove, "pooling": bench_pooling, "distributed": bench_distributed, "simd": bench_simd,
+            "half": bench_half}
 
 
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0, simd: Optional[str] = None) -> None:
