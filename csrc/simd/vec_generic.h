@@ -95,3 +95,17 @@ static inline FV fe_g_load_bf16(const uint16_t *p)
 #endif
 #define FV_LOADU_F16(p) fe_g_load_f16(p)
 #define FV_LOADU_BF16(p) fe_g_load_bf16(p)
+#ifndef FE_VEC_G_KEEP
+#define FE_VEC_G_KEEP
+static inline FV fe_g_keep_upto(FV v, int m)
+{
+    float t[4];
+    fe_g_store(t, v);
+    for (int l = 0; l < 4; l++)
+        if (l >= m)
+            t[l] = 0.0f;
+    return fe_g_load(t);
+}
+#endif
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) fe_g_keep_upto((v), (m))

@@ -75,3 +75,17 @@ static inline FV fe_neon_load_bf16(const uint16_t *p)
 #endif
 #define FV_LOADU_F16(p) fe_neon_load_f16(p)
 #define FV_LOADU_BF16(p) fe_neon_load_bf16(p)
+#ifndef FE_VEC_NEON_KEEP
+#define FE_VEC_NEON_KEEP
+static inline FV fe_neon_keep_upto(FV v, int m)
+{
+    float t[4];
+    vst1q_f32(t, v);
+    for (int l = 0; l < 4; l++)
+        if (l >= m)
+            t[l] = 0.0f;
+    return vld1q_f32(t);
+}
+#endif
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) fe_neon_keep_upto((v), (m))

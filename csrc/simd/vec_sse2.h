@@ -72,3 +72,5 @@ static inline __m128 fe_sse2_load_f16(const uint16_t *p)
 #define FV_LOADU_F16(p) fe_sse2_load_f16(p)
 #define FV_LOADU_BF16(p) _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), \
     _mm_loadl_epi64((const __m128i *)(const void *)(p))))
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) _mm_and_ps((v), _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32(m), _mm_setr_epi32(0, 1, 2, 3))))
