@@ -122,7 +122,9 @@ static float FH_FN(fe_dot)(const uint16_t *a, const float *b, fe_intp d)
 }
 
 /* fe_dot_rows over half rows (one query, FV_ROWS rows, prefetching pf_bytes ahead); halves before
- * `end` may be read past a row's end (and ignored). */
+ * `end` may be read past a row's end (and ignored). Chunk-major: each 16-chunk of the query is
+ * loaded once for the block's rows (their accumulators stay in registers); each row still adds
+ * its chunks in increasing order, so every row's lanes get the same adds in the same order. */
 FE_ALWAYS_INLINE void FH_FN(fh_dot_rows)(const uint16_t *x, fe_intp stride, const float *q, fe_intp d,
                                          float *out, fe_intp pf_bytes, const char *pf_end, const uint16_t *end)
 {
@@ -131,20 +133,24 @@ FE_ALWAYS_INLINE void FH_FN(fh_dot_rows)(const uint16_t *x, fe_intp stride, cons
         acc[t] = FV_ZERO();
     const fe_intp full = d & ~(fe_intp)15;
     const int n = (int)(d - full);
-    for (int r = 0; r < FV_ROWS; r++) {
-        const uint16_t *row = x + r * stride;
-        if (pf_bytes > 0) {
-            const char *p = (const char *)row + pf_bytes, *pe = p + d * (fe_intp)sizeof(uint16_t);
-            for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
-                FE_PREFETCH(p);
-        }
-        for (fe_intp i = 0; i < full; i += 16)
-            for (int j = 0; j < FE_NV; j++)
-                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
-                                            FV_MUL(FH_LOADU(row + i + j * FV_W), FV_LOADU(q + i + j * FV_W)));
-        if (n)
-            FH_FN(fh_mac16_part)(acc + r * FE_NV, row + full, q + full, n, end);
+    if (pf_bytes > 0) {  /* the block's lines, pf_bytes ahead */
+        const char *p = (const char *)x + pf_bytes, *pe = p + FV_ROWS * stride * (fe_intp)sizeof(uint16_t);
+        for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
+            FE_PREFETCH(p);
     }
+    for (fe_intp i = 0; i < full; i += 16)
+        for (int j = 0; j < FE_NV; j++) {
+            const FV qv = FV_LOADU(q + i + j * FV_W);
+            for (int r = 0; r < FV_ROWS; r++)
+                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j], FV_MUL(FH_LOADU(x + r * stride + i + j * FV_W), qv));
+        }
+    if (n)
+        for (int j = 0; j < FE_NV; j++) {
+            const FV qv = FV_LOAD_UPTO(q + full + j * FV_W, n - j * FV_W);
+            for (int r = 0; r < FV_ROWS; r++)
+                acc[r * FE_NV + j] = FV_ADD(acc[r * FE_NV + j],
+                                            FV_MUL(FH_FN(fh_load_upto_in)(x + r * stride + full + j * FV_W, n - j * FV_W, end), qv));
+        }
     FE_FN(fv_reduce16_rows)(acc, out);
 }
 
