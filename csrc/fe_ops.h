@@ -18,6 +18,7 @@
 #define FE_OPS_H
 
 #include "fe_common.h"
+#include "fe_half.h"
 #include "fe_topk.h"
 #include "fe_w2v.h"
 
@@ -67,6 +68,25 @@ typedef struct fe_ops {
     /* out[u] = sum of grad[order[j]] (times scale[u]) over j in [starts[u], starts[u+1]), in j order */
     void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out);
+
+    /* ---- half-precision rows (impl/half.h): float16 (_f16) and bfloat16 (_bf16) bits, converted
+     * exactly to float32, then the float32 kernel's arithmetic in its order (the same bits as the
+     * float32 kernel on the upcast rows) */
+    void (*copy_row_f16)(float *dst, const uint16_t *src, fe_intp d, int stream);
+    void (*copy_row_bf16)(float *dst, const uint16_t *src, fe_intp d, int stream);
+    void (*embed_row_f16)(float *dst, const uint16_t *src, float scale, const float *pos,
+                          const float *types, fe_intp d, int stream);
+    void (*embed_row_bf16)(float *dst, const uint16_t *src, float scale, const float *pos,
+                           const float *types, fe_intp d, int stream);
+    float (*dot_f16)(const uint16_t *a, const float *b, fe_intp d);
+    float (*dot_bf16)(const uint16_t *a, const float *b, fe_intp d);
+    void (*row_norms_f16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
+    void (*row_norms_bf16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
+    /* scan_rows over a->half */
+    void (*scan_rows_f16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                          int64_t r0, int64_t r1, float *hs, int64_t *hi);
+    void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                           int64_t r0, int64_t r1, float *hs, int64_t *hi);
 } fe_ops;
 
 #endif /* FE_OPS_H */

@@ -7,7 +7,8 @@
  *   level     where             vector        notes
  *   generic   every platform    4 floats      portable C; what CPUs without another level run
  *   sse2      x86-64            4 x float32   the x86-64 baseline; 128-bit streaming stores
- *   avx2      x86-64 with AVX2  8 x float32   masked tails, 256-bit streaming stores
+ *   avx2      x86-64 with AVX2  8 x float32   masked tails, 256-bit streaming stores; needs F16C too
+ *                                             (every AVX2 CPU has it) for float16 rows
  *   avx512    x86-64 AVX-512F   16 x float32  one register per 16-lane dot accumulator
  *   neon      aarch64           4 x float32   AArch64's baseline (Apple Silicon, Graviton, ...)
  *
@@ -42,11 +43,11 @@
 #define FE_FN(name) FE_CAT(name, FE_LEVEL)
 
 #if defined(__clang__)
-#define FE_TARGET_AVX2_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx2\"))), apply_to = function)")
+#define FE_TARGET_AVX2_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx2,f16c\"))), apply_to = function)")
 #define FE_TARGET_AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f\"))), apply_to = function)")
 #define FE_TARGET_END _Pragma("clang attribute pop")
 #else
-#define FE_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2\")")
+#define FE_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,f16c\")")
 #define FE_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f\")")
 #define FE_TARGET_END _Pragma("GCC pop_options")
 #endif
@@ -91,7 +92,7 @@ static int fe_cpu_any(void) { return 1; }
 
 #if FE_SIMD_X86
 /* __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0). */
-static int fe_cpu_avx2(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2") ? 1 : 0; }
+static int fe_cpu_avx2(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") ? 1 : 0; }
 static int fe_cpu_avx512(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx512f") ? 1 : 0; }
 #endif
 

@@ -19,6 +19,7 @@ typedef struct {
     const int64_t *excl_ptr;   /* CSR per query (Q + 1 offsets), or NULL */
     const int64_t *excl;       /* sorted ids to skip for each query */
     int64_t k;
+    const uint16_t *half;      /* (V, D) float16 / bfloat16 bits for the half scans (scan_rows_f16/_bf16), else NULL */
 } fe_topk_args;
 
 static inline int fe_is_excluded(const fe_topk_args *a, int64_t q, int64_t id)

@@ -225,8 +225,11 @@ def test_native_meta_is_checked(tmp_path, table):
             fe.load(d)
     _rewrite_meta(d, padding_idx=2)
     assert fe.load(d).padding_idx == 2
-    _rewrite_meta(d, dtype="float16")
-    with pytest.raises(FileFormatError, match=r"storage dtype 'float16' is not supported by this version"):
+    _rewrite_meta(d, dtype="float8")
+    with pytest.raises(FileFormatError, match=r"storage dtype 'float8' is not supported by this version"):
+        fe.load(d)
+    _rewrite_meta(d, dtype="float16")  # a known dtype that disagrees with vectors.npy
+    with pytest.raises(FileFormatError, match=r"vectors.npy: expected a C-order float16 array of shape \(5, 4\), got float32"):
         fe.load(d)
     _rewrite_meta(d, dtype="float32", rows=6)
     with pytest.raises(FileFormatError, match=r"vectors.npy: expected a C-order float32 array of shape \(6, 4\)"):

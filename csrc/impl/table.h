@@ -5,6 +5,7 @@
 #include "impl/topk.h"
 #include "impl/w2v.h"
 #include "impl/segment.h"
+#include "impl/half.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
     .name = FE_LEVEL_NAME,
@@ -24,4 +25,14 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),
+    .copy_row_f16 = FE_FN(fe_copy_row_f16),
+    .copy_row_bf16 = FE_FN(fe_copy_row_bf16),
+    .embed_row_f16 = FE_FN(fe_embed_row_f16),
+    .embed_row_bf16 = FE_FN(fe_embed_row_bf16),
+    .dot_f16 = FE_FN(fe_dot_f16),
+    .dot_bf16 = FE_FN(fe_dot_bf16),
+    .row_norms_f16 = FE_FN(fe_row_norms_f16),
+    .row_norms_bf16 = FE_FN(fe_row_norms_bf16),
+    .scan_rows_f16 = FE_FN(fe_scan_rows_f16),
+    .scan_rows_bf16 = FE_FN(fe_scan_rows_bf16),
 };

@@ -49,3 +49,12 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
     __m256 p = _mm256_permutevar8x32_ps(w, _mm256_setr_epi32(0, 4, 2, 6, 1, 3, 5, 7));
     _mm_storeu_ps(out, _mm256_castps256_ps128(p));
 }
+
+/* Half-precision rows (csrc/fe_half.h): 8 stored halves -> 8 floats, exact. F16C's vcvtph2ps
+ * (float16; every AVX2 CPU has F16C and the level requires it) and a 16-bit shift (bfloat16). */
+#define FV_LOADU_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define FV_LOADU_BF16(p) _mm256_castsi256_ps(_mm256_slli_epi32( \
+    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) _mm256_and_ps((v), _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(m), \
+                                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))))

@@ -54,3 +54,11 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
                                                        1, 3, 5, 7, 9, 11, 13, 15), w);
     _mm256_storeu_ps(out, _mm512_castps512_ps256(p));
 }
+
+/* Half-precision rows (csrc/fe_half.h): 16 stored halves -> 16 floats, exact. AVX-512F's
+ * vcvtph2ps (float16; NaNs come out quiet, as fe_f16_to_f32) and a 16-bit shift (bfloat16). */
+#define FV_LOADU_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define FV_LOADU_BF16(p) _mm512_castsi512_ps(_mm512_slli_epi32( \
+    _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) _mm512_maskz_mov_ps((__mmask16)((m) >= 16 ? 0xFFFFu : (m) <= 0 ? 0u : (1u << (m)) - 1u), (v))

@@ -73,3 +73,39 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
     for (int r = 0; r < FV_ROWS; r++)
         out[r] = FE_FN(fv_reduce16)(acc + r * 4);
 }
+
+/* Half-precision rows (csrc/fe_half.h): 4 stored halves -> 4 floats through the exact scalar
+ * conversions (portable: the same bits on every compiler). */
+#ifndef FE_VEC_G_HALF
+#define FE_VEC_G_HALF
+static inline FV fe_g_load_f16(const uint16_t *p)
+{
+    float t[4];
+    for (int l = 0; l < 4; l++)
+        t[l] = fe_f16_to_f32(fe_ldh(p + l));
+    return fe_g_load(t);
+}
+static inline FV fe_g_load_bf16(const uint16_t *p)
+{
+    float t[4];
+    for (int l = 0; l < 4; l++)
+        t[l] = fe_bf16_to_f32(fe_ldh(p + l));
+    return fe_g_load(t);
+}
+#endif
+#define FV_LOADU_F16(p) fe_g_load_f16(p)
+#define FV_LOADU_BF16(p) fe_g_load_bf16(p)
+#ifndef FE_VEC_G_KEEP
+#define FE_VEC_G_KEEP
+static inline FV fe_g_keep_upto(FV v, int m)
+{
+    float t[4];
+    fe_g_store(t, v);
+    for (int l = 0; l < 4; l++)
+        if (l >= m)
+            t[l] = 0.0f;
+    return fe_g_load(t);
+}
+#endif
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) fe_g_keep_upto((v), (m))

@@ -53,3 +53,39 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
                                 vcombine_f32(vget_high_f32(c[2]), vget_high_f32(c[3])));
     vst1q_f32(out, vpaddq_f32(zab, zcd));
 }
+
+/* Half-precision rows (csrc/fe_half.h): 4 stored halves -> 4 floats through the exact scalar
+ * conversions (portable: the same bits on every compiler). */
+#ifndef FE_VEC_NEON_HALF
+#define FE_VEC_NEON_HALF
+static inline FV fe_neon_load_f16(const uint16_t *p)
+{
+    float t[4];
+    for (int l = 0; l < 4; l++)
+        t[l] = fe_f16_to_f32(fe_ldh(p + l));
+    return vld1q_f32(t);
+}
+static inline FV fe_neon_load_bf16(const uint16_t *p)
+{
+    float t[4];
+    for (int l = 0; l < 4; l++)
+        t[l] = fe_bf16_to_f32(fe_ldh(p + l));
+    return vld1q_f32(t);
+}
+#endif
+#define FV_LOADU_F16(p) fe_neon_load_f16(p)
+#define FV_LOADU_BF16(p) fe_neon_load_bf16(p)
+#ifndef FE_VEC_NEON_KEEP
+#define FE_VEC_NEON_KEEP
+static inline FV fe_neon_keep_upto(FV v, int m)
+{
+    float t[4];
+    vst1q_f32(t, v);
+    for (int l = 0; l < 4; l++)
+        if (l >= m)
+            t[l] = 0.0f;
+    return vld1q_f32(t);
+}
+#endif
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) fe_neon_keep_upto((v), (m))

@@ -56,3 +56,21 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
     out[0] = _mm_cvtss_f32(w);
     out[1] = _mm_cvtss_f32(_mm_movehl_ps(w, w));
 }
+
+/* Half-precision rows (csrc/fe_half.h): 4 stored halves -> 4 floats, exact. SSE2 has no float16
+ * conversion: four scalar ones (fe_f16_to_f32); bfloat16 interleaves zero low halves. */
+#ifndef FE_VEC_SSE2_HALF
+#define FE_VEC_SSE2_HALF
+static inline __m128 fe_sse2_load_f16(const uint16_t *p)
+{
+    float t[4];
+    for (int l = 0; l < 4; l++)
+        t[l] = fe_f16_to_f32(fe_ldh(p + l));
+    return _mm_loadu_ps(t);
+}
+#endif
+#define FV_LOADU_F16(p) fe_sse2_load_f16(p)
+#define FV_LOADU_BF16(p) _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), \
+    _mm_loadl_epi64((const __m128i *)(const void *)(p))))
+/* v with lanes m.. set to +0.0 (any int m) */
+#define FV_KEEP_UPTO(v, m) _mm_and_ps((v), _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32(m), _mm_setr_epi32(0, 1, 2, 3))))

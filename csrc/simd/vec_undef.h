@@ -8,9 +8,12 @@
  *   FV_HAVE_STREAM            1 if FV_STREAM / FV_STREAM4 are non-temporal stores (x86)
  *   FV_ZERO() FV_SET1(x) FV_LOADU(p) FV_STOREU(p, v) FV_ADD(a, b) FV_MUL(a, b)
  *   FV_LOAD_UPTO(p, m)        the first m floats of p, any int m (<= 0: none), the rest +0.0
+ *   FV_KEEP_UPTO(v, m)        v with lanes m.. (any int m) set to +0.0
  *   FV_PIN(v)                 keep v in a register (an empty asm; nothing on portable C)
  *   FV_STREAM(p, v)           store to a FV_W * 4-byte aligned p; FV_STREAM4: 4 floats, 16-byte aligned
  *   FV_FENCE()                order streaming stores before the kernel returns
+ *   FV_LOADU_F16(p), FV_LOADU_BF16(p)  FV_W stored float16 / bfloat16 values (uint16_t bits, any
+ *                             alignment) as FV_W floats, exactly as csrc/fe_half.h converts them
  *   fv_reduce16(acc)          the 16-lane tree of impl/dot.h on one row's 16 / FV_W vectors
  *   fv_reduce16_rows(acc, out)  the same for FV_ROWS rows at once (acc[r * 16 / FV_W + j])
  */
@@ -32,3 +35,6 @@
 #undef FV_STREAM
 #undef FV_STREAM4
 #undef FV_FENCE
+#undef FV_LOADU_F16
+#undef FV_LOADU_BF16
+#undef FV_KEEP_UPTO

@@ -978,9 +978,90 @@ def bench_pooling(quick: bool, n_threads: int, rng) -> None:
                  "gradient, sparse = EmbeddingBag(sparse=True) coalesced."])
 
 
+# ------------------------------------------------------------------------------------------ half storage
+
+def _paired_times(fns: Dict[str, Callable], rounds: int) -> Dict[str, np.ndarray]:
+    """Seconds of single calls, contenders interleaved call by call for ``rounds`` rounds (after one
+    warm-up call each): on a shared machine a slow moment hits all contenders of its round alike,
+    so per-round ratios (and the best single calls) stay comparable when batch means do not."""
+    for f in fns.values():
+        f()
+    times = {k: np.empty(rounds) for k in fns}
+    for r in range(rounds):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[k][r] = time.perf_counter() - t0
+    return times
+
+
+def bench_half(quick: bool, n_threads: int, rng) -> None:
+    """float16 / bfloat16 storage against float32, side by side: the (64, 512) gather into out= on
+    50257x768 (the issue's target: no slower) and the one-query cosine scan on 1000000x100 and
+    400000x300 (target: >= 1.7x our float32 scan), with the read bandwidth a plain pass reaches.
+
+    Single calls interleaved round by round (:func:`_paired_times`): the tables report the best
+    call of each contender and the median over rounds of the per-round ratio float32 / half."""
+    dtypes = ("float32", "float16", "bfloat16")
+    rounds = 15 if quick else 100
+
+    def summary(t, label):
+        best = {d: float(t[d].min()) for d in dtypes}
+        paired = {d: float(np.median(t["float32"] / t[d])) for d in dtypes[1:]}
+        return [label] + [_fmt_time(best[d]) for d in dtypes] + [
+            _ratio(best["float32"], best["float16"]), _ratio(best["float32"], best["bfloat16"]),
+            f"{paired['float16']:.2f}x", f"{paired['bfloat16']:.2f}x"], best
+
+    V, D = 50257, 768
+    W = rng.standard_normal((V, D), dtype=np.float32)
+    tabs = {d: EmbeddingTable(W, dtype=d) for d in dtypes}
+    rows = []
+    for dist in ("uniform", "zipf"):
+        ids = rng.integers(0, V, (64, 512)) if dist == "uniform" else zipf_ids(rng, V, (64, 512))
+        out = np.empty((64, 512, D), np.float32)
+        t = _paired_times({d: (lambda t=tabs[d]: t.lookup(ids, out=out, n_threads=n_threads)) for d in dtypes},
+                          rounds)
+        row, _ = summary(t, f"{V}x{D} (64, 512) {dist}")
+        rows.append(row)
+    del W, tabs, out
+    print_table(f"half storage: lookup into out= (n_threads={n_threads}, {rounds} interleaved rounds)",
+                ["table, ids", "float32", "float16", "bfloat16", "best f32/f16", "best f32/bf16",
+                 "median f32/f16", "median f32/bf16"], rows,
+                ["ratios > 1 mean the half table is faster (target: >= 1.00x, no slower than float32); "
+                 "'best' compares the fastest calls, 'median' the per-round ratios."])
+    rows = []
+    for V, D in ([(1000000, 100)] if quick else [(1000000, 100), (400000, 300)]):
+        W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.5, 2, (V, 1)).astype(np.float32)
+        tabs = {d: EmbeddingTable(W, dtype=d) for d in dtypes}
+        del W
+        q = rng.standard_normal((1, D), dtype=np.float32)
+        for t in tabs.values():
+            t.inv_norms()
+        w16 = tabs["float16"].weights.view(np.uint16)
+        w32 = tabs["float32"].weights
+        fns = {d: (lambda t=tabs[d]: t.topk(q, 10, strategy="scan", n_threads=n_threads)) for d in dtypes}
+        t = _paired_times(fns, rounds)
+        row, best = summary(t, f"{V}x{D} Q=1")
+        # what a plain read of each matrix costs: one bitwise-or reduction over its 64-bit words
+        reads = _paired_times({"read32": lambda: np.bitwise_or.reduce(w32.reshape(-1).view(np.uint64)),
+                               "read16": lambda: np.bitwise_or.reduce(w16.reshape(-1)[: w16.size // 4 * 4]
+                                                                      .view(np.uint64))}, max(5, rounds // 10))
+        n16, n32 = V * D * 2, V * D * 4
+        rows.append(row + [f"{n32 / best['float32'] / 1e9:.1f}", f"{n16 / best['float16'] / 1e9:.1f}",
+                           f"{n16 / best['bfloat16'] / 1e9:.1f}", f"{n32 / reads['read32'].min() / 1e9:.1f}",
+                           f"{n16 / reads['read16'].min() / 1e9:.1f}"])
+        del tabs, w16, w32
+    print_table(f"half storage: cosine top-10 scan, one query (n_threads={n_threads}, {rounds} interleaved rounds)",
+                ["table", "float32", "float16", "bfloat16", "best f32/f16", "best f32/bf16", "median f32/f16",
+                 "median f32/bf16", "f32 GB/s", "f16 GB/s", "bf16 GB/s", "read f32 GB/s", "read f16 GB/s"], rows,
+                ["ratios > 1 mean the half table is faster (target: >= 1.7x); GB/s counts table bytes read by "
+                 "the best call; 'read' is one single-threaded np.bitwise_or.reduce pass over the matrix's words."])
+
+
 SECTIONS = {"lookup": bench_lookup, "embed": bench_embed, "topk": bench_topk, "analogy": bench_analogy,
             "io": bench_io, "save": bench_save, "backward": bench_backward, "word2vec": bench_word2vec,
-            "glove": bench_glove, "pooling": bench_pooling, "distributed": bench_distributed, "simd": bench_simd}
+            "glove": bench_glove, "pooling": bench_pooling, "distributed": bench_distributed, "simd": bench_simd,
+            "half": bench_half}
 
 
 def run(sections=None, quick: bool = False, n_threads: int = 2, seed: int = 0, simd: Optional[str] = None) -> None:

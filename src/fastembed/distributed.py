@@ -147,7 +147,7 @@ def save_sharded(table, path, n_shards: int, *, format: str = "native", align: O
     for i in range(len(bounds) - 1):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         name = _shard_name(i, format)
-        save(EmbeddingTable(W[lo:hi]), os.path.join(root, name), format=format)
+        save(EmbeddingTable(W[lo:hi], dtype=table.storage), os.path.join(root, name), format=format)
         data = _data_file(os.path.join(root, name), format)
         shards.append({"path": name, "lo": lo, "hi": hi, "rows": hi - lo,
                        "file": os.path.relpath(data, root), "bytes": os.path.getsize(data),
@@ -343,7 +343,7 @@ def _t_score(shard, payload, scorer, k, exclude, restrict, strategy, n_threads):
         cand = search.Candidates(r.row_hi, r.mask, *exclude)
     else:
         cand = search.Candidates.build(r, exclude, sc.n_queries, V)
-    s, i = search.run(t.weights, sc, k, cand, strategy=strategy, n_threads=n_threads)
+    s, i = search.run(t.weights, sc, k, cand, strategy=strategy, n_threads=n_threads, storage=t.storage)
     return _global(shard, s, i)
 
 

@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ["is_torch_tensor", "torch_weights", "numpy_to_torch", "gensim_parts", "make_gensim"]
+__all__ = ["is_torch_tensor", "torch_weights", "torch_dtype", "numpy_to_torch", "gensim_parts", "make_gensim"]
 
 
 def is_torch_tensor(x) -> bool:
@@ -28,12 +28,14 @@ def is_torch_tensor(x) -> bool:
     return t.__module__.startswith("torch") and hasattr(x, "detach") and hasattr(x, "_version")
 
 
-def torch_weights(x) -> Tuple[np.ndarray, Optional[object]]:
+def torch_weights(x) -> Tuple[np.ndarray, Optional[object], Optional[str]]:
     """The (V, D) rows of a torch tensor, ``nn.Embedding`` / ``nn.EmbeddingBag`` (or any module with
-    a 2-D ``weight``) as a numpy array, and the tensor to watch when the array shares its memory.
+    a 2-D ``weight``) as a numpy array, the tensor to watch when the array shares its memory, and
+    the storage dtype the array holds (None: float32 or another numpy float dtype).
 
-    float32 CPU tensors are shared (zero-copy); float16 and float64 are converted (a copy);
-    bfloat16 is converted exactly to float32. GPU tensors are refused: move them with ``.cpu()``.
+    float32 and float16 CPU tensors are shared (zero-copy when contiguous); bfloat16 tensors are
+    shared as their uint16 bit patterns (storage "bfloat16": numpy has no bfloat16); float64 is
+    returned as it is (the table converts it). GPU tensors are refused: move them with ``.cpu()``.
     """
     w = getattr(x, "weight", x)
     if not is_torch_tensor(w):
@@ -44,21 +46,24 @@ def torch_weights(x) -> Tuple[np.ndarray, Optional[object]]:
         raise ValueError(f"expected a 2-D (V, D) tensor, got shape {tuple(w.shape)}")
     d = w.detach()
     name = str(d.dtype).replace("torch.", "")
-    if name == "float32":
-        if not d.is_contiguous():
-            return d.contiguous().numpy(), None
-        return d.numpy(), w
-    if name == "bfloat16":  # numpy has no bfloat16: widen the 16 bits exactly
-        bits = d.contiguous().view(_torch().int16).numpy().view(np.uint16)
-        return (bits.astype(np.uint32) << 16).view(np.float32), None
-    if name in ("float16", "float64"):
-        return d.contiguous().numpy().astype(np.float32), None
-    raise TypeError(f"expected a floating-point tensor, got {d.dtype}")
+    if name not in ("float32", "float16", "bfloat16", "float64"):
+        raise TypeError(f"expected a floating-point tensor, got {d.dtype}")
+    shared = d.is_contiguous()
+    if not shared:
+        d = d.contiguous()
+    if name == "bfloat16":  # numpy has no bfloat16: the 16 bits, shared
+        return d.view(_torch().int16).numpy().view(np.uint16), (w if shared else None), "bfloat16"
+    return d.numpy(), (w if shared else None), ("float16" if name == "float16" else None)
 
 
 def numpy_to_torch(a: np.ndarray):
     """``torch.from_numpy`` of a writable C-contiguous array (shares memory)."""
     return _torch().from_numpy(a)
+
+
+def torch_dtype(name: str):
+    """The torch dtype called ``name`` ("bfloat16", "float16", ...)."""
+    return getattr(_torch(), name)
 
 
 def _torch():

@@ -2,6 +2,11 @@
 
 This is product code, not a test helper: the tests assert the kernels equal these functions, and
 ``bench/`` times them as the baseline. They favour clarity over speed.
+
+Storage dtypes: the table functions (``lookup``, ``embed``, ``row_norms``, ``inv_norms``, ``topk``,
+``analogy``) take ``dtype=`` ("float32", "float16", "bfloat16"): ``weights`` is then the stored array
+(float16, or the uint16 bits of bfloat16), upcast exactly to float32 first
+(:mod:`fastembed._dtypes`), which is what the kernels compute on.
 """
 from __future__ import annotations
 
@@ -22,8 +27,50 @@ __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"
            "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch"]
 
 
-def lookup(weights: np.ndarray, ids) -> np.ndarray:
-    """``weights[ids]``: (V, D) float32, ids of any shape -> (*ids.shape, D) float32."""
+def _dtype_name(dtype) -> str:
+    name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    if name not in ("float32", "float16", "bfloat16"):
+        raise ValueError(f"dtype={dtype!r}: one of float32, float16, bfloat16")
+    return name
+
+
+def _rows(weights, dtype) -> np.ndarray:
+    """A table's rows as float32: the exact upcast of stored half rows (``dtype`` given). float16:
+    numpy's conversion with NaNs made quiet (as x86's F16C does); bfloat16 (uint16 bits): the bits
+    become the top half of a float32."""
+    name = "float32" if dtype is None else _dtype_name(dtype)
+    w = np.asarray(weights)
+    if name == "float16":
+        out = w.astype(np.float32)
+        out.view(np.uint32)[np.isnan(out)] |= np.uint32(0x00400000)
+        return out
+    if name == "bfloat16":
+        return (w.astype(np.uint32) << 16).view(np.float32)
+    return weights
+
+
+def _round_to(x: np.ndarray, dtype) -> np.ndarray:
+    """float32 -> the storage dtype, to nearest even (bfloat16 from its definition: the float32 is
+    rounded to 8 significant bits, via exact float64 arithmetic; NaN stays NaN)."""
+    name = _dtype_name(dtype)
+    if name == "float16":
+        with np.errstate(over="ignore"):
+            return x.astype(np.float16)
+    if name == "float32":
+        return x
+    x = np.asarray(x, np.float32)
+    b = x.view(np.uint32).astype(np.uint64)
+    low, high = b & 0xFFFF, b >> 16
+    up = (low > 0x8000) | ((low == 0x8000) & (high & 1 == 1))  # past half an ulp, or a tie to odd
+    r = (high + up).astype(np.uint32)
+    r = np.where(np.isnan(x), (b >> 16).astype(np.uint32) | 0x40, r)
+    return r.astype(np.uint16)
+
+
+def lookup(weights: np.ndarray, ids, *, dtype=None) -> np.ndarray:
+    """``weights[ids]``: (V, D) float32 (or stored as ``dtype``), ids of any shape ->
+    (*ids.shape, D) float32."""
+    weights = _rows(weights, dtype)
     ids = np.asarray(ids)
     if ids.size and (ids.min() < 0 or ids.max() >= weights.shape[0]):
         raise IndexError("id out of range")
@@ -39,12 +86,13 @@ def one_hot(ids, num_classes: int) -> np.ndarray:
 
 
 def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, token_types=None,
-          type_table=None) -> np.ndarray:
+          type_table=None, dtype=None) -> np.ndarray:
     """``weights[ids] * scale + pos[p] (+ type_table[token_types])`` in two numpy passes.
 
     Same arguments as :meth:`EmbeddingTable.embed`; ``p[b, t] = offset(+[b]) + t`` or
-    ``position_ids[b, t]``.
+    ``position_ids[b, t]``. ``dtype``: the storage dtype of ``weights`` (upcast exactly first).
     """
+    weights = _rows(weights, dtype)
     ids = np.asarray(ids)
     single = ids.ndim == 1
     ids2 = ids[None, :] if single else ids
@@ -95,23 +143,24 @@ def _sumsq16(weights) -> np.ndarray:
     return acc[:, 0]
 
 
-def row_norms(weights) -> np.ndarray:
+def row_norms(weights, *, dtype=None) -> np.ndarray:
     """(V,) float32 row norms from float64 sums of squares, bit for bit as the kernels (every SIMD
     level) compute them; ``np.linalg.norm(weights, axis=1)`` up to the summation order."""
-    return np.sqrt(_sumsq16(weights)).astype(np.float32)
+    return np.sqrt(_sumsq16(_rows(weights, dtype))).astype(np.float32)
 
 
-def inv_norms(weights) -> np.ndarray:
+def inv_norms(weights, *, dtype=None) -> np.ndarray:
     """(V,) float32 ``1 / ||row||`` (0 for a zero row), bit for bit as the kernels compute it."""
-    ss = _sumsq16(weights)
+    ss = _sumsq16(_rows(weights, dtype))
     with np.errstate(divide="ignore"):
         return np.where(ss > 0, 1.0 / np.sqrt(ss), 0.0).astype(np.float32)
 
 
-def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None):
+def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None, dtype=None):
     """Normalise, matmul, argpartition, sort by (-score, id). Same arguments and output as
-    :meth:`EmbeddingTable.topk` (a full (Q, V) score matrix: fine for tests, not for big tables)."""
-    W = np.asarray(weights, np.float32)
+    :meth:`EmbeddingTable.topk` (a full (Q, V) score matrix: fine for tests, not for big tables);
+    ``dtype``: the storage dtype of ``weights`` (upcast exactly first)."""
+    W = np.asarray(_rows(weights, dtype), np.float32)
     V = W.shape[0]
     q = np.asarray(queries, np.float64)
     single = q.ndim == 1
@@ -156,13 +205,14 @@ def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None
     return (scores[0], ids[0]) if single else (scores, ids)
 
 
-def analogy(weights, a, b, c, topn=1, *, method="add", restrict_vocab=None, exclude=None):
+def analogy(weights, a, b, c, topn=1, *, method="add", restrict_vocab=None, exclude=None, dtype=None):
     """a[i] : b[i] :: c[i] : ?, one question at a time with full score vectors.
 
     "add": cosine with unit(unit(b) - unit(a) + unit(c)); "mul": (1+cos_b)/2 * (1+cos_c)/2 /
     ((1+cos_a)/2 + 1e-6). Excludes each question's a, b, c (or ``exclude[i]``); ties by smaller id.
+    ``dtype``: the storage dtype of ``weights`` (upcast exactly first).
     """
-    W = np.asarray(weights, np.float32)
+    W = np.asarray(_rows(weights, dtype), np.float32)
     n = W.shape[0] if restrict_vocab is None else int(restrict_vocab)
     norms = row_norms(W).astype(np.float64)
     inv = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1), 0.0).astype(np.float32)
@@ -204,16 +254,23 @@ def backward(weights_shape, ids, grad_out, *, padding_idx=None, scale_grad_by_fr
     return uniq, dense[uniq]
 
 
-def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10):
-    """In-place update of ``weights`` (and the (V,) float64 Adagrad ``state``)."""
+def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10, *, dtype=None):
+    """In-place update of ``weights`` (and the (V,) float64 Adagrad ``state``). With ``dtype`` (a
+    half storage dtype) each updated row is computed in float32 on the exact upcast and rounded
+    back once to the storage dtype (nearest even)."""
     ids = np.asarray(ids, np.int64)
     rows = np.asarray(rows, np.float32)
     if optimizer == "sgd":
-        weights[ids] -= np.float32(lr) * rows
+        step = np.float32(lr)
     else:
         state[ids] += (rows.astype(np.float64) ** 2).sum(axis=1) / max(rows.shape[1], 1)
-        step = (lr / (np.sqrt(state[ids]) + eps)).astype(np.float32)
-        weights[ids] -= step[:, None] * rows
+        step = (lr / (np.sqrt(state[ids]) + eps)).astype(np.float32)[:, None]
+    if dtype is None:
+        weights[ids] -= step * rows
+    else:
+        cur = _rows(weights[ids], dtype)
+        cur -= step * rows
+        weights[ids] = _round_to(cur, dtype)
 
 
 # ------------------------------------------------------------------ word2vec (skip-gram, negative sampling)

@@ -28,7 +28,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from fastembed._kernels import _topk
+from fastembed._dtypes import FLOAT32, StorageDType
+from fastembed._kernels import _gather, _topk
 from fastembed._threads import (GRAIN_DOT_FLOPS, blas_limit, check_cancel, resolve_threads, run_parallel,
                                 team_size)
 from fastembed._validate import Restrict, as_exclude, as_int
@@ -179,11 +180,13 @@ def _merge(tile, n_valid, r0, weights, inv, cand, q0, hs, hi):
 # ------------------------------------------------------------------------------------------ the engine
 
 def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str = "auto",
-        block_rows=None, n_threads=None) -> Tuple[np.ndarray, np.ndarray]:
+        block_rows=None, n_threads=None, storage: StorageDType = FLOAT32) -> Tuple[np.ndarray, np.ndarray]:
     """The k best rows for each of the scorer's queries: ``(scores (Q, k) float32, ids (Q, k)
     int64)``, best first; slots beyond the candidates are id -1, score -inf.
 
-    ``weights`` is the (V, D) float32 table (any storage the scorer's kernels read);
+    ``weights`` is the (V, D) table as stored, in ``storage`` (float32, or float16 / bfloat16 rows
+    that the scan reads directly and the GEMM path upcasts block by block, exactly: the scores of a
+    half table are those of its float32 upcast, bit for bit, on either path);
     ``strategy`` one of :data:`STRATEGIES`; ``block_rows`` the GEMM block height (default
     :data:`GEMM_BLOCK_ROWS`). Assumes validated queries, k >= 0 and candidates.
     """
@@ -202,11 +205,15 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str 
         _topk.init_heaps(scores, ids)
     elif use_gemm:
         nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)
-        _blocked(weights, scorer, cand, scores, ids, resolve_threads(n_threads), nb)
+        _blocked(weights, scorer, cand, scores, ids, resolve_threads(n_threads), nb, storage)
     else:
         nt = team_size(cand.row_hi * (D + 1) * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
-        _topk.scan(weights, scorer.inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
-                   cand.excl, scores, ids, nt)
+        if storage.is_half:
+            _topk.scan_half(storage.bits(weights), storage.kernel, scorer.inv, scorer.queries, 0, cand.row_hi,
+                            cand.mask, cand.excl_ptr, cand.excl, scores, ids, nt)
+        else:
+            _topk.scan(weights, scorer.inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
+                       cand.excl, scores, ids, nt)
     return finish(scores[:, :kk], ids[:, :kk], k)
 
 
@@ -221,7 +228,7 @@ def finish(scores, ids, k: int):
     return scores, ids
 
 
-def _blocked(weights, scorer, cand, scores, ids, nt, nb):
+def _blocked(weights, scorer, cand, scores, ids, nt, nb, storage=FLOAT32):
     """Top-k over rows in fixed blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run
     of whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
     ``scorer.block(local, weights, rows, r0, n_valid, cand, hs, hi)`` per block (``rows`` always
@@ -234,6 +241,10 @@ def _blocked(weights, scorer, cand, scores, ids, nt, nb):
     Why fixed, padded blocks: BLAS rounds a (query, row) product differently depending on the
     tile's shape (OpenBLAS switches kernels for small tiles), so every call gets the same shape and
     block boundaries never move with the thread count: answers do not depend on n_threads.
+
+    Half storage: each block is upcast exactly into the worker's float32 buffer first, so BLAS sees
+    the float32 table's values in the same tile shapes (the scorer then gets that buffer as
+    ``weights``: the merges read only its width).
     """
     D = weights.shape[1]
     row_hi = cand.row_hi
@@ -248,6 +259,15 @@ def _blocked(weights, scorer, cand, scores, ids, nt, nb):
         for b in range(n_blocks * w // nt, n_blocks * (w + 1) // nt):
             check_cancel(cancel)
             r0, r1 = b * nb, min((b + 1) * nb, row_hi)
+            if storage.is_half:  # upcast into a zero-padded float32 block
+                rows = local.get("pad")
+                if rows is None:
+                    rows = local["pad"] = np.zeros((nb, D), np.float32)
+                _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows[: r1 - r0], 1)
+                if r1 - r0 < nb:
+                    rows[r1 - r0:] = 0
+                scorer.block(local, rows, rows, r0, r1 - r0, cand, hs, hi)
+                continue
             if r1 - r0 == nb:
                 rows = weights[r0:r1]
             else:  # the last, short block: zero-padded to the common tile shape

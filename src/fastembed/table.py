@@ -27,7 +27,8 @@ from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, over
 import numpy as np
 
 from fastembed import evaluate, interop, optim, pooling, search, words
-from fastembed._dtypes import FLOAT32, StorageDType
+from fastembed._dtypes import BFLOAT16, FLOAT16, FLOAT32, StorageDType, of_array
+from fastembed._dtypes import resolve as resolve_dtype
 from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, PoolMode, Strategy,
                               Threads, TopK, VectorLike)
 from fastembed._kernels import _gather, _topk, _train
@@ -47,16 +48,24 @@ STREAM_MIN_BYTES = 1 << 25
 
 
 class EmbeddingTable:
-    """A table of ``V`` rows of ``D`` float32 values; ``lookup(ids)`` copies rows.
+    """A table of ``V`` rows of ``D`` values, stored as float32, float16 or bfloat16 and computed
+    with in float32; ``lookup(ids)`` copies rows (as float32).
 
     Parameters
     ----------
-    weights : array_like, shape (V, D), floating point
-        float32 C-contiguous arrays (including read-only arrays and ``np.memmap``) are used without
-        a copy and are never written unless writeable and asked to (``apply_sparse``, training,
-        ``set_rows``). Other float dtypes are converted and non-contiguous arrays copied.
+    weights : array_like, shape (V, D), floating point; or a torch tensor / module
+        C-contiguous arrays of the storage dtype (including read-only arrays and ``np.memmap``) are
+        used without a copy and are never written unless writeable and asked to (``apply_sparse``,
+        training, ``set_rows``). Other float dtypes are converted and non-contiguous arrays copied.
+        With ``dtype="bfloat16"`` a uint16 array is taken as bfloat16 bit patterns.
     copy : bool, default False
         Always take a private copy.
+    dtype : None, "float32", "float16", "bfloat16" (or np.float32 / np.float16 / torch dtypes)
+        The storage dtype. None: float16 arrays and float16 / bfloat16 tensors keep their dtype,
+        anything else is stored as float32. Half storage halves the memory and the bytes a scan
+        reads; every result is float32 and equals, bit for bit, that of ``table.astype("float32")``
+        (the upcast is exact). Converting to a half dtype rounds to nearest even (float64 input is
+        rounded to float32 first for bfloat16).
     vocab : Vocabulary or sequence of str, optional
         Keys for the rows, enabling ``table["cat"]`` and the word-level methods.
     padding_idx : int, optional
@@ -67,21 +76,48 @@ class EmbeddingTable:
     -----
     ``weights`` is a read-only view: writes go through the table's methods so cached row norms stay
     valid. If you change the underlying array yourself, call ``invalidate_norms()``.
+
+    Half tables: ``weights`` is the stored array (float16, or the uint16 bits of bfloat16);
+    ``apply_sparse`` / ``scatter_add`` / optimizers compute each updated row in float32 and round it
+    back to the storage dtype (nearest even), so small updates can round away as they would in
+    torch's half parameters. Pooling (``bag``, ``sentence_vectors``, ...) and training need float32
+    tables (``table.astype("float32")``).
     """
 
     __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
                  "_watched", "_untracked_alias", "__weakref__")
 
     def __init__(self, weights: Any, *, copy: bool = False, vocab: Union[Vocabulary, Sequence[str], None] = None,
-                 padding_idx: Optional[int] = None) -> None:
+                 padding_idx: Optional[int] = None, dtype: Any = None) -> None:
         watch = None
+        want = None if dtype is None else resolve_dtype(dtype)
+        given = None  # the storage dtype the input already holds
         if interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
-            weights, watch = interop.torch_weights(weights)
-        w = as_weights(weights)
-        if copy or w.dtype != np.float32 or not w.flags.c_contiguous or not w.dtype.isnative:
-            w = np.array(w, dtype=np.float32, order="C", copy=True)
+            weights, watch, tname = interop.torch_weights(weights)
+            given = resolve_dtype(tname) if tname is not None else None
+        if want is BFLOAT16 and given is None and getattr(weights, "dtype", None) == np.uint16:
+            w = np.asarray(weights) if type(weights) is not np.memmap else weights
+            if w.ndim != 2:
+                raise ValueError(f"weights must be 2-D (V, D), got shape {w.shape}")
+            given = BFLOAT16  # uint16 bit patterns, as safetensors and torch hold bfloat16
+        elif given is None:
+            w = as_weights(weights)
+            given = of_array(w)
+        else:
+            w = weights
+        storage = want or given
+        if w.dtype != given.numpy and not (given is FLOAT32 and w.dtype.kind == "f"):
+            w = np.asarray(w, given.numpy)  # byte-swapped input
+        if given is not storage:
+            if given is FLOAT32 and storage is FLOAT16:
+                w = np.asarray(w).astype(np.float16)  # float64 too: one rounding, to nearest even
+            else:  # through the exact float32 upcast of half input
+                w = storage.from_float32(given.to_float32(w) if given.is_half else np.asarray(w, np.float32))
+            copy = False  # a fresh array already
+        if copy or w.dtype != storage.numpy or not w.flags.c_contiguous or not w.dtype.isnative:
+            w = np.array(w, dtype=storage.numpy, order="C", copy=True)
         self._w = w
-        self._storage: StorageDType = FLOAT32
+        self._storage: StorageDType = storage
         self._inv = None           # (version, (V,) float32 inverse norms) or None
         self._version = 0          # odd while a write is running
         self._write_lock = threading.Lock()
@@ -134,7 +170,8 @@ class EmbeddingTable:
 
     @property
     def dtype(self) -> np.dtype:
-        """The numpy dtype of the stored rows."""
+        """The numpy dtype of the stored rows (float32, float16, or uint16 for bfloat16 bits; see
+        :attr:`storage` for the storage dtype's name)."""
         return self._w.dtype
 
     @property
@@ -144,12 +181,14 @@ class EmbeddingTable:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the rows."""
+        """Bytes of the stored rows: V * D * 4 (float32) or V * D * 2 (float16, bfloat16)."""
         return int(self._w.nbytes)
 
     @property
     def weights(self) -> F32Array:
-        """A read-only (V, D) view of the rows (no copy)."""
+        """A read-only (V, D) view of the stored rows (no copy): float32, float16, or for bfloat16
+        tables the uint16 bit patterns (numpy has no bfloat16; ``table[:]`` or
+        ``table.astype("float32")`` give float32 values)."""
         v = self._w.view(np.ndarray)
         v.flags.writeable = False
         return v
@@ -256,7 +295,8 @@ class EmbeddingTable:
             dst = check_out(out, shape, w)
         nbytes = dst.nbytes
         nt = team_size(nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
-        bad = _gather.gather(w, a, dst, nt, nbytes >= STREAM_MIN_BYTES)
+        st = self._storage
+        bad = _gather.gather(st.bits(w), a, dst, nt, nbytes >= STREAM_MIN_BYTES, st.kernel)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -265,8 +305,18 @@ class EmbeddingTable:
         """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) copy of those rows; with a
         vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
         if isinstance(key, slice):
-            return np.array(self._w[key], np.float32)
+            return self._float_rows(self._w[key])
         return self.lookup(key)
+
+    def _float_rows(self, rows: np.ndarray) -> np.ndarray:
+        """A float32 copy of stored rows (an exact upcast for half storage)."""
+        if not self._storage.is_half:
+            return np.array(rows, np.float32)
+        rows = np.ascontiguousarray(rows)
+        out = np.empty(rows.shape, np.float32)
+        r2 = rows.reshape(-1, rows.shape[-1]) if rows.ndim != 2 else rows
+        _gather.to_float32(self._storage.bits(r2), self._storage.kernel, out.reshape(r2.shape), 1)
+        return out
 
     def __contains__(self, key: object) -> bool:
         """``"cat" in table``: the key is in the vocabulary (False without one)."""
@@ -339,8 +389,13 @@ class EmbeddingTable:
         else:
             dst = check_out(out, shape, w, others=(pos, types))
         nt = team_size(dst.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
-        bad = _gather.embed(w, a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx,
-                            dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES, pos_off, T)
+        st = self._storage
+        args = (a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx, dst.reshape(a.size, D), nt,
+                dst.nbytes >= STREAM_MIN_BYTES, pos_off, T)
+        if st.is_half:
+            bad = _gather.embed_half(st.bits(w), st.kernel, *args)
+        else:
+            bad = _gather.embed(w, *args)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -357,7 +412,7 @@ class EmbeddingTable:
             return cached[1]
         inv = np.empty(self.num_embeddings, np.float32)
         nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
-        _topk.row_norms(self._w, inv, nt, True)
+        self._row_norms(inv, nt, True)
         _check_norm_range(inv)
         inv.flags.writeable = False
         # store only if no write ran meanwhile (the version moved) and none is running (the lock
@@ -388,8 +443,15 @@ class EmbeddingTable:
         """(V,) float32 Euclidean row norms (summed in float64, overflow-safe)."""
         out = np.empty(self.num_embeddings, np.float32)
         nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
-        _topk.row_norms(self._w, out, nt, False)
+        self._row_norms(out, nt, False)
         return out
+
+    def _row_norms(self, out: np.ndarray, nt: int, inverse: bool) -> None:
+        st = self._storage
+        if st.is_half:
+            _topk.row_norms_half(st.bits(self._w), st.kernel, out, nt, inverse)
+        else:
+            _topk.row_norms(self._w, out, nt, inverse)
 
     def invalidate_norms(self) -> None:
         """Forget cached norms: call after changing the weights array behind the table's back."""
@@ -437,7 +499,7 @@ class EmbeddingTable:
         k = as_k(k)
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
-            queries = self._w[self.encode(queries)]  # one key -> (D,), a list -> (n, D)
+            queries = self.lookup(self.encode(queries))  # one key -> (D,), a list -> (n, D)
         if exclude is not None and self._vocab is not None and _holds_str(exclude):
             exclude = _encode_nested(self._vocab, exclude)
         q, single = as_queries(queries, self.dim, normalize=metric == "cosine")
@@ -445,7 +507,7 @@ class EmbeddingTable:
         cand = search.Candidates.build(as_restrict(restrict, V), exclude, q.shape[0], V)
         inv = self.inv_norms(n_threads) if metric == "cosine" else None
         scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
-                                 block_rows=block_rows, n_threads=n_threads)
+                                 block_rows=block_rows, n_threads=n_threads, storage=self._storage)
         if single:
             return scores[0], ids[0]
         return scores, ids
@@ -453,9 +515,9 @@ class EmbeddingTable:
     # ------------------------------------------------------------------ writes
     @contextmanager
     def writing(self) -> Iterator[F32Array]:
-        """Hold the table's write lock and yield the writable (V, D) array; cached norms are
-        invalidated when the block ends. For trusted writers (optimizers, training); raises
-        ValueError for a read-only table."""
+        """Hold the table's write lock and yield the writable (V, D) stored array (float32, float16,
+        or bfloat16 bits); cached norms are invalidated when the block ends. For trusted writers
+        (optimizers, training); raises ValueError for a read-only table."""
         if not self.writeable:
             raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
                              "EmbeddingTable(weights, copy=True) to train it")
@@ -471,6 +533,8 @@ class EmbeddingTable:
                     validated: bool = False) -> None:
         """``weights[ids] += alpha * rows`` for unique ids, in place (``alpha`` a float or a (U,)
         array of per-row factors). The padding row is never updated; cached norms are invalidated.
+        Half tables: each updated row is computed in float32 (``float32(row) + float32(alpha) *
+        rows``, the float32 kernel's roundings) and rounded once to the storage dtype (nearest even).
 
         ``validated=True`` says ``unique_ids``/``rows`` come from
         :func:`fastembed._validate.as_sparse_rows` already (optimizers validate once).
@@ -499,9 +563,16 @@ class EmbeddingTable:
             ids, r = ids[keep], np.ascontiguousarray(r[keep])
             steps = None if steps is None else np.ascontiguousarray(steps[keep])
         nt = team_size(r.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(ids.size, 1))
+        st = self._storage
         with self.writing() as w:
-            # the kernel computes table[i] -= step * row: negated factors add
-            _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
+            if st.is_half:
+                # the float32 kernel's arithmetic (row + step * grad, step rounded to float32 first)
+                # on the exact upcast, then one rounding to the storage dtype per element
+                step = np.float32(a) if steps is None else steps[:, None]
+                w[ids] = st.from_float32(st.to_float32(w[ids]) + step * r)
+            else:
+                # the kernel computes table[i] -= step * row: negated factors add
+                _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
 
     def apply_sparse(self, unique_ids: Any, rows: Any, lr: Optional[float] = None,
                      optimizer: Union[str, "optim.Optimizer"] = "sgd", *, n_threads: Threads = None) -> None:
@@ -529,7 +600,8 @@ class EmbeddingTable:
         optim.SGD(self, lr=lr).step(unique_ids, rows, n_threads=n_threads)
 
     def set_rows(self, ids: Any, values: Any) -> None:
-        """``weights[ids] = values`` for a writeable table (cached norms invalidated)."""
+        """``weights[ids] = values`` for a writeable table (cached norms invalidated); half tables
+        round the values to their storage dtype (via float32, nearest even)."""
         if not self.writeable:
             raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
         a = as_ids(ids, n=self.num_embeddings)
@@ -537,6 +609,8 @@ class EmbeddingTable:
         v = np.asarray(values)
         if v.dtype.kind not in "fiu":
             raise TypeError(f"values must be numbers, got dtype {v.dtype}")
+        if self._storage.is_half:  # rounded to the storage dtype (nearest even)
+            v = self._storage.from_float32(np.broadcast_to(np.asarray(v, np.float32), a.shape + (self.dim,)))
         with self.writing() as w:
             w[a] = v
 
@@ -583,7 +657,13 @@ class EmbeddingTable:
     # ------------------------------------------------------------------ numpy, DLPack, torch, gensim
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         """``np.asarray(table)``: the read-only (V, D) rows without a copy (a copy with
-        ``copy=True`` or another ``dtype``)."""
+        ``copy=True`` or another ``dtype``). A bfloat16 table gives its float32 upcast (a copy:
+        numpy has no bfloat16; ``copy=False`` raises ValueError)."""
+        if self._storage is BFLOAT16:
+            if copy is False:
+                raise ValueError("a bfloat16 table converts to numpy only as a float32 copy (numpy has no bfloat16)")
+            f = self[:]
+            return f if dtype is None else f.astype(dtype)
         w = self.weights
         if dtype is not None and np.dtype(dtype) != w.dtype:
             if copy is False:
@@ -604,6 +684,11 @@ class EmbeddingTable:
         if stream is not None and stream != -1:
             raise BufferError("fastembed tables live on the CPU; no stream applies")
         kw = {} if max_version is None else {"max_version": max_version}
+        if self._storage is BFLOAT16:  # numpy's DLPack has no bfloat16: the float32 upcast, a copy
+            if copy is False:
+                raise BufferError("a bfloat16 table is exported through numpy's DLPack only as a float32 "
+                                  "copy; use table.to_torch() for a shared torch.bfloat16 tensor")
+            return self[:].__dlpack__(**kw)
         if not self.writeable:
             if copy is False:
                 raise BufferError("this table is read-only (a memory map): it can be exported only as "
@@ -619,7 +704,8 @@ class EmbeddingTable:
         return self._w.__dlpack_device__()
 
     def to_torch(self, copy: Optional[bool] = None) -> Any:
-        """The rows as a (V, D) float32 ``torch.Tensor``.
+        """The rows as a (V, D) ``torch.Tensor`` of the storage dtype (float32, float16 or
+        bfloat16).
 
         A writable table shares its memory with the tensor (zero-copy) and watches the tensor's
         version counter, so cached norms are refreshed after torch changes the rows in place (as
@@ -629,27 +715,40 @@ class EmbeddingTable:
             raise ValueError("this table is read-only (a memory map); torch has no read-only tensors, "
                              "so it can be handed to torch only as a copy")
         if copy or not self.writeable:
-            return interop.numpy_to_torch(np.array(self._w))
-        t = interop.numpy_to_torch(self._w)
+            return self._as_torch(np.array(self._w))
+        t = self._as_torch(self._w)
         self._watched.append(weakref.ref(t))
         return t
 
+    def _as_torch(self, a: np.ndarray) -> Any:
+        t = interop.numpy_to_torch(a.view(np.int16) if self._storage is BFLOAT16 else a)
+        return t.view(interop.torch_dtype("bfloat16")) if self._storage is BFLOAT16 else t
+
     @classmethod
     def from_torch(cls, x: Any, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
-                   padding_idx: Optional[int] = None, copy: bool = False) -> "EmbeddingTable":
+                   padding_idx: Optional[int] = None, copy: bool = False, dtype: Any = None) -> "EmbeddingTable":
         """A table over a torch tensor or module (``nn.Embedding``, ``nn.EmbeddingBag``: their
         ``weight``; ``padding_idx`` taken from the module when it has one).
 
-        float32 CPU tensors are shared without a copy (``copy=True`` for a private copy) and the
-        table watches the tensor's version counter, so norms follow torch's in-place updates;
-        float16/bfloat16/float64 tensors are converted to float32.
+        float32, float16 and bfloat16 CPU tensors are shared without a copy (``copy=True`` for a
+        private copy) and keep their dtype as the storage dtype (bfloat16 as its bit patterns);
+        the table watches the tensor's version counter, so norms follow torch's in-place updates.
+        float64 tensors are converted to float32. ``dtype`` converts to another storage dtype.
         """
         if padding_idx is None:
             padding_idx = getattr(x, "padding_idx", None)
-        t = cls(x, vocab=vocab, padding_idx=padding_idx)
+        t = cls(x, vocab=vocab, padding_idx=padding_idx, dtype=dtype)
         if copy:
-            return cls(t._w, copy=True, vocab=vocab, padding_idx=t._padding_idx)
+            return cls(t._w, copy=True, vocab=vocab, padding_idx=t._padding_idx, dtype=t._storage)
         return t
+
+    def astype(self, dtype: Any) -> "EmbeddingTable":
+        """A new table with the rows in storage dtype ``dtype`` ("float32", "float16", "bfloat16"):
+        always a copy; vocabulary and padding_idx kept. To float32 the upcast is exact, so every
+        score of the new table equals the old one's; to a half dtype rows round to nearest even."""
+        st = resolve_dtype(dtype)
+        rows = self._w if st is self._storage else self[:] if st is FLOAT32 or self._storage.is_half else self._w
+        return type(self)(rows, copy=True, vocab=self._vocab, padding_idx=self._padding_idx, dtype=st)
 
     @classmethod
     def from_gensim(cls, kv: Any, *, copy: bool = True) -> "EmbeddingTable":
@@ -661,7 +760,7 @@ class EmbeddingTable:
     def to_gensim(self) -> Any:
         """A gensim ``KeyedVectors`` with a copy of the rows, the keys and the counts."""
         vocab = words.require_vocab(self)
-        return interop.make_gensim(self._w, vocab.keys, vocab.counts)
+        return interop.make_gensim(self[:] if self._storage.is_half else self._w, vocab.keys, vocab.counts)
 
     # ------------------------------------------------------------------ gensim's KeyedVectors surface
     @property
@@ -679,7 +778,7 @@ class EmbeddingTable:
         i = words.term_id(self, key)
         if i is None:
             raise TypeError(f"get_vector takes a key or a row id, got {type(key).__name__}")
-        v = np.array(self._w[i], np.float32)
+        v = self._float_rows(self._w[i])
         if norm:
             v *= self.inv_norms()[i]
         return v
@@ -700,6 +799,7 @@ class EmbeddingTable:
             raise ValueError("keys has repeated keys")
         old = np.array([vocab.get(k, -1) for k in keys], np.int64)
         new = old < 0
+        wts = self._storage.from_float32(wts) if self._storage.is_half else wts  # rounded to the storage
         grown = np.concatenate([self._w, wts[new]]) if new.any() else np.array(self._w)
         if replace and (~new).any():
             grown[old[~new]] = wts[~new]
@@ -814,7 +914,7 @@ class EmbeddingTable:
         """See :func:`fastembed.pooling.bag` (this table's rows and vocabulary; ``padding_idx``
         defaults to the table's, ``None`` turns it off for this call)."""
         pad = self.padding_idx if padding_idx is ... else padding_idx
-        return pooling.bag(self.weights, ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
+        return pooling.bag(self._float32_weights("bag"), ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
                            include_last_offset=include_last_offset, padding_idx=pad, out=out,
                            n_threads=n_threads, vocab=self.vocab, return_argmax=return_argmax)
 
@@ -822,14 +922,14 @@ class EmbeddingTable:
                      per_sample_weights: Any = None, *, include_last_offset: bool = False, argmax: Any = None,
                      n_threads: Threads = None) -> tuple[I64Array, F32Array]:
         """See :func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
-        return pooling.bag_backward(self.weights, ids, offsets, grad_out, mode, per_sample_weights,
+        return pooling.bag_backward(self._float32_weights("bag_backward"), ids, offsets, grad_out, mode, per_sample_weights,
                                     include_last_offset=include_last_offset, padding_idx=self.padding_idx,
                                     argmax=argmax, vocab=self.vocab, n_threads=n_threads)
 
     def mean_vector(self, keys: Any, weights: Any = None, *, pre_normalize: bool = True,
                     post_normalize: bool = False, ignore_missing: bool = True) -> F32Array:
         """See :func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``)."""
-        return pooling.mean_vector(self.weights, keys, weights, vocab=self.vocab, pre_normalize=pre_normalize,
+        return pooling.mean_vector(self._float32_weights("mean_vector"), keys, weights, vocab=self.vocab, pre_normalize=pre_normalize,
                                    post_normalize=post_normalize, ignore_missing=ignore_missing)
 
     def sentence_vectors(self, sentences: Any, *, mode: str = "mean", ignore_missing: bool = True,
@@ -837,11 +937,20 @@ class EmbeddingTable:
                          remove_pc: bool = True, n_threads: Threads = None) -> "pooling.SentenceVectors":
         """See :func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF; SIF weights from
         the vocabulary's counts)."""
-        return pooling.sentence_vectors(self.weights, sentences, vocab=self.vocab, mode=mode,
+        return pooling.sentence_vectors(self._float32_weights("sentence_vectors"), sentences, vocab=self.vocab, mode=mode,
                                         ignore_missing=ignore_missing, counts=counts, a=a,
                                         component=component, remove_pc=remove_pc, padding_idx=self.padding_idx,
                                         n_threads=n_threads)
 
+
+
+    def _float32_weights(self, what: str) -> np.ndarray:
+        """The rows for modules that read a float32 matrix (pooling); half tables are refused by
+        name rather than converted whole behind the caller's back."""
+        if self._storage.is_half:
+            raise TypeError(f"{what} reads float32 rows; this table is stored as {self._storage.name}: "
+                            f"use table.astype('float32').{what}(...) (a float32 copy of the table)")
+        return self.weights
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)

@@ -47,7 +47,7 @@ def key_ids(table, keys) -> np.ndarray:
 def unit_rows(table, ids) -> np.ndarray:
     """(n, D) float64 unit vectors of rows ``ids`` (zero rows stay zero)."""
     ids = np.asarray(ids, np.int64)
-    return table.weights[ids].astype(np.float64) * table.inv_norms()[ids, None]
+    return table.lookup(ids).astype(np.float64) * table.inv_norms()[ids, None]
 
 
 def term_id(table, x) -> Optional[int]:
@@ -147,8 +147,7 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
     q = (mean / n).astype(np.float32)
     row_hi = _clip_restrict(table, restrict_vocab)
     if topn is None:
-        W = table.weights
-        return ((W[:row_hi] @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
+        return ((_matrix(table, row_hi) @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
     if topn == 0:
         return []
     scorer = search.LinearScorer(q[None, :], table.inv_norms())
@@ -172,7 +171,7 @@ def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int]
     P = np.array(pos, np.float32)
     N = np.array(neg, np.float32).reshape(len(neg), table.dim)
     if topn is None:
-        return _cosmul_full(table.weights[:row_hi], table.inv_norms()[:row_hi], P, N)
+        return _cosmul_full(_matrix(table, row_hi), table.inv_norms()[:row_hi], P, N)
     if topn == 0:
         return []
     terms = np.ascontiguousarray(np.concatenate([P, N]))
@@ -183,7 +182,14 @@ def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int]
 
 def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto"):
     cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, scorer.n_queries, len(table))
-    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads)
+    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads, storage=table.storage)
+
+
+def _matrix(table, row_hi=None) -> np.ndarray:
+    """Rows [0, row_hi) as a float32 matrix: a view of a float32 table, an exact upcast (a copy)
+    of a half one."""
+    n = len(table) if row_hi is None else row_hi
+    return table.weights[:n] if not table.storage.is_half else table[:n]
 
 
 def _cosmul_full(W, inv, P, N) -> np.ndarray:
@@ -272,7 +278,7 @@ def _vector(table, x) -> np.ndarray:
     """A row id, a key, or a (D,) vector as float64 (D,)."""
     i = term_id(table, x)
     if i is not None:
-        return table.weights[i].astype(np.float64)
+        return table.lookup(i).astype(np.float64)
     return as_vector(table, x)
 
 
@@ -291,9 +297,8 @@ def n_similarity(table, ws1: Sequence, ws2: Sequence) -> float:
     """Cosine between the means of two sets of keys (gensim: raw vectors averaged)."""
     if not len(ws1) or not len(ws2):
         raise ValueError("n_similarity needs at least one key on each side")
-    W = table.weights
-    v1 = W[key_ids(table, list(ws1))].astype(np.float64).mean(axis=0)
-    v2 = W[key_ids(table, list(ws2))].astype(np.float64).mean(axis=0)
+    v1 = table.lookup(key_ids(table, list(ws1))).astype(np.float64).mean(axis=0)
+    v2 = table.lookup(key_ids(table, list(ws2))).astype(np.float64).mean(axis=0)
     n = np.linalg.norm(v1) * np.linalg.norm(v2)
     return float(v1 @ v2 / n) if n > 0 else 0.0
 
@@ -316,7 +321,7 @@ def rank(table, key1: str, key2: str) -> int:
     vocab = require_vocab(table)
     i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
     inv = table.inv_norms()
-    W = table.weights
+    W = _matrix(table)
     cos = (W @ W[i1]) * inv * inv[i1]
     cos[i1] = -np.inf
     return int((cos > cos[i2]).sum()) + 1
@@ -331,9 +336,9 @@ def distances(table, word_or_vector, other_words=()) -> np.ndarray:
     q = (v / s / n).astype(np.float32) if n > 0 else np.zeros(table.dim, np.float32)
     if len(other_words):
         ids = key_ids(table, list(other_words))
-        cos = (table.weights[ids] @ q) * table.inv_norms()[ids]
+        cos = (table.lookup(ids) @ q) * table.inv_norms()[ids]
     else:
-        cos = (table.weights @ q) * table.inv_norms()
+        cos = (_matrix(table) @ q) * table.inv_norms()
     return (1 - cos).astype(np.float32)
 
 

@@ -9,6 +9,9 @@
  * output of the generic level, so runs on two architectures can be compared for identical bits.
  * Exit status 0 when every check passed.
  *
+ * Half-precision rows (float16, bfloat16): the scalar conversions against their definitions (every
+ * float16), and every half kernel against the float32 kernel on the exactly upcast rows.
+ *
  * NaN/inf semantics under test: NaN and inf propagate through dot products and norms as IEEE
  * arithmetic says (compared as "both NaN", payloads unspecified); top-k never keeps a NaN score;
  * word2vec never indexes its sigmoid tables with a non-finite or out-of-range dot product.
@@ -310,7 +313,7 @@ static void check_topk(const fe_ops *o)
             for (int variant = 0; variant < 4; variant++) {
                 for (int ki = 0; ki < 4; ki++) {
                     fe_topk_args a = {table, D, (variant & 1) ? inv : NULL, (variant & 2) ? mask : NULL,
-                                      variant == 3 ? excl_ptr : NULL, variant == 3 ? excl : NULL, ks[ki]};
+                                      variant == 3 ? excl_ptr : NULL, variant == 3 ? excl : NULL, ks[ki], NULL};
                     const int64_t k = ks[ki];
                     for (int nq = 1; nq <= QMAX; nq += 4) {
                         for (int64_t j = 0; j < nq * k; j++)
@@ -357,13 +360,140 @@ static void check_topk(const fe_ops *o)
         fill(Sc, N, 4);
         for (int i = 0; i < N; i++)
             comb[i] = ((Sb[i] - Sa[i]) + Sc[i]) * 1.25f;
-        fe_topk_args a = {table, 1, NULL, NULL, NULL, NULL, 7};
+        fe_topk_args a = {table, 1, NULL, NULL, NULL, NULL, 7, NULL};
         fe_heap_init(hs, hi, 7);
         o->merge_combined(&a, Sa, Sb, Sc, 1.25f, N, 0, 0, hs, hi, buf);
         fe_heap_sort(hs, hi, 7);
         ref_topk(&a, comb, 0, N, 0, ws, wi);
         CHECK(same_floats(hs, ws, 7) && memcmp(hi, wi, sizeof(int64_t) * 7) == 0, "%s merge_combined", o->name);
         hash_floats(hs, 7);
+    }
+}
+
+/* ---------------------------------------------------------------- half-precision rows */
+
+/* float16 -> float from the definition: (-1)^s * 2^(e-15) * (1 + m/1024), subnormals 2^-14 * m/1024;
+ * NaNs come out quiet with the payload kept (F16C's rule) */
+static float ref_f16(uint16_t h)
+{
+    int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+    float v;
+    if (e == 31) {
+        uint32_t b = ((uint32_t)s << 31) | 0x7f800000u | ((uint32_t)m << 13) | (m ? 0x00400000u : 0u);
+        memcpy(&v, &b, sizeof v);
+        return v;
+    }
+    v = e ? ldexpf(1.0f + (float)m / 1024.0f, e - 15) : ldexpf((float)m / 1024.0f, -14);
+    return s ? -v : v;
+}
+
+/* random half bits: mostly values near [-1, 1], with zeros, subnormals, infinities and NaNs */
+static void fill_half(uint16_t *x, int64_t n, int bf)
+{
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h = (uint16_t)rnd();
+        int c = (int)(rnd() % 16);
+        if (c < 12)  /* exponent near 1: the usual values */
+            h = bf ? (uint16_t)((h & 0x807fu) | ((uint16_t)(120 + rnd() % 10) << 7))
+                   : (uint16_t)((h & 0x83ffu) | ((uint16_t)(10 + rnd() % 8) << 10));
+        else if (c == 12)
+            h &= bf ? 0x807fu : 0x83ffu;  /* zero or subnormal */
+        x[i] = h;
+    }
+}
+
+static void check_half(const fe_ops *o)
+{
+    /* the scalar conversions: every float16 against the definition; bfloat16 rounding */
+    for (uint32_t h = 0; h < 65536; h++) {
+        float a = fe_f16_to_f32((uint16_t)h), b = ref_f16((uint16_t)h);
+        checks++;
+        if (memcmp(&a, &b, sizeof a) != 0)
+            CHECK(0, "fe_f16_to_f32(0x%04x)", (unsigned)h);
+    }
+    CHECK(fe_f32_to_bf16(1.0f + 0x1p-8f) == 0x3f80, "bf16 tie rounds to even (down)");
+    CHECK(fe_f32_to_bf16(1.0f + 3 * 0x1p-8f) == 0x3f82, "bf16 tie rounds to even (up)");
+    CHECK(fe_f32_to_bf16(3.4e38f) == 0x7f80, "bf16 overflow rounds to inf");
+    CHECK((fe_f32_to_bf16(NAN) & 0x7fc0) == 0x7fc0, "bf16 keeps NaN");
+    {
+        uint32_t b = 0x7f800001u;  /* a NaN whose payload would round into the exponent */
+        float f;
+        memcpy(&f, &b, sizeof f);
+        CHECK(fe_f32_to_bf16(f) == 0x7fc0, "bf16 NaN with a low payload stays NaN: 0x%04x", fe_f32_to_bf16(f));
+    }
+
+    enum { V = 61, DMAX = 300, QN = 3, K = 10 };
+    static uint16_t hb[V * DMAX + 8];
+    static float up[V * DMAX], got[DMAX + 8], want[DMAX + 8], pos[DMAX], typ[DMAX], q[QN * DMAX];
+    static float inv[V], n1[V], n2[V], hs1[QN * K], hs2[QN * K];
+    static int64_t hi1[QN * K], hi2[QN * K];
+    static uint8_t mask[V];
+    static const int dims[] = {1, 3, 7, 8, 15, 16, 17, 33, 100, 300};
+    for (int bf = 0; bf < 2; bf++) {
+        for (int t = 0; t < (int)(sizeof dims / sizeof dims[0]); t++) {
+            const int64_t D = dims[t];
+            fill_half(hb, V * D + 8, bf);
+            for (int64_t i = 0; i < V * D; i++)
+                up[i] = bf ? fe_bf16_to_f32(hb[i]) : fe_f16_to_f32(hb[i]);
+            fill(pos, D, 0);
+            fill(typ, D, 0);
+            fill(q, QN * D, 0);
+            /* copies and embeddings at odd source offsets and unaligned destinations, streamed or not */
+            for (int off = 0; off < 3; off++)
+                for (int stream = 0; stream < 2; stream++) {
+                    const uint16_t *src = hb + off;
+                    float ref[DMAX];
+                    for (int64_t i = 0; i < D; i++)
+                        ref[i] = bf ? fe_bf16_to_f32(src[i]) : fe_f16_to_f32(src[i]);
+                    (bf ? o->copy_row_bf16 : o->copy_row_f16)(got + off, src, D, stream);
+                    o->stream_fence();
+                    CHECK(same_floats(got + off, ref, D), "%s copy_row_%s D=%lld off=%d stream=%d", o->name,
+                          bf ? "bf16" : "f16", (long long)D, off, stream);
+                    hash_floats(got + off, D);
+                    for (int ty = 0; ty < 2; ty++) {
+                        (bf ? o->embed_row_bf16 : o->embed_row_f16)(got + off, src, 1.5f, pos, ty ? typ : NULL, D, stream);
+                        o->embed_row(want, ref, 1.5f, pos, ty ? typ : NULL, D, 0);
+                        o->stream_fence();
+                        CHECK(same_floats(got + off, want, D), "%s embed_row_%s D=%lld off=%d", o->name,
+                              bf ? "bf16" : "f16", (long long)D, off);
+                        hash_floats(got + off, D);
+                    }
+                }
+            /* dot products, norms and scans equal the float32 kernels on the upcast rows */
+            for (int r = 0; r < V; r++) {
+                float a = (bf ? o->dot_bf16 : o->dot_f16)(hb + r * D, q, D), b = ref_dot(up + r * D, q, D);
+                CHECK(same_float(a, b), "%s dot_%s D=%lld row %d", o->name, bf ? "bf16" : "f16", (long long)D, r);
+            }
+            for (int want_norm = 0; want_norm < 2; want_norm++) {
+                (bf ? o->row_norms_bf16 : o->row_norms_f16)(hb, D, 0, V, n1, want_norm);
+                o->row_norms(up, D, 0, V, n2, want_norm);
+                CHECK(same_floats(n1, n2, V), "%s row_norms_%s D=%lld", o->name, bf ? "bf16" : "f16", (long long)D);
+                hash_floats(n1, V);
+            }
+            o->row_norms(up, D, 0, V, inv, 0);
+            for (int r = 0; r < V; r++)
+                mask[r] = (uint8_t)(r % 5 != 2);
+            for (int variant = 0; variant < 2; variant++)
+                for (int nq = 1; nq <= QN; nq += 2) {
+                    fe_topk_args a = {up, D, inv, variant ? mask : NULL, NULL, NULL, K, hb};
+                    for (int j = 0; j < nq; j++) {
+                        fe_heap_init(hs1 + j * K, hi1 + j * K, K);
+                        fe_heap_init(hs2 + j * K, hi2 + j * K, K);
+                    }
+                    (bf ? o->scan_rows_bf16 : o->scan_rows_f16)(&a, q, 0, nq, 0, 29, hs1, hi1);
+                    (bf ? o->scan_rows_bf16 : o->scan_rows_f16)(&a, q, 0, nq, 29, V, hs1, hi1);
+                    o->scan_rows(&a, q, 0, nq, 0, V, hs2, hi2);
+                    for (int j = 0; j < nq; j++) {
+                        fe_heap_sort(hs1 + j * K, hi1 + j * K, K);
+                        fe_heap_sort(hs2 + j * K, hi2 + j * K, K);
+                    }
+                    CHECK(same_floats(hs1, hs2, nq * K) && memcmp(hi1, hi2, sizeof(int64_t) * (size_t)(nq * K)) == 0,
+                          "%s scan_rows_%s D=%lld nq=%d variant=%d", o->name, bf ? "bf16" : "f16", (long long)D, nq,
+                          variant);
+                    hash_floats(hs1, nq * K);
+                    hash_bytes(hi1, sizeof(int64_t) * (size_t)(nq * K));
+                }
+        }
     }
 }
 
@@ -479,6 +609,8 @@ int main(void)
         check_segment(o);
         check_topk(o);
         if (hashing) printf("checksum after topk %016llx\n", (unsigned long long)checksum);
+        check_half(o);
+        if (hashing) printf("checksum after half %016llx\n", (unsigned long long)checksum);
         check_w2v(o, generic);
         printf("level %s: %ld checks %s\n", o->name, checks - c0, failures == f0 ? "ok" : "FAILED");
         tested++;

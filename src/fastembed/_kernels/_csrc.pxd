@@ -3,7 +3,7 @@
 # _common.pxd. Two headers are declared where they are used, because Cython includes every header
 # of a cimported .pxd in every module: csrc/fe_simd.h (every SIMD level's code; _simd.pyx only) and
 # csrc/fe_parse.h (_parse.pyx).
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 # ---------------------------------------------------------------- fe_common.h
 cdef extern from "fe_common.h" nogil:
@@ -13,6 +13,12 @@ cdef extern from "fe_common.h" nogil:
     void fe_stf(float *p, float v) noexcept
     void fe_prefetch_row(const float *row, fe_intp d) noexcept
     fe_intp fe_prefetch_ahead(fe_intp d) noexcept
+
+# ---------------------------------------------------------------- fe_half.h
+cdef extern from "fe_half.h" nogil:
+    float fe_f16_to_f32(uint16_t h) noexcept
+    float fe_bf16_to_f32(uint16_t h) noexcept
+    uint16_t fe_f32_to_bf16(float f) noexcept
 
 # ---------------------------------------------------------------- fe_omp.h
 cdef extern from "fe_omp.h" nogil:
@@ -37,6 +43,7 @@ cdef extern from "fe_topk.h" nogil:
         const int64_t *excl_ptr
         const int64_t *excl
         int64_t k
+        const uint16_t *half
     void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k) noexcept
 
 # ---------------------------------------------------------------- fe_w2v.h
@@ -89,6 +96,22 @@ cdef extern from "fe_ops.h" nogil:
                                      double *loss, int64_t *nonfinite) noexcept nogil
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
+        void (*copy_row_f16)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
+        void (*copy_row_bf16)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
+        void (*embed_row_f16)(float *dst, const uint16_t *src, float scale, const float *pos,
+                              const float *types, fe_intp d, int stream) noexcept nogil
+        void (*embed_row_bf16)(float *dst, const uint16_t *src, float scale, const float *pos,
+                               const float *types, fe_intp d, int stream) noexcept nogil
+        float (*dot_f16)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
+        float (*dot_bf16)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
+        void (*row_norms_f16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
+                              int want_norm) noexcept nogil
+        void (*row_norms_bf16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
+                               int want_norm) noexcept nogil
+        void (*scan_rows_f16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                              int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
+        void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                               int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
 
 # ---------------------------------------------------------------- fe_config.h
 cdef extern from "fe_config.h" nogil:

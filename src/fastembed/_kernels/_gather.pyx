@@ -30,45 +30,80 @@ ctypedef fused id_t:
     uint64_t
 
 
+# Storage kinds of the table argument (fastembed._dtypes.StorageDType.kernel): float32 rows, or
+# float16 / bfloat16 bits (uint16) converted exactly to float32 as they are copied.
+cdef enum:
+    KIND_F32 = 0
+    KIND_F16 = 1
+    KIND_BF16 = 2
+
+
+cdef inline void _copy_row(const fe_ops *o, int kind, float *dst, const char *src, fe_intp D,
+                           int stream) noexcept nogil:
+    if kind == KIND_F32:
+        o.copy_row(dst, <const float *>src, D, stream)
+    elif kind == KIND_F16:
+        o.copy_row_f16(dst, <const uint16_t *>src, D, stream)
+    else:
+        o.copy_row_bf16(dst, <const uint16_t *>src, D, stream)
+
+
+cdef inline void _embed_row(const fe_ops *o, int kind, float *dst, const char *src, float scale,
+                            const float *pos, const float *types, fe_intp D, int stream) noexcept nogil:
+    if kind == KIND_F32:
+        o.embed_row(dst, <const float *>src, scale, pos, types, D, stream)
+    elif kind == KIND_F16:
+        o.embed_row_f16(dst, <const uint16_t *>src, scale, pos, types, D, stream)
+    else:
+        o.embed_row_bf16(dst, <const uint16_t *>src, scale, pos, types, D, stream)
+
+
+cdef inline void _prefetch(const char *row, fe_intp row_bytes) noexcept nogil:
+    fe_prefetch_row(<const float *>row, (row_bytes + 3) // 4)
+
+
 # ------------------------------------------------------------------------------------------ lookup
 
-cdef fe_intp _gather_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const id_t *ids,
-                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    """Copy rows ids[lo:hi] into out[lo:hi]; return the first position whose id is outside [0, V).
-    The row a few ids ahead is prefetched (random rows: the copy waits on memory latency)."""
+cdef fe_intp _gather_range(const fe_ops *o, int kind, const char *table, fe_intp V, fe_intp D,
+                           fe_intp row_bytes, const id_t *ids, fe_intp lo, fe_intp hi, float *out,
+                           int stream) noexcept nogil:
+    """Copy rows ids[lo:hi] into out[lo:hi] (converted to float32 per ``kind``); return the first
+    position whose id is outside [0, V). The row a few ids ahead is prefetched (random rows: the
+    copy waits on memory latency)."""
     cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
         if i + ahead < hi:
             u = <uint64_t><int64_t>ids[i + ahead]
             if u < <uint64_t>V:
-                fe_prefetch_row(table + <fe_intp>u * D, D)
+                _prefetch(table + <fe_intp>u * row_bytes, row_bytes)
         # Sign-extend then compare unsigned: negative ids become huge and fail the same test.
         u = <uint64_t><int64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        o.copy_row(out + i * D, table + <fe_intp>u * D, D, stream)
+        _copy_row(o, kind, out + i * D, table + <fe_intp>u * row_bytes, D, stream)
     return -1
 
 
-cdef fe_intp _gather_any(const fe_ops *o, int code, const float *table, fe_intp V, fe_intp D,
+cdef fe_intp _gather_any(const fe_ops *o, int code, int kind, const char *table, fe_intp V, fe_intp D,
                          const void *ids, fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
+    cdef fe_intp rb = D * (4 if kind == KIND_F32 else 2)
     if code == 0:
-        return _gather_range(o, table, V, D, <const int8_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const int8_t *>ids, lo, hi, out, stream)
     elif code == 1:
-        return _gather_range(o, table, V, D, <const int16_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const int16_t *>ids, lo, hi, out, stream)
     elif code == 2:
-        return _gather_range(o, table, V, D, <const int32_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const int32_t *>ids, lo, hi, out, stream)
     elif code == 3:
-        return _gather_range(o, table, V, D, <const int64_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const int64_t *>ids, lo, hi, out, stream)
     elif code == 4:
-        return _gather_range(o, table, V, D, <const uint8_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const uint8_t *>ids, lo, hi, out, stream)
     elif code == 5:
-        return _gather_range(o, table, V, D, <const uint16_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const uint16_t *>ids, lo, hi, out, stream)
     elif code == 6:
-        return _gather_range(o, table, V, D, <const uint32_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const uint32_t *>ids, lo, hi, out, stream)
     else:
-        return _gather_range(o, table, V, D, <const uint64_t *>ids, lo, hi, out, stream)
+        return _gather_range(o, kind, table, V, D, rb, <const uint64_t *>ids, lo, hi, out, stream)
 
 
 cdef int id_code(cnp.ndarray ids) except -1:
@@ -82,12 +117,13 @@ cdef int id_code(cnp.ndarray ids) except -1:
 
 
 def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out not None,
-           int n_threads, bint stream):
+           int n_threads, bint stream, int kind=KIND_F32):
     """out[i] = table[ids.flat[i]] for ids of any integer dtype and shape.
 
-    Assumes validated input: table (V, D) float32 C-contiguous; out (ids.size, D) float32
-    C-contiguous (any shape with that many elements), not overlapping table. numpy:
-    ``out.reshape(-1, D)[:] = table[ids.ravel()]``.
+    Assumes validated input: table (V, D) C-contiguous, float32 (``kind`` 0) or the uint16 bits of
+    float16 (``kind`` 1) / bfloat16 (``kind`` 2) rows, converted exactly to float32; out
+    (ids.size, D) float32 C-contiguous (any shape with that many elements), not overlapping table.
+    numpy: ``out.reshape(-1, D)[:] = table[ids.ravel()]`` (``.astype(np.float32)`` for half rows).
 
     Takes ndarrays rather than memoryviews: this is the path of 1-id lookups, where acquiring three
     buffers and a fused-type dispatch cost more than the copy.
@@ -108,7 +144,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         # int32 load is undefined behaviour in C)
         ids = np.array(ids, dtype=ids.dtype.newbyteorder("="), order="C", copy=True)
     cdef const void *ip = cnp.PyArray_DATA(ids)
-    cdef const float *tp = <const float *>cnp.PyArray_DATA(table)
+    cdef const char *tp = <const char *>cnp.PyArray_DATA(table)
     cdef float *op = <float *>cnp.PyArray_DATA(out)
     if n == 0:
         return -1
@@ -117,7 +153,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     nt = team(n, n_threads)
     if nt == 1:
         with nogil:
-            res = _gather_any(o, code, tp, V, D, ip, 0, n, op, stream)
+            res = _gather_any(o, code, kind, tp, V, D, ip, 0, n, op, stream)
             if stream:
                 o.stream_fence()
         return res
@@ -128,7 +164,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _gather_any(o, code, tp, V, D, ip, lo, hi, op, stream)
+            bad[t] = _gather_any(o, code, kind, tp, V, D, ip, lo, hi, op, stream)
             if stream:
                 o.stream_fence()
         res = first_bad(bad, nt)
@@ -136,25 +172,43 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     return res
 
 
+def to_float32(const uint16_t[:, ::1] src not None, int kind, float[:, ::1] out not None, int n_threads):
+    """out[i] = float32(src[i]) for the (n, D) uint16 bits of float16 (``kind`` 1) or bfloat16
+    (``kind`` 2) rows: exact. Assumes validated input: out (n, D), not overlapping src. numpy:
+    ``src.view(np.float16).astype(np.float32)`` or ``(src.astype(np.uint32) << 16).view(np.float32)``
+    (float16 NaNs come out quiet, as the x86 conversion instructions make them)."""
+    cdef fe_intp n = src.shape[0], D = src.shape[1], i
+    cdef int nt = team(n, n_threads)
+    cdef const fe_ops *o = ops()
+    if kind != KIND_F16 and kind != KIND_BF16:
+        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
+    if n == 0 or D == 0:
+        return
+    with nogil:
+        for i in prange(n, num_threads=nt, schedule='static', use_threads_if=nt > 1):
+            _copy_row(o, kind, &out[i, 0], <const char *>&src[i, 0], D, 0)
+
+
 # ------------------------------------------------------------------------------------------ embed
 
-cdef fe_intp _embed_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const int64_t *ids,
+cdef fe_intp _embed_range(const fe_ops *o, int kind, const char *table, fe_intp V, fe_intp D, const int64_t *ids,
                           const float *pos, const int64_t *pidx, const int64_t *poff, fe_intp T, float scale,
                           const float *types, const int64_t *tidx,
                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
     cdef fe_intp i, p, ahead = fe_prefetch_ahead(D)
+    cdef fe_intp rb = D * (4 if kind == KIND_F32 else 2)
     cdef uint64_t u
     for i in range(lo, hi):
         if i + ahead < hi:
             u = <uint64_t>ids[i + ahead]
             if u < <uint64_t>V:
-                fe_prefetch_row(table + <fe_intp>u * D, D)
+                _prefetch(table + <fe_intp>u * rb, rb)
         u = <uint64_t>ids[i]
         if u >= <uint64_t>V:
             return i
         # the position row: given per token, or sequence i // T's offset plus i's place in it
         p = pidx[i] if pidx != NULL else poff[i // T] + i % T
-        o.embed_row(out + i * D, table + <fe_intp>u * D, scale, pos + p * D,
+        _embed_row(o, kind, out + i * D, table + <fe_intp>u * rb, scale, pos + p * D,
                     (types + (tidx[i] * D if tidx != NULL else 0)) if types != NULL else NULL, D, stream)
     if stream:
         o.stream_fence()
@@ -179,7 +233,31 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
 
     Returns -1 on success, else the first position whose id is outside [0, len(table)).
     """
-    cdef fe_intp n = ids.shape[0], V = table.shape[0], D = table.shape[1]
+    return _embed(KIND_F32, <const char *>&table[0, 0] if table.shape[0] * table.shape[1] > 0 else NULL,
+                  table.shape[0], table.shape[1], ids, pos, pos_idx, scale, types, type_idx, out, n_threads,
+                  stream, pos_offsets, seq_len)
+
+
+def embed_half(const uint16_t[:, ::1] table not None, int kind, const int64_t[::1] ids not None,
+               const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
+               const float[:, ::1] types, const int64_t[::1] type_idx,
+               float[:, ::1] out not None, int n_threads, bint stream=False,
+               const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
+    """:func:`embed` over half rows: ``table`` holds the uint16 bits of float16 (``kind`` 1) or
+    bfloat16 (``kind`` 2) values, converted exactly to float32 before the same arithmetic, so the
+    result equals ``embed`` on ``table`` upcast to float32, bit for bit."""
+    if kind != KIND_F16 and kind != KIND_BF16:
+        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
+    return _embed(kind, <const char *>&table[0, 0] if table.shape[0] * table.shape[1] > 0 else NULL,
+                  table.shape[0], table.shape[1], ids, pos, pos_idx, scale, types, type_idx, out, n_threads,
+                  stream, pos_offsets, seq_len)
+
+
+cdef fe_intp _embed(int kind, const char *tab, fe_intp V, fe_intp D, const int64_t[::1] ids,
+                    const float[:, ::1] pos, const int64_t[::1] pos_idx, float scale,
+                    const float[:, ::1] types, const int64_t[::1] type_idx, float[:, ::1] out,
+                    int n_threads, bint stream, const int64_t[::1] pos_offsets, fe_intp seq_len) except -2:
+    cdef fe_intp n = ids.shape[0]
     cdef fe_intp lo, hi, res
     cdef int t, nt
     cdef fe_intp *bad
@@ -211,7 +289,7 @@ def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _embed_range(o, &table[0, 0], V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
+            bad[t] = _embed_range(o, kind, tab, V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
                                   tp, ti, lo, hi, &out[0, 0], stream)
         res = first_bad(bad, nt)
     free(bad)

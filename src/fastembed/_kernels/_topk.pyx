@@ -6,7 +6,7 @@ is score descending then id ascending, independent of threads and blocks.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t
 from libc.stdlib cimport malloc, free
 
 import numpy as np
@@ -24,6 +24,21 @@ cdef fe_intp CHUNK_WORK = 1 << 25
 cdef float _EMPTY[1]
 cdef enum:
     ROW_ALIGN = 8  # thread shares of a row range start on multiples of the widest level's row block
+    # storage kinds (fastembed._dtypes.StorageDType.kernel): float32 rows, float16 / bfloat16 bits
+    KIND_F32 = 0
+    KIND_F16 = 1
+    KIND_BF16 = 2
+
+ctypedef void (*norms_fn)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
+                          int want_norm) noexcept nogil
+ctypedef void (*scan_fn)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                         int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
+
+
+cdef int _check_kind(int kind) except -1:
+    if kind != KIND_F16 and kind != KIND_BF16:
+        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
+    return 0
 
 
 cdef inline fe_intp _split(fe_intp lo, fe_intp n, int t, int nt) noexcept nogil:
@@ -61,12 +76,38 @@ def row_norms(const float[:, ::1] table not None, float[::1] out not None, int n
         c0 = c1
 
 
+def row_norms_half(const uint16_t[:, ::1] table not None, int kind, float[::1] out not None, int n_threads,
+                   bint inverse):
+    """:func:`row_norms` of half rows: ``table`` holds float16 (``kind`` 1) or bfloat16 (``kind`` 2)
+    bits, upcast exactly, so the norms equal ``row_norms`` of the float32 upcast bit for bit."""
+    cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
+    cdef int t, nt = team(V, n_threads)
+    cdef const fe_ops *o = ops()
+    _check_kind(kind)
+    cdef norms_fn f = o.row_norms_f16 if kind == KIND_F16 else o.row_norms_bf16
+    if V == 0:
+        return
+    if D == 0:
+        out[:] = 0
+        return
+    per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // D)
+    c0 = 0
+    while c0 < V:
+        c1 = min(V, c0 + per_chunk)
+        with nogil:
+            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+                f(&table[0, 0], D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt), &out[0],
+                  not inverse)
+        PyErr_CheckSignals()
+        c0 = c1
+
+
 cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1] inv,
                      const uint8_t[::1] mask, const int64_t[::1] excl_ptr, const int64_t[::1] excl,
                      fe_intp k) noexcept nogil:
     # a (V, 0) table has no element to take the address of: the kernels never read it then
-    a.table = &table[0, 0] if table.shape[1] > 0 else &_EMPTY[0]
-    a.D = table.shape[1]
+    a.table = &table[0, 0] if table is not None and table.shape[0] * table.shape[1] > 0 else &_EMPTY[0]
+    a.D = table.shape[1] if table is not None else 0
     a.inv = &inv[0] if inv is not None else NULL
     a.mask = &mask[0] if mask is not None else NULL
     a.excl_ptr = &excl_ptr[0] if excl_ptr is not None else NULL
@@ -74,6 +115,7 @@ cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1
     if a.excl == NULL:
         a.excl_ptr = NULL
     a.k = k
+    a.half = NULL
 
 
 def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:, ::1] queries not None,
@@ -89,21 +131,43 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
     across chunks); Ctrl-C between chunks raises KeyboardInterrupt and leaves the outputs
     initialised but incomplete.
     """
-    cdef fe_intp Q = queries.shape[0], k = scores.shape[1], D = table.shape[1]
+    cdef fe_topk_args a
+    _init_args(&a, table, inv, mask, excl_ptr, excl, scores.shape[1])
+    _scan(ops().scan_rows, &a, table.shape[0], queries, row_lo, row_hi, scores, ids, n_threads)
+
+
+def scan_half(const uint16_t[:, ::1] table not None, int kind, const float[::1] inv,
+              const float[:, ::1] queries not None, fe_intp row_lo, fe_intp row_hi, const uint8_t[::1] mask,
+              const int64_t[::1] excl_ptr, const int64_t[::1] excl, float[:, ::1] scores not None,
+              int64_t[:, ::1] ids not None, int n_threads):
+    """:func:`scan` over half rows: ``table`` holds float16 (``kind`` 1) or bfloat16 (``kind`` 2)
+    bits, converted exactly in registers; every (query, row) score is the float32 kernel's, bit for
+    bit, on the upcast row, and each row costs 2 bytes per value of memory traffic instead of 4."""
+    cdef fe_topk_args a
+    cdef const fe_ops *o = ops()
+    _check_kind(kind)
+    _init_args(&a, None, inv, mask, excl_ptr, excl, scores.shape[1])
+    a.D = table.shape[1]
+    a.half = &table[0, 0] if table.shape[0] * table.shape[1] > 0 else <const uint16_t *>&_EMPTY[0]
+    _scan(o.scan_rows_f16 if kind == KIND_F16 else o.scan_rows_bf16, &a, table.shape[0], queries, row_lo,
+          row_hi, scores, ids, n_threads)
+
+
+cdef int _scan(scan_fn f, fe_topk_args *ap, fe_intp V, const float[:, ::1] queries, fe_intp row_lo,
+               fe_intp row_hi, float[:, ::1] scores, int64_t[:, ::1] ids, int n_threads) except -1:
+    cdef fe_topk_args a = ap[0]
+    cdef fe_intp Q = queries.shape[0], k = scores.shape[1], D = a.D
     cdef fe_intp n = row_hi - row_lo, q, j, c0, c1, per_chunk
     cdef int t, nt
-    cdef fe_topk_args a
     cdef float *hs
     cdef int64_t *hi
-    cdef const fe_ops *o = ops()
     cdef const float *qp
     if Q == 0 or k == 0:
-        return
+        return 0
     for q in range(Q):
         fe_heap_init(&scores[q, 0], &ids[q, 0], k)
-    if n <= 0 or table.shape[0] == 0:
-        return
-    _init_args(&a, table, inv, mask, excl_ptr, excl, k)
+    if n <= 0 or V == 0:
+        return 0
     qp = &queries[0, 0] if D > 0 else &_EMPTY[0]
     nt = team(n, n_threads)
     # threads after the first get scratch heaps, merged into the output at the end
@@ -123,10 +187,10 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
             with nogil:
                 for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
                     if t == 0:  # thread 0 fills the output heaps directly
-                        o.scan_rows(&a, qp, 0, Q, c0, _split(c0, c1 - c0, 1, nt), &scores[0, 0], &ids[0, 0])
+                        f(&a, qp, 0, Q, c0, _split(c0, c1 - c0, 1, nt), &scores[0, 0], &ids[0, 0])
                     else:
-                        o.scan_rows(&a, qp, 0, Q, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
-                                    hs + (t - 1) * Q * k, hi + (t - 1) * Q * k)
+                        f(&a, qp, 0, Q, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
+                          hs + (t - 1) * Q * k, hi + (t - 1) * Q * k)
             PyErr_CheckSignals()
             c0 = c1
         with nogil:
@@ -139,6 +203,7 @@ def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:
     finally:
         free(hs)
         free(hi)
+    return 0
 
 
 def init_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-import numpy as np
-
-from fastembed._dtypes import FLOAT32
+from fastembed._dtypes import convert
 from fastembed._dtypes import resolve as resolve_dtype
 from fastembed.io._options import LoadOptions, SaveOptions
 from fastembed.io._registry import FORMATS, REGISTRY, SAVE_FORMATS, detect, refusal
@@ -30,7 +28,7 @@ def detect_format(path) -> str:
         return detect(src).name
 
 
-def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.float32,
+def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
          encoding: str = "utf-8", unicode_errors: str = "strict", progress: Optional[bool] = None,
          mmap: bool = False, duplicates: str = "error", tensor: Optional[str] = None, vocab=None,
          n_threads: Optional[int] = None, verify: Optional[bool] = None) -> EmbeddingTable:
@@ -46,7 +44,11 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.fl
         "auto" decides by content (see :func:`detect_format`).
     limit : int, optional
         Read only the first ``limit`` vectors (text, binary and fastText formats).
-    dtype : float32 only (the kernels' type); anything else raises ValueError.
+    dtype : None, "float32", "float16" or "bfloat16" (or np.float32 / np.float16)
+        The table's storage dtype. None: the file's own: native directories keep the dtype they
+        were saved with, safetensors F16 / BF16 / F32 tensors keep theirs (memory-mapped read-only,
+        no conversion; F64 becomes float32), text and binary formats give float32. Another dtype
+        converts the rows (in blocks: peak memory about the result plus the file's reader).
     encoding, unicode_errors : how keys are decoded ("strict", "replace", "ignore").
     progress : None (a tqdm bar for files over 8 MB on a terminal), True or False.
     mmap : bool
@@ -63,7 +65,8 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.fl
     Returns
     -------
     EmbeddingTable
-        (V, D) float32 rows with a Vocabulary of V keys (safetensors without keys: no vocabulary).
+        (V, D) rows in the storage dtype (see ``dtype``) with a Vocabulary of V keys (safetensors
+        without keys: no vocabulary).
         Text and binary files: peak memory is about the matrix plus the keys (see
         :mod:`fastembed.io.text`).
 
@@ -73,27 +76,24 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=np.fl
         file, the line or byte, and what was expected.
     FileNotFoundError : no such file.
     """
-    try:
-        storage = resolve_dtype(dtype)
-    except (ValueError, TypeError):
-        storage = None
-    if storage is None or storage is not FLOAT32:
-        # the file readers produce float32 rows; other storage dtypes are a conversion of the table
-        raise ValueError(f"dtype={dtype if isinstance(dtype, str) else np.dtype(dtype)}: tables are float32 "
-                         "(what the kernels compute in); convert afterwards with table.weights.astype(...) if you "
-                         "need another type")
+    storage = None if dtype is None else resolve_dtype(dtype)  # ValueError naming the value
     if format != "auto" and format not in REGISTRY:
         raise ValueError(f"unknown format {format!r}; choose from {FORMATS} or 'auto'")
     opts = LoadOptions(limit=limit, encoding=encoding, unicode_errors=unicode_errors, progress=progress,
                        mmap=mmap, duplicates=duplicates, tensor=tensor, vocab=vocab, n_threads=n_threads,
-                       verify=verify)
+                       verify=verify, dtype=storage)
     with Source(path) as src:
         fmt = detect(src) if format == "auto" else REGISTRY[format]
         if fmt.read is None:
             raise src.error(refusal(fmt, src))
         if src.is_dir and fmt.name != "native":
             raise src.error(f"is a directory; only the native format is (format={format!r})")
-        return fmt.read(src, opts)
+        table = fmt.read(src, opts)
+    if storage is not None and table.storage is not storage:
+        # readers give their file's dtype (text: float32); converted here, in blocks
+        table = EmbeddingTable(convert(table.weights, table.storage, storage), vocab=table.vocab,
+                               padding_idx=table.padding_idx, dtype=storage)
+    return table
 
 
 def save(table: EmbeddingTable, path, format: str = "word2vec", *, tensor: str = "weight",

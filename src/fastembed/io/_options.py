@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from fastembed._dtypes import StorageDType
 from fastembed._threads import resolve_threads
 
 __all__ = ["LoadOptions", "SaveOptions", "check_limit"]
@@ -44,6 +45,7 @@ class LoadOptions:
     vocab: Any = None
     n_threads: Optional[int] = None
     verify: Optional[bool] = None
+    dtype: Optional[StorageDType] = None  # None: the file's own (float32 for text formats)
 
     def __post_init__(self):
         check_limit(self.limit)

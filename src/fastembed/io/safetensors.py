@@ -3,9 +3,11 @@
 tensors' bytes.
 
 Read without the ``safetensors`` package: the header is validated field by field (every error names
-the file and the tensor), F32 tensors are memory-mapped read-only, F16 / BF16 / F64 converted to
-float32. Written the same way (header, then the matrix streamed in blocks to a temporary file
-renamed into place); keys go into ``__metadata__["fastembed_keys"]`` as a JSON list.
+the file and the tensor); F32, F16 and BF16 tensors are memory-mapped read-only and kept in their
+dtype (a half table over the file: no conversion, no copy), F64 converted to float32, and any of
+them converted block by block when ``load(..., dtype=...)`` asks for another storage dtype. Written
+the same way (header, then the matrix, in the table's storage dtype, streamed in blocks to a
+temporary file renamed into place); keys go into ``__metadata__["fastembed_keys"]`` as a JSON list.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from fastembed._dtypes import FLOAT32, STORAGE, StorageDType, convert
+from fastembed._dtypes import resolve as resolve_dtype
 from fastembed._files import open_text
 from fastembed.io._atomic import atomic_file
 from fastembed.io._errors import FileFormatError
@@ -29,6 +33,8 @@ __all__ = ["detect", "read", "write", "load_safetensors", "load_positions"]
 HEADER_MAX_BYTES = 100 << 20
 WRITE_BLOCK_BYTES = 1 << 24
 DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2")}
+# the storage dtype each file dtype is kept as (F64: converted to float32)
+KEPT = {st.safetensors: st for st in STORAGE.values()}
 
 
 def detect(src: Source) -> bool:
@@ -113,6 +119,13 @@ def _header(path: str) -> Tuple[dict, int, int]:
 
 def _read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
     """A tensor as float32 (F32 memory-mapped read-only; F16, F64 and BF16 converted)."""
+    a, st = _read_stored(path, name, header_info)
+    return a if st is FLOAT32 else st.to_float32(a)
+
+
+def _read_stored(path: str, name: str, header_info=None) -> Tuple[np.ndarray, StorageDType]:
+    """A tensor in the storage dtype it is kept as, memory-mapped read-only (F32, F16, BF16 bits),
+    or F64 converted to float32; and that storage dtype."""
     header, base, _ = header_info or _header(path)
     if name not in header or name == "__metadata__":
         names = sorted(k for k in header if k != "__metadata__")
@@ -127,17 +140,16 @@ def _read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
     if hi - lo != count * np_dt.itemsize:
         raise FileFormatError(path, f"tensor {name!r} data offsets {lo}..{hi} disagree with its shape "
                               f"{list(shape)} of {dt}")
+    st = KEPT.get(dt, FLOAT32)
     if count == 0:
-        return np.zeros(shape, np.float32)
+        return np.zeros(shape, st.numpy), st
     a = np.memmap(path, dtype=np_dt, mode="r", offset=base + lo, shape=shape)
-    if dt == "BF16":
-        return (a.astype(np.uint32) << 16).view(np.float32)
-    if dt == "F32":
-        return a
-    return a.astype(np.float32)
+    if dt in KEPT:
+        return a, st
+    return a.astype(np.float32), FLOAT32
 
 
-def load_safetensors(path, tensor: Optional[str] = None, vocab=None) -> EmbeddingTable:
+def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None) -> EmbeddingTable:
     """One 2-D tensor of a safetensors checkpoint (e.g. GPT-2's ``wte.weight``) as a table.
 
     Parameters
@@ -148,11 +160,15 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None) -> Embeddin
     vocab : path, list of str, or None
         A file with one token a line, a list of keys, or None (keys stored by :func:`save` are used
         if present).
+    dtype : None, "float32", "float16" or "bfloat16"
+        The storage dtype; None keeps the tensor's (F64: float32).
 
     Returns
     -------
     EmbeddingTable
-        (V, D) float32: F32 tensors memory-mapped read-only, F16 / BF16 / F64 converted.
+        (V, D) rows: F32 / F16 / BF16 tensors memory-mapped read-only as float32 / float16 /
+        bfloat16 tables (nothing read until used); F64, or a ``dtype`` other than the file's,
+        converted in blocks (peak memory: the result plus one block).
 
     Raises
     ------
@@ -166,7 +182,8 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None) -> Embeddin
         if len(two_d) != 1:
             raise FileFormatError(p, f"pass tensor= to choose one of the 2-D tensors {sorted(two_d)}")
         tensor = two_d[0]
-    W = _read_tensor(p, tensor, hi)
+    W, st = _read_stored(p, tensor, hi)
+    want = st if dtype is None else resolve_dtype(dtype)
     if W.ndim != 2:
         raise FileFormatError(p, f"tensor {tensor!r} has shape {W.shape}; expected (V, D)")
     keys = None
@@ -190,7 +207,9 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None) -> Embeddin
                 raise FileFormatError(p, "__metadata__['fastembed_keys'] holds duplicate keys")
     if keys is not None and len(keys) != W.shape[0]:
         raise ValueError(f"vocabulary has {len(keys)} tokens but tensor {tensor!r} has {W.shape[0]} rows")
-    return EmbeddingTable(W, vocab=keys)
+    if want is not st:
+        W = convert(W, st, want)
+    return EmbeddingTable(W, vocab=keys, dtype=want)
 
 
 def load_positions(path, tensor: str) -> LearnedPositions:
@@ -203,12 +222,13 @@ def load_positions(path, tensor: str) -> LearnedPositions:
 
 
 def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
-    return load_safetensors(src.path, tensor=opts.tensor, vocab=opts.vocab)
+    return load_safetensors(src.path, tensor=opts.tensor, vocab=opts.vocab, dtype=opts.dtype)
 
 
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
-    W = np.ascontiguousarray(table.weights, "<f4")
-    header: dict = {opts.tensor: {"dtype": "F32", "shape": list(W.shape), "data_offsets": [0, W.nbytes]}}
+    st = table.storage  # written as stored: F32, F16 or BF16 (bits)
+    W = np.ascontiguousarray(table.weights, st.numpy.newbyteorder("<"))
+    header: dict = {opts.tensor: {"dtype": st.safetensors, "shape": list(W.shape), "data_offsets": [0, W.nbytes]}}
     if table.vocab is not None:
         keys, _, _ = keys_for_writing(table, "any", "safetensors")
         header["__metadata__"] = {"fastembed_keys": json.dumps(keys)}
