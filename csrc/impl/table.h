@@ -5,6 +5,7 @@
 #include "impl/topk.h"
 #include "impl/w2v.h"
 #include "impl/segment.h"
+#include "impl/int8.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
     .name = FE_LEVEL_NAME,
@@ -24,4 +25,8 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),
+    .i8_quantize = FE_FN(fe_i8_quantize),
+    .i8_scan = FE_FN(fe_i8_scan),
+    .i8_rescore = FE_FN(fe_i8_rescore),
+    .i8_kernel = FE_FN(fe_i8_kernel),
 };
