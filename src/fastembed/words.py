@@ -133,7 +133,8 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
 
     Returns
     -------
-    list of (key, cosine) pairs, best first; the keys and ids asked about are excluded.
+    list of (key, cosine) pairs, best first; the keys and ids asked about are excluded. With a
+    valid index attached (``table.build_index()``) the search runs through it: the same answer.
     """
     topn = as_topn(topn)
     pos, neg, used = _terms(table, positive, negative, unit_vectors=False)
@@ -151,8 +152,14 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
         return ((W[:row_hi] @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
     if topn == 0:
         return []
+    exclude = [sorted(set(used))] if used else None
+    idx = table.index
+    if idx is not None:  # the attached exact index: the answer of the scan, from int8 codes
+        cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, 1, len(table))
+        s, i = idx.search(table.weights, table.inv_norms(), q[None, :], topn, cand, n_threads)
+        return _pairs(table, s[0], i[0])
     scorer = search.LinearScorer(q[None, :], table.inv_norms())
-    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads)
+    s, i = _run(table, scorer, topn, row_hi, exclude, n_threads)
     return _pairs(table, s[0], i[0])
 
 
