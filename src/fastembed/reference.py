@@ -1049,11 +1049,12 @@ def _dot16_rows(X, q):
     """:func:`_dot16` of every row of X (n, D) float32 with q (D,): the scan's score bits."""
     n, D = X.shape
     acc = np.zeros((n, 16), np.float32)
-    for i in range(0, D, 16):
-        c = X[:, i:i + 16] * q[i:i + 16]
-        acc[:, : c.shape[1]] += c
-    for w in (8, 4, 2, 1):
-        acc[:, :w] += acc[:, w:2 * w]
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf / NaN, as the kernels
+        for i in range(0, D, 16):
+            c = X[:, i:i + 16] * q[i:i + 16]
+            acc[:, : c.shape[1]] += c
+        for w in (8, 4, 2, 1):
+            acc[:, :w] += acc[:, w:2 * w]
     return acc[:, 0].copy()
 
 
