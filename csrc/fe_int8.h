@@ -18,12 +18,17 @@
 #include "fe_common.h"
 #include "fe_topk.h"
 
-/* bytes a code or query row may be read past its end (the index allocates them, zero-filled
- * queries make them contribute nothing): whole 64-byte vectors, no masked byte loads */
-#define FE_I8_PAD 64
+/* Codes are stored in blocks of FE_I8_ROWS rows: block b holds rows 16 b .. 16 b + 15, and in it
+ * group g (columns 4 g .. 4 g + 3) is 64 contiguous bytes, row u's four codes at 4 u. One 64-byte
+ * load then holds four columns of sixteen rows, so an integer multiply-add against the query's
+ * four codes (broadcast) yields sixteen rows' partial dot products in sixteen int32 lanes: no
+ * horizontal sums. Padding (columns past D, rows past V) is code 0. */
+#define FE_I8_ROWS 16
 
 typedef struct {
-    const int8_t *codes;   /* (V, D) int8 row-major, followed by >= FE_I8_PAD readable bytes */
+    const int8_t *codes;   /* blocked codes, ceil(V / 16) blocks of 16 * 4 * G bytes */
+    const int32_t *rowsum; /* (ceil(V / 16) * 16,) sum of each row's codes (0 for padding) */
+    int64_t G;             /* groups of four columns: ceil(D / 4) */
     const float *cent;     /* (V,) A = cent[r] * (tau * dot) */
     const float *ra;       /* (V,) radius coefficient of the query's quantisation error */
     const float *rb;       /* (V,) radius coefficient of the query's norm */
@@ -31,13 +36,13 @@ typedef struct {
 } fe_i8_args;
 
 typedef struct {
-    const int8_t *p;       /* (Dp,) the query's int8 codes, zero past D (Dp: D rounded up to 64) */
-    const uint8_t *pabs;   /* (Dp,) |p| (the AVX2 kernel's unsigned operand) */
-    int32_t psum;          /* sum of p (the VNNI kernel reads codes as unsigned: c + 128) */
+    const int32_t *p4;     /* (G,) the query's int8 codes, four per int32 (zero past D) */
+    const int32_t *pabs4;  /* (G,) |codes|, four per int32 (AVX2's unsigned operand) */
+    const int32_t *pu4;    /* (G,) codes + 128 as unsigned bytes, four per int32 (VNNI's operand) */
     float tau;             /* the query's scale: q ~ tau * p */
     float fn;              /* >= ||q - tau * p|| */
     float qn;              /* >= ||q|| */
-    float abs_err;         /* absolute slack for underflow: (D + 16) * 2^-149 */
+    float abs_err;         /* absolute slack for underflow */
     int64_t q;             /* the query's index (exclusion lists) */
 } fe_i8_query;
 

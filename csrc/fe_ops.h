@@ -70,9 +70,10 @@ typedef struct fe_ops {
                         int64_t u1, int64_t D, const float *scale, float *out);
 
     /* ---- the exact int8 search index (impl/int8.h, fe_int8.h) */
-    /* rows [r0, r1) -> int8 codes, scale[r] and st[3 r .. 3 r + 2] = (error^2, code^2, row^2) sums */
+    /* rows [r0, r1) -> blocked int8 codes, their sums, scale[r] and st[3 r .. 3 r + 2] =
+     * (error^2, code^2, row^2) sums */
     void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
-                        float *scale, double *st);
+                        int32_t *rowsum, float *scale, double *st);
     /* bounded scan of rows [r0, r1) for nq queries into their states; -1 if an allocation failed */
     int (*i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                    fe_i8_state *st);

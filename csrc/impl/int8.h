@@ -8,27 +8,29 @@
  *   fe_i8_rescore   the surviving candidates scored exactly as the float32 scan scores them
  *                   (fe_dot of impl/dot.h, times the inverse norm), offered to the answer heap
  *
- * The integer dot product per level: AVX-512 VNNI (vpdpbusd on codes + 128, the query's sum
- * subtracted), AVX2 (vpmaddubsw on |p| and the codes with p's signs, vpmaddwd to int32; no
- * saturation since |c|, |p| <= 127 make each pair sum <= 32258), scalar C elsewhere (and on
- * AVX-512 CPUs without VNNI, which run the AVX2 kernel). Integer sums are exact, so every kernel
- * gives the same bounds, the same candidates and the same answers.
+ * The integer dot products, sixteen rows at a time from the blocked layout of csrc/fe_int8.h (no
+ * horizontal sums): AVX-512 VNNI (vpdpbusd of the query's codes + 128 with the row codes, the
+ * rows' code sums subtracted), AVX2 (vpmaddubsw of |p| with the codes carrying p's signs, vpmaddwd
+ * to int32), scalar C elsewhere (and on AVX-512 CPUs without VNNI, which run the AVX2 kernel).
+ * Integer sums are exact, so every kernel gives the same bounds, candidates and answers.
  */
 
 /* ------------------------------------------------------------------ build */
 
-/* Rows [r0, r1): codes[r * D + i] = round(x_i * 127 / max|x|) in [-127, 127], scale[r] =
+/* Rows [r0, r1): codes (blocked, csrc/fe_int8.h; the buffer arrives zeroed) = round half away
+ * from zero of x_i * 127 / max|x| in [-127, 127], rowsum[r] = their sum, scale[r] =
  * float32(max|x| / 127), st[3 r] = sum (x_i - scale * code_i)^2, st[3 r + 1] = sum code_i^2,
  * st[3 r + 2] = sum x_i^2, all in float64 (the error terms are exact in float64: a float32 minus
  * a float32 times a 7-bit integer spans at most 33 bits). Non-finite rows: codes 0, scale 0,
  * st = (inf, 0, inf); zero rows: everything 0. Any rounding of the codes is valid: the bounds use
  * the error actually made. */
 static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
-                                  float *scale, double *st)
+                                  int32_t *rowsum, float *scale, double *st)
 {
+    const fe_intp G = (D + 3) / 4;
     for (fe_intp r = r0; r < r1; r++) {
         const float *x = T + r * D;
-        int8_t *c = codes + r * D;
+        int8_t *c = codes + (r / FE_I8_ROWS) * FE_I8_ROWS * 4 * G + (r % FE_I8_ROWS) * 4;
         float mx = 0.0f;
         double ss = 0.0;
         for (fe_intp i = 0; i < D; i++) {
@@ -36,8 +38,8 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
             mx = a > mx ? a : mx;
             ss += (double)v * (double)v;
         }
+        rowsum[r] = 0;
         if (!(ss <= 1.79e308) || !(mx > 0.0f)) {  /* NaN / inf (a float32 square never overflows), or zero */
-            memset(c, 0, (size_t)D);
             scale[r] = 0.0f;
             st[3 * r] = mx > 0.0f || ss != ss ? INFINITY : 0.0;
             st[3 * r + 1] = 0.0;
@@ -47,15 +49,18 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
         const float sig = mx / 127.0f;
         const double is = 127.0 / (double)mx, sd = (double)sig;
         double e2 = 0.0, c2 = 0.0;
+        int32_t sum = 0;
         for (fe_intp i = 0; i < D; i++) {
             double v = (double)fe_ldf(x + i), t = v * is;
             int qi = (int)(t >= 0.0 ? t + 0.5 : t - 0.5);
             qi = qi > 127 ? 127 : (qi < -127 ? -127 : qi);
-            c[i] = (int8_t)qi;
+            c[(i >> 2) * (4 * FE_I8_ROWS) + (i & 3)] = (int8_t)qi;
+            sum += qi;
             double e = v - sd * (double)qi;
             e2 += e * e;
             c2 += (double)(qi * qi);
         }
+        rowsum[r] = sum;
         scale[r] = sig;
         st[3 * r] = e2;
         st[3 * r + 1] = c2;
@@ -65,106 +70,51 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
 
 /* ------------------------------------------------------------------ integer dot products */
 
-#ifndef FE_I8_BLOCK
-#define FE_I8_BLOCK 16  /* rows per block of the bounded scan (their bounds are computed together) */
-#endif
+/* out[u] = (codes of row u of the block) . p for the 16 rows of a block (blk: its first byte). */
 
 #if FV_W == 16 || FV_W == 8  /* x86 avx2 and avx512 levels */
-/* out[u] = codes row u . p for 4 rows (x: the first, stride D), AVX2: |p| times the codes with p's
- * signs (vpsignb), pairs to int16 (vpmaddubsw, no saturation for |values| <= 127), to int32
- * (vpmaddwd by ones). Reads up to 31 bytes past each row (p is zero there). */
-FE_ALWAYS_INLINE void FE_FN(fe_i8_dot4_avx2)(const int8_t *x, fe_intp D, const fe_i8_query *Q, int32_t *out)
+/* AVX2: eight rows' four columns per 32-byte load; |p| (broadcast) times the codes with p's signs
+ * (vpsignb), pairs to int16 (vpmaddubsw: no saturation, |values| <= 127 make each pair sum at
+ * most 32258), to int32 (vpmaddwd by ones): each int32 lane one row's four-column dot product. */
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block_avx2)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                              const int32_t *rowsum, int32_t *out)
 {
+    (void)rowsum;
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    for (fe_intp i = 0; i < D; i += 32) {
-        __m256i p = _mm256_loadu_si256((const __m256i *)(Q->p + i));
-        __m256i pa = _mm256_loadu_si256((const __m256i *)(Q->pabs + i));
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(x + i));
-        __m256i c1 = _mm256_loadu_si256((const __m256i *)(x + D + i));
-        __m256i c2 = _mm256_loadu_si256((const __m256i *)(x + 2 * D + i));
-        __m256i c3 = _mm256_loadu_si256((const __m256i *)(x + 3 * D + i));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c0, p)), ones));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c1, p)), ones));
-        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c2, p)), ones));
-        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c3, p)), ones));
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+    for (int64_t g = 0; g < G; g++) {
+        const __m256i pb = _mm256_set1_epi32(Q->p4[g]), pa = _mm256_set1_epi32(Q->pabs4[g]);
+        const __m256i c0 = _mm256_loadu_si256((const __m256i *)(blk + g * 64));
+        const __m256i c1 = _mm256_loadu_si256((const __m256i *)(blk + g * 64 + 32));
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c0, pb)), ones));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c1, pb)), ones));
     }
-    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    _mm_storeu_si128((__m128i *)out, s);
-}
-
-FE_ALWAYS_INLINE int32_t FE_FN(fe_i8_dot1_avx2)(const int8_t *x, fe_intp D, const fe_i8_query *Q)
-{
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i a0 = _mm256_setzero_si256();
-    for (fe_intp i = 0; i < D; i += 32) {
-        __m256i p = _mm256_loadu_si256((const __m256i *)(Q->p + i));
-        __m256i pa = _mm256_loadu_si256((const __m256i *)(Q->pabs + i));
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)(x + i));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c0, p)), ones));
-    }
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-
-FE_ALWAYS_INLINE void FE_FN(fe_i8_dots_avx2)(const int8_t *x, fe_intp D, int nr, const fe_i8_query *Q, int32_t *out)
-{
-    int u = 0;
-    for (; u + 4 <= nr; u += 4)
-        FE_FN(fe_i8_dot4_avx2)(x + u * D, D, Q, out + u);
-    for (; u < nr; u++)
-        out[u] = FE_FN(fe_i8_dot1_avx2)(x + u * D, D, Q);
+    _mm256_storeu_si256((__m256i *)out, a0);
+    _mm256_storeu_si256((__m256i *)(out + 8), a1);
 }
 #endif
 
 #if FV_W == 16 && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
 #define FE_I8_HAVE_VNNI 1
 #define FE_I8_VNNI_ATTR __attribute__((target("avx512f,avx512vnni")))
-/* 4 rows, AVX-512 VNNI: vpdpbusd(codes ^ 0x80 (= code + 128, unsigned), p) = c . p + 128 sum(p);
- * reads up to 63 bytes past each row (p is zero there). Wrapping int32 arithmetic: the true dot
- * product fits (|c . p| <= 127^2 D < 2^31), so the modular result is it. */
-static inline FE_I8_VNNI_ATTR void fe_i8_dot4_vnni(const int8_t *x, fe_intp D, const fe_i8_query *Q, int32_t *out)
+/* AVX-512 VNNI: one 64-byte load holds four columns of the sixteen rows; vpdpbusd with the
+ * query's codes + 128 (unsigned, broadcast) adds c . p + 128 sum(c) per row lane; the rows' code
+ * sums are subtracted at the end. Two accumulators: consecutive groups' chains overlap. */
+static inline FE_I8_VNNI_ATTR void fe_i8_block_vnni(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                                     const int32_t *rowsum, int32_t *out)
 {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (fe_intp i = 0; i < D; i += 64) {
-        __m512i p = _mm512_loadu_si512((const void *)(Q->p + i));
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + i)), flip), p);
-        a1 = _mm512_dpbusd_epi32(a1, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + D + i)), flip), p);
-        a2 = _mm512_dpbusd_epi32(a2, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + 2 * D + i)), flip), p);
-        a3 = _mm512_dpbusd_epi32(a3, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + 3 * D + i)), flip), p);
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+    int64_t g = 0;
+    for (; g + 2 <= G; g += 2) {
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(Q->pu4[g + 1]),
+                                 _mm512_loadu_si512((const void *)(blk + g * 64 + 64)));
     }
-    __m256i b0 = _mm256_add_epi32(_mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1));
-    __m256i b1 = _mm256_add_epi32(_mm512_castsi512_si256(a1), _mm512_extracti64x4_epi64(a1, 1));
-    __m256i b2 = _mm256_add_epi32(_mm512_castsi512_si256(a2), _mm512_extracti64x4_epi64(a2, 1));
-    __m256i b3 = _mm256_add_epi32(_mm512_castsi512_si256(a3), _mm512_extracti64x4_epi64(a3, 1));
-    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(b0, b1), _mm256_hadd_epi32(b2, b3));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    s = _mm_sub_epi32(s, _mm_set1_epi32((int32_t)((uint32_t)Q->psum * 128u)));
-    _mm_storeu_si128((__m128i *)out, s);
-}
-
-static inline FE_I8_VNNI_ATTR int32_t fe_i8_dot1_vnni(const int8_t *x, fe_intp D, const fe_i8_query *Q)
-{
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i a0 = _mm512_setzero_si512();
-    for (fe_intp i = 0; i < D; i += 64)
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + i)), flip),
-                                 _mm512_loadu_si512((const void *)(Q->p + i)));
-    return (int32_t)((uint32_t)_mm512_reduce_add_epi32(a0) - (uint32_t)Q->psum * 128u);
-}
-
-static inline FE_I8_VNNI_ATTR void fe_i8_dots_vnni(const int8_t *x, fe_intp D, int nr, const fe_i8_query *Q,
-                                                    int32_t *out)
-{
-    int u = 0;
-    for (; u + 4 <= nr; u += 4)
-        fe_i8_dot4_vnni(x + u * D, D, Q, out + u);
-    for (; u < nr; u++)
-        out[u] = fe_i8_dot1_vnni(x + u * D, D, Q);
+    if (g < G)
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
+    a0 = _mm512_add_epi32(a0, a1);
+    a0 = _mm512_sub_epi32(a0, _mm512_slli_epi32(_mm512_loadu_si512((const void *)rowsum), 7));
+    _mm512_storeu_si512((void *)out, a0);
 }
 
 static int fe_i8_cpu_vnni(void)
@@ -179,32 +129,40 @@ static int fe_i8_cpu_vnni(void)
 #endif
 
 #if FV_W != 16 && FV_W != 8
-/* portable C: exact int32 sums (the compiler vectorises the loop at the level's width) */
-FE_ALWAYS_INLINE void FE_FN(fe_i8_dots_c)(const int8_t *x, fe_intp D, int nr, const fe_i8_query *Q, int32_t *out)
+/* portable C: exact int32 sums (the compiler vectorises over the block's 64 bytes) */
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                           const int32_t *rowsum, int32_t *out)
 {
-    for (int u = 0; u < nr; u++) {
-        const int8_t *c = x + u * D;
-        int32_t s = 0;
-        for (fe_intp i = 0; i < D; i++)
-            s += (int32_t)c[i] * (int32_t)Q->p[i];
-        out[u] = s;
+    (void)rowsum;
+    const int8_t *p = (const int8_t *)Q->p4;
+    int32_t acc[FE_I8_ROWS];
+    for (int u = 0; u < FE_I8_ROWS; u++)
+        acc[u] = 0;
+    for (int64_t g = 0; g < G; g++) {
+        const int8_t *c = blk + g * 64, *pg = p + 4 * g;
+        for (int u = 0; u < FE_I8_ROWS; u++)
+            acc[u] += (int32_t)c[4 * u] * pg[0] + (int32_t)c[4 * u + 1] * pg[1]
+                      + (int32_t)c[4 * u + 2] * pg[2] + (int32_t)c[4 * u + 3] * pg[3];
     }
+    for (int u = 0; u < FE_I8_ROWS; u++)
+        out[u] = acc[u];
 }
 #endif
 
 /* ------------------------------------------------------------------ the bounded scan */
 
-/* One body, instantiated per integer kernel: FE_I8_SCAN_BODY(name, attributes, dots function). */
-#define FE_I8_SCAN_BODY(NAME, ATTR, DOTS)                                                              \
+/* One body, instantiated per integer kernel: FE_I8_SCAN_BODY(name, attributes, block function).
+ * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
+#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK)                                                             \
 static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,   \
                      fe_i8_state *st)                                                                  \
 {                                                                                                      \
-    const int64_t D = a->t.D, k = a->t.k;                                                              \
-    const char *pf_end = (const char *)(a->codes + r1 * D);                                            \
-    int32_t dots[FE_I8_BLOCK];                                                                         \
-    float U[FE_I8_BLOCK], L[FE_I8_BLOCK];                                                              \
-    for (int64_t r = r0; r < r1; r += FE_I8_BLOCK) {                                                   \
-        const int nr = r1 - r < FE_I8_BLOCK ? (int)(r1 - r) : FE_I8_BLOCK;                             \
+    const int64_t G = a->G, k = a->t.k, bb = FE_I8_ROWS * 4 * G;                                       \
+    const char *pf_end = (const char *)(a->codes + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * bb);         \
+    int32_t dots[FE_I8_ROWS];                                                                          \
+    float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
+    for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
+        const int nr = r1 - r < FE_I8_ROWS ? (int)(r1 - r) : FE_I8_ROWS;                               \
         if (a->t.mask != NULL) {  /* skip blocks with no candidate */                                  \
             int any = 0;                                                                               \
             for (int u = 0; u < nr; u++)                                                               \
@@ -212,8 +170,9 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
             if (!any)                                                                                  \
                 continue;                                                                              \
         }                                                                                              \
+        const int8_t *blk = a->codes + (r / FE_I8_ROWS) * bb;                                          \
         {   /* this block's worth of lines, 8 KB ahead */                                              \
-            const char *p = (const char *)(a->codes + r * D) + 8192, *pe = p + nr * D;                 \
+            const char *p = (const char *)blk + 8192, *pe = p + bb;                                    \
             for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)                                      \
                 FE_PREFETCH(p);                                                                        \
         }                                                                                              \
@@ -221,9 +180,10 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
         for (int64_t j = 0; j < nq; j++) {                                                             \
             const fe_i8_query *Q = qs + j;                                                             \
             fe_i8_state *s = st + j;                                                                   \
-            DOTS(a->codes + r * D, D, nr, Q, dots);                                                    \
-            const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err;                         \
-            float umax = -INFINITY, lmax = -INFINITY;                                                  \
+            BLOCK(blk, G, Q, a->rowsum + r, dots);                                                     \
+            const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err, thr = s->lb[0];         \
+            int any_l = 0, any_u = 0;  /* integer OR reductions: the loop vectorises (a float max    \
+                                          reduction would not, without fast-math) */                   \
             for (int u = 0; u < nr; u++) {                                                             \
                 float A = cent[u] * (tau * (float)dots[u]);                                            \
                 float rad = (ra[u] * fn + rb[u] * qn) + (fabsf(A) * 0x1p-20f + ab);                    \
@@ -232,14 +192,14 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                 lo = lo > -INFINITY ? lo : -INFINITY;                                                  \
                 U[u] = up;                                                                             \
                 L[u] = lo;                                                                             \
-                umax = up > umax ? up : umax;                                                          \
-                lmax = lo > lmax ? lo : lmax;                                                          \
+                any_l |= lo > thr;                                                                     \
+                any_u |= up >= thr;                                                                    \
             }                                                                                          \
-            if (lmax > s->lb[0])                                                                       \
+            if (any_l)                                                                                 \
                 for (int u = 0; u < nr; u++)                                                           \
                     if (L[u] > s->lb[0] && fe_i8_eligible(&a->t, Q->q, r + u))                         \
                         fe_i8_lb_push(s->lb, k, L[u]);                                                 \
-            if (umax >= s->lb[0])                                                                      \
+            if (any_u)  /* any_u saw the threshold before the pushes; it only rises */             \
                 for (int u = 0; u < nr; u++)                                                           \
                     if (U[u] >= s->lb[0] && fe_i8_eligible(&a->t, Q->q, r + u))                        \
                         fe_i8_add(s, r + u, U[u]);                                                     \
@@ -252,9 +212,9 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
 }
 
 #if FV_W == 16
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_FN(fe_i8_dots_avx2))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_FN(fe_i8_block_avx2))
 #if FE_I8_HAVE_VNNI
-FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, fe_i8_dots_vnni)
+FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, fe_i8_block_vnni)
 #endif
 /* AVX-512 CPUs with VNNI run vpdpbusd; the others (Skylake-SP) the AVX2 kernel: the same integers */
 static int FE_FN(fe_i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
@@ -276,10 +236,10 @@ static const char *FE_FN(fe_i8_kernel)(void)
     return "avx2 (vpmaddubsw) on an avx512 cpu without vnni";
 }
 #elif FV_W == 8
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_dots_avx2))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_avx2))
 static const char *FE_FN(fe_i8_kernel)(void) { return "avx2 (vpmaddubsw + vpmaddwd)"; }
 #else
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_dots_c))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_c))
 static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)"; }
 #endif
 

@@ -50,8 +50,8 @@ order: score descending, then id ascending). The heap's result is the top-k of t
 which holds the whole top-k: the answer is the scan's. ``k`` at least the number of eligible rows
 makes ``tau_k = -inf``: every row is re-scored. :attr:`Int8Index.last_stats` reports how many.
 
-Memory: ``V * D`` bytes of codes plus 28 bytes per row (scale, 3 float32 coefficients per
-metric), beside the float32 rows, which may stay on disk (``np.memmap``): only the re-scored
+Memory: ``V * D`` bytes of codes (rows padded to a multiple of 16, columns to a multiple of 4)
+plus 32 bytes per row (code sum, scale, 3 float32 coefficients per metric), beside the float32 rows, which may stay on disk (``np.memmap``): only the re-scored
 rows are read.
 """
 from __future__ import annotations
@@ -64,11 +64,11 @@ from fastembed import search
 from fastembed._kernels import _index, _topk
 from fastembed._threads import GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
 
-__all__ = ["Int8Index", "IndexStats", "KINDS", "MAX_DIM", "build"]
+__all__ = ["Int8Index", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build"]
 
 KINDS = ("int8",)
 MAX_DIM = (2 ** 31 - 1) // (127 * 127)  # int32 dot products of codes in [-127, 127] stay exact
-PAD = 64                                 # bytes kernels may read past a code row (csrc/fe_int8.h)
+BLOCK_ROWS = 16                          # rows per block of the codes' layout (csrc/fe_int8.h)
 
 _U = 2.0 ** -24                          # float32 unit roundoff
 _K = 1.0 + 2.0 ** -16                    # slack on the float64-derived coefficients
@@ -128,16 +128,16 @@ def coefficients(scale: np.ndarray, st: np.ndarray, inv: np.ndarray, D: int, met
 
 
 def quantize_queries(queries: np.ndarray, metric: str, max_norm: float):
-    """Int8 codes of (Q, D) float32 queries: ``(codes (Q, Dp) int8, |codes| (Q, Dp) uint8,
-    sums (Q,) int32, params (Q, 4) float32 = (tau, fn, qn, abs))``, Dp = D rounded up to 64 (zero
-    padding). A query whose bounds could not be rigorous (see the module docstring) gets fn = inf."""
+    """Int8 codes of (Q, D) float32 queries: ``(codes (Q, D) int8, params (Q, 4) float32 =
+    (tau, fn, qn, abs))``. A query whose bounds could not be rigorous (see the module docstring)
+    gets fn = inf."""
     Q, D = queries.shape
-    Dp = -(-D // PAD) * PAD
     q = queries.astype(np.float64)
     mq = np.abs(q).max(axis=1) if D else np.zeros(Q)
     safe = np.where(mq > 0, mq, 1.0)
     tau = (mq / 127.0).astype(np.float32)
-    p = np.clip(np.trunc(q * (127.0 / safe)[:, None] + np.copysign(0.5, q)), -127, 127)
+    t = q * (127.0 / safe)[:, None]
+    p = np.clip(np.trunc(np.where(t >= 0, t + 0.5, t - 0.5)), -127, 127)
     p[mq == 0] = 0
     F = q - tau.astype(np.float64)[:, None] * p  # exact in float64
     qnorm = np.sqrt((q * q).sum(axis=1))
@@ -148,9 +148,18 @@ def quantize_queries(queries: np.ndarray, metric: str, max_norm: float):
     params[:, 3] = np.float32((D + 16) * (2.0 ** -59 if metric == "cosine" else 2.0 ** -149))
     risky = (max_norm * qnorm >= _OVERFLOW) | ((mq > 0) & (tau < _TINY_SCALE))
     params[risky, 1] = np.inf
-    codes = np.zeros((Q, Dp), np.int8)
-    codes[:, :D] = p.astype(np.int8)
-    return codes, np.abs(codes).view(np.uint8), codes.sum(axis=1, dtype=np.int64).astype(np.int32), params
+    return p.astype(np.int8), params
+
+
+def _packed(codes: np.ndarray):
+    """(Q, D) int8 query codes -> the kernels' operands (Q, G) int32, four codes each (zero past
+    D): the codes, their magnitudes, and codes + 128 as unsigned bytes."""
+    Q, D = codes.shape
+    G = -(-D // 4)
+    p = np.zeros((Q, 4 * G), np.int8)
+    p[:, :D] = codes
+    pu = (p.astype(np.int16) + 128).astype(np.uint8)
+    return (p.view(np.int32), np.abs(p).view(np.int32), pu.view(np.int32))
 
 
 class Int8Index:
@@ -169,10 +178,11 @@ class Int8Index:
 
     kind = "int8"
 
-    def __init__(self, buf: np.ndarray, shape: Tuple[int, int], scales: np.ndarray, st: np.ndarray,
-                 inv: np.ndarray):
+    def __init__(self, buf: np.ndarray, rowsum: np.ndarray, shape: Tuple[int, int], scales: np.ndarray,
+                 st: np.ndarray, inv: np.ndarray):
         V, D = shape
-        self._buf = buf  # (V * D + PAD,) int8: the kernels may read PAD bytes past the last row
+        self._buf = buf        # blocked codes (csrc/fe_int8.h)
+        self._rowsum = rowsum  # (ceil(V/16) * 16,) int32
         self.shape = (V, D)
         self.scales = scales
         self.scales.flags.writeable = False
@@ -183,14 +193,17 @@ class Int8Index:
 
     @property
     def codes(self) -> np.ndarray:
+        """(V, D) int8 codes in row order (a copy out of the blocked layout)."""
         V, D = self.shape
-        c = self._buf[: V * D].reshape(V, D).view()
-        c.flags.writeable = False
-        return c
+        G = -(-D // 4)
+        nb = self._rowsum.shape[0] // BLOCK_ROWS
+        c = self._buf.reshape(nb, G, BLOCK_ROWS, 4).transpose(0, 2, 1, 3).reshape(nb * BLOCK_ROWS, 4 * G)
+        return np.ascontiguousarray(c[:V, :D])
 
     @property
     def nbytes(self) -> int:
-        return int(self._buf.nbytes + self.scales.nbytes + sum(c.nbytes for c in self._coef.values()))
+        return int(self._buf.nbytes + self._rowsum.nbytes + self.scales.nbytes
+                   + sum(c.nbytes for c in self._coef.values()))
 
     def __repr__(self) -> str:
         V, D = self.shape
@@ -201,9 +214,8 @@ class Int8Index:
         as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
         operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
         cent, ra, rb = self._coef[metric]
-        codes, _, _, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
-        D = self.shape[1]
-        dots = (self.codes.astype(np.int32) @ codes[:, :D].astype(np.int32).T).T  # exact int32
+        codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
+        dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
         return _bounds32(dots, cent, ra, rb, par)
 
     def search(self, weights: np.ndarray, inv: Optional[np.ndarray], queries: np.ndarray, k: int,
@@ -225,11 +237,11 @@ class Int8Index:
             _topk.init_heaps(scores, ids)
         else:
             cent, ra, rb = self._coef["cosine" if inv is not None else "dot"]
-            codes, cabs, psum, par = quantize_queries(queries, "cosine" if inv is not None else "dot",
-                                                      self.max_norm)
+            codes, par = quantize_queries(queries, "cosine" if inv is not None else "dot", self.max_norm)
+            p4, pabs4, pu4 = _packed(codes)
             nt = team_size(cand.row_hi * D * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
-            _index.search(weights, inv, self._buf, cent, ra, rb, queries, codes, cabs, psum, par, cand.row_hi,
-                          cand.mask, cand.excl_ptr, cand.excl, scores, ids, rescored, thr, nt)
+            _index.search(weights, inv, self._buf, self._rowsum, cent, ra, rb, queries, p4, pabs4, pu4, par,
+                          cand.row_hi, cand.mask, cand.excl_ptr, cand.excl, scores, ids, rescored, thr, nt)
         self.last_stats = IndexStats(rescored, thr, int(cand.row_hi))
         return search.finish(scores[:, :kk], ids[:, :kk], k)
 
@@ -259,13 +271,15 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
     if D > MAX_DIM:
         raise ValueError(f"an int8 index supports dim <= {MAX_DIM} (exact int32 dot products), got dim {D}")
     nt = team_size(V * D * 4, GRAIN_ROWS_BYTES, n_threads, items=max(V, 1))
-    buf = np.zeros(V * D + PAD, np.int8)
+    nb = -(-V // BLOCK_ROWS)
+    buf = np.zeros(nb * BLOCK_ROWS * 4 * -(-D // 4), np.int8)
+    rowsum = np.zeros(nb * BLOCK_ROWS, np.int32)
     scales = np.zeros(V, np.float32)
     st = np.zeros((V, 3), np.float64)
-    _index.quantize(weights, buf, scales, st, nt)
+    _index.quantize(weights, buf, rowsum, scales, st, nt)
     inv = np.empty(V, np.float32)
     _topk.row_norms(weights, inv, nt, True)  # the bits of EmbeddingTable.inv_norms
-    return Int8Index(buf, (V, D), scales, st, inv)
+    return Int8Index(buf, rowsum, (V, D), scales, st, inv)
 
 
 def kernel_name() -> str:

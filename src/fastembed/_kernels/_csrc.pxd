@@ -60,17 +60,19 @@ cdef extern from "fe_w2v.h" nogil:
 
 # ---------------------------------------------------------------- fe_int8.h
 cdef extern from "fe_int8.h" nogil:
-    int FE_I8_PAD
+    int FE_I8_ROWS
     ctypedef struct fe_i8_args:
         const int8_t *codes
+        const int32_t *rowsum
+        int64_t G
         const float *cent
         const float *ra
         const float *rb
         fe_topk_args t
     ctypedef struct fe_i8_query:
-        const int8_t *p
-        const uint8_t *pabs
-        int32_t psum
+        const int32_t *p4
+        const int32_t *pabs4
+        const int32_t *pu4
         float tau
         float fn
         float qn
@@ -117,7 +119,7 @@ cdef extern from "fe_ops.h" nogil:
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
         void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
-                            float *scale, double *st) noexcept nogil
+                            int32_t *rowsum, float *scale, double *st) noexcept nogil
         int (*i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                        fe_i8_state *st) noexcept nogil
         int64_t (*i8_rescore)(const fe_topk_args *a, const float *qv, int64_t q, const fe_i8_state *s,

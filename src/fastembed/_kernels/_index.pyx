@@ -33,11 +33,12 @@ def kernel_name():
     return ops().i8_kernel().decode()
 
 
-def quantize(const float[:, ::1] table not None, int8_t[::1] codes not None, float[::1] scale not None,
-             double[:, ::1] st not None, int n_threads):
+def quantize(const float[:, ::1] table not None, int8_t[::1] codes not None, int32_t[::1] rowsum not None,
+             float[::1] scale not None, double[:, ::1] st not None, int n_threads):
     """Per-row int8 quantisation (csrc/impl/int8.h fe_i8_quantize).
 
-    table (V, D) float32; codes (>= V * D,) int8 written row-major; scale (V,) float32 =
+    table (V, D) float32; codes (ceil(V/16) * 16 * 4 * ceil(D/4),) int8, zeroed, written in the
+    blocked layout of csrc/fe_int8.h; rowsum (>= V,) int32 the codes' sums; scale (V,) float32 =
     max|row| / 127; st (V, 3) float64 = (sum of squared errors, sum of squared codes, sum of
     squares of the row). numpy: :func:`fastembed.reference.int8_quantize`. Interruptible.
     """
@@ -46,22 +47,23 @@ def quantize(const float[:, ::1] table not None, int8_t[::1] codes not None, flo
     cdef const fe_ops *o = ops()
     if V == 0 or D == 0:
         return
-    per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // (4 * D))
+    per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // (4 * D)) // ROW_ALIGN * ROW_ALIGN
     c0 = 0
     while c0 < V:
         c1 = min(V, c0 + per_chunk)
         with nogil:
             for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
                 o.i8_quantize(&table[0, 0], D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
-                              &codes[0], &scale[0], &st[0, 0])
+                              &codes[0], &rowsum[0], &scale[0], &st[0, 0])
         PyErr_CheckSignals()
         c0 = c1
 
 
 def search(const float[:, ::1] table not None, const float[::1] inv, const int8_t[::1] codes not None,
+           const int32_t[::1] rowsum not None,
            const float[::1] cent not None, const float[::1] ra not None, const float[::1] rb not None,
-           const float[:, ::1] queries not None, const int8_t[:, ::1] qcodes not None,
-           const uint8_t[:, ::1] qabs not None, const int32_t[::1] psum not None,
+           const float[:, ::1] queries not None, const int32_t[:, ::1] qp4 not None,
+           const int32_t[:, ::1] qpabs4 not None, const int32_t[:, ::1] qpu4 not None,
            const float[:, ::1] qpar not None, fe_intp row_hi, const uint8_t[::1] mask,
            const int64_t[::1] excl_ptr, const int64_t[::1] excl, float[:, ::1] scores not None,
            int64_t[:, ::1] ids not None, int64_t[::1] rescored not None, float[::1] thresholds not None,
@@ -70,10 +72,11 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     re-scoring of every row whose upper bound reaches the k-th best lower bound.
 
     table (V, D) float32 and inv (V,) (cosine) or None (dot): the rows the answer is scored on;
-    codes (V * D + 64,) int8 and cent/ra/rb (V,) float32: the index for this metric; queries
-    (Q, D) float32 (unit rows for cosine): the queries as the float32 scan takes them; qcodes/qabs
-    (Q, Dp) their int8 codes and |codes| (zero past D, Dp a multiple of 64); psum (Q,) the codes'
-    sums; qpar (Q, 4) float32 = (tau, fn, qn, abs_err). Writes scores/ids (Q, k) sorted best first
+    codes (blocked, see quantize) and rowsum (ceil(V/16) * 16,) int32, cent/ra/rb (V,) float32:
+    the index for this metric; queries (Q, D) float32 (unit rows for cosine): the queries as the
+    float32 scan takes them; qp4/qpabs4/qpu4 (Q, G) int32: their int8 codes, |codes| and
+    codes + 128 (as uint8) four to an int32 (zero past D; G = ceil(D/4)); qpar (Q, 4) float32 =
+    (tau, fn, qn, abs_err). Writes scores/ids (Q, k) sorted best first
     (empty slots -inf and INT64_MAX), rescored (Q,) = rows scored exactly, thresholds (Q,) = the
     k-th best lower bound. numpy: :func:`fastembed.reference.int8_search`. Interruptible between
     chunks (KeyboardInterrupt; the outputs are then incomplete).
@@ -99,6 +102,8 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     if row_hi <= 0 or D == 0:
         return
     a.codes = &codes[0]
+    a.rowsum = &rowsum[0]
+    a.G = qp4.shape[1]
     a.cent = &cent[0]
     a.ra = &ra[0]
     a.rb = &rb[0]
@@ -122,9 +127,9 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
         if qs == NULL or st == NULL or lb == NULL or hs == NULL or hi == NULL or cnt == NULL or rc == NULL:
             raise MemoryError()
         for q in range(Q):
-            qs[q].p = &qcodes[q, 0]
-            qs[q].pabs = &qabs[q, 0]
-            qs[q].psum = psum[q]
+            qs[q].p4 = &qp4[q, 0]
+            qs[q].pabs4 = &qpabs4[q, 0]
+            qs[q].pu4 = &qpu4[q, 0]
             qs[q].tau = qpar[q, 0]
             qs[q].fn = qpar[q, 1]
             qs[q].qn = qpar[q, 2]
@@ -136,7 +141,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
             st[j].lb = lb + j * k
         for j in range((nt - 1) * Q):
             fe_heap_init(hs + j * k, hi + j * k, k)
-        per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // (D * Q + 1))
+        per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // (D * Q + 1)) // ROW_ALIGN * ROW_ALIGN
         c0 = 0
         while c0 < row_hi:
             c1 = min(row_hi, c0 + per_chunk)
