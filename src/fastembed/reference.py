@@ -953,8 +953,8 @@ def glove_epoch(W, G, rec, eta, clip, symmetric):
 
 def int8_quantize(weights):
     """The int8 index's quantisation (csrc/impl/int8.h fe_i8_quantize): ``(codes (V, D) int8,
-    scale (V,) float32, st (V, 3) float64)``. codes = round half away from zero of
-    ``x * 127 / max|x|`` clipped to [-127, 127]; scale = float32(max|x|) / 127 in float32;
+    scale (V,) float32, st (V, 3) float64)``. codes = ``rint(x * (127 / max|x|))`` (float64, half
+    to even) clipped to [-127, 127]; scale = float32(max|x|) / 127 in float32;
     st = (sum (x - scale * code)^2, sum code^2, sum x^2) in float64 (NaN ignored by the max).
     Non-finite rows: codes 0, scale 0, st (inf, 0, inf); zero rows: all 0. codes and scale equal
     the kernel's bit for bit; st up to the summation order."""
@@ -967,8 +967,7 @@ def int8_quantize(weights):
     ok = np.isfinite(ss) & (mx > 0)
     scale = np.where(ok, mx / np.float32(127.0), np.float32(0)).astype(np.float32)
     inv_s = 127.0 / np.where(ok, mx, 1).astype(np.float64)
-    t = np.where(ok[:, None], x, 0.0) * inv_s[:, None]
-    q = np.clip(np.trunc(np.where(t >= 0, t + 0.5, t - 0.5)), -127, 127)
+    q = np.clip(np.rint(np.where(ok[:, None], x, 0.0) * inv_s[:, None]), -127, 127)
     e = np.where(ok[:, None], x, 0.0) - scale.astype(np.float64)[:, None] * q
     st = np.stack([(e * e).sum(axis=1), (q * q).sum(axis=1), np.where(np.isnan(ss), np.inf, ss)], axis=1)
     st[~ok, 0] = np.where((mx[~ok] > 0) | np.isnan(ss[~ok]), np.inf, 0.0)
