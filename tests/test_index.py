@@ -11,7 +11,8 @@ import pytest
 import fastembed as fe
 from fastembed import index as fi
 from fastembed import reference as ref
-from fastembed._validate import as_queries
+from fastembed import search
+from fastembed._validate import as_queries, as_restrict
 from fastembed.training import train_word2vec
 
 from conftest import make_memmap
@@ -320,6 +321,9 @@ def test_explicit_index_and_errors(rng):
         idx.search(W[:99], None, W[:1], 3, None)
     # strategy="gemm" with index="auto" just runs the GEMM path (the index answers as the scan)
     t.topk(W[:3], 3, strategy="gemm")
+    cand = search.Candidates.build(as_restrict(None, 100), None, 1, 100)
+    with pytest.raises(ValueError, match="dot and cosine queries only, not CosMulScorer"):
+        search.run(W, search.CosMulScorer(W[:2], 1, 1, t.inv_norms(), 1e-3), 3, cand, index=idx)
 
 
 def test_empty_and_single_row():

@@ -471,15 +471,13 @@ class EmbeddingTable:
 
     def _pick_index(self, index, strategy):
         """The index a search uses: ``index="auto"`` the attached valid one (unless
-        ``strategy="gemm"``), None/False none, or the given one (which must be valid)."""
+        ``strategy="gemm"``), None/False none, or the given one (which must be this table's
+        valid index; search.run refuses it with strategy="gemm")."""
         if index is None or index is False:
             return None
         if isinstance(index, str) and index == "auto":
             return self._valid_index() if strategy in ("auto", "scan") else None
         if isinstance(index, fe_index.Int8Index):
-            if strategy == "gemm":
-                raise ValueError("index= answers exactly as strategy='scan'; it cannot be combined with "
-                                 "strategy='gemm' (pass index=None)")
             if self._valid_index() is not index:
                 raise ValueError(f"{index!r} is not this table's current index (built for another table, "
                                  "dropped, or the table was written since): call build_index() again")
@@ -537,12 +535,9 @@ class EmbeddingTable:
         V = self.num_embeddings
         cand = search.Candidates.build(as_restrict(restrict, V), exclude, q.shape[0], V)
         inv = self.inv_norms(n_threads) if metric == "cosine" else None
-        idx = self._pick_index(index, strategy)
-        if idx is not None:
-            scores, ids = idx.search(self._w, inv, q, k, cand, n_threads)
-        else:
-            scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
-                                     block_rows=block_rows, n_threads=n_threads)
+        scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
+                                 block_rows=block_rows, n_threads=n_threads,
+                                 index=self._pick_index(index, strategy))
         if single:
             return scores[0], ids[0]
         return scores, ids

@@ -152,14 +152,10 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
         return ((W[:row_hi] @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
     if topn == 0:
         return []
-    exclude = [sorted(set(used))] if used else None
-    idx = table.index
-    if idx is not None:  # the attached exact index: the answer of the scan, from int8 codes
-        cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, 1, len(table))
-        s, i = idx.search(table.weights, table.inv_norms(), q[None, :], topn, cand, n_threads)
-        return _pairs(table, s[0], i[0])
     scorer = search.LinearScorer(q[None, :], table.inv_norms())
-    s, i = _run(table, scorer, topn, row_hi, exclude, n_threads)
+    # through the attached exact index when there is one: the answer of the scan, from int8 codes
+    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads,
+                index=table.index)
     return _pairs(table, s[0], i[0])
 
 
@@ -188,9 +184,9 @@ def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int]
     return _pairs(table, s[0], i[0])
 
 
-def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto"):
+def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto", index=None):
     cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, scorer.n_queries, len(table))
-    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads)
+    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads, index=index)
 
 
 def _cosmul_full(W, inv, P, N) -> np.ndarray:
