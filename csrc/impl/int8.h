@@ -33,6 +33,7 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
     enum { NL = 16, CHUNK = 1024 };
     const fe_intp G = (D + 3) / 4;
     int8_t cbuf[CHUNK + 4];
+    double qbuf[CHUNK], ebuf[CHUNK];
     for (fe_intp r = r0; r < r1; r++) {
         const float *x = T + r * D;
         int8_t *c = codes + (r / FE_I8_ROWS) * FE_I8_ROWS * 4 * G + (r % FE_I8_ROWS) * 4;
@@ -75,28 +76,22 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
             e2l[l] = c2l[l] = suml[l] = 0.0;
         for (fe_intp c0 = 0; c0 < D; c0 += CHUNK) {
             const fe_intp n = D - c0 < CHUNK ? D - c0 : CHUNK;
-            fe_intp j = 0;
-            for (; j + NL <= n; j += NL)
-                for (int l = 0; l < NL; l++) {
-                    double v = (double)fe_ldf(x + c0 + j + l), qd = rint(v * is);
-                    qd = qd > 127.0 ? 127.0 : qd;
-                    qd = qd < -127.0 ? -127.0 : qd;
-                    cbuf[j + l] = (int8_t)(int)qd;
-                    suml[l] += qd;
-                    double e = v - sd * qd;
-                    e2l[l] += e * e;
-                    c2l[l] += qd * qd;
-                }
-            for (int l = 0; j + l < n; l++) {
-                double v = (double)fe_ldf(x + c0 + j + l), qd = rint(v * is);
-                qd = qd > 127.0 ? 127.0 : qd;
-                qd = qd < -127.0 ? -127.0 : qd;
-                cbuf[j + l] = (int8_t)(int)qd;
-                suml[l] += qd;
-                double e = v - sd * qd;
-                e2l[l] += e * e;
-                c2l[l] += qd * qd;
+            const fe_intp n16 = (n + NL - 1) / NL * NL;
+            /* elementwise (a plain loop: vectorised): |x * is| < 127.5, so rint is in [-127, 127] */
+            for (fe_intp j = 0; j < n; j++) {
+                double v = (double)fe_ldf(x + c0 + j), qd = rint(v * is);
+                qbuf[j] = qd;
+                ebuf[j] = v - sd * qd;
+                cbuf[j] = (int8_t)(int32_t)qd;
             }
+            for (fe_intp j = n; j < n16; j++)
+                qbuf[j] = ebuf[j] = 0.0;
+            for (fe_intp j = 0; j < n16; j += NL)  /* the sums in 16 lanes (vectorised, as fe_sumsq) */
+                for (int l = 0; l < NL; l++) {
+                    e2l[l] += ebuf[j + l] * ebuf[j + l];
+                    c2l[l] += qbuf[j + l] * qbuf[j + l];
+                    suml[l] += qbuf[j + l];
+                }
             cbuf[n] = cbuf[n + 1] = cbuf[n + 2] = 0;  /* a last partial group stays zero-padded */
             for (fe_intp g = 0; g < (n + 3) / 4; g++)
                 memcpy(c + ((c0 >> 2) + g) * (4 * FE_I8_ROWS), cbuf + 4 * g, 4);
