@@ -369,6 +369,7 @@ def test_reference_equivalence(simd_level, rng, metric):
     # st: the same sums up to summation order (float64, relative 1e-12)
     _, _, st_k = _kernel_st(W)
     np.testing.assert_allclose(st, st_k, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(st_k[:, 2], ref._sumsq16(W))  # the norms' sums, bit for bit
     coef = ref.int8_coefficients(scale, st_k, ref.inv_norms(W), D, metric)
     np.testing.assert_array_equal(_bits(coef), _bits(idx._coef[metric]))
     q = rng.standard_normal((5, D), dtype=np.float32)

@@ -20,7 +20,8 @@
 /* Rows [r0, r1): codes (blocked, csrc/fe_int8.h; the buffer arrives zeroed) = rint (half to
  * even) of x_i * (127 / max|x|) (float64) in [-127, 127], rowsum[r] = their sum, scale[r] =
  * float32(max|x| / 127), st[3 r] = sum (x_i - scale * code_i)^2, st[3 r + 1] = sum code_i^2,
- * st[3 r + 2] = sum x_i^2, all in float64 (the error terms are exact in float64: a float32 minus
+ * st[3 r + 2] = sum x_i^2 (bit for bit fe_sumsq's, so the inverse norms follow without another
+ * pass over the table), all in float64 (the error terms are exact in float64: a float32 minus
  * a float32 times a 7-bit integer spans at most 33 bits). Non-finite rows: codes 0, scale 0,
  * st = (inf, 0, inf); zero rows: everything 0. Any rounding of the codes is valid: the bounds use
  * the error actually made. */
@@ -56,11 +57,12 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
             ssl[l] += (double)v * (double)v;
         }
         float mx = 0.0f;
-        double ss = 0.0;
-        for (int l = 0; l < NL; l++) {
+        for (int l = 0; l < NL; l++)
             mx = mxl[l] > mx ? mxl[l] : mx;
-            ss += ssl[l];
-        }
+        for (int w = NL / 2; w >= 1; w >>= 1)  /* fe_sumsq's tree: the bits of the row norms */
+            for (int l = 0; l < w; l++)
+                ssl[l] += ssl[l + w];
+        const double ss = ssl[0];
         rowsum[r] = 0;
         if (!(ss <= 1.79e308) || !(mx > 0.0f)) {  /* NaN / inf (a float32 square never overflows), or zero */
             scale[r] = 0.0f;

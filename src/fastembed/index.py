@@ -276,8 +276,9 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
     scales = np.zeros(V, np.float32)
     st = np.zeros((V, 3), np.float64)
     _index.quantize(weights, buf, rowsum, scales, st, nt)
-    inv = np.empty(V, np.float32)
-    _topk.row_norms(weights, inv, nt, True)  # the bits of EmbeddingTable.inv_norms
+    # st[:, 2] holds fe_sumsq's sums: these are the bits of EmbeddingTable.inv_norms (row_norms)
+    with np.errstate(divide="ignore", over="ignore"):  # (a denormal row's inverse overflows, as there)
+        inv = np.where(st[:, 2] > 0, 1.0 / np.sqrt(st[:, 2]), 0.0).astype(np.float32)
     return Int8Index(buf, rowsum, (V, D), scales, st, inv)
 
 
