@@ -407,7 +407,8 @@ class EmbeddingTable:
         """Build an exact compressed search index of the rows and attach it: ``topk`` and
         ``most_similar`` then search through it (answers identical to ``strategy="scan"``, ids and
         score bits) until the table is written (any write through the table, or through a
-        watched torch tensor, invalidates it; call ``build_index`` again).
+        watched torch tensor, invalidates it; call ``build_index`` again). If you change the
+        array behind the table's back, call ``invalidate_norms()``: it invalidates the index too.
 
         Parameters
         ----------
