@@ -195,6 +195,11 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
 
 /* ------------------------------------------------------------------ the bounded scan */
 
+/* Software prefetch distance of the bounded scan, in bytes of codes. */
+#ifndef FE_I8_PREFETCH
+#define FE_I8_PREFETCH 16384
+#endif
+
 /* One body, instantiated per integer kernel: FE_I8_SCAN_BODY(name, attributes, block function).
  * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
 #define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK)                                                             \
@@ -215,8 +220,8 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                 continue;                                                                              \
         }                                                                                              \
         const int8_t *blk = a->codes + (r / FE_I8_ROWS) * bb;                                          \
-        {   /* this block's worth of lines, 8 KB ahead */                                              \
-            const char *p = (const char *)blk + 8192, *pe = p + bb;                                    \
+        {   /* this block's worth of lines, FE_I8_PREFETCH bytes ahead */                          \
+            const char *p = (const char *)blk + FE_I8_PREFETCH, *pe = p + bb;                          \
             for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)                                      \
                 FE_PREFETCH(p);                                                                        \
         }                                                                                              \
