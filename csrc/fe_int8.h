@@ -29,9 +29,8 @@ typedef struct {
     const int8_t *codes;   /* blocked codes, ceil(V / 16) blocks of 16 * 4 * G bytes */
     const int32_t *rowsum; /* (ceil(V / 16) * 16,) sum of each row's codes (0 for padding) */
     int64_t G;             /* groups of four columns: ceil(D / 4) */
-    const float *cent;     /* (V,) A = cent[r] * (tau * dot) */
-    const float *ra;       /* (V,) radius coefficient of the query's quantisation error */
-    const float *rb;       /* (V,) radius coefficient of the query's norm */
+    const float *coef;     /* per block of 16 rows: 16 cent (A = cent * (tau * dot)), 16 ra (radius
+                              per unit of the query's quantisation error), 16 rb (per unit of its norm) */
     fe_topk_args t;        /* mask, exclusions and k of the search (t.table/t.inv: the float rows) */
 } fe_i8_args;
 

@@ -208,6 +208,7 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
 {                                                                                                      \
     const int64_t G = a->G, k = a->t.k, bb = FE_I8_ROWS * 4 * G;                                       \
     const char *pf_end = (const char *)(a->codes + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * bb);         \
+    const char *cf_end = (const char *)(a->coef + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * 3 * FE_I8_ROWS); \
     int32_t dots[FE_I8_ROWS];                                                                          \
     float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
     for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
@@ -225,7 +226,16 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
             for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)                                      \
                 FE_PREFETCH(p);                                                                        \
         }                                                                                              \
-        const float *cent = a->cent + r, *ra = a->ra + r, *rb = a->rb + r;                             \
+        const float *cent = a->coef + (r / FE_I8_ROWS) * (3 * FE_I8_ROWS);                             \
+        const float *ra = cent + FE_I8_ROWS, *rb = cent + 2 * FE_I8_ROWS;                              \
+        {   /* the coefficients of the block the codes' prefetch reaches */                            \
+            const char *p = (const char *)(cent + (1 + FE_I8_PREFETCH / bb) * (3 * FE_I8_ROWS));       \
+            if (p < cf_end) {                                                                          \
+                FE_PREFETCH(p);                                                                        \
+                FE_PREFETCH(p + 64);                                                                   \
+                FE_PREFETCH(p + 128);                                                                  \
+            }                                                                                          \
+        }                                                                                              \
         for (int64_t j = 0; j < nq; j++) {                                                             \
             const fe_i8_query *Q = qs + j;                                                             \
             fe_i8_state *s = st + j;                                                                   \

@@ -185,7 +185,14 @@ class Int8Index:
         self.shape = (V, D)
         self.scales = scales
         self.scales.flags.writeable = False
-        self._coef = {m: coefficients(scales, st, inv, D, m) for m in ("cosine", "dot")}
+        # per metric, blocked as the codes: (ceil(V/16), 3, 16) float32 (cent, ra, rb of 16 rows):
+        # one stream of 192-byte blocks beside the codes instead of three (V,) streams
+        nb = rowsum.shape[0] // BLOCK_ROWS
+        self._coef = {}
+        for m in ("cosine", "dot"):
+            c = np.zeros((3, nb * BLOCK_ROWS), np.float32)
+            c[:, :V] = coefficients(scales, st, inv, D, m)
+            self._coef[m] = np.ascontiguousarray(c.reshape(3, nb, BLOCK_ROWS).transpose(1, 0, 2))
         finite = np.isfinite(st[:, 2])
         self.max_norm = float(np.sqrt(st[finite, 2].max())) * _K if finite.any() else 0.0
         self.last_stats: Optional[IndexStats] = None
@@ -208,11 +215,16 @@ class Int8Index:
         V, D = self.shape
         return f"Int8Index(num_embeddings={V}, dim={D}, nbytes={self.nbytes})"
 
+    def coefficients(self, metric: str = "cosine") -> np.ndarray:
+        """(3, V) float32 (cent, ra, rb) of ``metric`` (see the module docstring; a copy)."""
+        c = self._coef[metric]
+        return np.ascontiguousarray(c.transpose(1, 0, 2).reshape(3, -1)[:, : self.shape[0]])
+
     def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
         """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
         as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
         operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
-        cent, ra, rb = self._coef[metric]
+        cent, ra, rb = self.coefficients(metric)
         codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
         dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
         return _bounds32(dots, cent, ra, rb, par)
@@ -235,11 +247,11 @@ class Int8Index:
         if kk == 0 or Q == 0 or cand.row_hi == 0:
             _topk.init_heaps(scores, ids)
         else:
-            cent, ra, rb = self._coef["cosine" if inv is not None else "dot"]
+            coef = self._coef["cosine" if inv is not None else "dot"].reshape(-1)
             codes, par = quantize_queries(queries, "cosine" if inv is not None else "dot", self.max_norm)
             p4, pabs4, pu4 = _packed(codes)
             nt = team_size(cand.row_hi * D * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
-            _index.search(weights, inv, self._buf, self._rowsum, cent, ra, rb, queries, p4, pabs4, pu4, par,
+            _index.search(weights, inv, self._buf, self._rowsum, coef, queries, p4, pabs4, pu4, par,
                           cand.row_hi, cand.mask, cand.excl_ptr, cand.excl, scores, ids, rescored, thr, nt)
         self.last_stats = IndexStats(rescored, thr, int(cand.row_hi))
         return search.finish(scores[:, :kk], ids[:, :kk], k)

@@ -65,9 +65,7 @@ cdef extern from "fe_int8.h" nogil:
         const int8_t *codes
         const int32_t *rowsum
         int64_t G
-        const float *cent
-        const float *ra
-        const float *rb
+        const float *coef
         fe_topk_args t
     ctypedef struct fe_i8_query:
         const int32_t *p4

@@ -60,8 +60,7 @@ def quantize(const float[:, ::1] table not None, int8_t[::1] codes not None, int
 
 
 def search(const float[:, ::1] table not None, const float[::1] inv, const int8_t[::1] codes not None,
-           const int32_t[::1] rowsum not None,
-           const float[::1] cent not None, const float[::1] ra not None, const float[::1] rb not None,
+           const int32_t[::1] rowsum not None, const float[::1] coef not None,
            const float[:, ::1] queries not None, const int32_t[:, ::1] qp4 not None,
            const int32_t[:, ::1] qpabs4 not None, const int32_t[:, ::1] qpu4 not None,
            const float[:, ::1] qpar not None, fe_intp row_hi, const uint8_t[::1] mask,
@@ -72,8 +71,8 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     re-scoring of every row whose upper bound reaches the k-th best lower bound.
 
     table (V, D) float32 and inv (V,) (cosine) or None (dot): the rows the answer is scored on;
-    codes (blocked, see quantize) and rowsum (ceil(V/16) * 16,) int32, cent/ra/rb (V,) float32:
-    the index for this metric; queries (Q, D) float32 (unit rows for cosine): the queries as the
+    codes (blocked, see quantize), rowsum (ceil(V/16) * 16,) int32 and coef (ceil(V/16) * 48,)
+    float32 (per block of 16 rows: 16 cent, 16 ra, 16 rb): the index for this metric; queries (Q, D) float32 (unit rows for cosine): the queries as the
     float32 scan takes them; qp4/qpabs4/qpu4 (Q, G) int32: their int8 codes, |codes| and
     codes + 128 (as uint8) four to an int32 (zero past D; G = ceil(D/4)); qpar (Q, 4) float32 =
     (tau, fn, qn, abs_err). Writes scores/ids (Q, k) sorted best first
@@ -104,9 +103,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     a.codes = &codes[0]
     a.rowsum = &rowsum[0]
     a.G = qp4.shape[1]
-    a.cent = &cent[0]
-    a.ra = &ra[0]
-    a.rb = &rb[0]
+    a.coef = &coef[0]
     a.t.table = &table[0, 0]
     a.t.D = D
     a.t.inv = &inv[0] if inv is not None else NULL
