@@ -292,7 +292,7 @@ static const char *FE_FN(fe_i8_kernel)(void)
     if (fe_i8_cpu_vnni())
         return "avx512-vnni (vpdpbusd)";
 #endif
-    return "avx2 (vpmaddubsw) on an avx512 cpu without vnni";
+    return "avx2 (vpmaddubsw): no avx512-vnni in this cpu or this build";
 }
 #elif FV_W == 8
 FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_avx2))
