@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import fastembed as fe
 from fastembed import index as fi
@@ -262,6 +263,27 @@ def test_most_similar_uses_index(rng):
     assert t.most_similar("w3", topn=10) == want
     assert idx.last_stats is not None and idx.last_stats.rescored[0] >= 10
     assert t.most_similar(positive=["w1", "w2"], negative=["w5"], topn=10, restrict_vocab=300) == want_neg
+
+
+@settings(max_examples=150, deadline=None)
+@given(V=st.integers(1, 70), D=st.integers(1, 40), levels=st.integers(1, 5), k=st.integers(1, 80),
+       Q=st.integers(1, 4), metric=st.sampled_from(["cosine", "dot"]), seed=st.integers(0, 2 ** 32 - 1),
+       nt=st.integers(1, 3))
+def test_hypothesis_equals_scan_and_reference(V, D, levels, k, Q, metric, seed, nt):
+    """Tables of few distinct values (many exact and near ties, duplicate and zero rows) scaled by
+    powers of two and arbitrary factors: the index's answer is the scan's and the reference's, and
+    its re-scored count the reference's."""
+    rng = np.random.default_rng(seed)
+    W = (rng.integers(-levels, levels + 1, (V, D)) * 2.0 ** rng.integers(-3, 4, (V, 1))).astype(np.float32)
+    W[rng.random(V) < 0.2] *= rng.uniform(0.1, 10, 1).astype(np.float32)
+    q = rng.integers(-levels, levels + 1, (Q, D)).astype(np.float32)
+    q[:, 0] += np.float32(0.5)  # never a zero query
+    t = fe.EmbeddingTable(W)
+    t.build_index(n_threads=nt)
+    resc = check(t, q, k, metric, n_threads=nt)
+    rs, ri, rr = ref.int8_search(W, q, k, metric=metric)
+    assert_same(t.topk(q, k, metric=metric, n_threads=nt), (rs, ri))
+    np.testing.assert_array_equal(rr, resc)
 
 
 # ------------------------------------------------------------------------------------------ life cycle
