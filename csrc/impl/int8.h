@@ -28,8 +28,8 @@
 static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
                                   int32_t *rowsum, float *scale, double *st)
 {
-    /* 16 independent lanes per sum and maximum (as fe_sumsq): the compiler vectorises them at the
-     * level's width; one running sum would be a chain of dependent adds. The codes go to a
+    /* 16 independent lanes per sum and maximum (as fe_sumsq, which sums the squares: the row
+     * norms' bits): one running sum would be a chain of dependent adds. The codes go to a
      * contiguous row buffer first, then four at a time into their block. */
     enum { NL = 16, CHUNK = 1024 };
     const fe_intp G = (D + 3) / 4;
@@ -39,30 +39,22 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
         const float *x = T + r * D;
         int8_t *c = codes + (r / FE_I8_ROWS) * FE_I8_ROWS * 4 * G + (r % FE_I8_ROWS) * 4;
         float mxl[NL];
-        double ssl[NL];
-        for (int l = 0; l < NL; l++) {
+        for (int l = 0; l < NL; l++)
             mxl[l] = 0.0f;
-            ssl[l] = 0.0;
-        }
         fe_intp i = 0;
-        for (; i + NL <= D; i += NL)
+        for (; i + NL <= D; i += NL)  /* 16 lanes of maxima (NaN never wins a compare) */
             for (int l = 0; l < NL; l++) {
-                float v = fe_ldf(x + i + l), a = fabsf(v);
+                float a = fabsf(fe_ldf(x + i + l));
                 mxl[l] = a > mxl[l] ? a : mxl[l];
-                ssl[l] += (double)v * (double)v;
             }
         for (int l = 0; i + l < D; l++) {
-            float v = fe_ldf(x + i + l), a = fabsf(v);
+            float a = fabsf(fe_ldf(x + i + l));
             mxl[l] = a > mxl[l] ? a : mxl[l];
-            ssl[l] += (double)v * (double)v;
         }
         float mx = 0.0f;
         for (int l = 0; l < NL; l++)
             mx = mxl[l] > mx ? mxl[l] : mx;
-        for (int w = NL / 2; w >= 1; w >>= 1)  /* fe_sumsq's tree: the bits of the row norms */
-            for (int l = 0; l < w; l++)
-                ssl[l] += ssl[l + w];
-        const double ss = ssl[0];
+        const double ss = FE_FN(fe_sumsq)(x, D);  /* the row norms' own sum: the same bits */
         rowsum[r] = 0;
         if (!(ss <= 1.79e308) || !(mx > 0.0f)) {  /* NaN / inf (a float32 square never overflows), or zero */
             scale[r] = 0.0f;
