@@ -353,6 +353,10 @@ def test_empty_and_single_row():
     t.build_index()
     s, i = t.topk(np.ones(4, np.float32), 3, metric="dot")
     assert (i == -1).all() and np.isneginf(s).all()
+    t2 = fe.EmbeddingTable(np.ones((9, 4), np.float32))
+    t2.build_index()
+    s, i = t2.topk(np.zeros((0, 4), np.float32), 3)  # an empty batch
+    assert s.shape == i.shape == (0, 3) and t2.index.last_stats.rescored.shape == (0,)
     t1 = fe.EmbeddingTable(np.array([[1.0, -2.0, 0.5]], np.float32))
     t1.build_index()
     check(t1, np.array([0.3, 0.1, -1.0], np.float32), 1)
