@@ -333,6 +333,8 @@ def test_explicit_index_and_errors(rng):
         t.topk(q, 3, index=123)
     with pytest.raises(TypeError, match="got 'int8'"):
         t.topk(q, 3, index="int8")
+    with pytest.raises(TypeError, match=r"float32 table, got float16 with shape \(3, 4\)"):
+        fi.build(np.zeros((3, 4), np.float16))
     with pytest.raises(ValueError, match="unknown index kind 'int4'"):
         t.build_index("int4")
     with pytest.raises(ValueError, match="dim 0"):

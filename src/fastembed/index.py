@@ -276,6 +276,10 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
     memory-mapped). Raises ValueError for an unknown kind or an unsupported dim."""
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}; choose from {KINDS}")
+    if weights.dtype != np.float32 or weights.ndim != 2 or not weights.flags.c_contiguous:
+        # (the re-scoring reuses the float32 scan's arithmetic: other storage needs its own path)
+        raise TypeError(f"an int8 index is built from a C-contiguous (V, D) float32 table, got "
+                        f"{weights.dtype} with shape {weights.shape}")
     V, D = weights.shape
     if D == 0:
         raise ValueError("cannot build an int8 index of a table with dim 0")
