@@ -21,6 +21,7 @@
 #include "fe_half.h"
 #include "fe_topk.h"
 #include "fe_w2v.h"
+#include "fe_int8.h"
 
 typedef struct fe_ops {
     const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "neon" */
@@ -87,6 +88,19 @@ typedef struct fe_ops {
                           int64_t r0, int64_t r1, float *hs, int64_t *hi);
     void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
                            int64_t r0, int64_t r1, float *hs, int64_t *hi);
+    /* ---- the exact int8 search index (impl/int8.h, fe_int8.h) */
+    /* rows [r0, r1) -> blocked int8 codes, their sums, scale[r] and st[3 r .. 3 r + 2] =
+     * (error^2, code^2, row^2) sums */
+    void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
+                        int32_t *rowsum, float *scale, double *st);
+    /* bounded scan of rows [r0, r1) for nq queries into their states; -1 if an allocation failed */
+    int (*i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
+                   fe_i8_state *st);
+    /* exact scores of s's candidates with upper bound >= thr into query q's heap; returns the count */
+    int64_t (*i8_rescore)(const fe_topk_args *a, const float *qv, int64_t q, const fe_i8_state *s,
+                          float thr, float *hs, int64_t *hi);
+    /* which integer kernel i8_scan runs on this CPU */
+    const char *(*i8_kernel)(void);
 } fe_ops;
 
 #endif /* FE_OPS_H */

@@ -6,6 +6,7 @@
 #include "impl/w2v.h"
 #include "impl/segment.h"
 #include "impl/half.h"
+#include "impl/int8.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
     .name = FE_LEVEL_NAME,
@@ -35,4 +36,8 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .row_norms_bf16 = FE_FN(fe_row_norms_bf16),
     .scan_rows_f16 = FE_FN(fe_scan_rows_f16),
     .scan_rows_bf16 = FE_FN(fe_scan_rows_bf16),
+    .i8_quantize = FE_FN(fe_i8_quantize),
+    .i8_scan = FE_FN(fe_i8_scan),
+    .i8_rescore = FE_FN(fe_i8_rescore),
+    .i8_kernel = FE_FN(fe_i8_kernel),
 };

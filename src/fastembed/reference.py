@@ -24,7 +24,8 @@ import numpy as np
 __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms", "inv_norms", "analogy", "backward",
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
            "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
-           "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch"]
+           "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch",
+           "int8_quantize", "int8_coefficients", "int8_query_codes", "int8_bounds", "int8_search"]
 
 
 def _dtype_name(dtype) -> str:
@@ -1003,3 +1004,177 @@ def glove_epoch(W, G, rec, eta, clip, symmetric):
             if symmetric and i != j:
                 step(j, V + i, logx, fx)
     return cost, skipped
+
+
+# ------------------------------------------------------------------------------------------ int8 index
+
+def int8_quantize(weights):
+    """The int8 index's quantisation (csrc/impl/int8.h fe_i8_quantize): ``(codes (V, D) int8,
+    scale (V,) float32, st (V, 3) float64)``. codes = ``rint(x * (127 / max|x|))`` (float64, half
+    to even) clipped to [-127, 127]; scale = float32(max|x|) / 127 in float32;
+    st = (sum (x - scale * code)^2, sum code^2, sum x^2) in float64 (NaN ignored by the max).
+    Non-finite rows: codes 0, scale 0, st (inf, 0, inf); zero rows: all 0. codes and scale equal
+    the kernel's bit for bit; st up to the summation order."""
+    X = np.asarray(weights, np.float32)
+    V, D = X.shape
+    x = X.astype(np.float64)
+    mx = np.fmax.reduce(np.abs(X), axis=1) if D else np.zeros(V, np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ss = (x * x).sum(axis=1)
+    ok = np.isfinite(ss) & (mx > 0)
+    scale = np.where(ok, mx / np.float32(127.0), np.float32(0)).astype(np.float32)
+    inv_s = 127.0 / np.where(ok, mx, 1).astype(np.float64)
+    q = np.clip(np.rint(np.where(ok[:, None], x, 0.0) * inv_s[:, None]), -127, 127)
+    e = np.where(ok[:, None], x, 0.0) - scale.astype(np.float64)[:, None] * q
+    st = np.stack([(e * e).sum(axis=1), (q * q).sum(axis=1), np.where(np.isnan(ss), np.inf, ss)], axis=1)
+    st[~ok, 0] = np.where((mx[~ok] > 0) | np.isnan(ss[~ok]), np.inf, 0.0)
+    st[~ok, 1] = 0.0
+    return q.astype(np.int8), scale, st
+
+
+def _up32(x: np.ndarray) -> np.ndarray:
+    """float64 -> float32 values >= x for x >= 0 (NaN -> inf): x (1 + 2^-21) + 2^-149 rounds to a
+    float32 no smaller than x (rounding moves it by at most 2^-24 relatively or 2^-150)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = (x * (1.0 + 2.0 ** -21) + 2.0 ** -149).astype(np.float32)
+    f[np.isnan(f)] = np.inf
+    return f
+
+
+def int8_coefficients(scale, st, inv, D, metric):
+    """(3, V) float32 (cent, ra, rb) of the bound (see fastembed/index.py's docstring): with
+    u = 2^-24, K = 1 + 2^-16, m = ceil(D/16) + 6, g = m u / (1 - m u), e = K ||E||, c = K s ||code||,
+    n = K ||x||, all rounded up to float32: cosine (cent, ra, rb) = (s inv, K c inv,
+    K (e inv + (g + 2u) n inv)); dot (s, K c, K (e + g n)). Rows that are not finite, or (cosine)
+    have inv > 2^90, inf or 0 with a nonzero row: (0, inf, inf)."""
+    u, K = 2.0 ** -24, 1.0 + 2.0 ** -16
+    m = -(-D // 16) + 6
+    g = m * u / (1 - m * u)
+    s = np.asarray(scale, np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e, c, n = np.sqrt(st[:, 0]) * K, s * np.sqrt(st[:, 1]) * K, np.sqrt(st[:, 2]) * K
+        bad = ~np.isfinite(st[:, 0]) | ~np.isfinite(st[:, 2])
+        if metric == "cosine":
+            iv = np.asarray(inv, np.float64)
+            bad |= (iv > 2.0 ** 90) | ~np.isfinite(iv) | ((iv == 0) & (st[:, 2] > 0))
+            out = [(s * iv).astype(np.float32), _up32(c * iv * K), _up32((e * iv + (g + 2 * u) * n * iv) * K)]
+        else:
+            out = [np.asarray(scale, np.float32).copy(), _up32(c * K), _up32((e + g * n) * K)]
+    out[0][bad], out[1][bad], out[2][bad] = 0.0, np.inf, np.inf
+    return np.stack(out)
+
+
+def int8_query_codes(queries, metric, max_norm):
+    """A (Q, D) float32 query batch (as the scan takes it) -> (codes (Q, D) int8, params (Q, 4)
+    float32 = (tau, fn, qn, abs)): tau = float32(max|q| / 127), codes rounded half away from zero,
+    fn >= K ||q - tau codes||, qn >= K ||q||, abs = (D + 16) 2^-59 (cosine) or 2^-149 (dot);
+    fn = inf where max_norm * ||q|| >= 2^120 or 0 < tau < 2^-60 (no rigorous bound)."""
+    K = 1.0 + 2.0 ** -16
+    q = np.asarray(queries, np.float32).astype(np.float64)
+    Q, D = q.shape
+    mq = np.abs(q).max(axis=1) if D else np.zeros(Q)
+    tau = (mq / 127.0).astype(np.float32)
+    t = q * (127.0 / np.where(mq > 0, mq, 1.0))[:, None]
+    p = np.clip(np.trunc(np.where(t >= 0, t + 0.5, t - 0.5)), -127, 127)
+    p[mq == 0] = 0
+    F = q - tau.astype(np.float64)[:, None] * p
+    qnorm = np.sqrt((q * q).sum(axis=1))
+    par = np.stack([tau, _up32(np.sqrt((F * F).sum(axis=1)) * K), _up32(qnorm * K),
+                    np.full(Q, (D + 16) * (2.0 ** -59 if metric == "cosine" else 2.0 ** -149), np.float32)],
+                   axis=1).astype(np.float32)
+    par[(max_norm * qnorm >= 2.0 ** 120) | ((mq > 0) & (tau < 2.0 ** -60)), 1] = np.inf
+    return p.astype(np.int8), par
+
+
+def int8_bounds(codes, coef, qcodes, par):
+    """(lower, upper) (Q, V) float32: ``A -/+ (ra fn + rb qn + |A| 2^-20 + abs)`` with
+    ``A = cent * (tau * float32(codes . qcodes))``, each operation in float32 in this order (the
+    kernel's bits); NaN -> (-inf, inf)."""
+    f32 = np.float32
+    dots = (qcodes.astype(np.int64) @ codes.astype(np.int64).T).astype(np.int32)  # exact
+    cent, ra, rb = (np.asarray(c, f32)[None, :] for c in coef)
+    tau, fn, qn, ab = (np.asarray(par[:, i:i + 1], f32) for i in range(4))
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = cent * (tau * dots.astype(f32))
+        rad = (ra * fn + rb * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
+        up, lo = A + rad, A - rad
+    return np.where(lo > -np.inf, lo, -np.inf).astype(f32), np.where(up < np.inf, up, np.inf).astype(f32)
+
+
+def _dot16_rows(X, q):
+    """:func:`_dot16` of every row of X (n, D) float32 with q (D,): the scan's score bits."""
+    n, D = X.shape
+    acc = np.zeros((n, 16), np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf / NaN, as the kernels
+        for i in range(0, D, 16):
+            c = X[:, i:i + 16] * q[i:i + 16]
+            acc[:, : c.shape[1]] += c
+        for w in (8, 4, 2, 1):
+            acc[:, :w] += acc[:, w:2 * w]
+    return acc[:, 0].copy()
+
+
+def _scan_queries(queries, D, metric):
+    """The float32 queries the scan takes (fastembed._validate.as_queries): unit rows for cosine
+    (divided by the max magnitude, then by the float64 norm)."""
+    q = np.atleast_2d(np.asarray(queries)).astype(np.float64)
+    if metric == "cosine":
+        q = q / np.abs(q).max(axis=1)[:, None]
+        q = q / np.sqrt((q * q).sum(axis=1))[:, None]
+    return np.ascontiguousarray(q, np.float32)
+
+
+def int8_search(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None):
+    """The int8 index's exact search in numpy: ``(scores (Q, k), ids (Q, k), rescored (Q,))``.
+
+    Quantise rows and queries, bound every row's scan score (:func:`int8_bounds`), take the k-th
+    best lower bound over eligible rows (restrict, exclude; -inf when fewer than k), re-score every
+    eligible row whose upper bound reaches it with the scan's fixed-order dot product (times the
+    inverse norm for cosine), and keep the k best by (score descending, id ascending). The answer
+    equals the float32 scan's (``EmbeddingTable.topk(strategy="scan")``) bit for bit; ``rescored``
+    equals the kernel's count."""
+    W = np.asarray(weights, np.float32)
+    V, D = W.shape
+    single = np.ndim(queries) == 1
+    q = _scan_queries(queries, D, metric)
+    Q = q.shape[0]
+    codes, scale, st = int8_quantize(W)
+    inv = inv_norms(W)
+    coef = int8_coefficients(scale, st, inv, D, metric)
+    fin = np.isfinite(st[:, 2])
+    max_norm = float(np.sqrt(st[fin, 2].max())) * (1.0 + 2.0 ** -16) if fin.any() else 0.0
+    qc, par = int8_query_codes(q, metric, max_norm)
+    lo, up = int8_bounds(codes, coef, qc, par)
+    allowed = np.ones((Q, V), bool)
+    if restrict is not None:
+        if isinstance(restrict, (int, np.integer)):
+            allowed[:, int(restrict):] = False
+        else:
+            r = np.asarray(restrict)
+            allowed &= (r if r.dtype == bool else np.isin(np.arange(V), r))[None, :]
+    if exclude is not None:
+        ex = list(exclude)
+        if ex and all(hasattr(e, "__len__") for e in ex):
+            for i, e in enumerate(ex):
+                allowed[i, np.asarray(list(e), np.int64)] = False
+        elif ex:
+            allowed[:, np.asarray(ex, np.int64)] = False
+    scores = np.full((Q, k), -np.inf, np.float32)
+    ids = np.full((Q, k), -1, np.int64)
+    rescored = np.zeros(Q, np.int64)
+    for i in range(Q):
+        L = np.sort(lo[i, allowed[i]])[::-1]
+        thr = L[k - 1] if L.size >= k else -np.inf
+        cand = np.flatnonzero(allowed[i] & (up[i] >= thr))
+        rescored[i] = cand.size
+        s = _dot16_rows(W[cand], q[i])
+        if metric == "cosine":
+            s = (s * inv[cand]).astype(np.float32)
+        keep = ~np.isnan(s)
+        cand, s = cand[keep], s[keep]
+        order = np.lexsort((cand, -s))[:k]
+        scores[i, :order.size] = s[order]
+        ids[i, :order.size] = cand[order]
+    if single:
+        return scores[0], ids[0], rescored[0]
+    return scores, ids, rescored

@@ -4,7 +4,9 @@
 The engine owns what every search shares, in the shape of scikit-learn's ``ArgKmin.compute``:
 
 * the strategy: ``"scan"`` (one fused pass over the rows, every query scored with our
-  fixed-order dot product, per-thread heaps merged; for few queries) or ``"gemm"`` (rows in
+  fixed-order dot product, per-thread heaps merged; for few queries), an exact search ``index``
+  (:mod:`fastembed.index`: int8 codes scanned with rigorous bounds, the undecided rows re-scored
+  by the scan's arithmetic; the answer of ``"scan"``, bit for bit) or ``"gemm"`` (rows in
   fixed blocks of ``block_rows``, a BLAS tile of scores per block merged into per-worker heaps by
   a compiled kernel; for many queries); ``"auto"`` picks by the number of queries;
 * the candidates: ``restrict`` (first n rows, ids, or a mask) and exclusions (common or per query);
@@ -180,7 +182,7 @@ def _merge(tile, n_valid, r0, weights, inv, cand, q0, hs, hi):
 # ------------------------------------------------------------------------------------------ the engine
 
 def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str = "auto",
-        block_rows=None, n_threads=None, storage: StorageDType = FLOAT32) -> Tuple[np.ndarray, np.ndarray]:
+        block_rows=None, n_threads=None, storage: StorageDType = FLOAT32, index=None) -> Tuple[np.ndarray, np.ndarray]:
     """The k best rows for each of the scorer's queries: ``(scores (Q, k) float32, ids (Q, k)
     int64)``, best first; slots beyond the candidates are id -1, score -inf.
 
@@ -188,10 +190,20 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str 
     that the scan reads directly and the GEMM path upcasts block by block, exactly: the scores of a
     half table are those of its float32 upcast, bit for bit, on either path);
     ``strategy`` one of :data:`STRATEGIES`; ``block_rows`` the GEMM block height (default
-    :data:`GEMM_BLOCK_ROWS`). Assumes validated queries, k >= 0 and candidates.
+    :data:`GEMM_BLOCK_ROWS`); ``index`` a valid exact search index of ``weights``
+    (:class:`fastembed.index.Int8Index`) to search through (a :class:`LinearScorer` only, with
+    strategy "auto" or "scan": the answer is the scan's). Assumes validated queries, k >= 0 and
+    candidates.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if index is not None:
+        if strategy == "gemm":
+            raise ValueError("index= answers exactly as strategy='scan'; it cannot be combined with "
+                             "strategy='gemm' (pass index=None)")
+        if not isinstance(scorer, LinearScorer):
+            raise ValueError(f"a search index scores dot and cosine queries only, not {type(scorer).__name__}")
+        return index.search(weights, scorer.inv, scorer.queries, k, cand, n_threads)
     V, D = weights.shape
     Q = scorer.n_queries
     kk = min(k, V)  # heaps never need more slots than rows

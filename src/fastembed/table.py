@@ -27,6 +27,7 @@ from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, over
 import numpy as np
 
 from fastembed import evaluate, interop, optim, pooling, search, words
+from fastembed import index as fe_index
 from fastembed._dtypes import BFLOAT16, FLOAT16, FLOAT32, StorageDType, of_array
 from fastembed._dtypes import resolve as resolve_dtype
 from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, PoolMode, Strategy,
@@ -85,7 +86,7 @@ class EmbeddingTable:
     """
 
     __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
-                 "_watched", "_untracked_alias", "__weakref__")
+                 "_watched", "_untracked_alias", "_index", "__weakref__")
 
     def __init__(self, weights: Any, *, copy: bool = False, vocab: Union[Vocabulary, Sequence[str], None] = None,
                  padding_idx: Optional[int] = None, dtype: Any = None) -> None:
@@ -119,6 +120,7 @@ class EmbeddingTable:
         self._w = w
         self._storage: StorageDType = storage
         self._inv = None           # (version, (V,) float32 inverse norms) or None
+        self._index = None         # (version, search index) or None: see build_index
         self._version = 0          # odd while a write is running
         self._write_lock = threading.Lock()
         # torch tensors sharing the rows: their version counters tell when torch wrote them
@@ -234,6 +236,9 @@ class EmbeddingTable:
             extra += ", memmap=True"
         if self._storage is not FLOAT32:
             extra = f", dtype={self._storage.name}" + extra
+        idx = self._valid_index()
+        if idx is not None:
+            extra += f", index={idx.kind}, table_bytes={self.nbytes}, index_bytes={idx.nbytes}"
         return f"EmbeddingTable(num_embeddings={self.num_embeddings}, dim={self.dim}{extra})"
 
     def _check_padding_idx(self, padding_idx) -> int:
@@ -459,10 +464,93 @@ class EmbeddingTable:
             self._version += 2
             self._inv = None
 
+    # ------------------------------------------------------------------ search index
+    def build_index(self, kind: str = "int8", *, n_threads: Threads = None) -> fe_index.Int8Index:
+        """Build an exact compressed search index of the rows and attach it: ``topk`` and
+        ``most_similar`` then search through it (answers identical to ``strategy="scan"``, ids and
+        score bits) until the table is written (any write through the table, or through a
+        watched torch tensor, invalidates it; call ``build_index`` again). If you change the
+        array behind the table's back, call ``invalidate_norms()``: it invalidates the index too.
+
+        Parameters
+        ----------
+        kind : {"int8"}
+            "int8": per-row scaled int8 codes of the rows (``V * D`` bytes plus 28 bytes a row),
+            held in memory beside the float32 rows, which may stay a memory map on disk (only
+            the rows the bounds cannot decide are read). See :mod:`fastembed.index` for the
+            bound that makes the answers exact.
+        n_threads : int, optional
+
+        Returns
+        -------
+        Int8Index : the attached index (``table.index``); its ``last_stats`` reports the rows
+            re-scored exactly by the last search.
+
+        Raises
+        ------
+        ValueError : an unknown kind, dim 0, or a dim beyond ``fastembed.index.MAX_DIM``.
+        """
+        v = (self._version, self._external_version())
+        idx = fe_index.build(self._w, kind, n_threads)
+        # tagged with the version seen before reading the rows: a write during the build leaves
+        # it stale (never used), never silently mixed
+        self._index = (v, idx)
+        return idx
+
+    def _valid_index(self):
+        cur = self._index
+        if cur is None:
+            return None
+        v = (self._version, self._external_version())
+        if cur[0] == v and v[0] % 2 == 0 and v[1] is not None:
+            return cur[1]
+        self._index = None  # stale: free it
+        return None
+
+    @property
+    def index(self) -> Optional[fe_index.Int8Index]:
+        """The attached search index (see :meth:`build_index`), or None when there is none or the
+        table was written since it was built."""
+        return self._valid_index()
+
+    def drop_index(self) -> None:
+        """Detach the search index (its memory is freed when no one else holds it)."""
+        self._index = None
+
+    def memory_usage(self) -> dict:
+        """Bytes held, by part: ``{"table": rows (float32), "table_memmap": True if the rows are a
+        memory map (on disk, paged in on demand), "inv_norms": the norm cache (0 if not filled),
+        "index.int8": the attached index (absent without one), "in_memory": everything but a
+        memory-mapped table}``."""
+        out = {"table": self.nbytes, "table_memmap": isinstance(self._w, np.memmap)}
+        cached = self._inv
+        out["inv_norms"] = int(cached[1].nbytes) if cached is not None else 0
+        idx = self._valid_index()
+        if idx is not None:
+            out[f"index.{idx.kind}"] = idx.nbytes
+        out["in_memory"] = (0 if out["table_memmap"] else out["table"]) + out["inv_norms"] + \
+            (idx.nbytes if idx is not None else 0)
+        return out
+
+    def _pick_index(self, index, strategy):
+        """The index a search uses: ``index="auto"`` the attached valid one (unless
+        ``strategy="gemm"``), None/False none, or the given one (which must be this table's
+        valid index; search.run refuses it with strategy="gemm")."""
+        if index is None or index is False:
+            return None
+        if isinstance(index, str) and index == "auto":
+            return self._valid_index() if strategy in ("auto", "scan") else None
+        if isinstance(index, fe_index.Int8Index):
+            if self._valid_index() is not index:
+                raise ValueError(f"{index!r} is not this table's current index (built for another table, "
+                                 "dropped, or the table was written since): call build_index() again")
+            return index
+        raise TypeError(f"index must be 'auto', None or an index from build_index(), got {index!r}")
+
     # ------------------------------------------------------------------ search
     def topk(self, queries: Any, k: int = 10, *, metric: Metric = "cosine", exclude: Any = None,
              restrict: Any = None, strategy: Strategy = "auto", block_rows: Optional[int] = None,
-             n_threads: Threads = None) -> TopK:
+             n_threads: Threads = None, index: Any = "auto") -> TopK:
         """The k rows most similar to each query, best first.
 
         Parameters
@@ -482,6 +570,10 @@ class EmbeddingTable:
         block_rows : int, optional
             The GEMM block height (default ``fastembed.search.GEMM_BLOCK_ROWS``).
         n_threads : int, optional
+        index : "auto" (default), None, or the index from :meth:`build_index`
+            "auto": search through the attached index when it is valid and ``strategy`` is "auto"
+            or "scan"; the answer is then that of ``strategy="scan"`` (ids and score bits), and
+            ``table.index.last_stats`` counts the rows re-scored exactly. None: never.
 
         Returns
         -------
@@ -507,7 +599,8 @@ class EmbeddingTable:
         cand = search.Candidates.build(as_restrict(restrict, V), exclude, q.shape[0], V)
         inv = self.inv_norms(n_threads) if metric == "cosine" else None
         scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
-                                 block_rows=block_rows, n_threads=n_threads, storage=self._storage)
+                                 block_rows=block_rows, n_threads=n_threads, storage=self._storage,
+                                 index=self._pick_index(index, strategy))
         if single:
             return scores[0], ids[0]
         return scores, ids
@@ -524,6 +617,7 @@ class EmbeddingTable:
         with self._write_lock:
             self._version += 1  # odd: a write is running; norm caches filled now are discarded
             self._inv = None
+            self._index = None  # an index of the old rows: stale (its version tag says so too)
             try:
                 yield self._w
             finally:

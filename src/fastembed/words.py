@@ -133,7 +133,8 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
 
     Returns
     -------
-    list of (key, cosine) pairs, best first; the keys and ids asked about are excluded.
+    list of (key, cosine) pairs, best first; the keys and ids asked about are excluded. With a
+    valid index attached (``table.build_index()``) the search runs through it: the same answer.
     """
     topn = as_topn(topn)
     pos, neg, used = _terms(table, positive, negative, unit_vectors=False)
@@ -151,7 +152,9 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
     if topn == 0:
         return []
     scorer = search.LinearScorer(q[None, :], table.inv_norms())
-    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads)
+    # through the attached exact index when there is one: the answer of the scan, from int8 codes
+    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads,
+                index=table.index)
     return _pairs(table, s[0], i[0])
 
 
@@ -180,9 +183,10 @@ def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int]
     return _pairs(table, s[0], i[0])
 
 
-def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto"):
+def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto", index=None):
     cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, scorer.n_queries, len(table))
-    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads, storage=table.storage)
+    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads, storage=table.storage,
+                      index=index)
 
 
 def _matrix(table, row_hi=None) -> np.ndarray:

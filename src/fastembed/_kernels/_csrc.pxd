@@ -3,7 +3,7 @@
 # _common.pxd. Two headers are declared where they are used, because Cython includes every header
 # of a cimported .pxd in every module: csrc/fe_simd.h (every SIMD level's code; _simd.pyx only) and
 # csrc/fe_parse.h (_parse.pyx).
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 # ---------------------------------------------------------------- fe_common.h
 cdef extern from "fe_common.h" nogil:
@@ -65,6 +65,33 @@ cdef extern from "fe_w2v.h" nogil:
         const float *logsig_table
     uint64_t fe_mix(uint64_t x) noexcept
 
+# ---------------------------------------------------------------- fe_int8.h
+cdef extern from "fe_int8.h" nogil:
+    int FE_I8_ROWS
+    ctypedef struct fe_i8_args:
+        const int8_t *codes
+        const int32_t *rowsum
+        int64_t G
+        const float *coef
+        fe_topk_args t
+    ctypedef struct fe_i8_query:
+        const int32_t *p4
+        const int32_t *pabs4
+        const int32_t *pu4
+        float tau
+        float fn
+        float qn
+        float abs_err
+        int64_t q
+    ctypedef struct fe_i8_state:
+        float *lb
+        int64_t *ids
+        float *ub
+        int64_t n
+        int64_t cap
+        int failed
+    void fe_i8_merge_lb(float *lb, const float *o, int64_t k) noexcept
+
 # ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
 cdef extern from "fe_ops.h" nogil:
     ctypedef struct fe_ops:
@@ -112,6 +139,13 @@ cdef extern from "fe_ops.h" nogil:
                               int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
         void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
                                int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
+        void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
+                            int32_t *rowsum, float *scale, double *st) noexcept nogil
+        int (*i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
+                       fe_i8_state *st) noexcept nogil
+        int64_t (*i8_rescore)(const fe_topk_args *a, const float *qv, int64_t q, const fe_i8_state *s,
+                              float thr, float *hs, int64_t *hi) noexcept nogil
+        const char *(*i8_kernel)() noexcept nogil
 
 # ---------------------------------------------------------------- fe_config.h
 cdef extern from "fe_config.h" nogil:

@@ -1,0 +1,320 @@
+/* fastembed kernels, instantiated once per SIMD level (see impl/dot.h): the exact int8 index
+ * (csrc/fe_int8.h has the arguments; fastembed/index.py the derivation of the bounds).
+ *
+ *   fe_i8_quantize  rows -> int8 codes, per-row scale and the sums the bounds need (float64)
+ *   fe_i8_scan      bounded scan: exact int32 dot products of int8 codes with each query's codes,
+ *                   an upper and a lower bound of every row's float32 score, the k best lower
+ *                   bounds of eligible rows and the rows whose upper bound reaches them
+ *   fe_i8_rescore   the surviving candidates scored exactly as the float32 scan scores them
+ *                   (fe_dot of impl/dot.h, times the inverse norm), offered to the answer heap
+ *
+ * The integer dot products, sixteen rows at a time from the blocked layout of csrc/fe_int8.h (no
+ * horizontal sums): AVX-512 VNNI (vpdpbusd of the query's codes + 128 with the row codes, the
+ * rows' code sums subtracted), AVX2 (vpmaddubsw of |p| with the codes carrying p's signs, vpmaddwd
+ * to int32), scalar C elsewhere (and on AVX-512 CPUs without VNNI, which run the AVX2 kernel).
+ * Integer sums are exact, so every kernel gives the same bounds, candidates and answers.
+ */
+
+/* ------------------------------------------------------------------ build */
+
+/* Rows [r0, r1): codes (blocked, csrc/fe_int8.h; the buffer arrives zeroed) = rint (half to
+ * even) of x_i * (127 / max|x|) (float64) in [-127, 127], rowsum[r] = their sum, scale[r] =
+ * float32(max|x| / 127), st[3 r] = sum (x_i - scale * code_i)^2, st[3 r + 1] = sum code_i^2,
+ * st[3 r + 2] = sum x_i^2 (bit for bit fe_sumsq's, so the inverse norms follow without another
+ * pass over the table), all in float64 (the error terms are exact in float64: a float32 minus
+ * a float32 times a 7-bit integer spans at most 33 bits). Non-finite rows: codes 0, scale 0,
+ * st = (inf, 0, inf); zero rows: everything 0. Any rounding of the codes is valid: the bounds use
+ * the error actually made. */
+static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
+                                  int32_t *rowsum, float *scale, double *st)
+{
+    /* 16 independent lanes per sum and maximum (as fe_sumsq, which sums the squares: the row
+     * norms' bits): one running sum would be a chain of dependent adds. The codes go to a
+     * contiguous row buffer first, then four at a time into their block. */
+    enum { NL = 16, CHUNK = 1024 };
+    const fe_intp G = (D + 3) / 4;
+    int8_t cbuf[CHUNK + 4];
+    double qbuf[CHUNK], ebuf[CHUNK];
+    for (fe_intp r = r0; r < r1; r++) {
+        const float *x = T + r * D;
+        int8_t *c = codes + (r / FE_I8_ROWS) * FE_I8_ROWS * 4 * G + (r % FE_I8_ROWS) * 4;
+        float mxl[NL];
+        for (int l = 0; l < NL; l++)
+            mxl[l] = 0.0f;
+        fe_intp i = 0;
+        for (; i + NL <= D; i += NL)  /* 16 lanes of maxima (NaN never wins a compare) */
+            for (int l = 0; l < NL; l++) {
+                float a = fabsf(fe_ldf(x + i + l));
+                mxl[l] = a > mxl[l] ? a : mxl[l];
+            }
+        for (int l = 0; i + l < D; l++) {
+            float a = fabsf(fe_ldf(x + i + l));
+            mxl[l] = a > mxl[l] ? a : mxl[l];
+        }
+        float mx = 0.0f;
+        for (int l = 0; l < NL; l++)
+            mx = mxl[l] > mx ? mxl[l] : mx;
+        const double ss = FE_FN(fe_sumsq)(x, D);  /* the row norms' own sum: the same bits */
+        rowsum[r] = 0;
+        if (!(ss <= 1.79e308) || !(mx > 0.0f)) {  /* NaN / inf (a float32 square never overflows), or zero */
+            scale[r] = 0.0f;
+            st[3 * r] = mx > 0.0f || ss != ss ? INFINITY : 0.0;
+            st[3 * r + 1] = 0.0;
+            st[3 * r + 2] = ss == ss ? ss : INFINITY;
+            continue;
+        }
+        const float sig = mx / 127.0f;
+        const double is = 127.0 / (double)mx, sd = (double)sig;
+        double e2l[NL], c2l[NL], suml[NL];  /* (code sums are exact in float64) */
+        for (int l = 0; l < NL; l++)
+            e2l[l] = c2l[l] = suml[l] = 0.0;
+        for (fe_intp c0 = 0; c0 < D; c0 += CHUNK) {
+            const fe_intp n = D - c0 < CHUNK ? D - c0 : CHUNK;
+            const fe_intp n16 = (n + NL - 1) / NL * NL;
+            /* elementwise (a plain loop: vectorised): |x * is| < 127.5, so rint is in [-127, 127] */
+            for (fe_intp j = 0; j < n; j++) {
+                double v = (double)fe_ldf(x + c0 + j), qd = rint(v * is);
+                qbuf[j] = qd;
+                ebuf[j] = v - sd * qd;
+                cbuf[j] = (int8_t)(int32_t)qd;
+            }
+            for (fe_intp j = n; j < n16; j++)
+                qbuf[j] = ebuf[j] = 0.0;
+            for (fe_intp j = 0; j < n16; j += NL)  /* the sums in 16 lanes (vectorised, as fe_sumsq) */
+                for (int l = 0; l < NL; l++) {
+                    e2l[l] += ebuf[j + l] * ebuf[j + l];
+                    c2l[l] += qbuf[j + l] * qbuf[j + l];
+                    suml[l] += qbuf[j + l];
+                }
+            cbuf[n] = cbuf[n + 1] = cbuf[n + 2] = 0;  /* a last partial group stays zero-padded */
+            for (fe_intp g = 0; g < (n + 3) / 4; g++)
+                memcpy(c + ((c0 >> 2) + g) * (4 * FE_I8_ROWS), cbuf + 4 * g, 4);
+        }
+        double e2 = 0.0, c2 = 0.0, sum = 0.0;
+        for (int l = 0; l < NL; l++) {
+            e2 += e2l[l];
+            c2 += c2l[l];
+            sum += suml[l];
+        }
+        rowsum[r] = (int32_t)sum;
+        scale[r] = sig;
+        st[3 * r] = e2;
+        st[3 * r + 1] = c2;
+        st[3 * r + 2] = ss;
+    }
+}
+
+/* ------------------------------------------------------------------ integer dot products */
+
+/* out[u] = (codes of row u of the block) . p for the 16 rows of a block (blk: its first byte). */
+
+#if FV_W == 16 || FV_W == 8  /* x86 avx2 and avx512 levels */
+/* AVX2: eight rows' four columns per 32-byte load; |p| (broadcast) times the codes with p's signs
+ * (vpsignb), pairs to int16 (vpmaddubsw: no saturation, |values| <= 127 make each pair sum at
+ * most 32258), to int32 (vpmaddwd by ones): each int32 lane one row's four-column dot product. */
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block_avx2)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                              const int32_t *rowsum, int32_t *out)
+{
+    (void)rowsum;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+    for (int64_t g = 0; g < G; g++) {
+        const __m256i pb = _mm256_set1_epi32(Q->p4[g]), pa = _mm256_set1_epi32(Q->pabs4[g]);
+        const __m256i c0 = _mm256_loadu_si256((const __m256i *)(blk + g * 64));
+        const __m256i c1 = _mm256_loadu_si256((const __m256i *)(blk + g * 64 + 32));
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c0, pb)), ones));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c1, pb)), ones));
+    }
+    _mm256_storeu_si256((__m256i *)out, a0);
+    _mm256_storeu_si256((__m256i *)(out + 8), a1);
+}
+#endif
+
+#if FV_W == 16 && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
+#define FE_I8_HAVE_VNNI 1
+#define FE_I8_VNNI_ATTR __attribute__((target("avx512f,avx512vnni")))
+/* AVX-512 VNNI: one 64-byte load holds four columns of the sixteen rows; vpdpbusd with the
+ * query's codes + 128 (unsigned, broadcast) adds c . p + 128 sum(c) per row lane; the rows' code
+ * sums are subtracted at the end. Two accumulators: consecutive groups' chains overlap. */
+static inline FE_I8_VNNI_ATTR void fe_i8_block_vnni(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                                     const int32_t *rowsum, int32_t *out)
+{
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+    int64_t g = 0;
+    for (; g + 2 <= G; g += 2) {
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
+        a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(Q->pu4[g + 1]),
+                                 _mm512_loadu_si512((const void *)(blk + g * 64 + 64)));
+    }
+    if (g < G)
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
+    a0 = _mm512_add_epi32(a0, a1);
+    a0 = _mm512_sub_epi32(a0, _mm512_slli_epi32(_mm512_loadu_si512((const void *)rowsum), 7));
+    _mm512_storeu_si512((void *)out, a0);
+}
+
+static int fe_i8_cpu_vnni(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+    }
+    return known;
+}
+#endif
+
+#if FV_W != 16 && FV_W != 8
+/* portable C: exact int32 sums (the compiler vectorises over the block's 64 bytes) */
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                           const int32_t *rowsum, int32_t *out)
+{
+    (void)rowsum;
+    const int8_t *p = (const int8_t *)Q->p4;
+    int32_t acc[FE_I8_ROWS];
+    for (int u = 0; u < FE_I8_ROWS; u++)
+        acc[u] = 0;
+    for (int64_t g = 0; g < G; g++) {
+        const int8_t *c = blk + g * 64, *pg = p + 4 * g;
+        for (int u = 0; u < FE_I8_ROWS; u++)
+            acc[u] += (int32_t)c[4 * u] * pg[0] + (int32_t)c[4 * u + 1] * pg[1]
+                      + (int32_t)c[4 * u + 2] * pg[2] + (int32_t)c[4 * u + 3] * pg[3];
+    }
+    for (int u = 0; u < FE_I8_ROWS; u++)
+        out[u] = acc[u];
+}
+#endif
+
+/* ------------------------------------------------------------------ the bounded scan */
+
+/* Software prefetch distance of the bounded scan, in bytes of codes. */
+#ifndef FE_I8_PREFETCH
+#define FE_I8_PREFETCH 16384
+#endif
+
+/* One body, instantiated per integer kernel: FE_I8_SCAN_BODY(name, attributes, block function).
+ * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
+#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK)                                                             \
+static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,   \
+                     fe_i8_state *st)                                                                  \
+{                                                                                                      \
+    const int64_t G = a->G, k = a->t.k, bb = FE_I8_ROWS * 4 * G;                                       \
+    const char *pf_end = (const char *)(a->codes + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * bb);         \
+    const char *cf_end = (const char *)(a->coef + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * 3 * FE_I8_ROWS); \
+    int32_t dots[FE_I8_ROWS];                                                                          \
+    float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
+    for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
+        const int nr = r1 - r < FE_I8_ROWS ? (int)(r1 - r) : FE_I8_ROWS;                               \
+        if (a->t.mask != NULL) {  /* skip blocks with no candidate */                                  \
+            int any = 0;                                                                               \
+            for (int u = 0; u < nr; u++)                                                               \
+                any |= a->t.mask[r + u];                                                               \
+            if (!any)                                                                                  \
+                continue;                                                                              \
+        }                                                                                              \
+        const int8_t *blk = a->codes + (r / FE_I8_ROWS) * bb;                                          \
+        {   /* this block's worth of lines, FE_I8_PREFETCH bytes ahead */                          \
+            const char *p = (const char *)blk + FE_I8_PREFETCH, *pe = p + bb;                          \
+            for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)                                      \
+                FE_PREFETCH(p);                                                                        \
+        }                                                                                              \
+        const float *cent = a->coef + (r / FE_I8_ROWS) * (3 * FE_I8_ROWS);                             \
+        const float *ra = cent + FE_I8_ROWS, *rb = cent + 2 * FE_I8_ROWS;                              \
+        {   /* the coefficients of the block the codes' prefetch reaches */                            \
+            const char *p = (const char *)(cent + (1 + FE_I8_PREFETCH / bb) * (3 * FE_I8_ROWS));       \
+            if (p < cf_end) {                                                                          \
+                FE_PREFETCH(p);                                                                        \
+                FE_PREFETCH(p + 64);                                                                   \
+                FE_PREFETCH(p + 128);                                                                  \
+            }                                                                                          \
+        }                                                                                              \
+        for (int64_t j = 0; j < nq; j++) {                                                             \
+            const fe_i8_query *Q = qs + j;                                                             \
+            fe_i8_state *s = st + j;                                                                   \
+            BLOCK(blk, G, Q, a->rowsum + r, dots);                                                     \
+            const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err, thr = s->lb[0];         \
+            int any_l = 0, any_u = 0;  /* integer OR reductions: the loop vectorises (a float max    \
+                                          reduction would not, without fast-math) */                   \
+            for (int u = 0; u < nr; u++) {                                                             \
+                float A = cent[u] * (tau * (float)dots[u]);                                            \
+                float rad = (ra[u] * fn + rb[u] * qn) + (fabsf(A) * 0x1p-20f + ab);                    \
+                float up = A + rad, lo = A - rad;                                                      \
+                up = up < INFINITY ? up : INFINITY;     /* NaN (inf * 0) -> unbounded */               \
+                lo = lo > -INFINITY ? lo : -INFINITY;                                                  \
+                U[u] = up;                                                                             \
+                L[u] = lo;                                                                             \
+                any_l |= lo > thr;                                                                     \
+                any_u |= up >= thr;                                                                    \
+            }                                                                                          \
+            if (any_l)                                                                                 \
+                for (int u = 0; u < nr; u++)                                                           \
+                    if (L[u] > s->lb[0] && fe_i8_eligible(&a->t, Q->q, r + u))                         \
+                        fe_i8_lb_push(s->lb, k, L[u]);                                                 \
+            if (any_u)  /* any_u saw the threshold before the pushes; it only rises */             \
+                for (int u = 0; u < nr; u++)                                                           \
+                    if (U[u] >= s->lb[0] && fe_i8_eligible(&a->t, Q->q, r + u))                        \
+                        fe_i8_add(s, r + u, U[u]);                                                     \
+        }                                                                                              \
+    }                                                                                                  \
+    for (int64_t j = 0; j < nq; j++)                                                                   \
+        if (st[j].failed)                                                                              \
+            return -1;                                                                                 \
+    return 0;                                                                                          \
+}
+
+#if FV_W == 16
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_FN(fe_i8_block_avx2))
+#if FE_I8_HAVE_VNNI
+FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, fe_i8_block_vnni)
+#endif
+/* AVX-512 CPUs with VNNI run vpdpbusd; the others (Skylake-SP) the AVX2 kernel: the same integers */
+static int FE_FN(fe_i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
+                             fe_i8_state *st)
+{
+#if FE_I8_HAVE_VNNI
+    if (fe_i8_cpu_vnni())
+        return fe_i8_scan_vnni(a, qs, nq, r0, r1, st);
+#endif
+    return FE_FN(fe_i8_scan_bw)(a, qs, nq, r0, r1, st);
+}
+
+static const char *FE_FN(fe_i8_kernel)(void)
+{
+#if FE_I8_HAVE_VNNI
+    if (fe_i8_cpu_vnni())
+        return "avx512-vnni (vpdpbusd)";
+#endif
+    return "avx2 (vpmaddubsw): no avx512-vnni in this cpu or this build";
+}
+#elif FV_W == 8
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_avx2))
+static const char *FE_FN(fe_i8_kernel)(void) { return "avx2 (vpmaddubsw + vpmaddwd)"; }
+#else
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_c))
+static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)"; }
+#endif
+
+/* ------------------------------------------------------------------ exact re-scoring */
+
+/* Score every candidate of s whose upper bound reaches thr exactly as the float32 scan scores it
+ * (fe_dot in the fixed order of impl/dot.h, times inv[r] for cosine: impl/topk.h's fe_offer_dots)
+ * and offer it to query q's heap; returns how many were scored. Candidates are in row order, so a
+ * memory-mapped table is read forward. */
+static int64_t FE_FN(fe_i8_rescore)(const fe_topk_args *a, const float *qv, int64_t q, const fe_i8_state *s,
+                                    float thr, float *hs, int64_t *hi)
+{
+    const int64_t D = a->D;
+    int64_t n = 0;
+    for (int64_t j = 0; j < s->n; j++) {
+        if (!(s->ub[j] >= thr))
+            continue;
+        const int64_t r = s->ids[j];
+        if (j + 4 < s->n)
+            fe_prefetch_row(a->table + s->ids[j + 4] * D, D);
+        const float d = FE_FN(fe_dot)(a->table + r * D, qv, D);
+        const float sc = a->inv ? d * a->inv[r] : d;
+        fe_offer(a, hs, hi, q, sc, r);
+        n++;
+    }
+    return n;
+}

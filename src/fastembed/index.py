@@ -1,0 +1,303 @@
+"""An exact compressed search index: int8 codes of the rows, scanned with rigorous score bounds,
+and the few rows the bounds cannot decide re-scored in full precision.
+
+``EmbeddingTable.build_index("int8")`` builds one (:class:`Int8Index`) and attaches it; ``topk``
+and ``most_similar`` use it while it is valid (every write through the table invalidates it).
+The answers are *identical* to ``topk(..., strategy="scan")`` -- ids, score bits and tie order --
+by construction, not by probability:
+
+The bound
+---------
+Row ``x`` (float32, D values) is stored as int8 codes ``c`` with a scale ``s = max|x| / 127``
+(float32) and ``E = x - s c`` its exact quantisation error (exact in float64). A query ``q`` (the
+float32 vector the scan uses: unit length for cosine) is quantised the same way: ``q = t p + F``.
+In exact arithmetic
+
+    x . q  =  s t (c . p)  +  s (c . F)  +  E . q
+
+and ``c . p`` is an integer computed exactly in int32 (``D * 127**2 < 2**31``: D <= 133143).
+By Cauchy-Schwarz ``|s (c . F)| <= s ||c|| ||F||`` and ``|E . q| <= ||E|| ||q||``. The scan's
+float32 score differs from the exact one by at most ``gamma_m ||x|| ||q||`` (its fixed-order dot
+product: 16 lanes of ceil(D/16) terms then a 4-level tree, ``gamma_m = m u / (1 - m u)``,
+``u = 2**-24``, ``m = ceil(D/16) + 6`` with margin), plus one rounding of the product with the
+inverse norm for cosine (then everything is multiplied by ``inv = 1/||x||`` as the scan does). So
+with per-row coefficients (float64 sums rounded *up* to float32, times ``K = 1 + 2**-16``)
+
+    cosine:  cent = s inv,  ra = K s ||c|| inv,  rb = K (||E|| inv + (gamma_m + 2u) ||x|| inv)
+    dot:     cent = s,      ra = K s ||c||,      rb = K (||E|| + gamma_m ||x||)
+
+and per-query ``fn >= K ||F||``, ``qn >= K ||q||``, the scan's score lies in
+
+    A +/- (ra fn + rb qn + |A| 2**-20 + abs),      A = cent * (t * float(c . p))
+
+computed in float32 by the kernel: ``2**-20 |A|`` (16 ulps) covers the roundings of ``A``
+(int -> float, two products) and of the final sum; ``K`` (256 ulps) the roundings of the radius
+products and of the float64 sums; ``abs = (D + 16) 2**-149`` (dot) or ``(D + 16) 2**-59`` (cosine,
+whose rows have ``inv <= 2**90``) the absolute errors of products that underflow. Rows that are
+not finite, or (cosine) have a norm below ``2**-90`` or beyond float32, get ``cent = 0`` and
+infinite radius: always re-scored. A query whose ``max row norm * ||q||`` reaches ``2**120`` (the
+scan's sums could overflow) or whose scale is below ``2**-60`` gets an infinite radius for every
+row: the search then re-scores every row (exact, as slow as a scan).
+
+The search
+----------
+One pass over the codes: for each row its lower and upper bound; the k best lower bounds of the
+*eligible* rows (restrict, exclusions) give ``tau_k``. Every row of the true top-k scores at least
+the k-th best score, which is at least ``tau_k`` (k eligible rows score at least their lower
+bounds), so its upper bound reaches ``tau_k``: every eligible row with ``upper >= tau_k`` is
+re-scored with the scan's own arithmetic (``fe_dot`` then ``* inv``) into the scan's heap (same
+order: score descending, then id ascending). The heap's result is the top-k of the re-scored set,
+which holds the whole top-k: the answer is the scan's. ``k`` at least the number of eligible rows
+makes ``tau_k = -inf``: every row is re-scored. :attr:`Int8Index.last_stats` reports how many.
+
+Memory: ``V * D`` bytes of codes (rows padded to a multiple of 16, columns to a multiple of 4)
+plus 32 bytes per row (code sum, scale, 3 float32 coefficients per metric), beside the float32 rows, which may stay on disk (``np.memmap``): only the re-scored
+rows are read.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from fastembed import search
+from fastembed._kernels import _index, _topk
+from fastembed._threads import GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
+
+__all__ = ["Int8Index", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build"]
+
+KINDS = ("int8",)
+MAX_DIM = (2 ** 31 - 1) // (127 * 127)  # int32 dot products of codes in [-127, 127] stay exact
+BLOCK_ROWS = 16                          # rows per block of the codes' layout (csrc/fe_int8.h)
+
+_U = 2.0 ** -24                          # float32 unit roundoff
+_K = 1.0 + 2.0 ** -16                    # slack on the float64-derived coefficients
+_INV_MAX = 2.0 ** 90                     # cosine rows with a larger inverse norm are re-scored always
+_OVERFLOW = 2.0 ** 120                   # max row norm * query norm from which sums could overflow
+_TINY_SCALE = 2.0 ** -60                 # query scales below this: no bounds (underflow)
+
+
+class IndexStats(NamedTuple):
+    """What the last search through an index did: ``rescored`` (Q,) int64 rows scored exactly per
+    query, ``thresholds`` (Q,) float32 the k-th best lower bound per query, ``rows`` the rows
+    scanned (``row_hi``)."""
+    rescored: np.ndarray
+    thresholds: np.ndarray
+    rows: int
+
+
+def _up32(x: np.ndarray) -> np.ndarray:
+    """float64 -> float32 values >= x for x >= 0 (NaN -> inf): x (1 + 2^-21) + 2^-149 rounds to a
+    float32 no smaller than x (rounding moves it by at most 2^-24 relatively or 2^-150)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = (x * (1.0 + 2.0 ** -21) + 2.0 ** -149).astype(np.float32)
+    f[np.isnan(f)] = np.inf
+    return f
+
+
+def _gamma(D: int) -> float:
+    m = -(-D // 16) + 6
+    return m * _U / (1.0 - m * _U)
+
+
+def coefficients(scale: np.ndarray, st: np.ndarray, inv: np.ndarray, D: int, metric: str) -> np.ndarray:
+    """(3, V) float32 (cent, ra, rb) of ``metric`` from the quantisation's scale (V,) float32, sums
+    ``st`` (V, 3) float64 and the table's inverse norms (V,) float32 (see the module docstring)."""
+    s = scale.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.sqrt(st[:, 0]) * _K
+        g = s * np.sqrt(st[:, 1]) * _K
+        n = np.sqrt(st[:, 2]) * _K
+        bad = ~np.isfinite(st[:, 0]) | ~np.isfinite(st[:, 2])
+        gam = _gamma(D)
+        if metric == "cosine":
+            iv = inv.astype(np.float64)
+            bad |= (iv > _INV_MAX) | ~np.isfinite(iv) | ((iv == 0) & (st[:, 2] > 0))
+            cent = (s * iv).astype(np.float32)
+            ra = _up32(g * iv * _K)
+            rb = _up32((e * iv + (gam + 2 * _U) * n * iv) * _K)
+        else:
+            cent = scale.astype(np.float32, copy=True)
+            ra = _up32(g * _K)
+            rb = _up32((e + gam * n) * _K)
+    cent[bad] = 0.0
+    ra[bad] = np.inf
+    rb[bad] = np.inf
+    return np.ascontiguousarray(np.stack([cent, ra, rb]))
+
+
+def quantize_queries(queries: np.ndarray, metric: str, max_norm: float):
+    """Int8 codes of (Q, D) float32 queries: ``(codes (Q, D) int8, params (Q, 4) float32 =
+    (tau, fn, qn, abs))``. A query whose bounds could not be rigorous (see the module docstring)
+    gets fn = inf."""
+    Q, D = queries.shape
+    q = queries.astype(np.float64)
+    mq = np.abs(q).max(axis=1) if D else np.zeros(Q)
+    safe = np.where(mq > 0, mq, 1.0)
+    tau = (mq / 127.0).astype(np.float32)
+    t = q * (127.0 / safe)[:, None]
+    p = np.clip(np.trunc(np.where(t >= 0, t + 0.5, t - 0.5)), -127, 127)
+    p[mq == 0] = 0
+    F = q - tau.astype(np.float64)[:, None] * p  # exact in float64
+    qnorm = np.sqrt((q * q).sum(axis=1))
+    params = np.empty((Q, 4), np.float32)
+    params[:, 0] = tau
+    params[:, 1] = _up32(np.sqrt((F * F).sum(axis=1)) * _K)
+    params[:, 2] = _up32(qnorm * _K)
+    params[:, 3] = np.float32((D + 16) * (2.0 ** -59 if metric == "cosine" else 2.0 ** -149))
+    risky = (max_norm * qnorm >= _OVERFLOW) | ((mq > 0) & (tau < _TINY_SCALE))
+    params[risky, 1] = np.inf
+    return p.astype(np.int8), params
+
+
+def _packed(codes: np.ndarray):
+    """(Q, D) int8 query codes -> the kernels' operands (Q, G) int32, four codes each (zero past
+    D): the codes, their magnitudes, and codes + 128 as unsigned bytes."""
+    Q, D = codes.shape
+    G = -(-D // 4)
+    p = np.zeros((Q, 4 * G), np.int8)
+    p[:, :D] = codes
+    pu = (p.astype(np.int16) + 128).astype(np.uint8)
+    return (p.view(np.int32), np.abs(p).view(np.int32), pu.view(np.int32))
+
+
+class Int8Index:
+    """Exact int8 search index of a (V, D) float32 table; build with
+    :meth:`fastembed.EmbeddingTable.build_index` (or :func:`build`).
+
+    Attributes
+    ----------
+    kind : "int8"
+    shape : (V, D)
+    codes : ndarray (V, D) int8, read-only; row r is ``round(row_r * 127 / max|row_r|)``
+    scales : ndarray (V,) float32, ``max|row_r| / 127``
+    nbytes : int, bytes held (codes and per-row coefficients)
+    last_stats : IndexStats or None, the last search's (from any thread)
+    """
+
+    kind = "int8"
+
+    def __init__(self, buf: np.ndarray, rowsum: np.ndarray, shape: Tuple[int, int], scales: np.ndarray,
+                 st: np.ndarray, inv: np.ndarray):
+        V, D = shape
+        self._buf = buf        # blocked codes (csrc/fe_int8.h)
+        self._rowsum = rowsum  # (ceil(V/16) * 16,) int32
+        self.shape = (V, D)
+        self.scales = scales
+        self.scales.flags.writeable = False
+        # per metric, blocked as the codes: (ceil(V/16), 3, 16) float32 (cent, ra, rb of 16 rows):
+        # one stream of 192-byte blocks beside the codes instead of three (V,) streams
+        nb = rowsum.shape[0] // BLOCK_ROWS
+        self._coef = {}
+        for m in ("cosine", "dot"):
+            c = np.zeros((3, nb * BLOCK_ROWS), np.float32)
+            c[:, :V] = coefficients(scales, st, inv, D, m)
+            self._coef[m] = np.ascontiguousarray(c.reshape(3, nb, BLOCK_ROWS).transpose(1, 0, 2))
+        finite = np.isfinite(st[:, 2])
+        self.max_norm = float(np.sqrt(st[finite, 2].max())) * _K if finite.any() else 0.0
+        self.last_stats: Optional[IndexStats] = None
+
+    @property
+    def codes(self) -> np.ndarray:
+        """(V, D) int8 codes in row order (a copy out of the blocked layout)."""
+        V, D = self.shape
+        G = -(-D // 4)
+        nb = self._rowsum.shape[0] // BLOCK_ROWS
+        c = self._buf.reshape(nb, G, BLOCK_ROWS, 4).transpose(0, 2, 1, 3).reshape(nb * BLOCK_ROWS, 4 * G)
+        return np.ascontiguousarray(c[:V, :D])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._buf.nbytes + self._rowsum.nbytes + self.scales.nbytes
+                   + sum(c.nbytes for c in self._coef.values()))
+
+    def __repr__(self) -> str:
+        V, D = self.shape
+        return f"Int8Index(num_embeddings={V}, dim={D}, nbytes={self.nbytes})"
+
+    def coefficients(self, metric: str = "cosine") -> np.ndarray:
+        """(3, V) float32 (cent, ra, rb) of ``metric`` (see the module docstring; a copy)."""
+        c = self._coef[metric]
+        return np.ascontiguousarray(c.transpose(1, 0, 2).reshape(3, -1)[:, : self.shape[0]])
+
+    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
+        as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
+        operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
+        cent, ra, rb = self.coefficients(metric)
+        codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
+        dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
+        return _bounds32(dots, cent, ra, rb, par)
+
+    def search(self, weights: np.ndarray, inv: Optional[np.ndarray], queries: np.ndarray, k: int,
+               cand: "search.Candidates", n_threads=None) -> Tuple[np.ndarray, np.ndarray]:
+        """The k best rows of ``weights`` (V, D) float32 for (Q, D) float32 ``queries`` (unit rows
+        and ``inv`` (V,) float32 for cosine; ``inv=None`` for dot): ``(scores (Q, k) float32,
+        ids (Q, k) int64)`` identical to ``search.run(..., strategy="scan")``. Assumes validated
+        queries, k >= 1 and candidates, and a table this index was built from (unchanged)."""
+        V, D = weights.shape
+        if (V, D) != self.shape:
+            raise ValueError(f"the index is for a ({self.shape[0]}, {self.shape[1]}) table, got ({V}, {D})")
+        Q = queries.shape[0]
+        kk = min(k, V)
+        scores = np.empty((Q, max(kk, 1)), np.float32)
+        ids = np.empty((Q, max(kk, 1)), np.int64)
+        rescored = np.zeros(Q, np.int64)
+        thr = np.full(Q, -np.inf, np.float32)
+        if kk == 0 or Q == 0 or cand.row_hi == 0:
+            _topk.init_heaps(scores, ids)
+        else:
+            coef = self._coef["cosine" if inv is not None else "dot"].reshape(-1)
+            codes, par = quantize_queries(queries, "cosine" if inv is not None else "dot", self.max_norm)
+            p4, pabs4, pu4 = _packed(codes)
+            nt = team_size(cand.row_hi * D * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
+            _index.search(weights, inv, self._buf, self._rowsum, coef, queries, p4, pabs4, pu4, par,
+                          cand.row_hi, cand.mask, cand.excl_ptr, cand.excl, scores, ids, rescored, thr, nt)
+        self.last_stats = IndexStats(rescored, thr, int(cand.row_hi))
+        return search.finish(scores[:, :kk], ids[:, :kk], k)
+
+
+def _bounds32(dots, cent, ra, rb, par):
+    """The kernel's bound arithmetic (csrc/impl/int8.h), elementwise in float32 numpy: (Q, V)."""
+    f32 = np.float32
+    tau, fn, qn, ab = (par[:, i:i + 1].astype(f32) for i in range(4))
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = cent[None, :] * (tau * dots.astype(f32))
+        rad = (ra[None, :] * fn + rb[None, :] * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
+        up = A + rad
+        lo = A - rad
+    up = np.where(up < np.inf, up, f32(np.inf)).astype(f32)
+    lo = np.where(lo > -np.inf, lo, f32(-np.inf)).astype(f32)
+    return lo, up
+
+
+def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
+    """Build an index of ``kind`` over a (V, D) float32 C-contiguous table (any storage: read-only,
+    memory-mapped). Raises ValueError for an unknown kind or an unsupported dim."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown index kind {kind!r}; choose from {KINDS}")
+    if weights.dtype != np.float32 or weights.ndim != 2 or not weights.flags.c_contiguous:
+        # (the re-scoring reuses the float32 scan's arithmetic: other storage needs its own path)
+        raise TypeError(f"an int8 index is built from a C-contiguous (V, D) float32 table, got "
+                        f"{weights.dtype} with shape {weights.shape}")
+    V, D = weights.shape
+    if D == 0:
+        raise ValueError("cannot build an int8 index of a table with dim 0")
+    if D > MAX_DIM:
+        raise ValueError(f"an int8 index supports dim <= {MAX_DIM} (exact int32 dot products), got dim {D}")
+    nt = team_size(V * D * 4, GRAIN_ROWS_BYTES, n_threads, items=max(V, 1))
+    nb = -(-V // BLOCK_ROWS)
+    buf = np.zeros(nb * BLOCK_ROWS * 4 * -(-D // 4), np.int8)
+    rowsum = np.zeros(nb * BLOCK_ROWS, np.int32)
+    scales = np.zeros(V, np.float32)
+    st = np.zeros((V, 3), np.float64)
+    _index.quantize(weights, buf, rowsum, scales, st, nt)
+    # st[:, 2] holds fe_sumsq's sums: these are the bits of EmbeddingTable.inv_norms (row_norms)
+    with np.errstate(divide="ignore", over="ignore"):  # (a denormal row's inverse overflows, as there)
+        inv = np.where(st[:, 2] > 0, 1.0 / np.sqrt(st[:, 2]), 0.0).astype(np.float32)
+    return Int8Index(buf, rowsum, (V, D), scales, st, inv)
+
+
+def kernel_name() -> str:
+    """The integer kernel the active SIMD level runs (for show_config)."""
+    return _index.kernel_name()
