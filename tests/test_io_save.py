@@ -338,7 +338,7 @@ def test_save_keeps_permissions_and_follows_symlinks(tmp_path):
 def _interrupt(code, args, ready_after=0.4):
     """Run ``code``, send SIGINT ``ready_after`` s after it prints "go", return (seconds from the
     signal to the exit, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "go"
     time.sleep(ready_after)
@@ -400,3 +400,10 @@ def _finish(proc, timeout):
     and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
     proc.wait(timeout=timeout)
     return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
+
+
+def _sigint_default():
+    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
+    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
+    ignored, and Python keeps an inherited SIG_IGN)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

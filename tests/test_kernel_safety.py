@@ -209,7 +209,7 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
         s, i = t.topk(t.weights[7], 3)                    # still usable
         print("usable", int(i[0]), flush=True)
     """)
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = p.stdout.readline()
         assert line.startswith("ready"), line + p.stderr.read()
@@ -236,3 +236,10 @@ def _finish(proc, timeout):
     and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
     proc.wait(timeout=timeout)
     return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
+
+
+def _sigint_default():
+    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
+    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
+    ignored, and Python keeps an inherited SIG_IGN)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -40,7 +40,7 @@ def corpus_file(tmp_path_factory):
 
 @pytest.mark.parametrize("model", ["sg", "cbow", "glove"])
 def test_ctrl_c_stops_training_fast(corpus_file, model):
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(corpus_file), model], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", CHILD, str(corpus_file), model], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
@@ -67,3 +67,10 @@ def _finish(proc, timeout):
     and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
     proc.wait(timeout=timeout)
     return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
+
+
+def _sigint_default():
+    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
+    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
+    ignored, and Python keeps an inherited SIG_IGN)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
