@@ -18,6 +18,7 @@ from fastembed._kernels import _parse
 from fastembed.io import native as fio_native
 from fastembed.io._atomic import wait_for_cleanup
 from fastembed.io import text as fio_text
+from _children import finish, sigint_default
 
 FORMATS = ["word2vec", "glove", "word2vec-binary", "native", "safetensors"]
 
@@ -338,14 +339,14 @@ def test_save_keeps_permissions_and_follows_symlinks(tmp_path):
 def _interrupt(code, args, ready_after=0.4):
     """Run ``code``, send SIGINT ``ready_after`` s after it prints "go", return (seconds from the
     signal to the exit, stderr)."""
-    proc = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(preexec_fn=sigint_default, args=[sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "go"
     time.sleep(ready_after)
     assert proc.poll() is None, "finished before the signal: make the work larger"
     t0 = time.perf_counter()
     proc.send_signal(signal.SIGINT)
-    _, err = _finish(proc, 60)
+    _, err = finish(proc, 60)
     return time.perf_counter() - t0, err
 
 
@@ -392,18 +393,3 @@ def test_ctrl_c_stops_a_load(tmp_path):
     secs, err = _interrupt(code, [p], ready_after=0.6)
     assert "KeyboardInterrupt" in err
     assert secs < 1.5, f"took {secs:.2f} s to stop"
-
-
-def _finish(proc, timeout):
-    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
-    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
-    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
-    proc.wait(timeout=timeout)
-    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
-
-
-def _sigint_default():
-    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
-    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
-    ignored, and Python keeps an inherited SIG_IGN)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,6 +18,7 @@ import fastembed as fe
 from fastembed import EmbeddingTable, reference as ref
 from fastembed._kernels import _train
 from fastembed.training import _exp_tables
+from _children import finish, sigint_default
 
 # ------------------------------------------------------------------ word2vec sigmoid tables
 
@@ -209,7 +210,7 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
         s, i = t.topk(t.weights[7], 3)                    # still usable
         print("usable", int(i[0]), flush=True)
     """)
-    p = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(preexec_fn=sigint_default, args=[sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = p.stdout.readline()
         assert line.startswith("ready"), line + p.stderr.read()
@@ -219,7 +220,7 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
         p.send_signal(signal.SIGINT)
         line = p.stdout.readline()
         waited = time.perf_counter() - t0
-        out, err = _finish(p, 120)
+        out, err = finish(p, 120)
     finally:
         if p.poll() is None:
             p.kill()
@@ -228,18 +229,3 @@ def test_ctrl_c_stops_a_long_scan_quickly_and_leaves_the_process_usable():
     assert line.strip() == "interrupted", line + err
     assert waited < 0.5, f"Ctrl-C took {waited:.2f} s to stop the scan"
     assert "usable 7" in out and p.returncode == 0, out + err
-
-
-def _finish(proc, timeout):
-    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
-    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
-    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
-    proc.wait(timeout=timeout)
-    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
-
-
-def _sigint_default():
-    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
-    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
-    ignored, and Python keeps an inherited SIG_IGN)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from _children import finish, sigint_default
 from fastembed.corpus import planted_corpus
 
 CHILD = r"""
@@ -40,7 +41,7 @@ def corpus_file(tmp_path_factory):
 
 @pytest.mark.parametrize("model", ["sg", "cbow", "glove"])
 def test_ctrl_c_stops_training_fast(corpus_file, model):
-    proc = subprocess.Popen(preexec_fn=_sigint_default, args=[sys.executable, "-c", CHILD, str(corpus_file), model], stdout=subprocess.PIPE,
+    proc = subprocess.Popen(preexec_fn=sigint_default, args=[sys.executable, "-c", CHILD, str(corpus_file), model], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
@@ -48,7 +49,7 @@ def test_ctrl_c_stops_training_fast(corpus_file, model):
         assert proc.poll() is None
         sent = time.time()
         os.kill(proc.pid, signal.SIGINT)
-        out, err = _finish(proc, 10)
+        out, err = finish(proc, 10)
         exited = time.time()
     finally:
         if proc.poll() is None:
@@ -59,18 +60,3 @@ def test_ctrl_c_stops_training_fast(corpus_file, model):
     latency = float(line[0].split()[1]) - sent
     assert latency < 0.5, f"Ctrl-C took {latency:.2f} s to stop {model} training"
     assert exited - sent < 1.5, f"the process took {exited - sent:.2f} s to exit after Ctrl-C"
-
-
-def _finish(proc, timeout):
-    """The rest of a child's stdout and stderr once it exits, read through the text buffers that
-    ``readline()`` filled: ``communicate(timeout=...)`` reads the pipes' file descriptors directly
-    and loses lines that ``readline()`` had already buffered (a child printing two lines at once)."""
-    proc.wait(timeout=timeout)
-    return proc.stdout.read(), (proc.stderr.read() if proc.stderr else "")
-
-
-def _sigint_default():
-    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt
-    even when these tests run in a background job (a non-interactive shell starts those with SIGINT
-    ignored, and Python keeps an inherited SIG_IGN)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
