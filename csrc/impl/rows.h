@@ -56,6 +56,18 @@ static void FE_FN(fe_embed_row)(float *dst, const float *src, float scale, const
             __m128 v = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(src + i), s4), _mm_loadu_ps(pos + i));
             FV_STREAM4(dst + i, types ? _mm_add_ps(v, _mm_loadu_ps(types + i)) : v);
         }
+        if (!types) {   /* the common case, unswitched: four independent vectors per step */
+            for (; i + 4 * FV_W <= d; i += 4 * FV_W) {
+                FV a = FV_ADD(FV_MUL(FV_LOADU(src + i), s), FV_LOADU(pos + i));
+                FV b = FV_ADD(FV_MUL(FV_LOADU(src + i + FV_W), s), FV_LOADU(pos + i + FV_W));
+                FV c = FV_ADD(FV_MUL(FV_LOADU(src + i + 2 * FV_W), s), FV_LOADU(pos + i + 2 * FV_W));
+                FV e = FV_ADD(FV_MUL(FV_LOADU(src + i + 3 * FV_W), s), FV_LOADU(pos + i + 3 * FV_W));
+                FV_STREAM(dst + i, a);
+                FV_STREAM(dst + i + FV_W, b);
+                FV_STREAM(dst + i + 2 * FV_W, c);
+                FV_STREAM(dst + i + 3 * FV_W, e);
+            }
+        }
         for (; i + 2 * FV_W <= d; i += 2 * FV_W) {
             FV a = FE_EMBED_VEC(i), b = FE_EMBED_VEC(i + FV_W);
             FV_STREAM(dst + i, a);
