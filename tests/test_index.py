@@ -384,11 +384,14 @@ def test_memory_accounting_and_config(rng):
 # ------------------------------------------------------------------------------------------ reference
 
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
-def test_reference_equivalence(simd_level, rng, metric):
-    V, D = 2500, 45
+@pytest.mark.parametrize("D", [45, 1100])  # a vector tail; rows longer than the kernel's 1024-column chunk
+def test_reference_equivalence(simd_level, rng, metric, D):
+    V = 2500 if D < 1000 else 300
     W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.01, 10, (V, 1)).astype(np.float32)
     W[7] = 0
     W[9] = W[8]
+    W[11, D - 2] = np.nan  # a NaN among finite values: codes written, then reset to zero
+    W[12, 1] = np.inf
     t = fe.EmbeddingTable(W)
     idx = t.build_index()
     codes, scale, st = ref.int8_quantize(W)
@@ -397,7 +400,9 @@ def test_reference_equivalence(simd_level, rng, metric):
     # st: the same sums up to summation order (float64, relative 1e-12)
     _, _, st_k = _kernel_st(W)
     np.testing.assert_allclose(st, st_k, rtol=1e-12, atol=0)
-    np.testing.assert_array_equal(st_k[:, 2], ref._sumsq16(W))  # the norms' sums, bit for bit
+    fin = np.isfinite(W).all(axis=1)
+    np.testing.assert_array_equal(st_k[fin, 2], ref._sumsq16(W[fin]))  # the norms' sums, bit for bit
+    assert np.all(st_k[~fin] == [np.inf, 0.0, np.inf]) and np.all(idx.codes[~fin] == 0)
     coef = ref.int8_coefficients(scale, st_k, ref.inv_norms(W), D, metric)
     np.testing.assert_array_equal(_bits(coef), _bits(idx.coefficients(metric)))
     q = rng.standard_normal((5, D), dtype=np.float32)

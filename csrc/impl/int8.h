@@ -17,6 +17,118 @@
 
 /* ------------------------------------------------------------------ build */
 
+/* max |x_i| over a row (NaN never wins: max(a, m) keeps m when a is NaN, as `a > m ? a : m`) */
+static float FE_FN(fe_i8_absmax)(const float *x, fe_intp D)
+{
+    fe_intp i = 0;
+    float mx = 0.0f;
+#if FV_W == 16 && FE_SIMD_X86
+    __m512 m0 = _mm512_setzero_ps(), m1 = m0;
+    for (; i + 32 <= D; i += 32) {
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), m0);
+        m1 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i + 16)), m1);
+    }
+    for (; i + 16 <= D; i += 16)
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), m0);
+    mx = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+#elif FV_W == 8 && FE_SIMD_X86
+    const __m256 nosign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m0 = _mm256_setzero_ps(), m1 = m0;
+    for (; i + 16 <= D; i += 16) {
+        m0 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), nosign), m0);
+        m1 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i + 8), nosign), m1);
+    }
+    float ml[8];
+    _mm256_storeu_ps(ml, _mm256_max_ps(m0, m1));
+    for (int l = 0; l < 8; l++)
+        mx = ml[l] > mx ? ml[l] : mx;
+#endif
+    for (; i < D; i++) {
+        float a = fabsf(fe_ldf(x + i));
+        mx = a > mx ? a : mx;
+    }
+    return mx;
+}
+
+/* Columns [0, n) of a row (n a multiple of 16 except at the row's end): cb[j] = rint(x_j * is)
+ * (float64, half to even), and per lane l = j mod 16 the float64 sums e2[l] += (x_j - sd q_j)^2,
+ * c2[l] += q_j^2, sm[l] += q_j, x2[l] += x_j^2 (fe_sumsq's lanes): the scalar loop's order lane by lane (a tail reads as zeros,
+ * which add +0). */
+static void FE_FN(fe_i8_quant_span)(const float *x, fe_intp n, double is, double sd, int8_t *cb,
+                                    double *e2, double *c2, double *sm, double *x2)
+{
+    fe_intp j = 0;
+#if FV_W == 16 && FE_SIMD_X86
+    const __m512d vis = _mm512_set1_pd(is), vsd = _mm512_set1_pd(sd);
+    __m512d E0 = _mm512_loadu_pd(e2), E1 = _mm512_loadu_pd(e2 + 8);
+    __m512d C0 = _mm512_loadu_pd(c2), C1 = _mm512_loadu_pd(c2 + 8);
+    __m512d S0 = _mm512_loadu_pd(sm), S1 = _mm512_loadu_pd(sm + 8);
+    __m512d X0 = _mm512_loadu_pd(x2), X1 = _mm512_loadu_pd(x2 + 8);
+    for (; j < n; j += 16) {
+        const __m512 xf = n - j >= 16 ? _mm512_loadu_ps(x + j)
+                                      : _mm512_maskz_loadu_ps((__mmask16)((1u << (n - j)) - 1u), x + j);
+        const __m512d v0 = _mm512_cvtps_pd(_mm512_castps512_ps256(xf));
+        const __m512d v1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xf), 1)));
+        const __m512d q0 = _mm512_roundscale_pd(_mm512_mul_pd(v0, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512d q1 = _mm512_roundscale_pd(_mm512_mul_pd(v1, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512d d0 = _mm512_sub_pd(v0, _mm512_mul_pd(vsd, q0)), d1 = _mm512_sub_pd(v1, _mm512_mul_pd(vsd, q1));
+        E0 = _mm512_add_pd(E0, _mm512_mul_pd(d0, d0));
+        E1 = _mm512_add_pd(E1, _mm512_mul_pd(d1, d1));
+        C0 = _mm512_add_pd(C0, _mm512_mul_pd(q0, q0));
+        C1 = _mm512_add_pd(C1, _mm512_mul_pd(q1, q1));
+        S0 = _mm512_add_pd(S0, q0);
+        S1 = _mm512_add_pd(S1, q1);
+        X0 = _mm512_add_pd(X0, _mm512_mul_pd(v0, v0));
+        X1 = _mm512_add_pd(X1, _mm512_mul_pd(v1, v1));
+        const __m512i qi = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtpd_epi32(q0)), _mm512_cvtpd_epi32(q1), 1);
+        _mm_storeu_si128((__m128i *)(cb + j), _mm512_cvtepi32_epi8(qi));
+    }
+    _mm512_storeu_pd(e2, E0); _mm512_storeu_pd(e2 + 8, E1);
+    _mm512_storeu_pd(c2, C0); _mm512_storeu_pd(c2 + 8, C1);
+    _mm512_storeu_pd(sm, S0); _mm512_storeu_pd(sm + 8, S1);
+    _mm512_storeu_pd(x2, X0); _mm512_storeu_pd(x2 + 8, X1);
+#elif FV_W == 8 && FE_SIMD_X86
+    const __m256d vis = _mm256_set1_pd(is), vsd = _mm256_set1_pd(sd);
+    __m256d E[4], C[4], S[4], X[4];  /* lanes 4b..4b+3 of each sum in register b */
+    for (int b = 0; b < 4; b++) {
+        X[b] = _mm256_loadu_pd(x2 + 4 * b);
+        E[b] = _mm256_loadu_pd(e2 + 4 * b);
+        C[b] = _mm256_loadu_pd(c2 + 4 * b);
+        S[b] = _mm256_loadu_pd(sm + 4 * b);
+    }
+    for (; j + 16 <= n; j += 16) {
+        __m128i qi[4];
+        for (int b = 0; b < 4; b++) {
+            const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4 * b));
+            const __m256d q = _mm256_round_pd(_mm256_mul_pd(v, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            const __m256d d = _mm256_sub_pd(v, _mm256_mul_pd(vsd, q));
+            E[b] = _mm256_add_pd(E[b], _mm256_mul_pd(d, d));
+            C[b] = _mm256_add_pd(C[b], _mm256_mul_pd(q, q));
+            S[b] = _mm256_add_pd(S[b], q);
+            X[b] = _mm256_add_pd(X[b], _mm256_mul_pd(v, v));
+            qi[b] = _mm256_cvtpd_epi32(q);
+        }
+        _mm_storeu_si128((__m128i *)(cb + j),
+                         _mm_packs_epi16(_mm_packs_epi32(qi[0], qi[1]), _mm_packs_epi32(qi[2], qi[3])));
+    }
+    for (int b = 0; b < 4; b++) {
+        _mm256_storeu_pd(e2 + 4 * b, E[b]);
+        _mm256_storeu_pd(c2 + 4 * b, C[b]);
+        _mm256_storeu_pd(sm + 4 * b, S[b]);
+        _mm256_storeu_pd(x2 + 4 * b, X[b]);
+    }
+#endif
+    for (; j < n; j++) {  /* (levels without a vector path; the avx2 tail) */
+        const double v = (double)fe_ldf(x + j), qd = rint(v * is), d = v - sd * qd;
+        const int l = (int)(j & 15);
+        e2[l] += d * d;
+        c2[l] += qd * qd;
+        sm[l] += qd;
+        x2[l] += v * v;
+        cb[j] = (int8_t)(int32_t)qd;
+    }
+}
+
 /* Rows [r0, r1): codes (blocked, csrc/fe_int8.h; the buffer arrives zeroed) = rint (half to
  * even) of x_i * (127 / max|x|) (float64) in [-127, 127], rowsum[r] = their sum, scale[r] =
  * float32(max|x| / 127), st[3 r] = sum (x_i - scale * code_i)^2, st[3 r + 1] = sum code_i^2,
@@ -28,79 +140,59 @@
 static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
                                   int32_t *rowsum, float *scale, double *st)
 {
-    /* 16 independent lanes per sum and maximum (as fe_sumsq, which sums the squares: the row
-     * norms' bits): one running sum would be a chain of dependent adds. The codes go to a
-     * contiguous row buffer first, then four at a time into their block. */
+    /* 16 independent lanes per sum (one running sum would be a chain of dependent adds), the
+     * sum of squares in fe_sumsq's lanes and tree; one pass for the maximum, one (over the row,
+     * now in L1) for everything else. The codes go to a contiguous buffer first, then four at a
+     * time into their block. */
     enum { NL = 16, CHUNK = 1024 };
     const fe_intp G = (D + 3) / 4;
-    int8_t cbuf[CHUNK + 4];
-    double qbuf[CHUNK], ebuf[CHUNK];
+    int8_t cbuf[CHUNK + 16];
     for (fe_intp r = r0; r < r1; r++) {
         const float *x = T + r * D;
         int8_t *c = codes + (r / FE_I8_ROWS) * FE_I8_ROWS * 4 * G + (r % FE_I8_ROWS) * 4;
-        float mxl[NL];
-        for (int l = 0; l < NL; l++)
-            mxl[l] = 0.0f;
-        fe_intp i = 0;
-        for (; i + NL <= D; i += NL)  /* 16 lanes of maxima (NaN never wins a compare) */
+        const float mx = FE_FN(fe_i8_absmax)(x, D);
+        double ss = 0.0, e2 = 0.0, c2 = 0.0, sum = 0.0;
+        if (mx > 0.0f && mx <= 3.4028234663852886e38f) {  /* FLT_MAX */  /* (a NaN, if any, shows in ss below) */
+            const float sig = mx / 127.0f;
+            const double is = 127.0 / (double)mx, sd = (double)sig;
+            double e2l[NL], c2l[NL], suml[NL], x2l[NL];  /* (code sums are exact in float64) */
+            for (int l = 0; l < NL; l++)
+                e2l[l] = c2l[l] = suml[l] = x2l[l] = 0.0;
+            for (fe_intp c0 = 0; c0 < D; c0 += CHUNK) {  /* |x * is| < 127.5: rint is in [-127, 127] */
+                const fe_intp n = D - c0 < CHUNK ? D - c0 : CHUNK;
+                FE_FN(fe_i8_quant_span)(x + c0, n, is, sd, cbuf, e2l, c2l, suml, x2l);
+                cbuf[n] = cbuf[n + 1] = cbuf[n + 2] = 0;  /* a last partial group stays zero-padded */
+                for (fe_intp g = 0; g < (n + 3) / 4; g++)
+                    memcpy(c + ((c0 >> 2) + g) * (4 * FE_I8_ROWS), cbuf + 4 * g, 4);
+            }
+            for (int w = 8; w >= 1; w >>= 1)  /* fe_sumsq's tree: the row norms' bits */
+                for (int l = 0; l < w; l++)
+                    x2l[l] += x2l[l + w];
+            ss = x2l[0];
             for (int l = 0; l < NL; l++) {
-                float a = fabsf(fe_ldf(x + i + l));
-                mxl[l] = a > mxl[l] ? a : mxl[l];
+                e2 += e2l[l];
+                c2 += c2l[l];
+                sum += suml[l];
             }
-        for (int l = 0; i + l < D; l++) {
-            float a = fabsf(fe_ldf(x + i + l));
-            mxl[l] = a > mxl[l] ? a : mxl[l];
+            if (ss <= 1.79e308) {
+                rowsum[r] = (int32_t)sum;
+                scale[r] = sig;
+                st[3 * r] = e2;
+                st[3 * r + 1] = c2;
+                st[3 * r + 2] = ss;
+                continue;
+            }
+            for (fe_intp g = 0; g < G; g++)  /* a NaN in the row: back to zero codes */
+                memset(c + g * (4 * FE_I8_ROWS), 0, 4);
+        } else {
+            ss = FE_FN(fe_sumsq)(x, D);
         }
-        float mx = 0.0f;
-        for (int l = 0; l < NL; l++)
-            mx = mxl[l] > mx ? mxl[l] : mx;
-        const double ss = FE_FN(fe_sumsq)(x, D);  /* the row norms' own sum: the same bits */
+        /* NaN / inf (a float32 square never overflows), or a zero row */
         rowsum[r] = 0;
-        if (!(ss <= 1.79e308) || !(mx > 0.0f)) {  /* NaN / inf (a float32 square never overflows), or zero */
-            scale[r] = 0.0f;
-            st[3 * r] = mx > 0.0f || ss != ss ? INFINITY : 0.0;
-            st[3 * r + 1] = 0.0;
-            st[3 * r + 2] = ss == ss ? ss : INFINITY;
-            continue;
-        }
-        const float sig = mx / 127.0f;
-        const double is = 127.0 / (double)mx, sd = (double)sig;
-        double e2l[NL], c2l[NL], suml[NL];  /* (code sums are exact in float64) */
-        for (int l = 0; l < NL; l++)
-            e2l[l] = c2l[l] = suml[l] = 0.0;
-        for (fe_intp c0 = 0; c0 < D; c0 += CHUNK) {
-            const fe_intp n = D - c0 < CHUNK ? D - c0 : CHUNK;
-            const fe_intp n16 = (n + NL - 1) / NL * NL;
-            /* elementwise (a plain loop: vectorised): |x * is| < 127.5, so rint is in [-127, 127] */
-            for (fe_intp j = 0; j < n; j++) {
-                double v = (double)fe_ldf(x + c0 + j), qd = rint(v * is);
-                qbuf[j] = qd;
-                ebuf[j] = v - sd * qd;
-                cbuf[j] = (int8_t)(int32_t)qd;
-            }
-            for (fe_intp j = n; j < n16; j++)
-                qbuf[j] = ebuf[j] = 0.0;
-            for (fe_intp j = 0; j < n16; j += NL)  /* the sums in 16 lanes (vectorised, as fe_sumsq) */
-                for (int l = 0; l < NL; l++) {
-                    e2l[l] += ebuf[j + l] * ebuf[j + l];
-                    c2l[l] += qbuf[j + l] * qbuf[j + l];
-                    suml[l] += qbuf[j + l];
-                }
-            cbuf[n] = cbuf[n + 1] = cbuf[n + 2] = 0;  /* a last partial group stays zero-padded */
-            for (fe_intp g = 0; g < (n + 3) / 4; g++)
-                memcpy(c + ((c0 >> 2) + g) * (4 * FE_I8_ROWS), cbuf + 4 * g, 4);
-        }
-        double e2 = 0.0, c2 = 0.0, sum = 0.0;
-        for (int l = 0; l < NL; l++) {
-            e2 += e2l[l];
-            c2 += c2l[l];
-            sum += suml[l];
-        }
-        rowsum[r] = (int32_t)sum;
-        scale[r] = sig;
-        st[3 * r] = e2;
-        st[3 * r + 1] = c2;
-        st[3 * r + 2] = ss;
+        scale[r] = 0.0f;
+        st[3 * r] = mx > 0.0f || ss != ss ? INFINITY : 0.0;
+        st[3 * r + 1] = 0.0;
+        st[3 * r + 2] = ss == ss ? ss : INFINITY;
     }
 }
 

@@ -72,7 +72,6 @@ BLOCK_ROWS = 16                          # rows per block of the codes' layout (
 
 _U = 2.0 ** -24                          # float32 unit roundoff
 _K = 1.0 + 2.0 ** -16                    # slack on the float64-derived coefficients
-_INV_MAX = 2.0 ** 90                     # cosine rows with a larger inverse norm are re-scored always
 _OVERFLOW = 2.0 ** 120                   # max row norm * query norm from which sums could overflow
 _TINY_SCALE = 2.0 ** -60                 # query scales below this: no bounds (underflow)
 
@@ -98,32 +97,6 @@ def _up32(x: np.ndarray) -> np.ndarray:
 def _gamma(D: int) -> float:
     m = -(-D // 16) + 6
     return m * _U / (1.0 - m * _U)
-
-
-def coefficients(scale: np.ndarray, st: np.ndarray, inv: np.ndarray, D: int, metric: str) -> np.ndarray:
-    """(3, V) float32 (cent, ra, rb) of ``metric`` from the quantisation's scale (V,) float32, sums
-    ``st`` (V, 3) float64 and the table's inverse norms (V,) float32 (see the module docstring)."""
-    s = scale.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = np.sqrt(st[:, 0]) * _K
-        g = s * np.sqrt(st[:, 1]) * _K
-        n = np.sqrt(st[:, 2]) * _K
-        bad = ~np.isfinite(st[:, 0]) | ~np.isfinite(st[:, 2])
-        gam = _gamma(D)
-        if metric == "cosine":
-            iv = inv.astype(np.float64)
-            bad |= (iv > _INV_MAX) | ~np.isfinite(iv) | ((iv == 0) & (st[:, 2] > 0))
-            cent = (s * iv).astype(np.float32)
-            ra = _up32(g * iv * _K)
-            rb = _up32((e * iv + (gam + 2 * _U) * n * iv) * _K)
-        else:
-            cent = scale.astype(np.float32, copy=True)
-            ra = _up32(g * _K)
-            rb = _up32((e + gam * n) * _K)
-    cent[bad] = 0.0
-    ra[bad] = np.inf
-    rb[bad] = np.inf
-    return np.ascontiguousarray(np.stack([cent, ra, rb]))
 
 
 def quantize_queries(queries: np.ndarray, metric: str, max_norm: float):
@@ -178,23 +151,17 @@ class Int8Index:
     kind = "int8"
 
     def __init__(self, buf: np.ndarray, rowsum: np.ndarray, shape: Tuple[int, int], scales: np.ndarray,
-                 st: np.ndarray, inv: np.ndarray):
+                 coef: dict, max_norm: float):
         V, D = shape
         self._buf = buf        # blocked codes (csrc/fe_int8.h)
         self._rowsum = rowsum  # (ceil(V/16) * 16,) int32
         self.shape = (V, D)
         self.scales = scales
         self.scales.flags.writeable = False
-        # per metric, blocked as the codes: (ceil(V/16), 3, 16) float32 (cent, ra, rb of 16 rows):
-        # one stream of 192-byte blocks beside the codes instead of three (V,) streams
-        nb = rowsum.shape[0] // BLOCK_ROWS
-        self._coef = {}
-        for m in ("cosine", "dot"):
-            c = np.zeros((3, nb * BLOCK_ROWS), np.float32)
-            c[:, :V] = coefficients(scales, st, inv, D, m)
-            self._coef[m] = np.ascontiguousarray(c.reshape(3, nb, BLOCK_ROWS).transpose(1, 0, 2))
-        finite = np.isfinite(st[:, 2])
-        self.max_norm = float(np.sqrt(st[finite, 2].max())) * _K if finite.any() else 0.0
+        # per metric, blocked as the codes: (ceil(V/16) * 48,) float32, (cent, ra, rb) of 16 rows
+        # per block: one stream of 192-byte blocks beside the codes instead of three (V,) streams
+        self._coef = coef
+        self.max_norm = max_norm
         self.last_stats: Optional[IndexStats] = None
 
     @property
@@ -217,7 +184,7 @@ class Int8Index:
 
     def coefficients(self, metric: str = "cosine") -> np.ndarray:
         """(3, V) float32 (cent, ra, rb) of ``metric`` (see the module docstring; a copy)."""
-        c = self._coef[metric]
+        c = self._coef[metric].reshape(-1, 3, BLOCK_ROWS)
         return np.ascontiguousarray(c.transpose(1, 0, 2).reshape(3, -1)[:, : self.shape[0]])
 
     def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
@@ -247,7 +214,7 @@ class Int8Index:
         if kk == 0 or Q == 0 or cand.row_hi == 0:
             _topk.init_heaps(scores, ids)
         else:
-            coef = self._coef["cosine" if inv is not None else "dot"].reshape(-1)
+            coef = self._coef["cosine" if inv is not None else "dot"]
             codes, par = quantize_queries(queries, "cosine" if inv is not None else "dot", self.max_norm)
             p4, pabs4, pu4 = _packed(codes)
             nt = team_size(cand.row_hi * D * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
@@ -292,10 +259,12 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
     scales = np.zeros(V, np.float32)
     st = np.zeros((V, 3), np.float64)
     _index.quantize(weights, buf, rowsum, scales, st, nt)
-    # st[:, 2] holds fe_sumsq's sums: these are the bits of EmbeddingTable.inv_norms (row_norms)
-    with np.errstate(divide="ignore", over="ignore"):  # (a denormal row's inverse overflows, as there)
-        inv = np.where(st[:, 2] > 0, 1.0 / np.sqrt(st[:, 2]), 0.0).astype(np.float32)
-    return Int8Index(buf, rowsum, (V, D), scales, st, inv)
+    coef = {m: np.zeros(nb * 3 * BLOCK_ROWS, np.float32) for m in ("cosine", "dot")}
+    _index.coefficients(scales, st, _gamma(D), coef["cosine"], coef["dot"], nt)
+    s2 = st[:, 2]
+    finite = s2[np.isfinite(s2)]
+    max_norm = float(np.sqrt(finite.max())) * _K if finite.size else 0.0
+    return Int8Index(buf, rowsum, (V, D), scales, coef, max_norm)
 
 
 def kernel_name() -> str:

@@ -1169,7 +1169,8 @@ def int8_search(weights, queries, k=10, *, metric="cosine", exclude=None, restri
         rescored[i] = cand.size
         s = _dot16_rows(W[cand], q[i])
         if metric == "cosine":
-            s = (s * inv[cand]).astype(np.float32)
+            with np.errstate(invalid="ignore"):  # non-finite rows: NaN scores, dropped below
+                s = (s * inv[cand]).astype(np.float32)
         keep = ~np.isnan(s)
         cand, s = cand[keep], s[keep]
         order = np.lexsort((cand, -s))[:k]

@@ -581,6 +581,62 @@ static void check_w2v(const fe_ops *o, const fe_ops *base)
     CHECK(fe_sig_index(-5.9999995f) == 0, "fe_sig_index(-5.9999995) = %d", fe_sig_index(-5.9999995f));
 }
 
+/* int8 index quantisation (impl/int8.h): codes, code sums, scales and the float64 sums equal the
+ * generic level's bit for bit (every level keeps the scalar loop's 16-lane order), and the codes
+ * are rint(x * 127 / max|x|); zero, NaN and inf rows get zero codes. */
+static void check_i8_quantize(const fe_ops *o, const fe_ops *base)
+{
+    enum { R = 19 };
+    static const int QD[] = {1, 3, 4, 15, 16, 17, 31, 45, 100, 300, 1100};
+    for (int t = 0; t < (int)(sizeof QD / sizeof QD[0]); t++) {
+        int64_t d = QD[t], G = (d + 3) / 4, nbytes = 2 * 16 * 4 * G;  /* two blocks of 16 rows */
+        float *x = malloc(sizeof(float) * (size_t)(R * d));
+        int8_t *c1 = calloc((size_t)nbytes, 1), *c2 = calloc((size_t)nbytes, 1);
+        int32_t s1[32] = {0}, s2[32] = {0};
+        float sc1[R], sc2[R];
+        double st1[3 * R], st2[3 * R];
+        for (int r = 0; r < R; r++) {
+            fill(x + r * d, d, r % 4);
+            for (int64_t i = 0; i < d; i++)
+                x[r * d + i] *= (float)(1 << (r % 7)) * 0.37f;
+        }
+        memset(x + 2 * d, 0, sizeof(float) * (size_t)d);  /* a zero row */
+        x[3 * d + d / 2] = NAN;                             /* NaN among finite values */
+        x[4 * d] = INFINITY;
+        x[5 * d + d - 1] = -INFINITY;
+        o->i8_quantize(x, d, 0, R, c1, s1, sc1, st1);
+        base->i8_quantize(x, d, 0, R, c2, s2, sc2, st2);
+        CHECK(memcmp(c1, c2, (size_t)nbytes) == 0 && memcmp(s1, s2, sizeof s1) == 0 &&
+              memcmp(sc1, sc2, sizeof sc1) == 0 && memcmp(st1, st2, sizeof st1) == 0,
+              "%s i8_quantize d=%lld differs from %s", o->name, (long long)d, base->name);
+        for (int r = 0; r < R; r++) {
+            float mx = 0.0f;
+            int finite = 1;
+            for (int64_t i = 0; i < d; i++) {
+                float a = fabsf(x[r * d + i]);
+                finite &= isfinite(a) != 0;
+                mx = a > mx ? a : mx;
+            }
+            int32_t sum = 0;
+            for (int64_t i = 0; i < d; i++) {
+                int want = finite && mx > 0 ? (int)rint((double)x[r * d + i] * (127.0 / mx)) : 0;
+                int got = c1[(r / 16) * 16 * 4 * G + (i / 4) * 64 + (r % 16) * 4 + i % 4];
+                sum += want;
+                CHECK(got == want, "%s i8_quantize d=%lld row %d col %lld: %d vs %d", o->name, (long long)d,
+                      r, (long long)i, got, want);
+            }
+            CHECK(s1[r] == sum, "%s i8_quantize d=%lld row %d code sum", o->name, (long long)d, r);
+        }
+        if (hashing) {
+            hash_bytes(c1, (size_t)nbytes);
+            hash_bytes(st1, sizeof st1);
+        }
+        free(x);
+        free(c1);
+        free(c2);
+    }
+}
+
 int main(void)
 {
     for (int i = 0; i < FE_EXP_TABLE_SIZE; i++) {
@@ -612,6 +668,7 @@ int main(void)
         check_half(o);
         if (hashing) printf("checksum after half %016llx\n", (unsigned long long)checksum);
         check_w2v(o, generic);
+        check_i8_quantize(o, generic);
         printf("level %s: %ld checks %s\n", o->name, checks - c0, failures == f0 ? "ok" : "FAILED");
         tested++;
     }

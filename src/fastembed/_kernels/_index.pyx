@@ -6,7 +6,7 @@ the per-query parameters; csrc/impl/int8.h has the SIMD-level loops and csrc/fe_
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, isfinite, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t
 from libc.stdlib cimport malloc, calloc, free
 
@@ -187,3 +187,53 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
         free(hi)
         free(cnt)
         free(rc)
+
+
+cdef inline float _up32(double x) noexcept nogil:
+    # float64 -> a float32 >= x for x >= 0 (NaN -> inf): x (1 + 2^-21) + 2^-149 (fastembed/index.py)
+    cdef float f = <float>(x * (1.0 + 4.76837158203125e-07) + 1.401298464324817e-45)  # 2^-21, 2^-149
+    return INFINITY if f != f else f
+
+
+def coefficients(const float[::1] scale not None, const double[:, ::1] st not None, double gamma,
+                 float[::1] coef_cos not None, float[::1] coef_dot not None, int n_threads):
+    """The bound's per-row coefficients of both metrics (fastembed/index.py's docstring), written
+    in the codes' block layout: per block of 16 rows, 16 cent, 16 ra, 16 rb (float32).
+
+    scale (V,) float32 and st (V, 3) float64 from :func:`quantize`; gamma the scan's relative
+    error gamma_m for this D; coef_cos / coef_dot (ceil(V/16) * 48,) float32, zeroed. The
+    inverse norms are the table's (``(float)(1 / sqrt(sum x^2))``, 0 for a zero row). The same
+    float64 operations in the same order as :func:`fastembed.reference.int8_coefficients`, so
+    the same bits."""
+    cdef fe_intp V = scale.shape[0], r, o
+    cdef double K = 1.0 + 1.52587890625e-05, u = 5.9604644775390625e-08, INV_MAX = 1.2379400392853803e+27  # 2^-16, 2^-24, 2^90
+    cdef double s, e, g, n, iv, st0, st1, st2
+    cdef float inv
+    cdef bint bad, bad_cos
+    cdef int nt = team(V, n_threads)
+    with nogil:
+        for r in prange(V, num_threads=nt, schedule='static', use_threads_if=nt > 1):
+            st0 = st[r, 0]
+            st1 = st[r, 1]
+            st2 = st[r, 2]
+            o = (r // 16) * 48 + r % 16
+            s = <double>scale[r]
+            e = sqrt(st0) * K
+            g = s * sqrt(st1) * K
+            n = sqrt(st2) * K
+            bad = not isfinite(st0) or not isfinite(st2)
+            inv = <float>(1.0 / sqrt(st2)) if st2 > 0 else 0.0
+            iv = <double>inv
+            bad_cos = bad or iv > INV_MAX or not isfinite(iv) or (iv == 0 and st2 > 0)
+            if bad_cos:
+                coef_cos[o], coef_cos[o + 16], coef_cos[o + 32] = 0.0, INFINITY, INFINITY
+            else:
+                coef_cos[o] = <float>(s * iv)
+                coef_cos[o + 16] = _up32(g * iv * K)
+                coef_cos[o + 32] = _up32((e * iv + (gamma + 2 * u) * n * iv) * K)
+            if bad:
+                coef_dot[o], coef_dot[o + 16], coef_dot[o + 32] = 0.0, INFINITY, INFINITY
+            else:
+                coef_dot[o] = scale[r]
+                coef_dot[o + 16] = _up32(g * K)
+                coef_dot[o + 32] = _up32((e + gamma * n) * K)
