@@ -136,7 +136,7 @@ FE_ALWAYS_INLINE void FH_FN(fh_dot_rows)(const uint16_t *x, fe_intp stride, cons
     if (pf_bytes > 0) {  /* the block's lines, pf_bytes ahead */
         const char *p = (const char *)x + pf_bytes, *pe = p + FV_ROWS * stride * (fe_intp)sizeof(uint16_t);
         for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
-            FE_PREFETCH(p);
+            FH_PREFETCH(p);
     }
     for (fe_intp i = 0; i < full; i += 16)
         for (int j = 0; j < FE_NV; j++) {
@@ -228,7 +228,7 @@ static void FH_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int
             const char *p = (const char *)(T + r * D) + block + FE_SCAN_PREFETCH;
             const char *pe = p + block;
             for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
-                FE_PREFETCH(p);
+                FH_PREFETCH(p);
         }
         for (int u = 0; u < FV_ROWS; u++)
             FH_FN(fe_copy_row)(blk + u * D, T + (r + u) * D, D, 0);
