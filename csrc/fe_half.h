@@ -56,6 +56,23 @@ static inline uint16_t fe_f32_to_bf16(float f)
     return (uint16_t)(b >> 16);
 }
 
+/* float32 -> float16 bits, to nearest even (IEEE binary16: subnormals below 2^-14, inf from 65520
+ * on, NaN kept NaN and made quiet) */
+static inline uint16_t fe_f32_to_f16(float f)
+{
+    const uint32_t b = fe_f32_to_bits(f), sign = (b >> 16) & 0x8000u, ax = b & 0x7fffffffu;
+    if (ax > 0x7f800000u)
+        return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
+    if (ax >= 0x477ff000u)  /* >= 65520 (65504 + half an ulp): inf */
+        return (uint16_t)(sign | 0x7c00u);
+    if (ax < 0x38800000u) {  /* below 2^-14: a multiple of 2^-24 (exact scaling, then rint to even) */
+        const float v = fe_bits_to_f32(ax) * 16777216.0f;
+        return (uint16_t)(sign | (uint32_t)rintf(v));
+    }
+    const uint32_t m = ax - 0x38000000u;  /* rebias the exponent 127 -> 15 */
+    return (uint16_t)(sign | ((m + 0x0fffu + ((m >> 13) & 1u)) >> 13));
+}
+
 /* Alignment-safe load of one stored half (rows may sit at any even or odd byte address). */
 static inline uint16_t fe_ldh(const uint16_t *p)
 {

@@ -26,7 +26,9 @@
 #define FE_I8_ROWS 16
 
 typedef struct {
-    const int8_t *codes;   /* blocked codes, ceil(V / 16) blocks of 16 * 4 * G bytes */
+    const int8_t *codes;   /* blocked codes, ceil(V / 16) blocks of 16 * 4 * G bytes (a half index:
+                              its (ceil(V / 16) * 16, D) half rows, 16 rows a block) */
+    int64_t block_bytes;   /* bytes of one block of 16 rows */
     const int32_t *rowsum; /* (ceil(V / 16) * 16,) sum of each row's codes (0 for padding) */
     int64_t G;             /* groups of four columns: ceil(D / 4) */
     const float *coef;     /* per block of 16 rows: 16 cent (A = cent * (tau * dot)), 16 ra (radius
@@ -42,6 +44,7 @@ typedef struct {
     float fn;              /* >= ||q - tau * p|| */
     float qn;              /* >= ||q|| */
     float abs_err;         /* absolute slack for underflow */
+    const float *qf;       /* (D,) the float32 query itself (a half index's scan) */
     int64_t q;             /* the query's index (exclusion lists) */
 } fe_i8_query;
 
@@ -118,6 +121,56 @@ static inline void fe_i8_merge_lb(float *lb, const float *o, int64_t k)
     for (int64_t j = 0; j < k; j++)
         if (o[j] > lb[0])
             fe_i8_lb_push(lb, k, o[j]);
+}
+
+/* ------------------------------------------------------------------ half index (fastembed.index)
+ *
+ * Rows [r0, r1) of a (V, D) float32 table to float16 (bf == 0) or bfloat16 (bf == 1) bits h of the
+ * row scaled by 2^shift[r], the power of two that brings max|x| into [1, 2) (no float16 overflow,
+ * few subnormals), and st[3 r .. 3 r + 2] = (sum (x - h 2^-shift)^2, sum (h 2^-shift)^2, sum x^2)
+ * in float64 (the differences exact: h is a rounding of a nearby value). Non-finite rows: h = 0,
+ * shift 0, st = (inf, 0, inf); zero rows: everything 0. h arrives zeroed. */
+static void fe_hx_build(const float *T, int64_t D, int64_t r0, int64_t r1, int bf, uint16_t *h,
+                        int32_t *shift, double *st)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = T + r * D;
+        float mx = 0.0f;
+        int finite = 1;
+        for (int64_t i = 0; i < D; i++) {
+            const float a = fabsf(fe_ldf(x + i));
+            finite &= a <= 3.4028234663852886e38f;
+            mx = a > mx ? a : mx;
+        }
+        shift[r] = 0;
+        if (!finite || !(mx > 0.0f)) {
+            st[3 * r] = finite ? 0.0 : INFINITY;
+            st[3 * r + 1] = 0.0;
+            st[3 * r + 2] = finite ? 0.0 : INFINITY;
+            continue;
+        }
+        int e;
+        (void)frexpf(mx, &e);  /* mx = f 2^e, f in [0.5, 1): mx 2^(1 - e) in [1, 2) */
+        const int sh = 1 - e;
+        const double up = ldexp(1.0, sh), down = ldexp(1.0, -sh);
+        double e2 = 0.0, h2 = 0.0, x2 = 0.0;
+        uint16_t *hr = h + r * D;
+        for (int64_t i = 0; i < D; i++) {
+            const double v = (double)fe_ldf(x + i);
+            const float xs = (float)(v * up);  /* exact, or one rounding to a float32 subnormal */
+            const uint16_t hv = bf ? fe_f32_to_bf16(xs) : fe_f32_to_f16(xs);
+            const double hu = (double)(bf ? fe_bf16_to_f32(hv) : fe_f16_to_f32(hv)) * down;
+            const double d = v - hu;
+            hr[i] = hv;
+            e2 += d * d;
+            h2 += hu * hu;
+            x2 += v * v;
+        }
+        shift[r] = sh;
+        st[3 * r] = e2;
+        st[3 * r + 1] = h2;
+        st[3 * r + 2] = x2;
+    }
 }
 
 #endif /* FE_INT8_H */

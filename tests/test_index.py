@@ -1,6 +1,7 @@
-"""The exact int8 search index (fastembed/index.py): answers identical to the float32 scan (ids and
-score bits, tie order) under adversarial inputs, rigorous bounds, invalidation, memory accounting,
-the numpy reference, and a memory-mapped table read only where the bounds cannot decide."""
+"""The exact compressed search indexes (fastembed/index.py: int8, float16, bfloat16): answers
+identical to the float32 scan (ids and score bits, tie order) under adversarial inputs, rigorous
+bounds, invalidation, memory accounting, the numpy reference, and a memory-mapped table read only
+where the bounds cannot decide. Tests taking ``kind`` run for every index kind."""
 import ctypes
 import mmap
 import os
@@ -17,6 +18,17 @@ from fastembed._validate import as_queries, as_restrict
 from fastembed.training import train_word2vec
 
 from conftest import make_memmap
+
+
+@pytest.fixture(params=fi.KINDS)
+def kind(request):
+    """Every index kind: the shared bounded-scan engine must answer exactly for each."""
+    return request.param
+
+
+def stored(idx):
+    """An index's stored rows: int8 codes or half bits."""
+    return idx.codes if idx.kind == "int8" else idx.rows
 
 
 def _bits(a):
@@ -43,7 +55,8 @@ def scan_scores(W, q, metric):
     qq, _ = as_queries(q, W.shape[1], normalize=metric == "cosine")
     S = np.stack([ref._dot16_rows(W, v) for v in qq])
     if metric == "cosine":
-        S = (S * ref.inv_norms(W)[None, :]).astype(np.float32)
+        with np.errstate(invalid="ignore"):  # (NaN rows score NaN)
+            S = (S * ref.inv_norms(W)[None, :]).astype(np.float32)
     return qq, S
 
 
@@ -60,10 +73,10 @@ def assert_bounds_hold(idx, W, q, metric):
 
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
 @pytest.mark.parametrize("V, D", [(1000, 1), (2000, 7), (3000, 64), (1500, 100), (700, 300)])
-def test_equals_scan_gaussian(simd_level, rng, metric, V, D):
+def test_equals_scan_gaussian(simd_level, rng, metric, V, D, kind):
     W = rng.standard_normal((V, D), dtype=np.float32)
     t = fe.EmbeddingTable(W)
-    t.build_index()
+    t.build_index(kind)
     for Q in (1, 2, 5, 17):
         q = rng.standard_normal((Q, D), dtype=np.float32)
         for k in (1, 10, V):
@@ -76,7 +89,7 @@ def test_equals_scan_gaussian(simd_level, rng, metric, V, D):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
-def test_equals_scan_clustered(simd_level, rng, metric):
+def test_equals_scan_clustered(simd_level, rng, metric, kind):
     """Real-ish vectors: low-rank clusters with anisotropic scales (as trained embeddings are),
     queries drawn from the rows themselves (their nearest neighbours are near-ties)."""
     V, D, C = 6000, 96, 40
@@ -84,7 +97,7 @@ def test_equals_scan_clustered(simd_level, rng, metric):
     W = (centers[rng.integers(0, C, V)] + 0.15 * rng.standard_normal((V, D))).astype(np.float32)
     W *= rng.uniform(0.2, 5.0, (V, 1)).astype(np.float32)
     t = fe.EmbeddingTable(W)
-    t.build_index()
+    t.build_index(kind)
     q = W[rng.integers(0, V, 8)] + np.float32(1e-3) * rng.standard_normal((8, D), dtype=np.float32)
     for k in (1, 5, 50):
         check(t, q, k, metric)
@@ -103,7 +116,7 @@ def test_trained_word2vec_vectors(rng):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
-def test_near_ties_and_duplicates(simd_level, rng, metric):
+def test_near_ties_and_duplicates(simd_level, rng, metric, kind):
     """Duplicated rows (exact ties: the id order decides), rows scaled by powers of two (exactly
     tied cosines), rows one ulp apart, zero rows."""
     D = 40
@@ -113,16 +126,16 @@ def test_near_ties_and_duplicates(simd_level, rng, metric):
             np.zeros((80, D), np.float32)]
     W = np.ascontiguousarray(np.concatenate(rows)[rng.permutation(380)])
     t = fe.EmbeddingTable(W)
-    t.build_index()
+    t.build_index(kind)
     q = np.concatenate([base[:6], rng.standard_normal((4, D), dtype=np.float32)])
     for k in (1, 3, 7, 60, 380):
         check(t, q, k, metric)
     assert_bounds_hold(t.index, W, q, metric)
 
 
-def test_zero_rows_only_and_zero_query_dot(simd_level):
+def test_zero_rows_only_and_zero_query_dot(simd_level, kind):
     t = fe.EmbeddingTable(np.zeros((100, 16), np.float32))
-    t.build_index()
+    t.build_index(kind)
     q = np.ones(16, np.float32)
     for k in (1, 10, 100, 150):
         check(t, q, k)
@@ -155,7 +168,7 @@ def test_rows_at_the_bound(simd_level, rng, metric):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
-def test_bounds_hold_with_extreme_magnitudes(simd_level, rng, metric):
+def test_bounds_hold_with_extreme_magnitudes(simd_level, rng, metric, kind):
     """Tiny and huge rows, denormal values, one huge coordinate among small ones."""
     D = 33
     W = rng.standard_normal((60, D)).astype(np.float32)
@@ -167,7 +180,7 @@ def test_bounds_hold_with_extreme_magnitudes(simd_level, rng, metric):
     W[4, :] = 0
     W[4, 7] = np.float32(-3.0)
     t = fe.EmbeddingTable(W)
-    idx = t.build_index()
+    idx = t.build_index(kind)
     q = rng.standard_normal((6, D)).astype(np.float32)
     q[1] *= np.float32(1e-20)
     q[2] *= np.float32(1e20)
@@ -177,7 +190,7 @@ def test_bounds_hold_with_extreme_magnitudes(simd_level, rng, metric):
         check(t, q, k, metric)
 
 
-def test_nonfinite_rows_dot(simd_level, rng):
+def test_nonfinite_rows_dot(simd_level, rng, kind):
     """NaN and inf rows (metric='dot' accepts them): the scan never returns a NaN score; the
     index re-scores such rows always (infinite radius) and agrees."""
     W = rng.standard_normal((200, 20)).astype(np.float32)
@@ -185,17 +198,17 @@ def test_nonfinite_rows_dot(simd_level, rng):
     W[10, 0] = np.inf
     W[11, 2] = -np.inf
     t = fe.EmbeddingTable(W)
-    t.build_index()
+    t.build_index(kind)
     q = np.abs(rng.standard_normal((3, 20))).astype(np.float32)
     for k in (1, 5, 199, 200, 250):
         check(t, q, k, "dot")
 
 
-def test_k_beyond_candidates_restrict_exclude(simd_level, rng):
+def test_k_beyond_candidates_restrict_exclude(simd_level, rng, kind):
     V, D = 500, 24
     W = rng.standard_normal((V, D), dtype=np.float32)
     t = fe.EmbeddingTable(W)
-    t.build_index()
+    t.build_index(kind)
     q = rng.standard_normal((3, D), dtype=np.float32)
     mask = np.zeros(V, bool)
     mask[rng.choice(V, 12, replace=False)] = True
@@ -212,15 +225,15 @@ def test_k_beyond_candidates_restrict_exclude(simd_level, rng):
         check(t, q, V, metric, exclude=np.arange(0, V, 2))
 
 
-def test_thread_and_level_invariance(rng):
+def test_thread_and_level_invariance(rng, kind):
     from fastembed._kernels import _simd
     V, D = 20000, 50
     W = rng.standard_normal((V, D), dtype=np.float32)
     t = fe.EmbeddingTable(W)
-    t.build_index(n_threads=1)
-    codes1 = t.index.codes.copy()
-    t.build_index(n_threads=2)
-    np.testing.assert_array_equal(codes1, t.index.codes)
+    t.build_index(kind, n_threads=1)
+    codes1 = stored(t.index).copy()
+    t.build_index(kind, n_threads=2)
+    np.testing.assert_array_equal(codes1, stored(t.index))
     q = rng.standard_normal((3, D), dtype=np.float32)
     results = []
     prev = _simd.get_level()
@@ -238,7 +251,7 @@ def test_thread_and_level_invariance(rng):
         np.testing.assert_array_equal(_bits(thr), _bits(results[0][2]))
 
 
-def test_read_only_and_memmap(tmp_path, rng):
+def test_read_only_and_memmap(tmp_path, rng, kind):
     W = rng.standard_normal((3000, 32), dtype=np.float32)
     ro = W.copy()
     ro.flags.writeable = False
@@ -247,7 +260,7 @@ def test_read_only_and_memmap(tmp_path, rng):
     want = fe.EmbeddingTable(W).topk(q, 7, strategy="scan")
     for arr in (ro, mm):
         t = fe.EmbeddingTable(arr)
-        t.build_index()
+        t.build_index(kind)
         assert_same(t.topk(q, 7), want)
         assert not t.writeable
     assert fe.EmbeddingTable(mm).memory_usage()["table_memmap"] is True
@@ -268,8 +281,8 @@ def test_most_similar_uses_index(rng):
 @settings(max_examples=150, deadline=None)
 @given(V=st.integers(1, 70), D=st.integers(1, 40), levels=st.integers(1, 5), k=st.integers(1, 80),
        Q=st.integers(1, 4), metric=st.sampled_from(["cosine", "dot"]), seed=st.integers(0, 2 ** 32 - 1),
-       nt=st.integers(1, 3))
-def test_hypothesis_equals_scan_and_reference(V, D, levels, k, Q, metric, seed, nt):
+       nt=st.integers(1, 3), kind=st.sampled_from(fi.KINDS))
+def test_hypothesis_equals_scan_and_reference(V, D, levels, k, Q, metric, seed, nt, kind):
     """Tables of few distinct values (many exact and near ties, duplicate and zero rows) scaled by
     powers of two and arbitrary factors: the index's answer is the scan's and the reference's, and
     its re-scored count the reference's."""
@@ -279,8 +292,10 @@ def test_hypothesis_equals_scan_and_reference(V, D, levels, k, Q, metric, seed, 
     q = rng.integers(-levels, levels + 1, (Q, D)).astype(np.float32)
     q[:, 0] += np.float32(0.5)  # never a zero query
     t = fe.EmbeddingTable(W)
-    t.build_index(n_threads=nt)
+    t.build_index(kind, n_threads=nt)
     resc = check(t, q, k, metric, n_threads=nt)
+    if kind != "int8":
+        return
     rs, ri, rr = ref.int8_search(W, q, k, metric=metric)
     assert_same(t.topk(q, k, metric=metric, n_threads=nt), (rs, ri))
     np.testing.assert_array_equal(rr, resc)
@@ -288,10 +303,10 @@ def test_hypothesis_equals_scan_and_reference(V, D, levels, k, Q, metric, seed, 
 
 # ------------------------------------------------------------------------------------------ life cycle
 
-def test_invalidation_after_writes(rng):
+def test_invalidation_after_writes(rng, kind):
     W = rng.standard_normal((400, 12), dtype=np.float32)
     t = fe.EmbeddingTable(W.copy())
-    idx = t.build_index()
+    idx = t.build_index(kind)
     assert t.index is idx
     q = rng.standard_normal(12, dtype=np.float32)
     t.set_rows([0, 1], -np.ones((2, 12), np.float32) * 3)
@@ -301,19 +316,19 @@ def test_invalidation_after_writes(rng):
     idx.last_stats = None
     t.topk(q, 5)  # no index: the scan
     assert idx.last_stats is None
-    idx2 = t.build_index()
+    idx2 = t.build_index(kind)
     assert_same(t.topk(q, 5), t.topk(q, 5, strategy="scan", index=None))
     assert idx2.last_stats is not None
     with t.writing() as w:
         w[5] = 0
     assert t.index is None
-    t.build_index()
+    t.build_index(kind)
     t.invalidate_norms()
     assert t.index is None
-    t.build_index()
+    t.build_index(kind)
     t.scatter_add([3], np.ones((1, 12), np.float32))
     assert t.index is None
-    t.build_index()
+    t.build_index(kind)
     t.drop_index()
     assert t.index is None and "index" not in repr(t)
 
@@ -350,17 +365,17 @@ def test_explicit_index_and_errors(rng):
         search.run(W, search.CosMulScorer(W[:2], 1, 1, t.inv_norms(), 1e-3), 3, cand, index=idx)
 
 
-def test_empty_and_single_row():
+def test_empty_and_single_row(kind):
     t = fe.EmbeddingTable(np.zeros((0, 4), np.float32))
-    t.build_index()
+    t.build_index(kind)
     s, i = t.topk(np.ones(4, np.float32), 3, metric="dot")
     assert (i == -1).all() and np.isneginf(s).all()
     t2 = fe.EmbeddingTable(np.ones((9, 4), np.float32))
-    t2.build_index()
+    t2.build_index(kind)
     s, i = t2.topk(np.zeros((0, 4), np.float32), 3)  # an empty batch
     assert s.shape == i.shape == (0, 3) and t2.index.last_stats.rescored.shape == (0,)
     t1 = fe.EmbeddingTable(np.array([[1.0, -2.0, 0.5]], np.float32))
-    t1.build_index()
+    t1.build_index(kind)
     check(t1, np.array([0.3, 0.1, -1.0], np.float32), 1)
     check(t1, np.array([0.3, 0.1, -1.0], np.float32), 4, "dot")
 
@@ -378,7 +393,7 @@ def test_memory_accounting_and_config(rng):
     assert mu["in_memory"] == V * D * 4 + V * 4 + idx.nbytes
     assert f"index=int8, table_bytes={V * D * 4}, index_bytes={idx.nbytes}" in repr(t)
     cfg = fe.show_config(print_out=False)
-    assert cfg["index_kinds"] == "int8" and cfg["int8_kernel"]
+    assert cfg["index_kinds"] == "int8 float16 bfloat16" and cfg["int8_kernel"]
 
 
 # ------------------------------------------------------------------------------------------ reference
@@ -473,7 +488,7 @@ def drop_pages(mm, path) -> None:
 @pytest.mark.skipif(not hasattr(os, "posix_fadvise") or not hasattr(mmap, "MADV_RANDOM"),
                     reason="needs Linux mincore / posix_fadvise / madvise")
 @pytest.mark.parametrize("metric", ["cosine", "dot"])
-def test_memmap_query_touches_few_pages(tmp_path, rng, metric):
+def test_memmap_query_touches_few_pages(tmp_path, rng, metric, kind):
     """The int8 index in memory, the float32 rows memory-mapped on disk: after the file's pages
     are dropped, a query reads only the pages of the rows it re-scores (a fraction of a percent
     of the table), and answers as the full scan does."""
@@ -486,7 +501,7 @@ def test_memmap_query_touches_few_pages(tmp_path, rng, metric):
     del w
     mm = np.memmap(path, np.float32, "r", shape=(V, D))
     t = fe.EmbeddingTable(mm)
-    idx = t.build_index()
+    idx = t.build_index(kind)
     q = rng.standard_normal(D).astype(np.float32)
     want = t.topk(q, 10, metric=metric, strategy="scan", index=None)  # (fills the norm cache)
     mm._mmap.madvise(mmap.MADV_RANDOM)  # no read-ahead: a fault reads its own page only
@@ -502,3 +517,112 @@ def test_memmap_query_touches_few_pages(tmp_path, rng, metric):
     assert 10 <= resc < V // 500
     assert touched <= 2 * resc + 4, (touched, resc)  # a row spans at most 2 pages
     assert touched < total // 100
+
+
+# ------------------------------------------------------------------------------------------ half index
+
+def _kernel_half(W, kind):
+    """The half build kernel's own (h, shift, st) (st is not kept by the index)."""
+    from fastembed._kernels import _index
+    V, D = W.shape
+    h = np.zeros(-(-V // 16) * 16 * D, np.uint16)
+    shift = np.zeros(V, np.int32)
+    st_k = np.zeros((V, 3))
+    _index.hx_build(W, h, shift, st_k, kind == "bfloat16", 1)
+    return h[: V * D].reshape(V, D), shift, st_k
+
+
+@pytest.mark.parametrize("hkind", ["float16", "bfloat16"])
+@pytest.mark.parametrize("metric", ["cosine", "dot"])
+def test_half_reference_equivalence(simd_level, rng, metric, hkind):
+    """Stored bits, shifts, coefficients and bounds equal the numpy reference's bit for bit; the
+    float64 sums up to summation order. Rows span float16's subnormal range after scaling."""
+    V, D = 700, 45
+    W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.01, 10, (V, 1)).astype(np.float32)
+    W[3] = 0
+    W[5, 2] = np.nan
+    W[6, 0] = -np.inf
+    W[8] *= np.float32(1e-30)
+    W[9] *= np.float32(1e30)
+    W[10, 1:] *= np.float32(1e-7)  # after scaling, values far below float16's normal range
+    W[11] = np.float32(1e-41 if metric == "dot" else 1e-30)  # denormals (cosine refuses them: tiny)
+    t = fe.EmbeddingTable(W)
+    idx = t.build_index(hkind)
+    h, shift, st_r = ref.half_index_rows(W, hkind)
+    np.testing.assert_array_equal(h, idx.rows)
+    np.testing.assert_array_equal(shift, idx.shift)
+    hk, shk, st_k = _kernel_half(W, hkind)
+    np.testing.assert_array_equal(hk, h)
+    np.testing.assert_allclose(st_r, st_k, rtol=1e-12, atol=0)
+    coef = ref.half_index_coefficients(shift, st_k, t.inv_norms() if metric == "cosine" else None, D, metric)
+    np.testing.assert_array_equal(_bits(coef), _bits(idx.coefficients(metric)))
+    q = rng.standard_normal((5, D), dtype=np.float32)
+    qq, _ = as_queries(q, D, normalize=metric == "cosine")
+    lo, up, S = assert_bounds_hold(idx, W, q, metric)
+    par = fi.half_query_params(qq, metric, idx.max_norm, idx._max_cent_dot)
+    lo_r, up_r = ref.half_index_bounds(h, hkind, coef, qq, par)
+    np.testing.assert_array_equal(_bits(lo_r), _bits(lo))
+    np.testing.assert_array_equal(_bits(up_r), _bits(up))
+    for k in (1, 10, V):
+        check(t, q, k, metric)
+
+
+@pytest.mark.parametrize("hkind", ["float16", "bfloat16"])
+@pytest.mark.parametrize("metric", ["cosine", "dot"])
+def test_half_rows_at_the_bound(simd_level, rng, metric, hkind):
+    """Rows whose rounding error is as large as it gets (every value half way between two
+    neighbouring half values) and queries along a row's error vector: there the bound is nearly
+    tight, so a missing term would let a true top row escape re-scoring."""
+    D, V = 64, 400
+    x = rng.uniform(1.0, 2.0, (V, D))
+    ulp = 2.0 ** -10 if hkind == "float16" else 2.0 ** -7  # spacing of half values in [1, 2)
+    x = (np.floor(x / ulp) + 0.5) * ulp * np.sign(rng.standard_normal((V, D)))
+    x[:, 0] = 1.75
+    W = (x * rng.uniform(0.5, 2.0, (V, 1))).astype(np.float32)
+    t = fe.EmbeddingTable(W)
+    idx = t.build_index(hkind)
+    H = ref._rows(idx.rows.view(np.float16) if hkind == "float16" else idx.rows, hkind).astype(np.float64)
+    E = W.astype(np.float64) - H * np.ldexp(1.0, -idx.shift.astype(np.int64))[:, None]
+    q = np.concatenate([E[:5], W[:5] + 40 * E[:5], W[5:10] - 40 * E[5:10]]).astype(np.float32)
+    lo, up, S = assert_bounds_hold(idx, W, q, metric)
+    r = np.arange(5)
+    assert (((up - S) / (up - lo))[r, r] < 0.02).all()
+    for k in (1, 2, 10, V):
+        check(t, q, k, metric)
+
+
+def test_half_index_on_clustered_vectors_rescores_few(rng):
+    V, D, C = 20000, 96, 40
+    centers = rng.standard_normal((C, D)) * rng.gamma(2.0, 1.0, D)
+    W = (centers[rng.integers(0, C, V)] + 0.15 * rng.standard_normal((V, D))).astype(np.float32)
+    t = fe.EmbeddingTable(W)
+    q = W[rng.integers(0, V, 6)] + np.float32(1e-3) * rng.standard_normal((6, D), dtype=np.float32)
+    resc = {}
+    for k in fi.KINDS:
+        t.build_index(k)
+        resc[k] = check(t, q, 10)
+        # near-ties within the query's cluster (500 rows) are what the bounds cannot separate
+        assert (resc[k] < V // 30).all(), (k, resc[k])
+    assert resc["float16"].sum() < resc["int8"].sum()  # 11 significant bits against 7 or 8
+
+
+def test_half_index_errors_and_accounting(rng):
+    V, D = 1000, 64
+    W = rng.standard_normal((V, D), dtype=np.float32)
+    t = fe.EmbeddingTable(W)
+    idx = t.build_index("float16")
+    assert isinstance(idx, fi.HalfIndex) and idx.kind == "float16"
+    # half rows (rows padded to a multiple of 16), shifts, 3 coefficients per metric per padded row
+    assert idx.nbytes == 1008 * D * 2 + V * 4 + 2 * 3 * 1008 * 4
+    mu = t.memory_usage()
+    assert mu["index.float16"] == idx.nbytes
+    assert f"index=float16, table_bytes={V * D * 4}, index_bytes={idx.nbytes}" in repr(t)
+    assert repr(idx) == f"HalfIndex(num_embeddings={V}, dim={D}, nbytes={idx.nbytes})"
+    with pytest.raises(TypeError, match=r"float16 index is built from a C-contiguous \(V, D\) float32 table"):
+        fe.EmbeddingTable(W, dtype="float16").build_index("float16")
+    with pytest.raises(ValueError, match="unknown index kind 'fp16'"):
+        t.build_index("fp16")
+    assert not idx.rows.flags.writeable or idx.rows.base is None  # a copy, never the index's memory
+    # an index of another kind replaces the attached one
+    t.build_index("bfloat16")
+    assert t.index.kind == "bfloat16" and "index.float16" not in t.memory_usage()

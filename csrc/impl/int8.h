@@ -284,16 +284,26 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
 #define FE_I8_PREFETCH 16384
 #endif
 
-/* One body, instantiated per integer kernel: FE_I8_SCAN_BODY(name, attributes, block function).
+/* One body, instantiated per dot-product kernel: FE_I8_SCAN_BODY(name, attributes, block, dot type)
+ * where block(a, blk, Q, r, dots) writes the 16 dot products of block blk (rows r..r+15) with query
+ * Q: int32 for the int8 kernels, float for the half index (whose queries have tau = 1, fn = 0).
  * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
-#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK)                                                             \
+#ifndef FE_I8_DOTS_DEFINED
+#define FE_I8_DOTS_DEFINED
+#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_BW(a, blk, Q, r, dots) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_C(a, blk, Q, r, dots) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_HX_DOTS_F16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
+#define FE_HX_DOTS_BF16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
+#endif
+#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK, DOT_T, PF)                                                    \
 static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,   \
                      fe_i8_state *st)                                                                  \
 {                                                                                                      \
-    const int64_t G = a->G, k = a->t.k, bb = FE_I8_ROWS * 4 * G;                                       \
+    const int64_t k = a->t.k, bb = a->block_bytes;                                                     \
     const char *pf_end = (const char *)(a->codes + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * bb);         \
     const char *cf_end = (const char *)(a->coef + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * 3 * FE_I8_ROWS); \
-    int32_t dots[FE_I8_ROWS];                                                                          \
+    DOT_T dots[FE_I8_ROWS];                                                                            \
     float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
     for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
         const int nr = r1 - r < FE_I8_ROWS ? (int)(r1 - r) : FE_I8_ROWS;                               \
@@ -305,7 +315,7 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                 continue;                                                                              \
         }                                                                                              \
         const int8_t *blk = a->codes + (r / FE_I8_ROWS) * bb;                                          \
-        {   /* this block's worth of lines, FE_I8_PREFETCH bytes ahead */                          \
+        if (PF) {   /* this block's worth of lines, FE_I8_PREFETCH bytes ahead */                      \
             const char *p = (const char *)blk + FE_I8_PREFETCH, *pe = p + bb;                          \
             for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)                                      \
                 FE_PREFETCH(p);                                                                        \
@@ -323,7 +333,7 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
         for (int64_t j = 0; j < nq; j++) {                                                             \
             const fe_i8_query *Q = qs + j;                                                             \
             fe_i8_state *s = st + j;                                                                   \
-            BLOCK(blk, G, Q, a->rowsum + r, dots);                                                     \
+            BLOCK(a, blk, Q, r, dots);                                                                 \
             const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err, thr = s->lb[0];         \
             int any_l = 0, any_u = 0;  /* integer OR reductions: the loop vectorises (a float max    \
                                           reduction would not, without fast-math) */                   \
@@ -355,9 +365,9 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
 }
 
 #if FV_W == 16
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_FN(fe_i8_block_avx2))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_I8_DOTS_BW, int32_t, 1)
 #if FE_I8_HAVE_VNNI
-FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, fe_i8_block_vnni)
+FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, FE_I8_DOTS_VNNI, int32_t, 1)
 #endif
 /* AVX-512 CPUs with VNNI run vpdpbusd; the others (Skylake-SP) the AVX2 kernel: the same integers */
 static int FE_FN(fe_i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
@@ -379,12 +389,34 @@ static const char *FE_FN(fe_i8_kernel)(void)
     return "avx2 (vpmaddubsw): no avx512-vnni in this cpu or this build";
 }
 #elif FV_W == 8
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_avx2))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_BW, int32_t, 1)
 static const char *FE_FN(fe_i8_kernel)(void) { return "avx2 (vpmaddubsw + vpmaddwd)"; }
 #else
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_FN(fe_i8_block_c))
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_C, int32_t, 1)
 static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)"; }
 #endif
+
+/* ------------------------------------------------------------------ the half index's scan */
+
+/* The 16 float32 dot products of a block of half rows with the query: fh_dot_rows, FV_ROWS rows
+ * at a time (the fixed order of impl/dot.h, so each is fe_dot of the upcast row), each group's
+ * lines prefetched FE_SCAN_PREFETCH bytes ahead as the half scans do (impl/half.h FH_PREFETCH). */
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
+{
+    const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;  /* (prefetches never fault) */
+    for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
+        FE_FN(fh_dot_rows_f16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
+}
+
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
+{
+    const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;
+    for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
+        FE_FN(fh_dot_rows_bf16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
+}
+
+FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_f16), , FE_HX_DOTS_F16, float, 0)
+FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_bf16), , FE_HX_DOTS_BF16, float, 0)
 
 /* ------------------------------------------------------------------ exact re-scoring */
 

@@ -275,8 +275,8 @@ def bench_topk(quick: bool, n_threads: int, rng) -> None:
 # ------------------------------------------------------------------------------------------ int8 index
 
 def bench_index(quick: bool, n_threads: int, rng) -> None:
-    """The exact int8 index (fastembed.index) against our float32 paths and numpy, side by side;
-    every answer checked identical to the float32 scan."""
+    """The exact indexes (fastembed.index: int8, float16, bfloat16) against our float32 paths and
+    numpy, side by side; every answer checked identical to the float32 scan."""
     tables = [(200000, 100), (100000, 300)] if quick else [(1000000, 100), (400000, 300)]
     rows = []
     k = 10
@@ -284,40 +284,44 @@ def bench_index(quick: bool, n_threads: int, rng) -> None:
         W = rng.standard_normal((V, D), dtype=np.float32) * rng.uniform(0.5, 2, (V, 1)).astype(np.float32)
         t = EmbeddingTable(W)
         inv = t.inv_norms()
-        build = best_time({"build": lambda: t.build_index(n_threads=n_threads)}, rounds=3, min_time=0)["build"]
-        idx = t.build_index(n_threads=n_threads)
-        codes = idx._buf.view(np.uint64)
-        read = best_time({"read": lambda: np.bitwise_xor.reduce(codes)}, rounds=3)["read"]
-        for Q in (1, 16):
-            qs = rng.standard_normal((Q, D), dtype=np.float32)
-            qn, _ = as_queries(qs, D, True)
-            got = t.topk(qs, k, n_threads=n_threads)
-            want = t.topk(qs, k, strategy="scan", index=None, n_threads=n_threads)
-            if not (np.array_equal(got[1], want[1]) and np.array_equal(got[0].view(np.int32), want[0].view(np.int32))):
-                raise AssertionError(f"int8 index answer differs from the float32 scan on {V}x{D}, Q={Q}")
-            resc = float(idx.last_stats.rescored.mean())
-            fns = {
-                "int8": lambda: t.topk(qs, k, n_threads=n_threads),
-                "f32": lambda: t.topk(qs, k, index=None, n_threads=n_threads),
-                "scan": lambda: t.topk(qs, k, strategy="scan", index=None, n_threads=n_threads),
-                "numpy": lambda: _numpy_topk(W, inv, qn, k),
-            }
-            r = best_time(fns, rounds=3 if quick else 7, min_time=0.05)
-            saved = r["scan"] / Q - r["int8"] / Q
-            rows.append([f"{V}x{D}", Q, _fmt_time(r["int8"]), _fmt_time(r["f32"]), _fmt_time(r["scan"]),
-                         _fmt_time(r["numpy"]), _ratio(r["f32"], r["int8"]), _ratio(r["scan"], r["int8"]),
-                         _ratio(r["numpy"], r["int8"]), f"{resc:.0f}", _fmt_time(read),
-                         _ratio(read, r["int8"]), _fmt_time(build), _ratio(build, r["scan"] / Q),
-                         f"{build / saved:.0f}" if saved > 0 else "-"])
-        del W, t, idx, codes
+        for kind in ("int8", "float16", "bfloat16"):
+            build = best_time({"build": lambda: t.build_index(kind, n_threads=n_threads)}, rounds=3, min_time=0)["build"]
+            idx = t.build_index(kind, n_threads=n_threads)
+            words = idx._buf.view(np.uint64)
+            read = best_time({"read": lambda: np.bitwise_xor.reduce(words)}, rounds=3)["read"]
+            for Q in (1, 16):
+                qs = rng.standard_normal((Q, D), dtype=np.float32)
+                qn, _ = as_queries(qs, D, True)
+                got = t.topk(qs, k, n_threads=n_threads)
+                want = t.topk(qs, k, strategy="scan", index=None, n_threads=n_threads)
+                if not (np.array_equal(got[1], want[1]) and np.array_equal(got[0].view(np.int32), want[0].view(np.int32))):
+                    raise AssertionError(f"{kind} index answer differs from the float32 scan on {V}x{D}, Q={Q}")
+                resc = float(idx.last_stats.rescored.mean())
+                fns = {
+                    "index": lambda: t.topk(qs, k, n_threads=n_threads),
+                    "f32": lambda: t.topk(qs, k, index=None, n_threads=n_threads),
+                    "scan": lambda: t.topk(qs, k, strategy="scan", index=None, n_threads=n_threads),
+                    "numpy": lambda: _numpy_topk(W, inv, qn, k),
+                }
+                r = best_time(fns, rounds=3 if quick else 7, min_time=0.05)
+                saved = r["scan"] / Q - r["index"] / Q
+                rows.append([f"{V}x{D}", kind, Q, _fmt_time(r["index"]), _fmt_time(r["f32"]), _fmt_time(r["scan"]),
+                             _fmt_time(r["numpy"]), _ratio(r["f32"], r["index"]), _ratio(r["scan"], r["index"]),
+                             _ratio(r["numpy"], r["index"]), f"{resc:.0f}", _fmt_time(read),
+                             _ratio(read, r["index"]), _fmt_time(build), _ratio(build, r["scan"] / Q),
+                             f"{build / saved:.0f}" if saved > 0 else "-"])
+            del idx, words
+            t.drop_index()
+        del W, t
     print_table(
-        f"cosine top-{k} through the exact int8 index (n_threads={n_threads}, simd {_simd.get_level()}: "
+        f"cosine top-{k} through the exact indexes (n_threads={n_threads}, simd {_simd.get_level()}: "
         "answers checked identical to the float32 scan)",
-        ["table", "Q", "int8", "f32 auto", "f32 scan", "numpy", "auto/int8", "scan/int8", "numpy/int8",
-         "rescored/q", "int8 read", "read/int8", "build", "build/scan-q", "break-even q"],
-        rows, ["f32 auto = our float32 path (scan for Q=1, GEMM from Q=16); int8 read = one plain pass "
-               "over the codes (the memory limit of a scan); build/scan-q = build time over one float32 "
-               "scan of one query; break-even q = queries after which the build has paid for itself."])
+        ["table", "index", "Q", "index time", "f32 auto", "f32 scan", "numpy", "auto/index", "scan/index",
+         "numpy/index", "rescored/q", "plain read", "read/index", "build", "build/scan-q", "break-even q"],
+        rows, ["f32 auto = our float32 path (scan for Q=1, GEMM from Q=16); plain read = one single-threaded "
+               "pass over the index's stored rows (the memory limit of a scan); build/scan-q = build time "
+               "over one float32 scan of one query; break-even q = queries after which the build has paid "
+               "for itself."])
 
 
 # ------------------------------------------------------------------------------------------ analogies

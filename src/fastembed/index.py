@@ -1,5 +1,5 @@
-"""An exact compressed search index: int8 codes of the rows, scanned with rigorous score bounds,
-and the few rows the bounds cannot decide re-scored in full precision.
+"""Exact compressed search indexes: int8 codes (or float16 / bfloat16 copies) of the rows, scanned
+with rigorous score bounds, and the few rows the bounds cannot decide re-scored in full precision.
 
 ``EmbeddingTable.build_index("int8")`` builds one (:class:`Int8Index`) and attaches it; ``topk``
 and ``most_similar`` use it while it is valid (every write through the table invalidates it).
@@ -50,9 +50,35 @@ order: score descending, then id ascending). The heap's result is the top-k of t
 which holds the whole top-k: the answer is the scan's. ``k`` at least the number of eligible rows
 makes ``tau_k = -inf``: every row is re-scored. :attr:`Int8Index.last_stats` reports how many.
 
+The half index
+--------------
+``build_index("float16")`` / ``"bfloat16"``: the same search over half-precision copies of the
+rows, 2 bytes a value (11 / 8 significant bits: fewer rows re-scored than int8 for float16, about
+int8's for bfloat16; every value of any magnitude representable). Row ``x`` is scaled by the power
+of two ``2^shift`` that brings ``max|x|`` into [1, 2) (exact; float16 neither overflows nor
+loses the row to its subnormal range) and rounded to ``h``; ``E = x - h 2^-shift`` is its exact
+rounding error (float64). The query is not quantised: the kernel computes ``d``, the fixed-order
+float32 dot product of ``h`` and ``q`` (``fe_dot`` of the upcast row, error at most
+``gamma_m ||h|| ||q||``), and with ``A = cent * d``
+
+    x . q  =  2^-shift (h . q)  +  E . q,      |E . q| <= ||E|| ||q||
+
+so with ``cent = 2^-shift inv`` (cosine) or ``2^-shift`` (dot), ``ra = 0`` and
+
+    cosine:  rb = K (||E|| inv + (gamma_m + 2u) (||x|| + ||h 2^-shift||) inv)
+    dot:     rb = K (||E|| + gamma_m (||x|| + ||h 2^-shift||))
+
+the scan's score lies in ``A +/- (rb qn + |A| 2**-20 + abs)`` (``tau = 1``, ``fn = 0``): the
+terms are those of the int8 bound with the integer dot product replaced by a float32 one whose
+rounding error is bounded like the scan's own. ``abs`` covers underflow in both dot products:
+``2 (D + 16) 2**-59`` (cosine: ``cent <= 1 + 2u`` since ``2^-shift <= max|x| <= ||x||``) or
+``(D + 16) 2**-149 (1 + 2 max cent)`` (dot). Rows that are not finite get infinite radius; a query
+whose norm could overflow a sum gets ``qn = inf`` (every row re-scored), as above.
+
 Memory: ``V * D`` bytes of codes (rows padded to a multiple of 16, columns to a multiple of 4)
-plus 32 bytes per row (code sum, scale, 3 float32 coefficients per metric), beside the float32 rows, which may stay on disk (``np.memmap``): only the re-scored
-rows are read.
+plus 32 bytes per row (code sum, scale, 3 float32 coefficients per metric); a half index ``2 V D``
+bytes plus 28 per row. Beside the float32 rows, which may stay on disk (``np.memmap``): only the
+re-scored rows are read.
 """
 from __future__ import annotations
 
@@ -60,13 +86,13 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from fastembed import search
+from fastembed import reference, search
 from fastembed._kernels import _index, _topk
 from fastembed._threads import GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
 
-__all__ = ["Int8Index", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build"]
+__all__ = ["Int8Index", "HalfIndex", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build"]
 
-KINDS = ("int8",)
+KINDS = ("int8", "float16", "bfloat16")
 MAX_DIM = (2 ** 31 - 1) // (127 * 127)  # int32 dot products of codes in [-127, 127] stay exact
 BLOCK_ROWS = 16                          # rows per block of the codes' layout (csrc/fe_int8.h)
 
@@ -123,6 +149,25 @@ def quantize_queries(queries: np.ndarray, metric: str, max_norm: float):
     return p.astype(np.int8), params
 
 
+def half_query_params(queries: np.ndarray, metric: str, max_norm: float, max_cent_dot: float) -> np.ndarray:
+    """(Q, 4) float32 (tau, fn, qn, abs) of (Q, D) float32 queries for a half index: tau = 1 and
+    fn = 0 (the query is not quantised), qn >= K ||q||, abs the underflow slack of both dot
+    products (2 (D + 16) 2^-59 cosine, (D + 16) 2^-149 (1 + 2 max cent) dot). qn = inf (every row
+    re-scored) where a sum could overflow."""
+    Q, D = queries.shape
+    q = queries.astype(np.float64)
+    qnorm = np.sqrt((q * q).sum(axis=1))
+    par = np.empty((Q, 4), np.float32)
+    par[:, 0] = 1.0
+    par[:, 1] = 0.0
+    par[:, 2] = _up32(qnorm * _K)
+    ab = 2 * (D + 16) * 2.0 ** -59 if metric == "cosine" else (D + 16) * 2.0 ** -149 * (1 + 2 * max_cent_dot)
+    par[:, 3] = _up32(np.full(Q, ab))
+    risky = (max_norm + 2 * np.sqrt(D) + 1) * qnorm >= _OVERFLOW
+    par[risky, 2] = np.inf
+    return par
+
+
 def _packed(codes: np.ndarray):
     """(Q, D) int8 query codes -> the kernels' operands (Q, G) int32, four codes each (zero past
     D): the codes, their magnitudes, and codes + 128 as unsigned bytes."""
@@ -134,67 +179,39 @@ def _packed(codes: np.ndarray):
     return (p.view(np.int32), np.abs(p).view(np.int32), pu.view(np.int32))
 
 
-class Int8Index:
-    """Exact int8 search index of a (V, D) float32 table; build with
-    :meth:`fastembed.EmbeddingTable.build_index` (or :func:`build`).
+class _BoundedIndex:
+    """What every exact compressed index shares: per-row (cent, ra, rb) coefficients of each
+    metric blocked 16 rows at a time, the bounded scan + exact re-scoring (csrc/impl/int8.h's
+    FE_I8_SCAN_BODY, one engine for every kind) and the statistics of the last search. A kind
+    supplies its rows (``_buf``), its kernel number and its queries' operands."""
 
-    Attributes
-    ----------
-    kind : "int8"
-    shape : (V, D)
-    codes : ndarray (V, D) int8, read-only; row r is ``round(row_r * 127 / max|row_r|)``
-    scales : ndarray (V,) float32, ``max|row_r| / 127``
-    nbytes : int, bytes held (codes and per-row coefficients)
-    last_stats : IndexStats or None, the last search's (from any thread)
-    """
+    kind = ""
+    _kernel = 0  # _index.search's kind: 0 int8, 1 float16, 2 bfloat16
 
-    kind = "int8"
-
-    def __init__(self, buf: np.ndarray, rowsum: np.ndarray, shape: Tuple[int, int], scales: np.ndarray,
-                 coef: dict, max_norm: float):
-        V, D = shape
-        self._buf = buf        # blocked codes (csrc/fe_int8.h)
-        self._rowsum = rowsum  # (ceil(V/16) * 16,) int32
-        self.shape = (V, D)
-        self.scales = scales
-        self.scales.flags.writeable = False
-        # per metric, blocked as the codes: (ceil(V/16) * 48,) float32, (cent, ra, rb) of 16 rows
-        # per block: one stream of 192-byte blocks beside the codes instead of three (V,) streams
-        self._coef = coef
-        self.max_norm = max_norm
-        self.last_stats: Optional[IndexStats] = None
-
-    @property
-    def codes(self) -> np.ndarray:
-        """(V, D) int8 codes in row order (a copy out of the blocked layout)."""
-        V, D = self.shape
-        G = -(-D // 4)
-        nb = self._rowsum.shape[0] // BLOCK_ROWS
-        c = self._buf.reshape(nb, G, BLOCK_ROWS, 4).transpose(0, 2, 1, 3).reshape(nb * BLOCK_ROWS, 4 * G)
-        return np.ascontiguousarray(c[:V, :D])
+    shape: Tuple[int, int]
+    max_norm: float
+    last_stats: Optional[IndexStats]
 
     @property
     def nbytes(self) -> int:
-        return int(self._buf.nbytes + self._rowsum.nbytes + self.scales.nbytes
-                   + sum(c.nbytes for c in self._coef.values()))
+        """Bytes held: the compressed rows and every per-row array."""
+        return int(sum(a.nbytes for a in self._arrays()))
+
+    def _arrays(self):
+        return [self._buf, *self._coef.values()]
 
     def __repr__(self) -> str:
         V, D = self.shape
-        return f"Int8Index(num_embeddings={V}, dim={D}, nbytes={self.nbytes})"
+        return f"{type(self).__name__}(num_embeddings={V}, dim={D}, nbytes={self.nbytes})"
 
     def coefficients(self, metric: str = "cosine") -> np.ndarray:
         """(3, V) float32 (cent, ra, rb) of ``metric`` (see the module docstring; a copy)."""
         c = self._coef[metric].reshape(-1, 3, BLOCK_ROWS)
         return np.ascontiguousarray(c.transpose(1, 0, 2).reshape(3, -1)[:, : self.shape[0]])
 
-    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
-        as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
-        operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
-        cent, ra, rb = self.coefficients(metric)
-        codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
-        dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
-        return _bounds32(dots, cent, ra, rb, par)
+    def _operands(self, queries: np.ndarray, metric: str):
+        """The kernel's query operands (p4, pabs4, pu4 (Q, G) int32, par (Q, 4) float32)."""
+        raise NotImplementedError
 
     def search(self, weights: np.ndarray, inv: Optional[np.ndarray], queries: np.ndarray, k: int,
                cand: "search.Candidates", n_threads=None) -> Tuple[np.ndarray, np.ndarray]:
@@ -214,14 +231,121 @@ class Int8Index:
         if kk == 0 or Q == 0 or cand.row_hi == 0:
             _topk.init_heaps(scores, ids)
         else:
-            coef = self._coef["cosine" if inv is not None else "dot"]
-            codes, par = quantize_queries(queries, "cosine" if inv is not None else "dot", self.max_norm)
-            p4, pabs4, pu4 = _packed(codes)
+            metric = "cosine" if inv is not None else "dot"
+            p4, pabs4, pu4, par = self._operands(queries, metric)
             nt = team_size(cand.row_hi * D * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
-            _index.search(weights, inv, self._buf, self._rowsum, coef, queries, p4, pabs4, pu4, par,
-                          cand.row_hi, cand.mask, cand.excl_ptr, cand.excl, scores, ids, rescored, thr, nt)
+            _index.search(weights, inv, self._buf.view(np.int8), self._rowsum, self._coef[metric], queries,
+                          p4, pabs4, pu4, par, cand.row_hi, cand.mask, cand.excl_ptr, cand.excl, scores, ids,
+                          rescored, thr, nt, self._kernel)
         self.last_stats = IndexStats(rescored, thr, int(cand.row_hi))
         return search.finish(scores[:, :kk], ids[:, :kk], k)
+
+
+class Int8Index(_BoundedIndex):
+    """Exact int8 search index of a (V, D) float32 table; build with
+    :meth:`fastembed.EmbeddingTable.build_index` (or :func:`build`).
+
+    Attributes
+    ----------
+    kind : "int8"
+    shape : (V, D)
+    codes : ndarray (V, D) int8, read-only; row r is ``round(row_r * 127 / max|row_r|)``
+    scales : ndarray (V,) float32, ``max|row_r| / 127``
+    nbytes : int, bytes held (codes and per-row coefficients)
+    last_stats : IndexStats or None, the last search's (from any thread)
+    """
+
+    kind = "int8"
+    _kernel = 0
+
+    def __init__(self, buf: np.ndarray, rowsum: np.ndarray, shape: Tuple[int, int], scales: np.ndarray,
+                 coef: dict, max_norm: float):
+        V, D = shape
+        self._buf = buf        # blocked codes (csrc/fe_int8.h)
+        self._rowsum = rowsum  # (ceil(V/16) * 16,) int32
+        self.shape = (V, D)
+        self.scales = scales
+        self.scales.flags.writeable = False
+        # per metric, blocked as the codes: (ceil(V/16) * 48,) float32, (cent, ra, rb) of 16 rows
+        # per block: one stream of 192-byte blocks beside the codes instead of three (V,) streams
+        self._coef = coef
+        self.max_norm = max_norm
+        self.last_stats: Optional[IndexStats] = None
+
+    def _arrays(self):
+        return [self._buf, self._rowsum, self.scales, *self._coef.values()]
+
+    @property
+    def codes(self) -> np.ndarray:
+        """(V, D) int8 codes in row order (a copy out of the blocked layout)."""
+        V, D = self.shape
+        G = -(-D // 4)
+        nb = self._rowsum.shape[0] // BLOCK_ROWS
+        c = self._buf.reshape(nb, G, BLOCK_ROWS, 4).transpose(0, 2, 1, 3).reshape(nb * BLOCK_ROWS, 4 * G)
+        return np.ascontiguousarray(c[:V, :D])
+
+    def _operands(self, queries, metric):
+        codes, par = quantize_queries(queries, metric, self.max_norm)
+        return (*_packed(codes), par)
+
+    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
+        as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
+        operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
+        cent, ra, rb = self.coefficients(metric)
+        codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
+        dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
+        return _bounds32(dots, cent, ra, rb, par)
+
+
+class HalfIndex(_BoundedIndex):
+    """Exact float16 / bfloat16 search index of a (V, D) float32 table (see "The half index" in
+    the module docstring); build with ``table.build_index("float16")`` (or "bfloat16").
+
+    Attributes
+    ----------
+    kind : "float16" or "bfloat16"
+    shape : (V, D)
+    rows : ndarray (V, D) uint16, the stored bits of ``row_r * 2**shift[r]`` (a copy)
+    shift : ndarray (V,) int32, the power of two bringing each row's max |value| into [1, 2)
+    nbytes : int, bytes held (half rows and per-row coefficients)
+    last_stats : IndexStats or None, the last search's (from any thread)
+    """
+
+    def __init__(self, kind: str, buf: np.ndarray, shape: Tuple[int, int], shift: np.ndarray, coef: dict,
+                 max_norm: float, max_cent_dot: float):
+        self.kind = kind
+        self._kernel = 1 if kind == "float16" else 2
+        self._buf = buf                                # ((V rounded up to 16) * D,) uint16
+        self._rowsum = np.zeros(BLOCK_ROWS, np.int32)  # (unused by the half kernels)
+        self.shape = shape
+        self.shift = shift
+        self.shift.flags.writeable = False
+        self._coef = coef
+        self.max_norm = max_norm
+        self._max_cent_dot = max_cent_dot
+        self.last_stats: Optional[IndexStats] = None
+
+    def _arrays(self):
+        return [self._buf, self.shift, *self._coef.values()]
+
+    @property
+    def rows(self) -> np.ndarray:
+        V, D = self.shape
+        return self._buf[: V * D].reshape(V, D).copy()
+
+    def _operands(self, queries, metric):
+        par = half_query_params(queries, metric, self.max_norm, self._max_cent_dot)
+        z = np.zeros((queries.shape[0], 1), np.int32)
+        return z, z, z, par
+
+    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
+        as the scan takes them (unit rows for cosine), in numpy with the kernel's float32
+        operations (:func:`fastembed.reference.half_index_bounds`). For tests and inspection."""
+        q = np.ascontiguousarray(queries, np.float32)
+        par = half_query_params(q, metric, self.max_norm, self._max_cent_dot)
+        return reference.half_index_bounds(self.rows, self.kind, self.coefficients(metric), q, par)
 
 
 def _bounds32(dots, cent, ra, rb, par):
@@ -238,18 +362,22 @@ def _bounds32(dots, cent, ra, rb, par):
     return lo, up
 
 
-def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
-    """Build an index of ``kind`` over a (V, D) float32 C-contiguous table (any storage: read-only,
-    memory-mapped). Raises ValueError for an unknown kind or an unsupported dim."""
+def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional[np.ndarray] = None):
+    """Build an index of ``kind`` ("int8", "float16" or "bfloat16") over a (V, D) float32
+    C-contiguous table (any storage: read-only, memory-mapped); ``inv`` (V,) float32, the table's
+    inverse norms (a half index needs them; computed when None). Raises ValueError for an unknown
+    kind or an unsupported dim, TypeError for a table that is not float32."""
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}; choose from {KINDS}")
     if weights.dtype != np.float32 or weights.ndim != 2 or not weights.flags.c_contiguous:
         # (the re-scoring reuses the float32 scan's arithmetic: other storage needs its own path)
-        raise TypeError(f"an int8 index is built from a C-contiguous (V, D) float32 table, got "
+        raise TypeError(f"an {kind} index is built from a C-contiguous (V, D) float32 table, got "
                         f"{weights.dtype} with shape {weights.shape}")
     V, D = weights.shape
     if D == 0:
-        raise ValueError("cannot build an int8 index of a table with dim 0")
+        raise ValueError(f"cannot build an {kind} index of a table with dim 0")
+    if kind != "int8":
+        return _build_half(weights, kind, n_threads, inv)
     if D > MAX_DIM:
         raise ValueError(f"an int8 index supports dim <= {MAX_DIM} (exact int32 dot products), got dim {D}")
     nt = team_size(V * D * 4, GRAIN_ROWS_BYTES, n_threads, items=max(V, 1))
@@ -261,10 +389,32 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None) -> Int8Index:
     _index.quantize(weights, buf, rowsum, scales, st, nt)
     coef = {m: np.zeros(nb * 3 * BLOCK_ROWS, np.float32) for m in ("cosine", "dot")}
     _index.coefficients(scales, st, _gamma(D), coef["cosine"], coef["dot"], nt)
+    return Int8Index(buf, rowsum, (V, D), scales, coef, _max_norm(st))
+
+
+def _max_norm(st: np.ndarray) -> float:
     s2 = st[:, 2]
     finite = s2[np.isfinite(s2)]
-    max_norm = float(np.sqrt(finite.max())) * _K if finite.size else 0.0
-    return Int8Index(buf, rowsum, (V, D), scales, coef, max_norm)
+    return float(np.sqrt(finite.max())) * _K if finite.size else 0.0
+
+
+def _build_half(weights: np.ndarray, kind: str, n_threads, inv: Optional[np.ndarray]) -> HalfIndex:
+    V, D = weights.shape
+    nt = team_size(V * D * 4, GRAIN_ROWS_BYTES, n_threads, items=max(V, 1))
+    nb = -(-V // BLOCK_ROWS)
+    buf = np.zeros(nb * BLOCK_ROWS * D, np.uint16)
+    shift = np.zeros(V, np.int32)
+    st = np.zeros((V, 3), np.float64)
+    _index.hx_build(weights, buf, shift, st, kind == "bfloat16", nt)
+    if inv is None:
+        inv = np.empty(V, np.float32)
+        _topk.row_norms(weights, inv, nt, True)
+    coef = {m: np.zeros(nb * 3 * BLOCK_ROWS, np.float32) for m in ("cosine", "dot")}
+    _index.hx_coefficients(shift, st, np.ascontiguousarray(inv, np.float32), _gamma(D), coef["cosine"],
+                           coef["dot"], nt)
+    cd = coef["dot"].reshape(-1, 3, BLOCK_ROWS)[:, 0]
+    max_cent = float(cd[np.isfinite(cd)].max()) if V else 0.0
+    return HalfIndex(kind, buf, (V, D), shift, coef, _max_norm(st), max_cent)
 
 
 def kernel_name() -> str:

@@ -25,7 +25,8 @@ __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"
            "apply_sparse", "w2v_batch", "load_text", "load_binary", "parse_float32", "bag", "bag_backward",
            "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
            "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch",
-           "int8_quantize", "int8_coefficients", "int8_query_codes", "int8_bounds", "int8_search"]
+           "int8_quantize", "int8_coefficients", "int8_query_codes", "int8_bounds", "int8_search",
+           "half_index_rows", "half_index_coefficients", "half_index_bounds"]
 
 
 def _dtype_name(dtype) -> str:
@@ -1179,3 +1180,71 @@ def int8_search(weights, queries, k=10, *, metric="cosine", exclude=None, restri
     if single:
         return scores[0], ids[0], rescored[0]
     return scores, ids, rescored
+
+
+def half_index_rows(weights, dtype):
+    """A half index's rows (csrc/fe_int8.h fe_hx_build): ``(h (V, D) float16 bits as uint16 /
+    bfloat16 bits, shift (V,) int32, st (V, 3) float64)``. Row r is scaled by 2^shift[r], the power
+    of two that brings max|row| into [1, 2), and rounded to nearest even (:func:`_round_to`);
+    st = (sum (x - h 2^-shift)^2, sum (h 2^-shift)^2, sum x^2). Non-finite rows: h 0, shift 0,
+    st (inf, 0, inf); zero rows: all 0. h and shift equal the kernel's bit for bit; st up to the
+    summation order."""
+    X = np.asarray(weights, np.float32)
+    V, D = X.shape
+    name = _dtype_name(dtype)
+    mx = np.abs(X).max(axis=1) if D else np.zeros(V, np.float32)
+    ok = np.isfinite(X).all(axis=1) & (mx > 0)
+    _, e = np.frexp(np.where(ok, mx, 1).astype(np.float32))
+    shift = np.where(ok, 1 - e, 0).astype(np.int32)
+    x = X.astype(np.float64)
+    xs = np.where(ok[:, None], x * np.ldexp(1.0, shift)[:, None], 0.0).astype(np.float32)
+    h = _round_to(xs, name)
+    hu = _rows(h, name).astype(np.float64) * np.ldexp(1.0, -shift)[:, None]
+    if name == "float16":
+        h = h.view(np.uint16)
+    with np.errstate(invalid="ignore", over="ignore"):
+        st = np.stack([((x - hu) ** 2).sum(axis=1), (hu * hu).sum(axis=1), (x * x).sum(axis=1)], axis=1)
+    bad = ~np.isfinite(X).all(axis=1)
+    st[bad] = [np.inf, 0.0, np.inf]
+    return h, shift, st
+
+
+def half_index_coefficients(shift, st, inv, D, metric):
+    """(3, V) float32 (cent, ra, rb) of a half index (fastembed/index.py, "The half index"): with
+    u, K, g as in :func:`int8_coefficients`, s = 2^-shift, e = K sqrt(st0), h = K sqrt(st1),
+    n = K sqrt(st2): cosine (s inv, 0, up(K (e inv + (g + 2u) (n + h) inv))); dot (s, 0,
+    up(K (e + g (n + h)))). Bad rows as :func:`int8_coefficients`: (0, inf, inf)."""
+    u, K = 2.0 ** -24, 1.0 + 2.0 ** -16
+    m = -(-D // 16) + 6
+    g = m * u / (1 - m * u)
+    s = np.ldexp(1.0, -np.asarray(shift, np.int64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        e, h, n = np.sqrt(st[:, 0]) * K, np.sqrt(st[:, 1]) * K, np.sqrt(st[:, 2]) * K
+        bad = ~np.isfinite(st[:, 0]) | ~np.isfinite(st[:, 2])
+        zero = np.zeros(len(s), np.float32)
+        if metric == "cosine":
+            iv = np.asarray(inv, np.float64)
+            bad |= (iv > 2.0 ** 90) | ~np.isfinite(iv) | ((iv == 0) & (st[:, 2] > 0))
+            out = [(iv * s).astype(np.float32), zero, _up32((e * iv + (g + 2 * u) * (n + h) * iv) * K)]
+        else:
+            out = [s.astype(np.float32), zero, _up32((e + g * (n + h)) * K)]
+    out[0][bad], out[1][bad], out[2][bad] = 0.0, np.inf, np.inf
+    return np.stack(out)
+
+
+def half_index_bounds(h, dtype, coef, queries, par):
+    """(lower, upper) (Q, V) float32 of a half index: ``A -/+ (ra fn + rb qn + |A| 2^-20 + abs)``
+    with ``A = cent * (tau * dot)``, dot the fixed-order float32 dot product (:func:`_dot16`) of the
+    upcast half row with the float32 query, par = (tau, fn, qn, abs) (tau 1, fn 0): the kernel's
+    bits."""
+    f32 = np.float32
+    H = _rows(h.view(np.float16) if _dtype_name(dtype) == "float16" else h, dtype)
+    q = np.asarray(queries, f32)
+    dots = np.stack([_dot16_rows(H, q[i]) for i in range(q.shape[0])]) if len(q) else np.zeros((0, len(H)), f32)
+    cent, ra, rb = (np.asarray(c, f32)[None, :] for c in coef)
+    tau, fn, qn, ab = (np.asarray(par[:, i:i + 1], f32) for i in range(4))
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = cent * (tau * dots)
+        rad = (ra * fn + rb * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
+        up, lo = A + rad, A - rad
+    return np.where(lo > -np.inf, lo, -np.inf).astype(f32), np.where(up < np.inf, up, np.inf).astype(f32)

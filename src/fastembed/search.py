@@ -191,7 +191,7 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str 
     half table are those of its float32 upcast, bit for bit, on either path);
     ``strategy`` one of :data:`STRATEGIES`; ``block_rows`` the GEMM block height (default
     :data:`GEMM_BLOCK_ROWS`); ``index`` a valid exact search index of ``weights``
-    (:class:`fastembed.index.Int8Index`) to search through (a :class:`LinearScorer` only, with
+    (:class:`fastembed.index.Int8Index` or :class:`~fastembed.index.HalfIndex`) to search through (a :class:`LinearScorer` only, with
     strategy "auto" or "scan": the answer is the scan's). Assumes validated queries, k >= 0 and
     candidates.
     """

@@ -465,7 +465,7 @@ class EmbeddingTable:
             self._inv = None
 
     # ------------------------------------------------------------------ search index
-    def build_index(self, kind: str = "int8", *, n_threads: Threads = None) -> fe_index.Int8Index:
+    def build_index(self, kind: str = "int8", *, n_threads: Threads = None) -> "fe_index._BoundedIndex":
         """Build an exact compressed search index of the rows and attach it: ``topk`` and
         ``most_similar`` then search through it (answers identical to ``strategy="scan"``, ids and
         score bits) until the table is written (any write through the table, or through a
@@ -474,24 +474,35 @@ class EmbeddingTable:
 
         Parameters
         ----------
-        kind : {"int8"}
-            "int8": per-row scaled int8 codes of the rows (``V * D`` bytes plus 28 bytes a row),
-            held in memory beside the float32 rows, which may stay a memory map on disk (only
-            the rows the bounds cannot decide are read). See :mod:`fastembed.index` for the
-            bound that makes the answers exact.
+        kind : {"int8", "float16", "bfloat16"}
+            "int8": per-row scaled int8 codes of the rows (``V * D`` bytes plus 32 bytes a row;
+            the fastest search). "float16" / "bfloat16": half-precision copies of the rows, each
+            scaled by a power of two (``2 V D`` bytes plus 28 a row; float16's tighter bounds
+            re-score fewer rows). Held in memory beside the float32 rows, which may stay a
+            memory map on disk (only the rows the bounds cannot decide are read). See
+            :mod:`fastembed.index` for the bounds that make the answers exact.
         n_threads : int, optional
 
         Returns
         -------
-        Int8Index : the attached index (``table.index``); its ``last_stats`` reports the rows
-            re-scored exactly by the last search.
+        Int8Index or HalfIndex : the attached index (``table.index``, replacing any other);
+            its ``last_stats`` reports the rows re-scored exactly by the last search.
 
         Raises
         ------
-        ValueError : an unknown kind, dim 0, or a dim beyond ``fastembed.index.MAX_DIM``.
+        ValueError : an unknown kind, dim 0, or (int8) a dim beyond ``fastembed.index.MAX_DIM``.
+        TypeError : a table stored as float16 / bfloat16 (its own scan reads 2 bytes a value).
         """
         v = (self._version, self._external_version())
-        idx = fe_index.build(self._w, kind, n_threads)
+        if kind not in fe_index.KINDS:
+            raise ValueError(f"unknown index kind {kind!r}; choose from {fe_index.KINDS}")
+        inv = None
+        if kind != "int8" and self.dtype == np.float32:  # (a half index's cosine bounds use the scan's norms)
+            try:
+                inv = self.inv_norms(n_threads=n_threads)
+            except ValueError:  # cosine is refused for this table: its coefficients are never used
+                inv = np.zeros(self.num_embeddings, np.float32)
+        idx = fe_index.build(self._w, kind, n_threads, inv=inv)
         # tagged with the version seen before reading the rows: a write during the build leaves
         # it stale (never used), never silently mixed
         self._index = (v, idx)
@@ -508,7 +519,7 @@ class EmbeddingTable:
         return None
 
     @property
-    def index(self) -> Optional[fe_index.Int8Index]:
+    def index(self) -> Optional["fe_index._BoundedIndex"]:
         """The attached search index (see :meth:`build_index`), or None when there is none or the
         table was written since it was built."""
         return self._valid_index()
@@ -540,7 +551,7 @@ class EmbeddingTable:
             return None
         if isinstance(index, str) and index == "auto":
             return self._valid_index() if strategy in ("auto", "scan") else None
-        if isinstance(index, fe_index.Int8Index):
+        if isinstance(index, fe_index._BoundedIndex):
             if self._valid_index() is not index:
                 raise ValueError(f"{index!r} is not this table's current index (built for another table, "
                                  "dropped, or the table was written since): call build_index() again")

@@ -6,13 +6,13 @@ the per-query parameters; csrc/impl/int8.h has the SIMD-level loops and csrc/fe_
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
-from libc.math cimport INFINITY, isfinite, sqrt
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t
+from libc.math cimport INFINITY, isfinite, ldexp, sqrt
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t
 from libc.stdlib cimport malloc, calloc, free
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team
 from fastembed._kernels._csrc cimport (fe_ops, fe_topk_args, fe_i8_args, fe_i8_query, fe_i8_state,
-                                       fe_i8_merge_lb, fe_merge_heaps, fe_heap_init, fe_heap_sort)
+                                       fe_i8_merge_lb, fe_merge_heaps, fe_heap_init, fe_heap_sort, fe_hx_build)
 from fastembed._kernels._simd cimport ops
 
 # Passes run in chunks of about this much work (bytes of codes times queries), the GIL taken
@@ -66,7 +66,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
            const float[:, ::1] qpar not None, fe_intp row_hi, const uint8_t[::1] mask,
            const int64_t[::1] excl_ptr, const int64_t[::1] excl, float[:, ::1] scores not None,
            int64_t[:, ::1] ids not None, int64_t[::1] rescored not None, float[::1] thresholds not None,
-           int n_threads):
+           int n_threads, int kind=0):
     """Exact top-k through the int8 index: the bounded scan of rows [0, row_hi) then the exact
     re-scoring of every row whose upper bound reaches the k-th best lower bound.
 
@@ -79,6 +79,10 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     (empty slots -inf and INT64_MAX), rescored (Q,) = rows scored exactly, thresholds (Q,) = the
     k-th best lower bound. numpy: :func:`fastembed.reference.int8_search`. Interruptible between
     chunks (KeyboardInterrupt; the outputs are then incomplete).
+
+    kind 1 / 2: a half index (float16 / bfloat16): ``codes`` holds its (ceil(V/16) * 16, D) half
+    rows as bytes, the queries' own float32 values are dotted with them (qp4, qpabs4, qpu4 unused),
+    qpar = (1, 0, qn, abs_err); rowsum unused.
     """
     cdef fe_intp Q = queries.shape[0], k = scores.shape[1], D = table.shape[1]
     cdef fe_intp q, j, c0, c1, per_chunk, n_st
@@ -92,6 +96,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     cdef int64_t *cnt = NULL
     cdef int *rc = NULL
     cdef const fe_ops *o = ops()
+    cdef int (*scan)(const fe_i8_args *, const fe_i8_query *, int64_t, int64_t, int64_t, fe_i8_state *) noexcept nogil
     if Q == 0 or k == 0:
         return
     for q in range(Q):
@@ -100,9 +105,13 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
         thresholds[q] = -INFINITY
     if row_hi <= 0 or D == 0:
         return
+    if kind not in (0, 1, 2):
+        raise ValueError(f"kind={kind}: 0 (int8), 1 (float16) or 2 (bfloat16)")
+    scan = o.i8_scan if kind == 0 else (o.hx_scan_f16 if kind == 1 else o.hx_scan_bf16)
     a.codes = &codes[0]
     a.rowsum = &rowsum[0]
     a.G = qp4.shape[1]
+    a.block_bytes = ROW_ALIGN * 4 * a.G if kind == 0 else ROW_ALIGN * 2 * D
     a.coef = &coef[0]
     a.t.table = &table[0, 0]
     a.t.D = D
@@ -131,6 +140,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
             qs[q].fn = qpar[q, 1]
             qs[q].qn = qpar[q, 2]
             qs[q].abs_err = qpar[q, 3]
+            qs[q].qf = &queries[q, 0]
             qs[q].q = q
         for j in range(n_st * k):
             lb[j] = -INFINITY
@@ -144,8 +154,7 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
             c1 = min(row_hi, c0 + per_chunk)
             with nogil:
                 for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-                    if o.i8_scan(&a, qs, Q, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
-                                 st + t * Q) < 0:
+                    if scan(&a, qs, Q, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt), st + t * Q) < 0:
                         rc[t] = -1
             for u in range(nt):
                 failed = failed or rc[u] < 0
@@ -237,3 +246,64 @@ def coefficients(const float[::1] scale not None, const double[:, ::1] st not No
                 coef_dot[o] = scale[r]
                 coef_dot[o + 16] = _up32(g * K)
                 coef_dot[o + 32] = _up32((e + gamma * n) * K)
+
+
+def hx_build(const float[:, ::1] table not None, uint16_t[::1] h not None, int32_t[::1] shift not None,
+             double[:, ::1] st not None, bint bf, int n_threads):
+    """A half index's rows (csrc/fe_int8.h fe_hx_build): h ((V rounded up to 16) * D,) uint16,
+    zeroed, gets the float16 (bf false) / bfloat16 bits of each row times 2^shift[r] (shift (V,)
+    int32: max|row| scaled into [1, 2)); st (V, 3) float64 = (sum of squared errors, sum of squares
+    of the rounded row, sum of squares of the row), unscaled. numpy:
+    :func:`fastembed.reference.half_index_rows`. Interruptible."""
+    cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
+    cdef int t, nt = team(V, n_threads)
+    if V == 0 or D == 0:
+        return
+    per_chunk = max(<fe_intp>nt, CHUNK_WORK // (16 * D))
+    c0 = 0
+    while c0 < V:
+        c1 = min(V, c0 + per_chunk)
+        with nogil:
+            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+                fe_hx_build(&table[0, 0], D, c0 + (c1 - c0) * t // nt, c0 + (c1 - c0) * (t + 1) // nt, bf,
+                            &h[0], &shift[0], &st[0, 0])
+        PyErr_CheckSignals()
+        c0 = c1
+
+
+def hx_coefficients(const int32_t[::1] shift not None, const double[:, ::1] st not None,
+                    const float[::1] inv not None, double gamma, float[::1] coef_cos not None,
+                    float[::1] coef_dot not None, int n_threads):
+    """A half index's bound coefficients (fastembed/index.py, "The half index"), blocked as the
+    int8 index's: cent = 2^-shift (times inv for cosine), ra = 0, rb = K (e + (gamma [+ 2u]) (n + h))
+    (times inv) rounded up, e / n / h = K times the roots of st's sums. inv (V,) float32: the
+    table's inverse norms. The operations of :func:`fastembed.reference.half_index_coefficients`
+    in its order (the same bits)."""
+    cdef fe_intp V = shift.shape[0], r, o
+    cdef double K = 1.0 + 1.52587890625e-05, u = 5.9604644775390625e-08, INV_MAX = 1.2379400392853803e+27
+    cdef double sc, e, n, hn, iv, st0, st2
+    cdef bint bad
+    cdef int nt = team(V, n_threads)
+    with nogil:
+        for r in prange(V, num_threads=nt, schedule='static', use_threads_if=nt > 1):
+            st0 = st[r, 0]
+            st2 = st[r, 2]
+            o = (r // 16) * 48 + r % 16
+            sc = ldexp(1.0, -shift[r])
+            e = sqrt(st0) * K
+            hn = sqrt(st[r, 1]) * K
+            n = sqrt(st2) * K
+            bad = not isfinite(st0) or not isfinite(st2)
+            iv = <double>inv[r]
+            coef_cos[o + 16] = 0.0
+            coef_dot[o + 16] = 0.0
+            if bad or iv > INV_MAX or not isfinite(iv) or (iv == 0 and st2 > 0):
+                coef_cos[o], coef_cos[o + 16], coef_cos[o + 32] = 0.0, INFINITY, INFINITY
+            else:
+                coef_cos[o] = <float>(iv * sc)
+                coef_cos[o + 32] = _up32((e * iv + (gamma + 2 * u) * (n + hn) * iv) * K)
+            if bad:
+                coef_dot[o], coef_dot[o + 16], coef_dot[o + 32] = 0.0, INFINITY, INFINITY
+            else:
+                coef_dot[o] = <float>sc
+                coef_dot[o + 32] = _up32((e + gamma * (n + hn)) * K)
