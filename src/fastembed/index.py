@@ -292,10 +292,8 @@ class Int8Index(_BoundedIndex):
         """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
         as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
         operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
-        cent, ra, rb = self.coefficients(metric)
         codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
-        dots = codes.astype(np.int32) @ self.codes.astype(np.int32).T  # exact int32
-        return _bounds32(dots, cent, ra, rb, par)
+        return reference.int8_bounds(self.codes, self.coefficients(metric), codes, par)
 
 
 class HalfIndex(_BoundedIndex):
@@ -346,20 +344,6 @@ class HalfIndex(_BoundedIndex):
         q = np.ascontiguousarray(queries, np.float32)
         par = half_query_params(q, metric, self.max_norm, self._max_cent_dot)
         return reference.half_index_bounds(self.rows, self.kind, self.coefficients(metric), q, par)
-
-
-def _bounds32(dots, cent, ra, rb, par):
-    """The kernel's bound arithmetic (csrc/impl/int8.h), elementwise in float32 numpy: (Q, V)."""
-    f32 = np.float32
-    tau, fn, qn, ab = (par[:, i:i + 1].astype(f32) for i in range(4))
-    with np.errstate(over="ignore", invalid="ignore"):
-        A = cent[None, :] * (tau * dots.astype(f32))
-        rad = (ra[None, :] * fn + rb[None, :] * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
-        up = A + rad
-        lo = A - rad
-    up = np.where(up < np.inf, up, f32(np.inf)).astype(f32)
-    lo = np.where(lo > -np.inf, lo, f32(-np.inf)).astype(f32)
-    return lo, up
 
 
 def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional[np.ndarray] = None):

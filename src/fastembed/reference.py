@@ -1091,12 +1091,17 @@ def int8_bounds(codes, coef, qcodes, par):
     """(lower, upper) (Q, V) float32: ``A -/+ (ra fn + rb qn + |A| 2^-20 + abs)`` with
     ``A = cent * (tau * float32(codes . qcodes))``, each operation in float32 in this order (the
     kernel's bits); NaN -> (-inf, inf)."""
-    f32 = np.float32
     dots = (qcodes.astype(np.int64) @ codes.astype(np.int64).T).astype(np.int32)  # exact
+    return _bounds_from_dots(dots.astype(np.float32), coef, par)
+
+
+def _bounds_from_dots(dots, coef, par):
+    """The indexes' bound arithmetic (csrc/impl/int8.h FE_I8_SCAN_BODY) on (Q, V) float32 dots."""
+    f32 = np.float32
     cent, ra, rb = (np.asarray(c, f32)[None, :] for c in coef)
     tau, fn, qn, ab = (np.asarray(par[:, i:i + 1], f32) for i in range(4))
     with np.errstate(over="ignore", invalid="ignore"):
-        A = cent * (tau * dots.astype(f32))
+        A = cent * (tau * dots)
         rad = (ra * fn + rb * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
         up, lo = A + rad, A - rad
     return np.where(lo > -np.inf, lo, -np.inf).astype(f32), np.where(up < np.inf, up, np.inf).astype(f32)
@@ -1237,14 +1242,7 @@ def half_index_bounds(h, dtype, coef, queries, par):
     with ``A = cent * (tau * dot)``, dot the fixed-order float32 dot product (:func:`_dot16`) of the
     upcast half row with the float32 query, par = (tau, fn, qn, abs) (tau 1, fn 0): the kernel's
     bits."""
-    f32 = np.float32
     H = _rows(h.view(np.float16) if _dtype_name(dtype) == "float16" else h, dtype)
-    q = np.asarray(queries, f32)
-    dots = np.stack([_dot16_rows(H, q[i]) for i in range(q.shape[0])]) if len(q) else np.zeros((0, len(H)), f32)
-    cent, ra, rb = (np.asarray(c, f32)[None, :] for c in coef)
-    tau, fn, qn, ab = (np.asarray(par[:, i:i + 1], f32) for i in range(4))
-    with np.errstate(over="ignore", invalid="ignore"):
-        A = cent * (tau * dots)
-        rad = (ra * fn + rb * qn) + (np.abs(A) * f32(2.0 ** -20) + ab)
-        up, lo = A + rad, A - rad
-    return np.where(lo > -np.inf, lo, -np.inf).astype(f32), np.where(up < np.inf, up, np.inf).astype(f32)
+    q = np.asarray(queries, np.float32)
+    dots = np.stack([_dot16_rows(H, q[i]) for i in range(q.shape[0])]) if len(q) else np.zeros((0, len(H)), np.float32)
+    return _bounds_from_dots(dots, coef, par)
