@@ -101,7 +101,10 @@ typedef struct fe_ops {
                           float thr, float *hs, int64_t *hi);
     /* which integer kernel i8_scan runs on this CPU */
     const char *(*i8_kernel)(void);
-    /* the half index's bounded scan (float16 / bfloat16 rows in a->codes; i8_scan's contract) */
+    /* the half index: its rows (impl/int8.h fe_hx_build) and bounded scan (float16 / bfloat16
+     * rows in a->codes; i8_scan's contract) */
+    void (*hx_build)(const float *T, int64_t D, int64_t r0, int64_t r1, int bf, uint16_t *h, int32_t *shift,
+                     double *st);
     int (*hx_scan_f16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                        fe_i8_state *st);
     int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,

@@ -290,13 +290,20 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
  * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
 #ifndef FE_I8_DOTS_DEFINED
 #define FE_I8_DOTS_DEFINED
-#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_BW(a, blk, Q, r, dots) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_C(a, blk, Q, r, dots) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_HX_DOTS_F16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
-#define FE_HX_DOTS_BF16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
+#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots, cvt) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_BW(a, blk, Q, r, dots, cvt) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_C(a, blk, Q, r, dots, cvt) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_HX_DOTS_F16(a, blk, Q, r, dots, cvt) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots), (cvt))
+/* CVT: whether (and how) a kind converts a block's rows to float32 once for several queries */
+#define FE_I8_NOCVT_ON 0
+#define FE_I8_NOCVT_ROW(dst, src, d) ((void)(dst), (void)(src), (void)(d))
+#define FE_HX_CVT_F16_ON 1
+#define FE_HX_CVT_F16_ROW(dst, src, d) FE_FN(fe_copy_row_f16)((dst), (src), (d), 0)
+#define FE_HX_CVT_BF16_ON 1
+#define FE_HX_CVT_BF16_ROW(dst, src, d) FE_FN(fe_copy_row_bf16)((dst), (src), (d), 0)
+#define FE_HX_DOTS_BF16(a, blk, Q, r, dots, cvt) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots), (cvt))
 #endif
-#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK, DOT_T, PF)                                                    \
+#define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK, DOT_T, PF, CVT)                                                  \
 static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,   \
                      fe_i8_state *st)                                                                  \
 {                                                                                                      \
@@ -304,6 +311,8 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
     const char *pf_end = (const char *)(a->codes + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * bb);         \
     const char *cf_end = (const char *)(a->coef + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * 3 * FE_I8_ROWS); \
     DOT_T dots[FE_I8_ROWS];                                                                            \
+    /* CVT: a kind whose rows several queries would each convert converts each block once */          \
+    float *cvt = CVT##_ON && nq >= 2 ? (float *)malloc((size_t)(FE_I8_ROWS * a->t.D) * sizeof(float)) : NULL; \
     float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
     for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
         const int nr = r1 - r < FE_I8_ROWS ? (int)(r1 - r) : FE_I8_ROWS;                               \
@@ -330,10 +339,13 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                 FE_PREFETCH(p + 128);                                                                  \
             }                                                                                          \
         }                                                                                              \
+        if (cvt != NULL)                                                                               \
+            for (int u = 0; u < FE_I8_ROWS; u++)                                                       \
+                CVT##_ROW(cvt + u * a->t.D, (const uint16_t *)(const void *)blk + u * a->t.D, a->t.D);  \
         for (int64_t j = 0; j < nq; j++) {                                                             \
             const fe_i8_query *Q = qs + j;                                                             \
             fe_i8_state *s = st + j;                                                                   \
-            BLOCK(a, blk, Q, r, dots);                                                                 \
+            BLOCK(a, blk, Q, r, dots, cvt);                                                            \
             const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err, thr = s->lb[0];         \
             int any_l = 0, any_u = 0;  /* integer OR reductions: the loop vectorises (a float max    \
                                           reduction would not, without fast-math) */                   \
@@ -358,6 +370,7 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                         fe_i8_add(s, r + u, U[u]);                                                     \
         }                                                                                              \
     }                                                                                                  \
+    free(cvt);                                                                                         \
     for (int64_t j = 0; j < nq; j++)                                                                   \
         if (st[j].failed)                                                                              \
             return -1;                                                                                 \
@@ -365,9 +378,9 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
 }
 
 #if FV_W == 16
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_I8_DOTS_BW, int32_t, 1)
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_I8_DOTS_BW, int32_t, 1, FE_I8_NOCVT)
 #if FE_I8_HAVE_VNNI
-FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, FE_I8_DOTS_VNNI, int32_t, 1)
+FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, FE_I8_DOTS_VNNI, int32_t, 1, FE_I8_NOCVT)
 #endif
 /* AVX-512 CPUs with VNNI run vpdpbusd; the others (Skylake-SP) the AVX2 kernel: the same integers */
 static int FE_FN(fe_i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
@@ -389,34 +402,215 @@ static const char *FE_FN(fe_i8_kernel)(void)
     return "avx2 (vpmaddubsw): no avx512-vnni in this cpu or this build";
 }
 #elif FV_W == 8
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_BW, int32_t, 1)
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_BW, int32_t, 1, FE_I8_NOCVT)
 static const char *FE_FN(fe_i8_kernel)(void) { return "avx2 (vpmaddubsw + vpmaddwd)"; }
 #else
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_C, int32_t, 1)
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_C, int32_t, 1, FE_I8_NOCVT)
 static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)"; }
 #endif
+
+/* ------------------------------------------------------------------ half index build */
+
+/* One column of a half index row (every level's scalar path and tails): xs = x * 2^sh rounded
+ * once to float32 (the float64 product is exact), h = its half bits (nearest even), and the lane
+ * sums of (x - h 2^-sh)^2, (h 2^-sh)^2, x^2 in float64. */
+#define FE_HX_ONE(j) do {                                                                          \
+        const double v_ = (double)fe_ldf(x + (j));                                                 \
+        const float xs_ = (float)(v_ * up);                                                        \
+        const uint16_t hv_ = bf ? fe_f32_to_bf16(xs_) : fe_f32_to_f16(xs_);                        \
+        const double hu_ = (double)(bf ? fe_bf16_to_f32(hv_) : fe_f16_to_f32(hv_)) * down;         \
+        const double d_ = v_ - hu_;                                                                \
+        const int l_ = (int)((j) & 15);                                                            \
+        hr[j] = hv_;                                                                               \
+        e2[l_] += d_ * d_;                                                                         \
+        h2[l_] += hu_ * hu_;                                                                       \
+        x2[l_] += v_ * v_;                                                                         \
+    } while (0)
+
+/* Columns [0, D) of row x into hr and the 16-lane sums (lane j mod 16, as FE_HX_ONE); pf = 2^sh
+ * as a float32 (sh <= 126; x * pf is then the same rounding of the same product). */
+static void FE_FN(fe_hx_span)(const float *x, int64_t D, float pf, double up, double down, int bf,
+                              uint16_t *hr, double *e2, double *h2, double *x2)
+{
+    int64_t j = 0;
+#if FV_W == 16 && FE_SIMD_X86
+    const __m512 vpf = _mm512_set1_ps(pf);
+    const __m512d vdn = _mm512_set1_pd(down);
+    __m512d E0 = _mm512_loadu_pd(e2), E1 = _mm512_loadu_pd(e2 + 8), H0 = _mm512_loadu_pd(h2);
+    __m512d H1 = _mm512_loadu_pd(h2 + 8), X0 = _mm512_loadu_pd(x2), X1 = _mm512_loadu_pd(x2 + 8);
+    for (; j < D; j += 16) {  /* a tail reads zeros: they add +0 */
+        const int n = D - j >= 16 ? 16 : (int)(D - j);
+        const __m512 xf = n == 16 ? _mm512_loadu_ps(x + j) : _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), x + j);
+        const __m512 xs = _mm512_mul_ps(xf, vpf);
+        __m256i hv;
+        __m512 hf;
+        if (bf) {
+            const __m512i b = _mm512_castps_si512(xs);
+            const __m512i rb = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)),
+                                                                  _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1))), 16);
+            hv = _mm512_cvtepi32_epi16(rb);
+            hf = _mm512_castsi512_ps(_mm512_slli_epi32(rb, 16));
+        } else {
+            hv = _mm512_cvtps_ph(xs, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            hf = _mm512_cvtph_ps(hv);
+        }
+        if (n == 16) {
+            _mm256_storeu_si256((__m256i *)(void *)(hr + j), hv);
+        } else {
+            uint16_t t[16];
+            _mm256_storeu_si256((__m256i *)(void *)t, hv);
+            memcpy(hr + j, t, (size_t)n * sizeof(uint16_t));
+        }
+        const __m512d v0 = _mm512_cvtps_pd(_mm512_castps512_ps256(xf));
+        const __m512d v1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xf), 1)));
+        const __m512d u0 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(hf)), vdn);
+        const __m512d u1 = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(hf), 1))), vdn);
+        const __m512d d0 = _mm512_sub_pd(v0, u0), d1 = _mm512_sub_pd(v1, u1);
+        E0 = _mm512_add_pd(E0, _mm512_mul_pd(d0, d0));
+        E1 = _mm512_add_pd(E1, _mm512_mul_pd(d1, d1));
+        H0 = _mm512_add_pd(H0, _mm512_mul_pd(u0, u0));
+        H1 = _mm512_add_pd(H1, _mm512_mul_pd(u1, u1));
+        X0 = _mm512_add_pd(X0, _mm512_mul_pd(v0, v0));
+        X1 = _mm512_add_pd(X1, _mm512_mul_pd(v1, v1));
+    }
+    _mm512_storeu_pd(e2, E0); _mm512_storeu_pd(e2 + 8, E1);
+    _mm512_storeu_pd(h2, H0); _mm512_storeu_pd(h2 + 8, H1);
+    _mm512_storeu_pd(x2, X0); _mm512_storeu_pd(x2 + 8, X1);
+#elif FV_W == 8 && FE_SIMD_X86
+    const __m256 vpf = _mm256_set1_ps(pf);
+    const __m256d vdn = _mm256_set1_pd(down);
+    __m256d E[4], H[4], X[4];  /* lanes 4b..4b+3 in register b */
+    for (int b = 0; b < 4; b++) {
+        E[b] = _mm256_loadu_pd(e2 + 4 * b);
+        H[b] = _mm256_loadu_pd(h2 + 4 * b);
+        X[b] = _mm256_loadu_pd(x2 + 4 * b);
+    }
+    for (; j + 16 <= D; j += 16)
+        for (int hh = 0; hh < 2; hh++) {
+            const __m256 xf = _mm256_loadu_ps(x + j + 8 * hh);
+            const __m256 xs = _mm256_mul_ps(xf, vpf);
+            __m256 hf;
+            if (bf) {
+                const __m256i b = _mm256_castps_si256(xs);
+                const __m256i rb = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)),
+                                                                      _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1))), 16);
+                const __m256i pk = _mm256_permute4x64_epi64(_mm256_packus_epi32(rb, rb), 0x08);
+                _mm_storeu_si128((__m128i *)(void *)(hr + j + 8 * hh), _mm256_castsi256_si128(pk));
+                hf = _mm256_castsi256_ps(_mm256_slli_epi32(rb, 16));
+            } else {
+                const __m128i hv = _mm256_cvtps_ph(xs, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                _mm_storeu_si128((__m128i *)(void *)(hr + j + 8 * hh), hv);
+                hf = _mm256_cvtph_ps(hv);
+            }
+            for (int q = 0; q < 2; q++) {
+                const int b = 2 * hh + q;
+                const __m256d v = _mm256_cvtps_pd(q ? _mm256_extractf128_ps(xf, 1) : _mm256_castps256_ps128(xf));
+                const __m256d u = _mm256_mul_pd(_mm256_cvtps_pd(q ? _mm256_extractf128_ps(hf, 1) : _mm256_castps256_ps128(hf)), vdn);
+                const __m256d d = _mm256_sub_pd(v, u);
+                E[b] = _mm256_add_pd(E[b], _mm256_mul_pd(d, d));
+                H[b] = _mm256_add_pd(H[b], _mm256_mul_pd(u, u));
+                X[b] = _mm256_add_pd(X[b], _mm256_mul_pd(v, v));
+            }
+        }
+    for (int b = 0; b < 4; b++) {
+        _mm256_storeu_pd(e2 + 4 * b, E[b]);
+        _mm256_storeu_pd(h2 + 4 * b, H[b]);
+        _mm256_storeu_pd(x2 + 4 * b, X[b]);
+    }
+#endif
+    (void)pf;
+    for (; j < D; j++)
+        FE_HX_ONE(j);
+}
+
+/* Rows [r0, r1) of a (V, D) float32 table to float16 (bf == 0) or bfloat16 (bf == 1) bits h of the
+ * row scaled by 2^shift[r], the power of two that brings max|x| into [1, 2) (no float16 overflow,
+ * few subnormals), and st[3 r .. 3 r + 2] = (sum (x - h 2^-shift)^2, sum (h 2^-shift)^2, sum x^2)
+ * in float64 (the differences exact: h is a rounding of a nearby value), summed in 16 lanes in the
+ * same order at every level (the same bits). Non-finite rows: h = 0, shift 0, st = (inf, 0, inf);
+ * zero rows: everything 0. h arrives zeroed. numpy: fastembed.reference.half_index_rows. */
+static void FE_FN(fe_hx_build)(const float *T, int64_t D, int64_t r0, int64_t r1, int bf, uint16_t *h,
+                               int32_t *shift, double *st)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = T + r * D;
+        uint16_t *hr = h + r * D;
+        const float mx = FE_FN(fe_i8_absmax)(x, D);  /* (NaN never wins) */
+        shift[r] = 0;
+        st[3 * r] = st[3 * r + 1] = st[3 * r + 2] = 0.0;
+        if (mx > 0.0f && mx <= 3.4028234663852886e38f) {
+            int e;
+            (void)frexpf(mx, &e);  /* mx = f 2^e, f in [0.5, 1): mx 2^(1 - e) in [1, 2) */
+            const int sh = 1 - e;
+            const double up = ldexp(1.0, sh), down = ldexp(1.0, -sh);
+            double e2[16], h2[16], x2[16];
+            for (int l = 0; l < 16; l++)
+                e2[l] = h2[l] = x2[l] = 0.0;
+            if (sh <= 126) {
+                FE_FN(fe_hx_span)(x, D, ldexpf(1.0f, sh), up, down, bf, hr, e2, h2, x2);
+            } else {  /* a row of denormals: 2^sh is beyond float32 */
+                for (int64_t j = 0; j < D; j++)
+                    FE_HX_ONE(j);
+            }
+            double se = 0.0, sh2 = 0.0, sx = 0.0;
+            for (int l = 0; l < 16; l++) {
+                se += e2[l];
+                sh2 += h2[l];
+                sx += x2[l];
+            }
+            if (sx <= 1.79e308) {  /* (a NaN in the row shows here) */
+                shift[r] = sh;
+                st[3 * r] = se;
+                st[3 * r + 1] = sh2;
+                st[3 * r + 2] = sx;
+                continue;
+            }
+            memset(hr, 0, (size_t)D * sizeof(uint16_t));
+        } else if (!(mx > 0.0f)) {  /* zeros, or zeros and NaNs */
+            int nan = 0;
+            for (int64_t j = 0; j < D; j++)
+                nan |= fe_ldf(x + j) != fe_ldf(x + j);
+            if (!nan)
+                continue;
+        }
+        st[3 * r] = INFINITY;  /* not finite */
+        st[3 * r + 2] = INFINITY;
+    }
+}
 
 /* ------------------------------------------------------------------ the half index's scan */
 
 /* The 16 float32 dot products of a block of half rows with the query: fh_dot_rows, FV_ROWS rows
  * at a time (the fixed order of impl/dot.h, so each is fe_dot of the upcast row), each group's
  * lines prefetched FE_SCAN_PREFETCH bytes ahead as the half scans do (impl/half.h FH_PREFETCH). */
-FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots,
+                                             const float *cvt)
 {
+    if (cvt != NULL) {  /* the block already converted (several queries): the float32 kernel, same bits */
+        for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
+            FE_FN(fe_dot_rows)(cvt + u * D, D, q, D, dots + u, 0, NULL);
+        return;
+    }
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;  /* (prefetches never fault) */
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
         FE_FN(fh_dot_rows_f16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
 }
 
-FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots,
+                                             const float *cvt)
 {
+    if (cvt != NULL) {  /* the block already converted (several queries): the float32 kernel, same bits */
+        for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
+            FE_FN(fe_dot_rows)(cvt + u * D, D, q, D, dots + u, 0, NULL);
+        return;
+    }
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
         FE_FN(fh_dot_rows_bf16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
 }
 
-FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_f16), , FE_HX_DOTS_F16, float, 0)
-FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_bf16), , FE_HX_DOTS_BF16, float, 0)
+FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_f16), , FE_HX_DOTS_F16, float, 0, FE_HX_CVT_F16)
+FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_bf16), , FE_HX_DOTS_BF16, float, 0, FE_HX_CVT_BF16)
 
 /* ------------------------------------------------------------------ exact re-scoring */
 

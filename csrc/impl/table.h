@@ -40,6 +40,7 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .i8_scan = FE_FN(fe_i8_scan),
     .i8_rescore = FE_FN(fe_i8_rescore),
     .i8_kernel = FE_FN(fe_i8_kernel),
+    .hx_build = FE_FN(fe_hx_build),
     .hx_scan_f16 = FE_FN(fe_hx_scan_f16),
     .hx_scan_bf16 = FE_FN(fe_hx_scan_bf16),
 };

@@ -637,6 +637,72 @@ static void check_i8_quantize(const fe_ops *o, const fe_ops *base)
     }
 }
 
+/* float32 -> float16 (fe_f32_to_f16): every finite float16 converts back to itself, every midpoint
+ * between neighbours rounds to the even one, just past it to the nearer one; 65520 and beyond
+ * round to inf. Then the half index's rows (impl/int8.h fe_hx_build) at every level equal the
+ * generic level's bit for bit (the vector conversions F16C / AVX-512 against this scalar one). */
+static void check_hx_build(const fe_ops *o, const fe_ops *base)
+{
+    if (o == base) {
+        for (uint32_t hb = 0; hb < 0x7c00u; hb++)
+            for (uint32_t sgn = 0; sgn <= 0x8000u; sgn += 0x8000u) {
+                const uint16_t hv = (uint16_t)(hb | sgn);
+                const float f = fe_f16_to_f32(hv);
+                CHECK(fe_f32_to_f16(f) == hv, "f32_to_f16 round trip %04x", hv);
+                if (hb + 1 < 0x7c00u) {
+                    const float g = fe_f16_to_f32((uint16_t)((hb + 1) | sgn));
+                    const float mid = (float)(((double)f + (double)g) / 2);  /* exact: 12 bits */
+                    const uint16_t even = (hb & 1u) ? (uint16_t)((hb + 1) | sgn) : hv;
+                    CHECK(fe_f32_to_f16(mid) == even, "f32_to_f16 tie %04x", hv);
+                    CHECK(fe_f32_to_f16(nextafterf(mid, f)) == hv, "f32_to_f16 below the midpoint %04x", hv);
+                }
+            }
+        CHECK(fe_f32_to_f16(65519.0f) == 0x7bffu && fe_f32_to_f16(65520.0f) == 0x7c00u &&
+              fe_f32_to_f16(-1e30f) == 0xfc00u, "f32_to_f16 overflow");
+    }
+    enum { R = 21 };
+    static const int HD[] = {1, 5, 15, 16, 17, 33, 100, 301};
+    for (int t = 0; t < (int)(sizeof HD / sizeof HD[0]); t++) {
+        const int64_t d = HD[t];
+        float *x = malloc(sizeof(float) * (size_t)(R * d));
+        uint16_t *h1 = calloc((size_t)(R * d), 2), *h2 = calloc((size_t)(R * d), 2);
+        int32_t s1[R], s2[R];
+        double st1[3 * R], st2[3 * R];
+        for (int r = 0; r < R; r++) {
+            fill(x + r * d, d, r % 4);
+            for (int64_t i = 0; i < d; i++)
+                x[r * d + i] *= (float)(1 << (r % 9)) * 0.013f;
+        }
+        for (int64_t i = 1; i < d; i++)
+            x[6 * d + i] *= 1e-7f;                          /* float16 subnormals after scaling */
+        for (int64_t i = 0; i < d; i++) {
+            x[2 * d + i] = 0.0f;                            /* a zero row */
+            x[7 * d + i] = (float)(i + 1) * 1e-44f;         /* denormals: 2^shift beyond float32 */
+            x[8 * d + i] *= 1e36f;                          /* huge */
+        }
+        x[3 * d + d / 2] = NAN;
+        x[4 * d] = INFINITY;
+        for (int bf = 0; bf < 2; bf++) {
+            memset(h1, 0, (size_t)(R * d) * 2);
+            memset(h2, 0, (size_t)(R * d) * 2);
+            o->hx_build(x, d, 0, R, bf, h1, s1, st1);
+            base->hx_build(x, d, 0, R, bf, h2, s2, st2);
+            CHECK(memcmp(h1, h2, (size_t)(R * d) * 2) == 0 && memcmp(s1, s2, sizeof s1) == 0 &&
+                  memcmp(st1, st2, sizeof st1) == 0, "%s hx_build d=%lld bf=%d differs from %s", o->name,
+                  (long long)d, bf, base->name);
+            CHECK(st1[9] == INFINITY && st1[12] == INFINITY && st1[6] == 0.0 && s1[7] > 126,
+                  "%s hx_build special rows d=%lld", o->name, (long long)d);
+            if (hashing) {
+                hash_bytes(h1, (size_t)(R * d) * 2);
+                hash_bytes(st1, sizeof st1);
+            }
+        }
+        free(x);
+        free(h1);
+        free(h2);
+    }
+}
+
 int main(void)
 {
     for (int i = 0; i < FE_EXP_TABLE_SIZE; i++) {
@@ -669,6 +735,7 @@ int main(void)
         if (hashing) printf("checksum after half %016llx\n", (unsigned long long)checksum);
         check_w2v(o, generic);
         check_i8_quantize(o, generic);
+        check_hx_build(o, generic);
         printf("level %s: %ld checks %s\n", o->name, checks - c0, failures == f0 ? "ok" : "FAILED");
         tested++;
     }

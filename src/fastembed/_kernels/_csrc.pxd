@@ -93,8 +93,6 @@ cdef extern from "fe_int8.h" nogil:
         int64_t cap
         int failed
     void fe_i8_merge_lb(float *lb, const float *o, int64_t k) noexcept
-    void fe_hx_build(const float *T, int64_t D, int64_t r0, int64_t r1, int bf, uint16_t *h,
-                     int32_t *shift, double *st) noexcept
 
 # ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
 cdef extern from "fe_ops.h" nogil:
@@ -150,6 +148,8 @@ cdef extern from "fe_ops.h" nogil:
         int64_t (*i8_rescore)(const fe_topk_args *a, const float *qv, int64_t q, const fe_i8_state *s,
                               float thr, float *hs, int64_t *hi) noexcept nogil
         const char *(*i8_kernel)() noexcept nogil
+        void (*hx_build)(const float *T, int64_t D, int64_t r0, int64_t r1, int bf, uint16_t *h,
+                         int32_t *shift, double *st) noexcept nogil
         int (*hx_scan_f16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                            fe_i8_state *st) noexcept nogil
         int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,

@@ -12,7 +12,7 @@ from libc.stdlib cimport malloc, calloc, free
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team
 from fastembed._kernels._csrc cimport (fe_ops, fe_topk_args, fe_i8_args, fe_i8_query, fe_i8_state,
-                                       fe_i8_merge_lb, fe_merge_heaps, fe_heap_init, fe_heap_sort, fe_hx_build)
+                                       fe_i8_merge_lb, fe_merge_heaps, fe_heap_init, fe_heap_sort)
 from fastembed._kernels._simd cimport ops
 
 # Passes run in chunks of about this much work (bytes of codes times queries), the GIL taken
@@ -250,13 +250,14 @@ def coefficients(const float[::1] scale not None, const double[:, ::1] st not No
 
 def hx_build(const float[:, ::1] table not None, uint16_t[::1] h not None, int32_t[::1] shift not None,
              double[:, ::1] st not None, bint bf, int n_threads):
-    """A half index's rows (csrc/fe_int8.h fe_hx_build): h ((V rounded up to 16) * D,) uint16,
+    """A half index's rows (csrc/impl/int8.h fe_hx_build): h ((V rounded up to 16) * D,) uint16,
     zeroed, gets the float16 (bf false) / bfloat16 bits of each row times 2^shift[r] (shift (V,)
     int32: max|row| scaled into [1, 2)); st (V, 3) float64 = (sum of squared errors, sum of squares
     of the rounded row, sum of squares of the row), unscaled. numpy:
     :func:`fastembed.reference.half_index_rows`. Interruptible."""
     cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
     cdef int t, nt = team(V, n_threads)
+    cdef const fe_ops *o = ops()
     if V == 0 or D == 0:
         return
     per_chunk = max(<fe_intp>nt, CHUNK_WORK // (16 * D))
@@ -265,7 +266,7 @@ def hx_build(const float[:, ::1] table not None, uint16_t[::1] h not None, int32
         c1 = min(V, c0 + per_chunk)
         with nogil:
             for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-                fe_hx_build(&table[0, 0], D, c0 + (c1 - c0) * t // nt, c0 + (c1 - c0) * (t + 1) // nt, bf,
+                o.hx_build(&table[0, 0], D, c0 + (c1 - c0) * t // nt, c0 + (c1 - c0) * (t + 1) // nt, bf,
                             &h[0], &shift[0], &st[0, 0])
         PyErr_CheckSignals()
         c0 = c1
