@@ -290,18 +290,21 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
  * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
 #ifndef FE_I8_DOTS_DEFINED
 #define FE_I8_DOTS_DEFINED
-#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots, cvt) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_BW(a, blk, Q, r, dots, cvt) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_C(a, blk, Q, r, dots, cvt) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_HX_DOTS_F16(a, blk, Q, r, dots, cvt) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots), (cvt))
+#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_BW(a, blk, Q, r, dots) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS_C(a, blk, Q, r, dots) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_HX_DOTS_F16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
 /* CVT: whether (and how) a kind converts a block's rows to float32 once for several queries */
 #define FE_I8_NOCVT_ON 0
 #define FE_I8_NOCVT_ROW(dst, src, d) ((void)(dst), (void)(src), (void)(d))
+#define FE_I8_NOCVT_ALL(cvt, D, qs, nq, out) ((void)(cvt), (void)(D), (void)(qs), (void)(nq), (void)(out))
 #define FE_HX_CVT_F16_ON 1
 #define FE_HX_CVT_F16_ROW(dst, src, d) FE_FN(fe_copy_row_f16)((dst), (src), (d), 0)
+#define FE_HX_CVT_F16_ALL(cvt, D, qs, nq, out) FE_FN(fe_hx_dots_all)((cvt), (D), (qs), (nq), (out))
 #define FE_HX_CVT_BF16_ON 1
 #define FE_HX_CVT_BF16_ROW(dst, src, d) FE_FN(fe_copy_row_bf16)((dst), (src), (d), 0)
-#define FE_HX_DOTS_BF16(a, blk, Q, r, dots, cvt) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots), (cvt))
+#define FE_HX_CVT_BF16_ALL(cvt, D, qs, nq, out) FE_FN(fe_hx_dots_all)((cvt), (D), (qs), (nq), (out))
+#define FE_HX_DOTS_BF16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
 #endif
 #define FE_I8_SCAN_BODY(NAME, ATTR, BLOCK, DOT_T, PF, CVT)                                                  \
 static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,   \
@@ -312,7 +315,8 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
     const char *cf_end = (const char *)(a->coef + ((r1 + FE_I8_ROWS - 1) / FE_I8_ROWS) * 3 * FE_I8_ROWS); \
     DOT_T dots[FE_I8_ROWS];                                                                            \
     /* CVT: a kind whose rows several queries would each convert converts each block once */          \
-    float *cvt = CVT##_ON && nq >= 2 ? (float *)malloc((size_t)(FE_I8_ROWS * a->t.D) * sizeof(float)) : NULL; \
+    float *cvt = CVT##_ON && nq >= 2 ? (float *)malloc((size_t)(FE_I8_ROWS * (a->t.D + nq)) * sizeof(float)) : NULL; \
+    float *alld = cvt != NULL ? cvt + FE_I8_ROWS * a->t.D : NULL;  /* every query's dots of a block */  \
     float U[FE_I8_ROWS], L[FE_I8_ROWS];                                                                \
     for (int64_t r = r0; r < r1; r += FE_I8_ROWS) {                                                    \
         const int nr = r1 - r < FE_I8_ROWS ? (int)(r1 - r) : FE_I8_ROWS;                               \
@@ -339,13 +343,18 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
                 FE_PREFETCH(p + 128);                                                                  \
             }                                                                                          \
         }                                                                                              \
-        if (cvt != NULL)                                                                               \
+        if (cvt != NULL) {                                                                             \
             for (int u = 0; u < FE_I8_ROWS; u++)                                                       \
                 CVT##_ROW(cvt + u * a->t.D, (const uint16_t *)(const void *)blk + u * a->t.D, a->t.D);  \
+            CVT##_ALL(cvt, a->t.D, qs, nq, alld);                                                      \
+        }                                                                                              \
         for (int64_t j = 0; j < nq; j++) {                                                             \
             const fe_i8_query *Q = qs + j;                                                             \
             fe_i8_state *s = st + j;                                                                   \
-            BLOCK(a, blk, Q, r, dots, cvt);                                                            \
+            if (alld != NULL)                                                                          \
+                memcpy(dots, alld + j * FE_I8_ROWS, sizeof dots);                                      \
+            else                                                                                       \
+                BLOCK(a, blk, Q, r, dots);                                                             \
             const float tau = Q->tau, fn = Q->fn, qn = Q->qn, ab = Q->abs_err, thr = s->lb[0];         \
             int any_l = 0, any_u = 0;  /* integer OR reductions: the loop vectorises (a float max    \
                                           reduction would not, without fast-math) */                   \
@@ -583,30 +592,38 @@ static void FE_FN(fe_hx_build)(const float *T, int64_t D, int64_t r0, int64_t r1
 /* The 16 float32 dot products of a block of half rows with the query: fh_dot_rows, FV_ROWS rows
  * at a time (the fixed order of impl/dot.h, so each is fe_dot of the upcast row), each group's
  * lines prefetched FE_SCAN_PREFETCH bytes ahead as the half scans do (impl/half.h FH_PREFETCH). */
-FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots,
-                                             const float *cvt)
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
 {
-    if (cvt != NULL) {  /* the block already converted (several queries): the float32 kernel, same bits */
-        for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
-            FE_FN(fe_dot_rows)(cvt + u * D, D, q, D, dots + u, 0, NULL);
-        return;
-    }
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;  /* (prefetches never fault) */
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
         FE_FN(fh_dot_rows_f16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
 }
 
-FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots,
-                                             const float *cvt)
+FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
 {
-    if (cvt != NULL) {  /* the block already converted (several queries): the float32 kernel, same bits */
-        for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
-            FE_FN(fe_dot_rows)(cvt + u * D, D, q, D, dots + u, 0, NULL);
-        return;
-    }
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
         FE_FN(fh_dot_rows_bf16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
+}
+
+/* Several queries: the block converted once (cvt, 16 rows of D floats), every query's 16 dots into
+ * out[j * 16 + u] by the float32 kernels, queries in pairs sharing each row load (fe_dot_rows_q2,
+ * as the float32 scan does): the same bits as fe_hx_dots (the upcast is exact, the order fixed). */
+static void FE_FN(fe_hx_dots_all)(const float *cvt, int64_t D, const fe_i8_query *qs, int64_t nq, float *out)
+{
+    int64_t j = 0;
+    for (; j + 2 <= nq; j += 2)
+        for (int u = 0; u < FE_I8_ROWS; u += FV_PAIR_ROWS) {
+            float d2[2 * FV_PAIR_ROWS];
+            FE_FN(fe_dot_rows_q2)(cvt + u * D, D, qs[j].qf, qs[j + 1].qf, D, d2);
+            for (int v = 0; v < FV_PAIR_ROWS; v++) {
+                out[j * FE_I8_ROWS + u + v] = d2[v];
+                out[(j + 1) * FE_I8_ROWS + u + v] = d2[FV_PAIR_ROWS + v];
+            }
+        }
+    for (; j < nq; j++)
+        for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
+            FE_FN(fe_dot_rows)(cvt + u * D, D, qs[j].qf, D, out + j * FE_I8_ROWS + u, 0, NULL);
 }
 
 FE_I8_SCAN_BODY(FE_FN(fe_hx_scan_f16), , FE_HX_DOTS_F16, float, 0, FE_HX_CVT_F16)
