@@ -377,9 +377,12 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional
 
 
 def _max_norm(st: np.ndarray) -> float:
+    """K times the largest finite row norm (non-finite rows have st[:, 2] = inf)."""
     s2 = st[:, 2]
-    finite = s2[np.isfinite(s2)]
-    return float(np.sqrt(finite.max())) * _K if finite.size else 0.0
+    m = s2.max() if s2.size else 0.0
+    if not np.isfinite(m):
+        m = np.max(s2, where=np.isfinite(s2), initial=0.0)
+    return float(np.sqrt(m)) * _K
 
 
 def _build_half(weights: np.ndarray, kind: str, n_threads, inv: Optional[np.ndarray]) -> HalfIndex:
