@@ -622,6 +622,11 @@ def test_half_index_errors_and_accounting(rng):
         fe.EmbeddingTable(W, dtype="float16").build_index("float16")
     with pytest.raises(ValueError, match="unknown index kind 'fp16'"):
         t.build_index("fp16")
+    with pytest.raises(ValueError, match=r"inv must be the table's \(V,\) = \(1000,\) float32 inverse norms, "
+                                         r"got float32 with shape \(999,\)"):
+        fi.build(W, "float16", inv=np.ones(999, np.float32))
+    with pytest.raises(ValueError, match=r"got float64 with shape \(1000,\)"):
+        fi.build(W, "bfloat16", inv=np.ones(1000))
     assert not idx.rows.flags.writeable or idx.rows.base is None  # a copy, never the index's memory
     # an index of another kind replaces the attached one
     t.build_index("bfloat16")

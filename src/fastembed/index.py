@@ -350,7 +350,8 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional
     """Build an index of ``kind`` ("int8", "float16" or "bfloat16") over a (V, D) float32
     C-contiguous table (any storage: read-only, memory-mapped); ``inv`` (V,) float32, the table's
     inverse norms (a half index needs them; computed when None). Raises ValueError for an unknown
-    kind or an unsupported dim, TypeError for a table that is not float32."""
+    kind, an unsupported dim or an ``inv`` of the wrong shape or dtype, TypeError for a table that
+    is not float32."""
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}; choose from {KINDS}")
     if weights.dtype != np.float32 or weights.ndim != 2 or not weights.flags.c_contiguous:
@@ -360,6 +361,11 @@ def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional
     V, D = weights.shape
     if D == 0:
         raise ValueError(f"cannot build an {kind} index of a table with dim 0")
+    if inv is not None:
+        inv = np.asarray(inv)
+        if inv.shape != (V,) or inv.dtype != np.float32:
+            raise ValueError(f"inv must be the table's (V,) = ({V},) float32 inverse norms, got {inv.dtype} "
+                             f"with shape {inv.shape}")
     if kind != "int8":
         return _build_half(weights, kind, n_threads, inv)
     if D > MAX_DIM:
