@@ -58,6 +58,11 @@ def _resolve(node, current: str):
     return out, face
 
 
+def _is_type_checking(test) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def _imports(name: str):
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
     top, nested, face = set(), [], False
@@ -65,6 +70,8 @@ def _imports(name: str):
     def visit(node, in_function):
         nonlocal face
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                continue  # imports for the type checker only: no run-time edge
             if isinstance(child, (ast.Import, ast.ImportFrom)):
                 mods, f = _resolve(child, name)
                 if in_function:
@@ -152,6 +159,31 @@ def test_layering_rules():
     top, _, _ = _imports("fastembed.reference")
     assert not any(m.startswith("fastembed") for m in top), f"reference imports {top}"
     # the word questions, the engine and evaluation use the table through its public API only
-    for low in ("fastembed.words", "fastembed.search", "fastembed.evaluate", "fastembed.optim"):
+    for low in ("fastembed.words", "fastembed.search", "fastembed.evaluate", "fastembed.optim",
+                "fastembed.pooling", "fastembed.rows"):
         top, _, _ = _imports(low)
         assert "fastembed.table" not in top, f"{low} imports fastembed.table"
+    # the table is the storage core: imports point toward it, never from it to a feature
+    top, _, _ = _imports("fastembed.table")
+    features = {"fastembed.words", "fastembed.evaluate", "fastembed.pooling", "fastembed.optim",
+                "fastembed.accessors", "fastembed.interop", "fastembed.io", "fastembed.training",
+                "fastembed.glove", "fastembed.distributed", "fastembed.corpus", "fastembed.cli"}
+    assert not top & features, f"fastembed.table imports features {sorted(top & features)}"
+
+
+def test_the_table_is_a_storage_core():
+    """Issue 25's budget: at most 35 public names and 500 lines of code (docstrings and comments
+    not counted) on EmbeddingTable; features are modules and accessors."""
+    import fastembed as fe
+    names = [n for n in dir(fe.EmbeddingTable) if not n.startswith("_")]
+    assert len(names) <= 35, names
+    src = (PKG / "table.py").read_text(encoding="utf-8")
+    tree = ast.parse(src)
+    doc_lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
+            d = node.body[0]
+            doc_lines.update(range(d.lineno, d.end_lineno + 1))
+    code = [ln for i, ln in enumerate(src.splitlines(), 1)
+            if i not in doc_lines and ln.strip() and not ln.strip().startswith("#")]
+    assert len(code) <= 500, f"table.py has {len(code)} lines of code"

@@ -266,7 +266,7 @@ def test_plot_axes_show_explained_variance(vectors, tmp_path, capsys, monkeypatc
     assert code == 0, err
     ax = seen["fig"].axes[0]
     t = fe.load(vectors)
-    _, share = cli.unit_pca(t.lookup(t.encode(["cat", "dog", "king", "queen"])))
+    _, share = cli.unit_pca(t.lookup(t.vocab.encode(["cat", "dog", "king", "queen"])))
     assert ax.get_xlabel() == f"principal component 1 ({100 * share[0]:.1f}% of the variance)"
     assert ax.get_ylabel() == f"principal component 2 ({100 * share[1]:.1f}% of the variance)"
     # --vectors without words: the most frequent words of those vectors (file order for a text file)

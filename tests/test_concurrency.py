@@ -90,7 +90,7 @@ def test_cache_filled_during_a_write_is_discarded():
 
 def test_read_only_tables_refuse_writes(tmp_path):
     t = EmbeddingTable(np.ones((3, 2), np.float32))
-    t2 = EmbeddingTable(t.weights)  # a read-only view
+    t2 = EmbeddingTable(t.weights, copy=False)  # a read-only view, shared
     import pytest
     with pytest.raises(ValueError, match="read-only"):
         with t2.writing():

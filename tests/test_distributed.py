@@ -392,57 +392,57 @@ def test_most_similar_equals_one_table(sharded, local):
     v = local.weights[11] + 0.5
     for kw in (dict(positive="w5"), dict(positive=["w5", "w6000"], negative="w9"), dict(positive=[5, "w7000"]),
                dict(positive="w4097", topn=3, restrict_vocab=4100), dict(positive=[v], negative=["w1"])):
-        assert sharded.most_similar(**kw) == local.most_similar(**kw)
+        assert sharded.words.most_similar(**kw) == local.words.most_similar(**kw)
     with pytest.raises(KeyError, match="'nope' is not in the vocabulary"):
-        sharded.most_similar("nope")
+        sharded.words.most_similar("nope")
     for kw in (dict(positive=V), dict(positive="w3", negative="w3"), dict(), dict(positive="w3", topn=-1),
                dict(positive=[np.full(D, np.nan)])):
         with pytest.raises(Exception) as one:
-            local.most_similar(**kw)
+            local.words.most_similar(**kw)
         with pytest.raises(type(one.value), match=re.escape(str(one.value))):
-            sharded.most_similar(**kw)
+            sharded.words.most_similar(**kw)
     with pytest.raises(IndexError, match=f"id {V} at position \\(0,\\) is out of range for a vocabulary of {V} rows"):
-        sharded.most_similar(V)
-    assert sharded.most_similar("w5", topn=0) == []
+        sharded.words.most_similar(V)
+    assert sharded.words.most_similar("w5", topn=0) == []
     for kw in (dict(), dict(restrict_vocab=6000), dict(restrict_vocab=100)):
-        np.testing.assert_array_equal(sharded.most_similar("w5", topn=None, **kw),
-                                      local.most_similar("w5", topn=None, **kw))
+        np.testing.assert_array_equal(sharded.words.most_similar("w5", topn=None, **kw),
+                                      local.words.most_similar("w5", topn=None, **kw))
     for kw in (dict(positive="w5"), dict(positive=["w5", v], negative="w9", topn=4),
                dict(positive="w4097", restrict_vocab=5000)):
-        assert sharded.most_similar_cosmul(**kw) == local.most_similar_cosmul(**kw)
+        assert sharded.words.most_similar_cosmul(**kw) == local.words.most_similar_cosmul(**kw)
 
 
 def test_analogies_equal_one_table(sharded, sharded3, local):
     rng = np.random.default_rng(9)
     a, b, c = rng.integers(0, V, (3, 64))  # 192 distinct words for 64 questions: one table's direct path
-    want = local.analogy_ids(a, b, c, topn=3)
+    want = local.words.analogy_ids(a, b, c, topn=3)
     for t in (sharded, sharded3):
-        assert_same(t.analogy_ids(a, b, c, topn=3), want)
-        assert_same(t.analogy_ids(a, b, c, topn=2, restrict_vocab=5000),
-                    local.analogy_ids(a, b, c, topn=2, restrict_vocab=5000))
+        assert_same(t.words.analogy_ids(a, b, c, topn=3), want)
+        assert_same(t.words.analogy_ids(a, b, c, topn=2, restrict_vocab=5000),
+                    local.words.analogy_ids(a, b, c, topn=2, restrict_vocab=5000))
         ex = [[int(x)] for x in a]
-        assert_same(t.analogy_ids(a, b, c, exclude=ex), local.analogy_ids(a, b, c, exclude=ex))
+        assert_same(t.words.analogy_ids(a, b, c, exclude=ex), local.words.analogy_ids(a, b, c, exclude=ex))
         for kw in (dict(method="mul"), dict(method="mul", restrict_vocab=7000, topn=4), dict(topn=0),
                    dict(strategy="scan"), dict(strategy="gemm", topn=2)):
-            assert_same(t.analogy_ids(a, b, c, **kw), local.analogy_ids(a, b, c, **kw))
+            assert_same(t.words.analogy_ids(a, b, c, **kw), local.words.analogy_ids(a, b, c, **kw))
     # few distinct words for many questions: one table's shared-word scorer, run on every shard
     a, b, c = rng.integers(20, 40, (3, 200))  # (row 7 is zero: no zero queries here)
     for t in (sharded, sharded3):
         for kw in (dict(topn=5), dict(topn=3, restrict_vocab=4500), dict(method="mul", topn=2)):
-            assert_same(t.analogy_ids(a, b, c, **kw), local.analogy_ids(a, b, c, **kw))
-    assert sharded.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2) == \
-        local.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2)
-    assert sharded.analogy("w1", "w3", "w5") == local.analogy("w1", "w3", "w5")
+            assert_same(t.words.analogy_ids(a, b, c, **kw), local.words.analogy_ids(a, b, c, **kw))
+    assert sharded.words.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2) == \
+        local.words.analogy(["w1", "w2"], ["w3", "w4"], ["w5", "w6"], topn=2)
+    assert sharded.words.analogy("w1", "w3", "w5") == local.words.analogy("w1", "w3", "w5")
     with pytest.raises(IndexError, match=f"b id {V} at position \\(1,\\) is out of range for a table of {V} rows"):
-        sharded.analogy_ids([1, 2], [3, V], [4, 5])
+        sharded.words.analogy_ids([1, 2], [3, V], [4, 5])
     with pytest.raises(TypeError, match="a must be an integer array, got dtype float64"):
-        sharded.analogy_ids([1.9], [2], [3])
+        sharded.words.analogy_ids([1.9], [2], [3])
     with pytest.raises(ValueError, match="a, b and c must have equal lengths, got 2, 1, 1"):
-        sharded.analogy_ids([1, 2], [2], [3])
+        sharded.words.analogy_ids([1, 2], [2], [3])
     with pytest.raises(ValueError, match="method must be 'add' or 'mul', got 'x'"):
-        sharded.analogy_ids([1], [2], [3], method="x")
+        sharded.words.analogy_ids([1], [2], [3], method="x")
     with pytest.raises(ValueError, match="question 0: b - a \\+ c is the zero vector"):
-        sharded.analogy_ids([3], [3], [7])  # row 7 is zero
+        sharded.words.analogy_ids([3], [3], [7])  # row 7 is zero
 
 
 # ------------------------------------------------------------------ dask.array and scattered shards
@@ -467,7 +467,7 @@ def test_from_array(client, local):
         part = fd._MemoryShard(0, 0, 1500, W[:1500].astype(np.float32))
         assert sizeof(part) >= 1500 * D * 4  # Dask counts scattered rows as managed memory
         with pytest.raises(TypeError, match="this table has no vocabulary"):
-            t.most_similar("w1")
+            t.words.most_similar("w1")
     with pytest.raises(ValueError, match="this ShardedTable is closed"):
         t.lookup([1])
 

@@ -232,12 +232,12 @@ def test_unknown_words_and_the_model_api(tmp_path):
     assert "anything" in m and "cat" in m and 3 not in m
     # searches: an unknown word queries with its n-gram vector, a known one with its row
     v = m.get_vector("catz")
-    mine, direct = m.most_similar("catz", topn=3), m.table.most_similar(v, topn=3)
+    mine, direct = m.most_similar("catz", topn=3), m.table.words.most_similar(v, topn=3)
     assert [k for k, _ in mine] == [k for k, _ in direct]  # scores: the query is unit-normalised first
     np.testing.assert_allclose([s for _, s in mine], [s for _, s in direct], rtol=1e-6)
-    assert m.most_similar("cat", topn=2) == m.table.most_similar("cat", topn=2)
+    assert m.most_similar("cat", topn=2) == m.table.words.most_similar("cat", topn=2)
     assert [k for k, _ in m.most_similar(positive=["cat", "catz"], topn=2)] == \
-        [k for k, _ in m.table.most_similar(positive=["cat", m.get_vector("catz", norm=True)], topn=2)]
+        [k for k, _ in m.table.words.most_similar(positive=["cat", m.get_vector("catz", norm=True)], topn=2)]
     assert m.most_similar("catz", topn=0) == []
     assert math.isclose(m.similarity("catz", "cat"),
                         float(v @ m.table["cat"] / np.linalg.norm(v) / np.linalg.norm(m.table["cat"])), rel_tol=1e-6)
@@ -524,9 +524,9 @@ def test_cp852_model_hashes_its_own_bytes(gensim_data):
     ascii_words = [k for k in m.table.vocab.keys if k.isascii()]
     other = [k for k in m.table.vocab.keys if not k.isascii()]
     assert len(ascii_words) > 50 and len(other) > 20
-    np.testing.assert_array_equal(m.table.weights[m.table.encode(ascii_words)],
+    np.testing.assert_array_equal(m.table.weights[m.table.vocab.encode(ascii_words)],
                                   kv.vectors[[kv.key_to_index[k] for k in ascii_words]])
-    assert not np.array_equal(m.table.weights[m.table.encode(other)], kv.vectors[[kv.key_to_index[k] for k in other]])
+    assert not np.array_equal(m.table.weights[m.table.vocab.encode(other)], kv.vectors[[kv.key_to_index[k] for k in other]])
 
 
 def cosine_tol(D):

@@ -172,8 +172,8 @@ def test_planted_relations():
     seen = []
     g = GloVe(dim=32, min_count=1, epochs=25, workers=2, seed=1, progress=False, callbacks=[seen.append])
     t = g.train(c)
-    assert t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
-    assert {k for k, _ in t.most_similar("cat", topn=3)} <= ANIMALS
+    assert t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert {k for k, _ in t.words.most_similar("cat", topn=3)} <= ANIMALS
     losses = [h["loss"] for h in g.history]
     assert len(losses) == 25 and losses[-1] < 0.1 * losses[0]
     assert seen == g.history

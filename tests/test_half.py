@@ -13,6 +13,7 @@ import pytest
 import fastembed as fe
 from fastembed import EmbeddingTable, reference as ref
 from fastembed._dtypes import BFLOAT16, FLOAT16, FLOAT32, STORAGE, resolve
+from fastembed.optim import SGD
 from fastembed._kernels import _gather, _topk
 from fastembed.optim import Adagrad
 from fastembed.testing import assert_topk_equivalent
@@ -97,8 +98,9 @@ def test_bfloat16_rounding_matches_torch():
 
 def test_float16_array_is_kept_without_a_copy():
     w = np.random.default_rng(0).standard_normal((20, 8)).astype(np.float16)
-    t = EmbeddingTable(w)
+    t = EmbeddingTable(w, copy=False)
     assert t.storage is FLOAT16 and t.dtype == np.float16 and np.shares_memory(t.weights, w)
+    assert not np.shares_memory(EmbeddingTable(w).weights, w)  # a writable array: copied by default
     assert t.nbytes == 20 * 8 * 2 and t.astype("float32").nbytes == 20 * 8 * 4
     assert "dtype=float16" in repr(t)
     assert EmbeddingTable(w, copy=True).storage is FLOAT16
@@ -122,7 +124,7 @@ def test_dtype_at_construction_rounds_to_nearest_even(rng, dtype):
 
 def test_bfloat16_bits_are_taken_as_they_are():
     bits = BFLOAT16.from_float32(np.arange(12, dtype=np.float32).reshape(3, 4))
-    t = EmbeddingTable(bits, dtype="bfloat16")
+    t = EmbeddingTable(bits, dtype="bfloat16", copy=False)
     assert np.shares_memory(t.weights, bits)
     _same_bits(t[:], np.arange(12, dtype=np.float32).reshape(3, 4))
     with pytest.raises(TypeError, match="uint16"):
@@ -142,7 +144,7 @@ def test_wrong_dtypes_are_named():
         _gather.to_float32(np.zeros((3, 4), np.uint16), 5, np.zeros((3, 4), np.float32), 1)
     t = EmbeddingTable(w, dtype="bfloat16")
     with pytest.raises(TypeError, match="bag reads float32 rows; this table is stored as bfloat16"):
-        t.bag([[0, 1]])
+        t.pool.bag([[0, 1]])
 
 
 # ------------------------------------------------------------------ kernels at every SIMD level
@@ -241,25 +243,25 @@ def test_topk_scores_equal_the_float32_upcast_bit_for_bit(rng, simd_level, dtype
 @pytest.mark.parametrize("dtype", HALF)
 def test_word_questions_equal_the_float32_upcast(rng, simd_level, dtype):
     t, f, _ = _pair(rng, 300, 24, dtype, vocab=True)
-    assert t.most_similar("w3", topn=5) == f.most_similar("w3", topn=5)
-    assert t.most_similar(positive=["w1", "w2"], negative=["w9"], topn=4) == \
-        f.most_similar(positive=["w1", "w2"], negative=["w9"], topn=4)
-    _same_bits(t.most_similar("w3", topn=None), f.most_similar("w3", topn=None))
-    assert t.most_similar_cosmul(positive=["w1", "w2"], negative=["w5"], topn=4) == \
-        f.most_similar_cosmul(positive=["w1", "w2"], negative=["w5"], topn=4)
+    assert t.words.most_similar("w3", topn=5) == f.words.most_similar("w3", topn=5)
+    assert t.words.most_similar(positive=["w1", "w2"], negative=["w9"], topn=4) == \
+        f.words.most_similar(positive=["w1", "w2"], negative=["w9"], topn=4)
+    _same_bits(t.words.most_similar("w3", topn=None), f.words.most_similar("w3", topn=None))
+    assert t.words.most_similar_cosmul(positive=["w1", "w2"], negative=["w5"], topn=4) == \
+        f.words.most_similar_cosmul(positive=["w1", "w2"], negative=["w5"], topn=4)
     for method in ("add", "mul"):
-        assert t.analogy("w1", "w2", "w3", topn=3, method=method) == f.analogy("w1", "w2", "w3", topn=3, method=method)
+        assert t.words.analogy("w1", "w2", "w3", topn=3, method=method) == f.words.analogy("w1", "w2", "w3", topn=3, method=method)
         a, b, c = (rng.integers(0, 300, 40) for _ in range(3))  # many questions: the shared-word scorer
         for nt in (1, 2):
-            s1, i1 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=nt)
-            s2, i2 = f.analogy_ids(a, b, c, topn=3, method=method)
+            s1, i1 = t.words.analogy_ids(a, b, c, topn=3, method=method, n_threads=nt)
+            s2, i2 = f.words.analogy_ids(a, b, c, topn=3, method=method)
             _same_bits(s1, s2)
             np.testing.assert_array_equal(i1, i2)
-    assert t.rank("w1", "w2") == f.rank("w1", "w2")
-    assert t.doesnt_match(["w1", "w2", "w3"]) == f.doesnt_match(["w1", "w2", "w3"])
-    _same_bits(t.distances("w4"), f.distances("w4"))
-    assert t.similarity("w1", "w7") == f.similarity("w1", "w7")
-    _same_bits(t.get_vector("w5", norm=True), f.get_vector("w5", norm=True))
+    assert t.words.rank("w1", "w2") == f.words.rank("w1", "w2")
+    assert t.words.doesnt_match(["w1", "w2", "w3"]) == f.words.doesnt_match(["w1", "w2", "w3"])
+    _same_bits(t.words.distances("w4"), f.words.distances("w4"))
+    assert t.words.similarity("w1", "w7") == f.words.similarity("w1", "w7")
+    _same_bits(t.unit_rows([5]), f.unit_rows([5]))
     _same_bits(t["w5"], f["w5"])
     _same_bits(t[3:9], f[3:9])
 
@@ -268,7 +270,7 @@ def test_word_questions_equal_the_float32_upcast(rng, simd_level, dtype):
 def test_analogy_equals_reference(rng, dtype):
     t, _, h = _pair(rng, 120, 16, dtype)
     a, b, c = rng.integers(0, 120, (3, 6))
-    s, i = t.analogy_ids(a, b, c, topn=4)
+    s, i = t.words.analogy_ids(a, b, c, topn=4)
     rs, ri = ref.analogy(h, a, b, c, topn=4, dtype=dtype)
     for j in range(6):
         assert_topk_equivalent(s[j], i[j], rs[j], ri[j])
@@ -292,7 +294,7 @@ def test_backward_is_dtype_independent(rng, dtype):
 
 @pytest.mark.parametrize("dtype", HALF)
 @pytest.mark.parametrize("optimizer", ["sgd", "adagrad"])
-def test_apply_sparse_updates_in_float32_and_rounds_back(rng, dtype, optimizer):
+def test_optimizer_updates_in_float32_and_rounds_back(rng, dtype, optimizer):
     st = STORAGE[dtype]
     h = _stored(rng, 40, 10, dtype)
     t = EmbeddingTable(h.copy(), dtype=dtype, padding_idx=7)
@@ -304,16 +306,16 @@ def test_apply_sparse_updates_in_float32_and_rounds_back(rng, dtype, optimizer):
         ids = ids[ids != 7]
         rows = rng.standard_normal((ids.size, 10)).astype(np.float32)
         if opt is None:
-            t.apply_sparse(ids, rows, lr=0.05, n_threads=2)
+            SGD(t, lr=0.05).step(ids, rows, n_threads=2)
         else:
-            t.apply_sparse(ids, rows, optimizer=opt)
+            opt.step(ids, rows)
         ref.apply_sparse(mine, state, ids, rows, 0.05 if opt is None else 0.3, optimizer, dtype=dtype)
         np.testing.assert_array_equal(t.weights, mine)
     # the row was computed in float32, then rounded once: a step below half an ulp rounds away
     t2 = EmbeddingTable(st.from_float32(np.ones((2, 3), np.float32)), dtype=dtype)
-    t2.apply_sparse([0], np.full((1, 3), 1e-4, np.float32), lr=1.0)
+    SGD(t2, lr=1.0).step([0], np.full((1, 3), 1e-4, np.float32))
     _same_bits(t2[:], np.ones((2, 3), np.float32))
-    t2.apply_sparse([1], np.full((1, 3), 0.25, np.float32), lr=1.0)
+    SGD(t2, lr=1.0).step([1], np.full((1, 3), 0.25, np.float32))
     _same_bits(t2[1:], np.full((1, 3), 0.75, np.float32))
     # set_rows rounds too
     t2.set_rows([0], [[1 / 3, 2.0, 3.0]])
@@ -332,7 +334,7 @@ def test_read_only_and_memory_mapped_half_tables(tmp_path, rng, dtype):
     q = rng.standard_normal((2, 20))
     _same_bits(t.topk(q, 5)[0], f.topk(q, 5)[0])
     with pytest.raises(ValueError, match="read-only"):
-        t.apply_sparse([0], np.ones((1, 20), np.float32), lr=0.1)
+        SGD(t, lr=0.1).step([0], np.ones((1, 20), np.float32))
     ro = h.copy()
     ro.flags.writeable = False
     t = EmbeddingTable(ro, dtype=dtype)

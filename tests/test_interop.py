@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from fastembed import EmbeddingTable, Vocabulary
+from fastembed import interop, EmbeddingTable, Vocabulary
 from conftest import make_memmap
 
 
@@ -14,7 +14,7 @@ from conftest import make_memmap
 
 def test_array_protocol_is_a_read_only_view():
     W = np.random.default_rng(0).standard_normal((1000, 30), dtype=np.float32)
-    t = EmbeddingTable(W)
+    t = EmbeddingTable(W, copy=False)
     a = np.asarray(t)
     assert np.shares_memory(a, W) and not a.flags.writeable
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
@@ -141,47 +141,28 @@ def kv():
 
 
 def test_gensim_round_trip_keeps_counts(kv):
-    t = EmbeddingTable.from_gensim(kv)
+    t = interop.from_gensim(kv)
     assert t.vocab.keys == kv.index_to_key and t.vocab.counts.tolist() == list(range(100, 70, -1))
     np.testing.assert_array_equal(t.weights, kv.vectors)
-    back = t.to_gensim()
+    assert not np.shares_memory(t.weights, kv.vectors)
+    shared = interop.from_gensim(kv, copy=False)
+    assert np.shares_memory(shared.weights, kv.vectors)
+    back = interop.to_gensim(t)
     np.testing.assert_array_equal(back.vectors, kv.vectors)
     assert back.get_vecattr("w3", "count") == 97
     assert "w3" in t and "nope" not in t and 3 not in t
 
 
-def test_gensim_surface_matches_gensim(kv):
-    t = EmbeddingTable.from_gensim(kv)
-    assert t.key_to_index == kv.key_to_index and t.index_to_key == kv.index_to_key
-    np.testing.assert_array_equal(t.get_vector("w4"), kv.get_vector("w4"))
-    np.testing.assert_allclose(t.get_vector("w4", norm=True), kv.get_vector("w4", norm=True), rtol=1e-6)
-    np.testing.assert_allclose(t.distances("w1"), kv.distances("w1"), atol=1e-6)
-    np.testing.assert_allclose(t.distances("w1", ["w2", "w5"]), kv.distances("w1", ["w2", "w5"]), atol=1e-6)
-    assert t.closer_than("w1", "w7") == kv.closer_than("w1", "w7")
-    assert t.most_similar_to_given("w1", ["w2", "w3", "w9"]) == kv.most_similar_to_given("w1", ["w2", "w3", "w9"])
-    assert [k for k, _ in t.most_similar("w1", topn=5)] == [k for k, _ in kv.most_similar("w1", topn=5)]
-    assert t.most_similar("w1", topn=0) == kv.most_similar("w1", topn=0) == []
-    assert len(t.most_similar("w1", topn=3, restrict_vocab=10 ** 6)) == 3
+def test_gensim_questions_match_gensim(kv):
+    t = interop.from_gensim(kv)
+    np.testing.assert_array_equal(t["w4"], kv.get_vector("w4"))
+    np.testing.assert_allclose(t.unit_rows([4])[0], kv.get_vector("w4", norm=True), rtol=1e-6)
+    np.testing.assert_allclose(t.words.distances("w1"), kv.distances("w1"), atol=1e-6)
+    np.testing.assert_allclose(t.words.distances("w1", ["w2", "w5"]), kv.distances("w1", ["w2", "w5"]), atol=1e-6)
+    assert t.words.closer_than("w1", "w7") == kv.closer_than("w1", "w7")
+    assert t.words.most_similar_to_given("w1", ["w2", "w3", "w9"]) == kv.most_similar_to_given("w1", ["w2", "w3", "w9"])
+    assert [k for k, _ in t.words.most_similar("w1", topn=5)] == [k for k, _ in kv.most_similar("w1", topn=5)]
+    assert t.words.most_similar("w1", topn=0) == kv.most_similar("w1", topn=0) == []
+    assert len(t.words.most_similar("w1", topn=3, restrict_vocab=10 ** 6)) == 3
 
 
-def test_add_vectors_like_gensim(kv):
-    t = EmbeddingTable.from_gensim(kv)
-    new = np.ones((2, 6), np.float32)
-    t.add_vectors(["w1", "fresh"], new)
-    kv.add_vectors(["w1", "fresh"], new)
-    assert t.index_to_key == kv.index_to_key
-    np.testing.assert_array_equal(t.weights, kv.vectors)
-    t.add_vectors(["w1"], new[:1] * 3, replace=True)
-    kv.add_vectors(["w1"], new[:1] * 3, replace=True)
-    np.testing.assert_array_equal(t.weights, kv.vectors)
-    assert t.most_similar("fresh", topn=1)[0][0] == "w1"  # norms follow the new rows
-    with pytest.raises(ValueError, match=r"weights has shape \(1, 6\), expected \(2, 6\)"):
-        t.add_vectors(["a", "b"], new[:1])
-
-
-def test_add_vectors_to_a_memory_map_leaves_the_file(tmp_path):
-    W = np.arange(6, dtype=np.float32).reshape(3, 2)
-    t = EmbeddingTable(make_memmap(tmp_path, W), vocab=Vocabulary(["a", "b", "c"]))
-    t.add_vectors(["d"], np.ones((1, 2), np.float32))
-    assert len(t) == 4 and t.writeable
-    np.testing.assert_array_equal(np.fromfile(tmp_path / "table.f32", np.float32).reshape(3, 2), W)

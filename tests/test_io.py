@@ -43,7 +43,7 @@ def test_native_mmap_is_zero_copy_read_only(table, tmp_path):
     t = fe.load(tmp_path / "nat", mmap=True)
     assert not t.writeable and "memmap" in repr(t) or isinstance(t._w, np.memmap)
     np.testing.assert_array_equal(t.weights, table.weights)
-    assert t.most_similar("cat", topn=1)[0][0] in KEYS
+    assert t.words.most_similar("cat", topn=1)[0][0] in KEYS
 
 
 def test_text_variants(tmp_path):

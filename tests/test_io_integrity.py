@@ -530,7 +530,7 @@ def test_gensim_files_are_recognised(tmp_path):
     with pytest.raises(FileFormatError, match=r"v.kv: this is a gensim KeyedVectors pickle \(a .kv / .model file\): "
                                               r"fastembed never unpickles files; load it with gensim "
                                               r"\(KeyedVectors.load\(path\)\) and pass it to "
-                                              r"EmbeddingTable.from_gensim"):
+                                              r"fastembed.interop.from_gensim"):
         fe.load(tmp_path / "v.kv")
     m = Word2Vec([["a", "b", "c"]] * 5, vector_size=4, min_count=1, epochs=1, workers=1)
     m.save(str(tmp_path / "w.model"))

@@ -158,8 +158,15 @@ def test_constructor(rng):
     assert t.weights.dtype == np.float32 and t.num_embeddings == 10 and t.dim == 4 and len(t) == 10
     np.testing.assert_array_equal(t.weights, w64.astype(np.float32))
     f32 = rng.standard_normal((10, 4), dtype=np.float32)
-    assert np.shares_memory(EmbeddingTable(f32).weights, f32)
-    assert not np.shares_memory(EmbeddingTable(f32, copy=True).weights, f32)
+    assert not np.shares_memory(EmbeddingTable(f32).weights, f32)  # writable: copied, norms never stale
+    assert np.shares_memory(EmbeddingTable(f32, copy=False).weights, f32)
+    ro = f32.copy()
+    ro.flags.writeable = False
+    assert np.shares_memory(EmbeddingTable(ro).weights, ro)  # nobody can write it: shared
+    assert not np.shares_memory(EmbeddingTable(ro, copy=True).weights, ro)
+    view = f32[:]
+    view.flags.writeable = False  # read-only, but its base is writable: copied
+    assert not np.shares_memory(EmbeddingTable(view).weights, f32)
     nc = np.asfortranarray(f32)
     np.testing.assert_array_equal(EmbeddingTable(nc).weights, f32)
     assert not EmbeddingTable(f32).weights.flags.writeable

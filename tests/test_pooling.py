@@ -180,9 +180,9 @@ def test_read_only_and_memmap_tables(W, rng, tmp_path):
         np.testing.assert_array_equal(pooling.bag(ro, ids, mode=mode), ref.bag(W, ids, mode=mode))
     mm = make_memmap(tmp_path, W)
     t = EmbeddingTable(mm)
-    np.testing.assert_array_equal(t.bag(ids, n_threads=2), ref.bag(W, ids))
+    np.testing.assert_array_equal(t.pool.bag(ids, n_threads=2), ref.bag(W, ids))
     g = rng.standard_normal((5, 24)).astype(np.float32)
-    u, r = t.bag_backward(ids, None, g, "mean")
+    u, r = t.pool.bag_backward(ids, None, g, "mean")
     u2, r2 = ref.bag_backward(W, ids, None, g, "mean")
     np.testing.assert_array_equal(u, u2)
     np.testing.assert_array_equal(r, r2)
@@ -237,7 +237,7 @@ def test_lists_of_ids_and_keys(W, rng):
     np.testing.assert_array_equal(pooling.bag(W, np.array([["w1", "w2"], ["w3", "w4"]]), vocab=vocab),
                                   ref.bag(W, np.array([[1, 2], [3, 4]])))
     t = EmbeddingTable(W, vocab=vocab)
-    np.testing.assert_array_equal(t.bag(keys, mode="max"), ref.bag(W, ids, offsets, mode="max"))
+    np.testing.assert_array_equal(t.pool.bag(keys, mode="max"), ref.bag(W, ids, offsets, mode="max"))
 
 
 def test_lists_with_per_sample_weights(W):
@@ -479,17 +479,17 @@ def test_backward_errors(W):
         pooling.bag_backward(W, ids, None, np.zeros((2, 24), np.float32), "median")
 
 
-def test_backward_composes_with_apply_sparse(rng):
+def test_backward_composes_with_an_optimizer(rng):
     W = rng.standard_normal((80, 8), dtype=np.float32)
     ids, offsets = _ragged(rng, 80, 10, 15)
     g = rng.standard_normal((10, 8)).astype(np.float32)
     t = EmbeddingTable(W, copy=True, padding_idx=4)
-    u, r = t.bag_backward(ids, offsets, g, "mean")
+    u, r = t.pool.bag_backward(ids, offsets, g, "mean")
     assert 4 not in u
     dense = np.zeros_like(W)
     u2, r2 = ref.bag_backward(W, ids, offsets, g, "mean", padding_idx=4)
     dense[u2] = r2
-    t.apply_sparse(u, r, lr=0.5)
+    fe.optim.SGD(t, lr=0.5).step(u, r)
     np.testing.assert_array_equal(t.weights, W - np.float32(0.5) * dense)
 
 
@@ -615,7 +615,7 @@ def test_mean_vector_equals_gensim(kv_pair, pre, post):
             keys.append(rng.standard_normal(50).astype(np.float32))
         weights = None if trial % 2 else rng.standard_normal(len(keys)).astype(np.float32).tolist()
         g = kv.get_mean_vector(keys, weights, pre_normalize=pre, post_normalize=post)
-        ours = t.mean_vector(keys, weights, pre_normalize=pre, post_normalize=post)
+        ours = t.pool.mean_vector(keys, weights, pre_normalize=pre, post_normalize=post)
         assert ours.dtype == np.float32 and ours.shape == (50,)
         np.testing.assert_array_equal(ours, g)
         np.testing.assert_array_equal(ours, ref.mean_vector(W, keys, weights, vocab=t.vocab,
@@ -661,20 +661,20 @@ def test_sentence_vectors_modes_and_missing(counted, W):
     t, _ = counted
     sents = ["w1 w2 w3", "xx w4", "", ["w5", "yy", "zz"]]
     for mode in MODES:
-        vecs, missing, comp = t.sentence_vectors(sents, mode=mode)
+        vecs, missing, comp = t.pool.sentence_vectors(sents, mode=mode)
         np.testing.assert_array_equal(missing, [0, 1, 0, 2])
         assert comp is None
         np.testing.assert_array_equal(vecs, ref.bag(W, np.array([1, 2, 3, 4, 5]), [0, 3, 4, 4], mode=mode))
-    res = t.sentence_vectors(sents)
+    res = t.pool.sentence_vectors(sents)
     assert res.n_missing == 3
     with pytest.raises(KeyError, match=r"key 'xx' at position \(1, 0\) is not in the vocabulary"):
-        t.sentence_vectors(sents, ignore_missing=False)
+        t.pool.sentence_vectors(sents, ignore_missing=False)
     with pytest.raises(TypeError, match="sentences must be a list of sentences .* got one str"):
-        t.sentence_vectors("w1 w2")
+        t.pool.sentence_vectors("w1 w2")
     with pytest.raises(ValueError, match="mode must be one of 'mean', 'sum', 'max', 'sif', got 'avg'"):
-        t.sentence_vectors(sents, mode="avg")
+        t.pool.sentence_vectors(sents, mode="avg")
     with pytest.raises(ValueError, match="component is only used with mode='sif', got mode='mean'"):
-        t.sentence_vectors(sents, component=np.ones(24, np.float32))
+        t.pool.sentence_vectors(sents, component=np.ones(24, np.float32))
     with pytest.raises(TypeError, match="sentence vectors need a vocabulary"):
         pooling.sentence_vectors(W, sents, vocab=None)
 
@@ -683,24 +683,24 @@ def test_sif_equals_reference(counted, W, rng):
     t, counts = counted
     words = [[f"w{i}" for i in rng.integers(0, 300, rng.integers(0, 15))] for _ in range(40)]
     bags = [[int(w[1:]) for w in s] for s in words]
-    X, _, c0 = t.sentence_vectors(words, mode="sif", remove_pc=False)
+    X, _, c0 = t.pool.sentence_vectors(words, mode="sif", remove_pc=False)
     assert c0 is None
     Xr, _ = ref.sif(W, bags, counts, remove_pc=False)
     np.testing.assert_array_equal(X, Xr)  # the weighted means: bit for bit
     # the component: the same direction as numpy's SVD, up to sign
-    Y, _, u = t.sentence_vectors(words, mode="sif")
+    Y, _, u = t.pool.sentence_vectors(words, mode="sif")
     Yr, ur = ref.sif(W, bags, counts)
     assert abs(float(np.dot(u, ur))) > 1 - 1e-5
     np.testing.assert_allclose(Y, Yr, rtol=1e-4, atol=1e-6 * np.abs(Xr).max())
     # a given component is removed as given (new sentences embedded like a reference set)
-    Z, _, u2 = t.sentence_vectors(words[:5], mode="sif", component=u)
+    Z, _, u2 = t.pool.sentence_vectors(words[:5], mode="sif", component=u)
     np.testing.assert_array_equal(u2, u)
     Zr, _ = ref.sif(W, bags[:5], counts, component=u)
     np.testing.assert_allclose(Z, Zr, rtol=1e-6, atol=1e-7 * np.abs(Xr).max())
     np.testing.assert_allclose(Z @ (u / np.linalg.norm(u)), 0, atol=1e-6 * np.abs(Xr).max())
     # more sentences than dims: the Gram-matrix path
     many = [[f"w{i}" for i in rng.integers(0, 300, 6)] for _ in range(60)]
-    _, _, um = t.sentence_vectors(many, mode="sif")
+    _, _, um = t.pool.sentence_vectors(many, mode="sif")
     _, urm = ref.sif(W, [[int(w[1:]) for w in s] for s in many], counts)
     assert abs(float(np.dot(um, urm))) > 1 - 1e-5
     # other smoothing, counts given explicitly
@@ -712,17 +712,17 @@ def test_sif_equals_reference(counted, W, rng):
 def test_sif_errors(W):
     t = EmbeddingTable(W, vocab=[f"w{i}" for i in range(300)])
     with pytest.raises(ValueError, match=r"mode='sif' needs word counts: the vocabulary has none \(pass counts=\)"):
-        t.sentence_vectors(["w1"], mode="sif")
+        t.pool.sentence_vectors(["w1"], mode="sif")
     with pytest.raises(ValueError, match="counts has 5 entries but the table has 300 rows"):
-        t.sentence_vectors(["w1"], mode="sif", counts=np.ones(5))
+        t.pool.sentence_vectors(["w1"], mode="sif", counts=np.ones(5))
     with pytest.raises(ValueError, match="counts sum to zero"):
-        t.sentence_vectors(["w1"], mode="sif", counts=np.zeros(300))
+        t.pool.sentence_vectors(["w1"], mode="sif", counts=np.zeros(300))
     with pytest.raises(ValueError, match="a must be positive, got 0"):
-        t.sentence_vectors(["w1"], mode="sif", counts=np.ones(300), a=0)
+        t.pool.sentence_vectors(["w1"], mode="sif", counts=np.ones(300), a=0)
     with pytest.raises(TypeError, match="counts must be a 1-D array of numbers"):
-        t.sentence_vectors(["w1"], mode="sif", counts=np.array(["a"] * 300))
+        t.pool.sentence_vectors(["w1"], mode="sif", counts=np.array(["a"] * 300))
     with pytest.raises(ValueError, match=r"component has shape \(5,\), expected \(24,\)"):
-        t.sentence_vectors(["w1"], mode="sif", counts=np.ones(300), component=np.ones(5))
+        t.pool.sentence_vectors(["w1"], mode="sif", counts=np.ones(300), component=np.ones(5))
 
 
 # ------------------------------------------------------------------ the table's delegations
@@ -731,10 +731,10 @@ def test_table_delegations_use_its_padding_and_vocab(W, rng):
     t = EmbeddingTable(W, vocab=[f"w{i}" for i in range(300)], padding_idx=2)
     ids = rng.integers(0, 300, (4, 10))
     ids[0, :3] = 2
-    np.testing.assert_array_equal(t.bag(ids), ref.bag(W, ids, padding_idx=2))
-    np.testing.assert_array_equal(t.bag(ids, padding_idx=None), ref.bag(W, ids))
-    np.testing.assert_array_equal(t.mean_vector(["w1", "w3"]), ref.mean_vector(W, ["w1", "w3"], vocab=t.vocab))
-    s = t.sentence_vectors(["w2 w4", "w5"])
+    np.testing.assert_array_equal(t.pool.bag(ids), ref.bag(W, ids, padding_idx=2))
+    np.testing.assert_array_equal(t.pool.bag(ids, padding_idx=None), ref.bag(W, ids))
+    np.testing.assert_array_equal(t.pool.mean_vector(["w1", "w3"]), ref.mean_vector(W, ["w1", "w3"], vocab=t.vocab))
+    s = t.pool.sentence_vectors(["w2 w4", "w5"])
     np.testing.assert_array_equal(s.vectors, ref.bag(W, np.array([2, 4, 5]), [0, 2], padding_idx=2))
 
 
@@ -767,19 +767,19 @@ def test_cli_sentences(cli_vectors, capsys, monkeypatch, tmp_path):
         code, out, err = _cli(["sentences", "--vectors", d / "native", "--mode", mode], capsys, monkeypatch, lines)
         assert code == 0, err
         got = np.loadtxt(out.splitlines(), dtype=np.float32, ndmin=2)
-        want = t.sentence_vectors(lines.splitlines(), mode=mode)
+        want = t.pool.sentence_vectors(lines.splitlines(), mode=mode)
         np.testing.assert_array_equal(got, want.vectors)  # %.9g round-trips float32
         assert f"4 sentences -> 4 x 16 ({mode}); skipped {want.n_missing} unknown word(s) in " \
                f"{int((want.missing > 0).sum())} sentence(s); 2 sentence(s) with no known word got zeros" in err
     npy = tmp_path / "v.npy"
     code, _, err = _cli(["sentences", "--vectors", d / "native", "-o", npy], capsys, monkeypatch, lines)
     assert code == 0 and f"wrote {npy}" in err
-    np.testing.assert_array_equal(np.load(npy), t.sentence_vectors(lines.splitlines()).vectors)
+    np.testing.assert_array_equal(np.load(npy), t.pool.sentence_vectors(lines.splitlines()).vectors)
     src = tmp_path / "lines.txt"
     src.write_text("THE CAT\n", encoding="utf-8")
     code, out, _ = _cli(["sentences", "--vectors", d / "native", "-i", src, "--lower"], capsys, monkeypatch)
     np.testing.assert_array_equal(np.loadtxt(out.splitlines(), dtype=np.float32, ndmin=2),
-                                  t.sentence_vectors(["the cat"]).vectors)
+                                  t.pool.sentence_vectors(["the cat"]).vectors)
     code, _, err = _cli(["sentences", "--vectors", d / "plain.txt", "--mode", "sif"], capsys, monkeypatch, lines)
     assert code == 2 and "--mode sif needs word counts and" in err and "has none; use mean, sum or max" in err
     code, _, err = _cli(["sentences", "--vectors", d / "native", "-i", tmp_path / "nope"], capsys, monkeypatch)
@@ -794,10 +794,10 @@ def test_cli_neighbors_of_a_sentence(cli_vectors, capsys, monkeypatch):
     assert "skipped 1 unknown word(s): 'zzz'" in err
     lines = out.splitlines()
     assert lines[0] == "'the cat zzz':" and len(lines) == 4
-    v = t.mean_vector(["the", "cat"])
-    s, i = t.topk(v, 3, exclude=sorted(t.encode(["the", "cat"]).tolist()))
-    assert [ln.split()[-1] for ln in lines[1:]] == t.decode(i)
-    assert "the" not in t.decode(i) and "cat" not in t.decode(i)
+    v = t.pool.mean_vector(["the", "cat"])
+    s, i = t.topk(v, 3, exclude=sorted(t.vocab.encode(["the", "cat"]).tolist()))
+    assert [ln.split()[-1] for ln in lines[1:]] == t.vocab.decode(i)
+    assert "the" not in t.vocab.decode(i) and "cat" not in t.vocab.decode(i)
     code, _, err = _cli(["neighbors", "--sentence", "qqq zzz", "--vectors", d / "native"], capsys, monkeypatch)
     assert code == 2 and "none of the words of 'qqq zzz' is in the vocabulary" in err
     code, _, err = _cli(["neighbors", "--vectors", d / "native"], capsys, monkeypatch)

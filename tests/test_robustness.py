@@ -3,6 +3,7 @@ return garbage or be accepted silently; now it raises a clear error or gives the
 import numpy as np
 import pytest
 
+import fastembed as fe
 from fastembed import EmbeddingTable, Vocabulary
 from fastembed.evaluate import evaluate_word_pairs
 from fastembed.positions import SinusoidalPositions
@@ -50,7 +51,7 @@ def test_rows_aliasing_the_table_update_like_numpy():
     expect[[0, 1]] -= 0.5 * W[[1, 2]]
     with t.writing() as w:
         alias = w[1:3]  # rows 1..2 of the table itself
-    t.apply_sparse([0, 1], alias, lr=0.5)
+    fe.optim.SGD(t, lr=0.5).step([0, 1], alias)
     np.testing.assert_array_equal(t.weights, expect)
 
 
@@ -87,17 +88,17 @@ def test_exclusions_and_word_arguments_are_validated(t):
     with pytest.raises(TypeError, match="exclude must hold integer row ids, got dtype bool"):
         t.topk(np.ones((1, 4)), 2, exclude=[[True]])
     with pytest.raises(ValueError, match="restrict_vocab must be at least 0, got -2"):
-        t.most_similar("k1", topn=None, restrict_vocab=-2)
+        t.words.most_similar("k1", topn=None, restrict_vocab=-2)
     with pytest.raises(TypeError, match="a query term must be a key, a row id or a vector, got True"):
-        t.most_similar(positive=[True])
+        t.words.most_similar(positive=[True])
     with pytest.raises(TypeError, match="a must be an integer array, got dtype float64"):
-        t.analogy_ids([1.9], [2.2], [3.7])
+        t.words.analogy_ids([1.9], [2.2], [3.7])
     with pytest.raises(ValueError, match="topn must be at least 0, got -3"):
-        t.analogy_ids([1], [2], [3], topn=-3)
-    s, i = t.analogy_ids([1], [2], [3], topn=0)
+        t.words.analogy_ids([1], [2], [3], topn=-3)
+    s, i = t.words.analogy_ids([1], [2], [3], topn=0)
     assert s.shape == (1, 0) and i.shape == (1, 0)
-    assert t.most_similar("k1", topn=0) == []               # gensim's answer
-    assert len(t.most_similar("k1", topn=3, restrict_vocab=10 ** 6)) == 3  # clipped, as gensim
+    assert t.words.most_similar("k1", topn=0) == []               # gensim's answer
+    assert len(t.words.most_similar("k1", topn=3, restrict_vocab=10 ** 6)) == 3  # clipped, as gensim
     with pytest.raises(ValueError, match="k must be at least 1, got 0"):
         t.topk(np.ones(4), 0)
     s, i = t.topk(np.ones(4), 3, exclude=["k1", "k2"])      # keys as exclusions

@@ -173,7 +173,7 @@ def test_learning_kernels_identical_bits_across_levels(rng):
         u1, r1 = t.backward(gids, grad, n_threads=2)
         u2, r2 = t.backward(gids, grad, scale_grad_by_freq=True, n_threads=2)
         from fastembed.optim import Adagrad
-        t.apply_sparse(u1, r1, optimizer=Adagrad(t, lr=0.3))
+        Adagrad(t, lr=0.3).step(u1, r1)
         return s0, s1, np.array([kept, loss]), r1, r2, t.weights
 
     results = _at_every_level(run)

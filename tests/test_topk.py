@@ -207,8 +207,8 @@ def test_norm_cache():
     assert not inv.flags.writeable
     t.invalidate_norms()
     assert t.inv_norms() is not inv
-    assert t.cosine(0, 2) == pytest.approx(0.6) and t.similarity(0, 1) == 0.0
-    assert t.cosine(np.array([1.0, 0.0]), 0) == pytest.approx(0.6)
+    assert t.words.similarity(0, 2) == pytest.approx(0.6) and t.words.similarity(0, 1) == 0.0
+    assert t.words.similarity(np.array([1.0, 0.0]), 0) == pytest.approx(0.6)
 
 
 def test_topk_errors(rng):

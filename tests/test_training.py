@@ -43,7 +43,7 @@ def test_backward_padding_and_dtypes(rng):
 
 @pytest.mark.parametrize("nt", [1, 2])
 @pytest.mark.parametrize("opt", ["sgd", "adagrad"])
-def test_apply_sparse_equals_reference(rng, opt, nt, simd_level):
+def test_optimizer_step_equals_reference(rng, opt, nt, simd_level):
     t = EmbeddingTable.random(100, 9, seed=2, padding_idx=5)
     W = np.array(t.weights)
     state = np.zeros(100, np.float64)
@@ -54,31 +54,32 @@ def test_apply_sparse_equals_reference(rng, opt, nt, simd_level):
         u, rows = t.backward(ids, g)
         inv_before = t.inv_norms()
         if opt == "sgd":
-            t.apply_sparse(u, rows, lr=0.1, optimizer=opt, n_threads=nt)
+            fe.optim.SGD(t, lr=0.1).step(u, rows, n_threads=nt)
         else:
-            t.apply_sparse(u, rows, optimizer=opt, n_threads=nt)
+            opt.step(u, rows, n_threads=nt)
         ref.apply_sparse(W, state, u, rows, 0.1, "sgd" if opt == "sgd" else "adagrad")
         np.testing.assert_array_equal(t.weights, W)
         assert t.inv_norms() is not inv_before  # cache invalidated
     assert not t.weights[5].any()  # padding row never updated
 
 
-def test_apply_sparse_errors(tmp_path):
+def test_optimizer_step_errors(tmp_path):
     ro = EmbeddingTable(make_memmap(tmp_path, np.ones((4, 2), np.float32)))
     with pytest.raises(ValueError, match="this table is read-only"):
-        ro.apply_sparse([0], np.ones((1, 2)), 0.1)
+        fe.optim.SGD(ro, lr=0.1).step([0], np.ones((1, 2)))
+    with pytest.raises(ValueError, match="this table is read-only"):
+        fe.optim.Adagrad(ro, lr=0.1).step([0], np.ones((1, 2)))
     np.testing.assert_array_equal(np.asarray(ro.weights), 1.0)
     t = EmbeddingTable.zeros(4, 2)
+    sgd = fe.optim.SGD(t, lr=0.1)
     with pytest.raises(ValueError, match="unique_ids has repeated ids"):
-        t.apply_sparse([1, 1], np.ones((2, 2)), 0.1)
+        sgd.step([1, 1], np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"rows has shape \(1, 2\), expected \(2, 2\)"):
-        t.apply_sparse([0, 1], np.ones((1, 2)), 0.1)
-    with pytest.raises(ValueError, match="optimizer must be 'sgd' or a fastembed.optim optimizer"):
-        t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adam")
-    with pytest.raises(ValueError, match="keeps per-row state, which lives in an optimizer object"):
-        t.apply_sparse([0], np.ones((1, 2)), 0.1, optimizer="adagrad")
+        sgd.step([0, 1], np.ones((1, 2)))
+    with pytest.raises(ValueError, match="this optimizer was created for another table"):
+        sgd.step([0], np.ones((1, 2)), table=EmbeddingTable.zeros(4, 2))
     with pytest.raises(IndexError, match=r"id 4 at position \(1,\)"):
-        t.apply_sparse([0, 4], np.ones((2, 2)), 0.1)
+        sgd.step([0, 4], np.ones((2, 2)))
     with pytest.raises(ValueError, match="read-only"):
         ro.set_rows([0], np.zeros(2))
     t.set_rows([2], np.array([3.0, 4.0]))
@@ -86,7 +87,7 @@ def test_apply_sparse_errors(tmp_path):
 
 
 def test_training_loop_learns(rng):
-    # a toy regression through lookup/backward/apply_sparse: the loss must fall
+    # a toy regression through lookup/backward/an optimizer step: the loss must fall
     t = EmbeddingTable.random(20, 4, seed=0)
     target = rng.standard_normal((20, 4), dtype=np.float32)
     losses = []
@@ -95,7 +96,7 @@ def test_training_loop_learns(rng):
         err = t.lookup(ids) - target[ids]
         losses.append(float((err ** 2).mean()))
         u, rows = t.backward(ids, 2 * err / err.size)
-        t.apply_sparse(u, rows, lr=5.0)
+        fe.optim.SGD(t, lr=5.0).step(u, rows)
     assert losses[-1] < 0.2 * losses[0]
 
 
@@ -110,12 +111,12 @@ def test_planted_relations_after_training(planted):
     w = Word2Vec(dim=16, min_count=1, epochs=5, progress=False, workers=2, seed=1)
     t = w.train(planted)
     assert set(t.vocab.keys) >= set(PLANTED_GROUPS)
-    assert t.similarity("cat", "dog") > t.similarity("cat", "airplane")
+    assert t.words.similarity("cat", "dog") > t.words.similarity("cat", "airplane")
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit"}
-    assert {k for k, _ in t.most_similar("cat", topn=3)} <= animals
-    assert t.rank("cat", "dog") < t.rank("cat", "airplane")
-    assert t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
-    assert t.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
+    assert {k for k, _ in t.words.most_similar("cat", topn=3)} <= animals
+    assert t.words.rank("cat", "dog") < t.words.rank("cat", "airplane")
+    assert t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.words.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
     losses = [h["loss"] for h in w.history]
     assert len(losses) == 5 and losses[-1] < losses[0]
     h = w.history[-1]
@@ -275,8 +276,8 @@ def test_initial_vectors_as_gensim(planted):
 def test_cbow_learns_planted_relations(planted):
     w = Word2Vec(dim=16, min_count=1, epochs=5, sg=0, progress=False, workers=2, seed=1)
     t = w.train(planted)
-    assert {k for k, _ in t.most_similar("cat", topn=3)} <= {"dog", "kitten", "puppy", "hamster", "rabbit"}
-    assert t.similarity("car", "truck") > t.similarity("car", "kitten")
+    assert {k for k, _ in t.words.most_similar("cat", topn=3)} <= {"dog", "kitten", "puppy", "hamster", "rabbit"}
+    assert t.words.similarity("car", "truck") > t.words.similarity("car", "kitten")
     losses = [h["loss"] for h in w.history]
     assert losses[-1] < losses[0]
     summed = fe.train_word2vec(planted[:2000], dim=8, min_count=1, epochs=1, sg=0, cbow_mean=False, workers=1,
@@ -292,7 +293,7 @@ def _renamed(corpus, mapping):
 def test_continued_training_with_new_words(planted):
     w = Word2Vec(dim=16, min_count=1, epochs=5, progress=False, workers=2, seed=1)
     w.train(planted)
-    cat_dog = w.wv.similarity("cat", "dog")
+    cat_dog = w.wv.words.similarity("cat", "dog")
     V0 = len(w.vocab)
     # a second corpus where "lion" takes cat's contexts and "rocket" car's
     more = _renamed(planted_corpus(6000, seed=7), {"cat": "lion", "car": "rocket"})
@@ -308,9 +309,9 @@ def test_continued_training_with_new_words(planted):
     t = w.wv
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
     vehicles = {"airplane", "truck", "train", "bus", "bicycle", "car"}
-    assert {k for k, _ in t.most_similar("lion", topn=3)} <= animals
-    assert {k for k, _ in t.most_similar("rocket", topn=3)} <= vehicles
-    assert t.similarity("cat", "dog") > 0.5 * cat_dog  # the old words keep their relations
+    assert {k for k, _ in t.words.most_similar("lion", topn=3)} <= animals
+    assert {k for k, _ in t.words.most_similar("rocket", topn=3)} <= vehicles
+    assert t.words.similarity("cat", "dog") > 0.5 * cat_dog  # the old words keep their relations
     assert w.epochs_trained == epochs_before + 3 and len(w.history) == 8
     assert w.history[-1]["alpha"] == pytest.approx(w.min_alpha)  # each call decays to min_alpha
     # without update=True new words are skipped

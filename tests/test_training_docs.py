@@ -25,8 +25,8 @@ def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
         except Exception as exc:  # pragma: no cover - the message says which block
             pytest.fail(f"README training python block {i} failed: {exc!r}\n{code}")
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
-    assert {k for k, _ in ns["model"].wv.most_similar("lion", topn=3)} <= animals
-    assert ns["table"].most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert {k for k, _ in ns["model"].wv.words.most_similar("lion", topn=3)} <= animals
+    assert ns["table"].words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
     assert ns["vectors"].vocab.keys == ns["model"].wv.vocab.keys
 
 

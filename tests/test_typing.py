@@ -22,15 +22,15 @@ i2: npt.NDArray[np.int64] = ids
 u, rows = t.backward([1, 2], np.zeros((2, 8), np.float32))
 u2: npt.NDArray[np.int64] = u
 w = fe.EmbeddingTable.random(10, 4, vocab=[f"k{i}" for i in range(10)])
-pairs: list[tuple[str, float]] = w.most_similar("k1", topn=3)
-all_scores: npt.NDArray[np.float32] = w.most_similar("k1", None, None)
-ans: list[tuple[str, float]] = w.analogy("k1", "k2", "k3")
-many: list[list[tuple[str, float]]] = w.analogy(["k1"], ["k2"], ["k3"])
+pairs: list[tuple[str, float]] = w.words.most_similar("k1", topn=3)
+all_scores: npt.NDArray[np.float32] = w.words.most_similar("k1", None, None)
+ans: list[tuple[str, float]] = w.words.analogy("k1", "k2", "k3")
+many: list[list[tuple[str, float]]] = w.words.analogy(["k1"], ["k2"], ["k3"])
 voc: fe.Vocabulary | None = w.vocab
 opt = fe.optim.Adagrad(t, lr=0.1)
 opt.step(u, rows)
 def evaluate(path: str) -> AnalogyResult:
-    return w.evaluate_analogies(path)
+    return w.words.evaluate_analogies(path)
 '''
 
 BAD = '''

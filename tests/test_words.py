@@ -6,7 +6,7 @@ from fastembed import EmbeddingTable, reference as ref
 from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
 from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
 from fastembed.vocab import Vocabulary
-from fastembed.words import unit_rows
+
 
 # dims: royalty, gender(+male), animal, vehicle, young, then noise
 WORDS = {
@@ -63,14 +63,14 @@ def test_table_with_keys(planted):
     np.testing.assert_array_equal(t["cat"], t.weights[t.vocab["cat"]])
     np.testing.assert_array_equal(t[["cat", "dog"]], t.weights[[8, 9]])
     np.testing.assert_array_equal(t.lookup([["cat"], ["dog"]]), t.weights[[[8], [9]]])
-    assert t.encode([["cat", "dog"], ["car", "king"]]).shape == (2, 2)
-    assert t.decode(8) == "cat"
+    assert t.vocab.encode([["cat", "dog"], ["car", "king"]]).shape == (2, 2)
+    assert t.vocab.decode(8) == "cat"
     s, i = t.topk("cat", 2)
     assert i[0] == t.vocab["cat"]
     with pytest.raises(KeyError, match="'zebra'"):
         t["zebra"]
     with pytest.raises(TypeError, match="no vocabulary"):
-        EmbeddingTable.zeros(3, 2).encode("a")
+        EmbeddingTable.zeros(3, 2).words.most_similar("a")
     with pytest.raises(ValueError, match="vocabulary has 2 keys but the table has 3 rows"):
         EmbeddingTable.zeros(3, 2, vocab=["a", "b"])
 
@@ -79,26 +79,26 @@ def test_table_with_keys(planted):
 
 def test_planted_relations(planted):
     t = planted
-    top = t.most_similar("cat", topn=3)
+    top = t.words.most_similar("cat", topn=3)
     assert top[0][0] in ("dog", "kitten", "puppy") and all(k != "cat" for k, _ in top)
     assert isinstance(top[0], tuple) and isinstance(top[0][1], float)
-    assert t.similarity("cat", "dog") > t.similarity("cat", "airplane")
-    assert t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
-    assert t.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
-    assert t.analogy("man", "king", "woman")[0][0] == "queen"
-    assert t.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
-    assert t.analogy("boy", "prince", "girl")[0][0] == "princess"
-    batch = t.analogy(["man", "boy", "cat"], ["king", "prince", "kitten"], ["woman", "girl", "dog"])
+    assert t.words.similarity("cat", "dog") > t.words.similarity("cat", "airplane")
+    assert t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.words.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert t.words.analogy("man", "king", "woman")[0][0] == "queen"
+    assert t.words.analogy("man", "king", "woman", method="mul")[0][0] == "queen"
+    assert t.words.analogy("boy", "prince", "girl")[0][0] == "princess"
+    batch = t.words.analogy(["man", "boy", "cat"], ["king", "prince", "kitten"], ["woman", "girl", "dog"])
     assert [b[0][0] for b in batch] == ["queen", "princess", "puppy"]
-    assert t.doesnt_match(["cat", "dog", "kitten", "car"]) == "car"
-    assert t.rank("cat", "dog") <= 3
-    assert t.n_similarity(["cat", "dog"], ["kitten", "puppy"]) > t.n_similarity(["cat", "dog"], ["car"])
-    assert t.rank("king", "king") >= 1
+    assert t.words.doesnt_match(["cat", "dog", "kitten", "car"]) == "car"
+    assert t.words.rank("cat", "dog") <= 3
+    assert t.words.n_similarity(["cat", "dog"], ["kitten", "puppy"]) > t.words.n_similarity(["cat", "dog"], ["car"])
+    assert t.words.rank("king", "king") >= 1
     # vectors work as queries too; their keys are not excluded then
-    assert t.most_similar(positive=[t["cat"]], topn=1)[0][0] == "cat"
-    assert t.most_similar("cat", topn=None).shape == (len(t),)
-    assert t.most_similar_cosmul("cat", topn=None).shape == (len(t),)
-    assert t.most_similar("cat", topn=3, restrict_vocab=12)[0][0] in ("dog", "kitten")
+    assert t.words.most_similar(positive=[t["cat"]], topn=1)[0][0] == "cat"
+    assert t.words.most_similar("cat", topn=None).shape == (len(t),)
+    assert t.words.most_similar_cosmul("cat", topn=None).shape == (len(t),)
+    assert t.words.most_similar("cat", topn=3, restrict_vocab=12)[0][0] in ("dog", "kitten")
 
 
 def test_most_similar_matches_gensim_formula(planted):
@@ -109,26 +109,26 @@ def test_most_similar_matches_gensim_formula(planted):
     q /= np.linalg.norm(q)
     expect = np.argsort(-(U @ q), kind="stable")
     expect = [i for i in expect if i not in (0, 3, 2)][:5]
-    got = [t.vocab[k] for k, _ in t.most_similar(positive=["king", "woman"], negative=["man"], topn=5)]
+    got = [t.vocab[k] for k, _ in t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=5)]
     assert got == expect
 
 
 def test_errors(planted):
     t = planted
     with pytest.raises(ValueError, match="no input"):
-        t.most_similar()
+        t.words.most_similar()
     with pytest.raises(ValueError, match="no positive input"):
-        t.most_similar_cosmul(negative=["cat"])
+        t.words.most_similar_cosmul(negative=["cat"])
     with pytest.raises(ValueError, match="cancel"):
-        t.most_similar(positive=["cat"], negative=["cat"])
+        t.words.most_similar(positive=["cat"], negative=["cat"])
     with pytest.raises(ValueError, match="equal lengths"):
-        t.analogy(["man"], ["king", "boy"], ["woman"])
+        t.words.analogy(["man"], ["king", "boy"], ["woman"])
     with pytest.raises(ValueError, match="method must be 'add' or 'mul'"):
-        t.analogy("man", "king", "woman", method="pair")
+        t.words.analogy("man", "king", "woman", method="pair")
     with pytest.raises(KeyError, match="'unicorn'"):
-        t.analogy("man", "king", "unicorn")
+        t.words.analogy("man", "king", "unicorn")
     with pytest.raises(IndexError, match=r"a id 99 at position \(0,\) is out of range for a table of 55 rows"):
-        t.analogy_ids([99], [1], [2])
+        t.words.analogy_ids([99], [1], [2])
 
 
 @pytest.mark.parametrize("method", ["add", "mul"])
@@ -136,7 +136,7 @@ def test_batched_analogy_equals_reference(planted, method, simd_level):
     t = planted
     rng = np.random.default_rng(0)
     a, b, c = (rng.integers(0, len(t), 300) for _ in range(3))
-    s, i = t.analogy_ids(a, b, c, topn=3, method=method)
+    s, i = t.words.analogy_ids(a, b, c, topn=3, method=method)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=3, method=method)
     # The tolerance follows each score's conditioning, not its size: a 3CosMul score divides by
     # (1 + cos_a) / 2, which near 0 amplifies the float32 rounding of the cosines hundreds of times
@@ -145,10 +145,10 @@ def test_batched_analogy_equals_reference(planted, method, simd_level):
     sens = analogy_sensitivity(t.weights, a, b, c, method=method)
     ulps = 2 * t.weights.shape[1]
     assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
-    s1, i1 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=1)
-    s2, i2 = t.analogy_ids(a, b, c, topn=3, method=method, n_threads=2)
+    s1, i1 = t.words.analogy_ids(a, b, c, topn=3, method=method, n_threads=1)
+    s2, i2 = t.words.analogy_ids(a, b, c, topn=3, method=method, n_threads=2)
     np.testing.assert_array_equal(i1, i2)
-    s, i = t.analogy_ids(a, b, c, topn=2, method=method, restrict_vocab=20)
+    s, i = t.words.analogy_ids(a, b, c, topn=2, method=method, restrict_vocab=20)
     rs, ri = ref.analogy(t.weights, a, b, c, topn=2, method=method, restrict_vocab=20)
     assert_topk_equivalent(s, i, rs, ri, sensitivity=sens, ulps=ulps)
 
@@ -161,12 +161,12 @@ def test_hypothesis_batched_vs_single_queries(seed, Q, method, topn):
     W = rng.standard_normal((60, 8), dtype=np.float32)
     t = EmbeddingTable(W, vocab=[f"k{i}" for i in range(60)])
     a, b, c = (rng.integers(0, 60, Q) for _ in range(3))
-    s, i = t.analogy_ids(a, b, c, topn=topn, method=method)
+    s, i = t.words.analogy_ids(a, b, c, topn=topn, method=method)
     for q in range(Q):
         if method == "add":
-            single = t.most_similar(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
+            single = t.words.most_similar(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
         else:
-            single = t.most_similar_cosmul(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
+            single = t.words.most_similar_cosmul(positive=[int(b[q]), int(c[q])], negative=[int(a[q])], topn=topn)
         ids = np.array([t.vocab[k] for k, _ in single])
         sc = np.array([x for _, x in single], np.float32)
         tol = 2e-6 * max(1.0, float(np.abs(sc).max()) if sc.size else 1.0)
@@ -185,7 +185,7 @@ def test_evaluate_analogies(planted, tmp_path):
     assert [s["section"] for s in r.sections] == ["family", "animals", "Total accuracy"]
     assert r.sections[0]["correct"] == 3 and r.sections[1]["incorrect"] == 1
     # 3CosMul answers boy : prince :: girl : queen on this planted set (as the reference does)
-    assert planted.evaluate_analogies(p, method="mul").correct == 3
+    assert planted.words.evaluate_analogies(p, method="mul").correct == 3
     r2 = evaluate_analogies(planted, p, case_insensitive=False)
     assert r2.skipped == 2  # upper-case line has no exact keys
     r3 = evaluate_analogies(planted, p, restrict_vocab=8)
@@ -205,11 +205,11 @@ def test_evaluate_word_pairs(planted, tmp_path):
     r = evaluate_word_pairs(planted, p)
     assert r.pairs == 4 and r.oov_ratio == pytest.approx(20.0)
     t = planted
-    model = [t.similarity(x, y) for x, y in [("cat", "dog"), ("cat", "kitten"), ("cat", "car"), ("king", "queen")]]
+    model = [t.words.similarity(x, y) for x, y in [("cat", "dog"), ("cat", "kitten"), ("cat", "car"), ("king", "queen")]]
     gold = [9, 8, 1, 7]
     assert r.pearson == pytest.approx(np.corrcoef(gold, model)[0, 1])
     assert r.spearman == pytest.approx(spearman(gold, model))
-    r2 = planted.evaluate_word_pairs(p, dummy4unknown=True)
+    r2 = planted.words.evaluate_word_pairs(p, dummy4unknown=True)
     assert r2.pairs == 5
     bad = tmp_path / "bad.tsv"
     bad.write_text("word1\tword2\tscore\ncat\tdog\t9\n")
@@ -237,15 +237,15 @@ def test_shared_word_analogy_path_equals_direct_path(planted, restrict):
     a, b, c = (pool[rng.integers(0, 12, 200)] for _ in range(3))
     ok = (a != b) | (b != c)
     a, b, c = a[ok], b[ok], c[ok]
-    q = unit_rows(t, b) - unit_rows(t, a) + unit_rows(t, c)
+    q = t.unit_rows(b) - t.unit_rows(a) + t.unit_rows(c)
     keep = np.linalg.norm(q, axis=1) > 1e-6
     a, b, c = a[keep], b[keep], c[keep]
-    s1, i1 = t.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict)  # 12 words, ~190 questions: shared
-    s2, i2 = t.topk(unit_rows(t, b) - unit_rows(t, a) + unit_rows(t, c), 4,
+    s1, i1 = t.words.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict)  # 12 words, ~190 questions: shared
+    s2, i2 = t.topk(t.unit_rows(b) - t.unit_rows(a) + t.unit_rows(c), 4,
                     exclude=list(np.stack([a, b, c], 1)), restrict=restrict)
     assert_topk_equivalent(s1, i1, s2, i2, tol=1e-5)
     for nt in (1, 3):
-        np.testing.assert_array_equal(t.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict, n_threads=nt)[1], i1)
+        np.testing.assert_array_equal(t.words.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict, n_threads=nt)[1], i1)
 
 
 def test_more_error_messages(planted, tmp_path):
@@ -253,11 +253,11 @@ def test_more_error_messages(planted, tmp_path):
     from fastembed import io as fio
     t = planted
     with pytest.raises(ValueError, match=r"expected a row id, a key or a \(16,\) float vector"):
-        t.cosine(np.ones(3), "cat")
+        t.words.similarity(np.ones(3), "cat")
     with pytest.raises(ValueError, match="at least one key on each side"):
-        t.n_similarity([], ["cat"])
+        t.words.n_similarity([], ["cat"])
     with pytest.raises(ValueError, match="at least one key"):
-        t.doesnt_match([])
+        t.words.doesnt_match([])
     with pytest.raises(ValueError, match="max_len and dim must be non-negative"):
         sinusoidal_table(-1, 4)
     with pytest.raises(ValueError, match="base must be positive"):
@@ -277,6 +277,6 @@ def test_analogies_on_a_memory_mapped_table(planted, tmp_path):
     rng = np.random.default_rng(1)
     a, b, c = (rng.integers(0, len(mm), 150) for _ in range(3))
     for method in ("add", "mul"):
-        np.testing.assert_array_equal(mm.analogy_ids(a, b, c, topn=2, method=method)[1],
-                                      planted.analogy_ids(a, b, c, topn=2, method=method)[1])
-    assert mm.analogy("man", "king", "woman")[0][0] == "queen"
+        np.testing.assert_array_equal(mm.words.analogy_ids(a, b, c, topn=2, method=method)[1],
+                                      planted.words.analogy_ids(a, b, c, topn=2, method=method)[1])
+    assert mm.words.analogy("man", "king", "woman")[0][0] == "queen"

@@ -24,8 +24,8 @@ from fastembed.vocab import Vocabulary
 from fastembed.io import load, load_fasttext, save
 from fastembed.training import train_word2vec, Word2Vec
 from fastembed.glove import train_glove, GloVe
-from fastembed import corpus, optim, pooling, words
+from fastembed import accessors, corpus, evaluate, interop, optim, pooling, rows, search, words  # noqa: F401
 
 __all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec",
-           "train_glove", "GloVe", "corpus", "optim", "pooling", "words",
+           "train_glove", "GloVe", "corpus", "evaluate", "interop", "optim", "pooling", "rows", "search", "words",
            "resolve_threads", "show_config", "__version__"]

@@ -26,8 +26,9 @@ import numpy as np
 from fastembed._kernels._argcheck import out_problem  # the compiled twin of check_out's tests
 
 __all__ = ["as_ids", "check_id_range", "first_out_of_range", "describe_position", "raise_bad_id",
-           "as_int", "as_float", "as_bool", "as_float_matrix", "as_weights", "as_queries", "as_k",
-           "check_out", "as_array", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range"]
+           "as_int", "as_float", "as_bool", "as_steps", "as_float_matrix", "as_weights", "as_queries", "as_k",
+           "check_out", "as_array", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range",
+           "check_norm_range", "holds_keys"]
 
 _INT64_MIN = -(1 << 63)
 
@@ -73,7 +74,7 @@ def as_ids(ids, what: str = "ids", n: Optional[int] = None) -> np.ndarray:
         return a
     if kind in "US":
         raise TypeError(f"{what} must be integers, got strings ({a.dtype}); look words up with "
-                        "table[key] or table.encode(keys)")
+                        "table[key] or table.vocab.encode(keys)")
     if kind == "b":
         raise TypeError(f"{what} must be integers, got bool; use np.flatnonzero(mask) for a mask")
     raise TypeError(f"{what} must be an integer array, got dtype {a.dtype}")
@@ -163,6 +164,19 @@ def as_bool(x, name: str) -> bool:
     if not isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {x!r}")
     return bool(x)
+
+
+def as_steps(alpha, shape) -> Tuple[float, Optional[np.ndarray]]:
+    """A sparse update's step: ``(alpha, None)`` for a finite float, or ``(0.0, steps)`` for an
+    array of per-row factors of ``shape`` (float32, all finite)."""
+    if np.ndim(alpha) == 0:
+        return as_float(alpha, "alpha"), None
+    steps = np.asarray(alpha, np.float32).reshape(-1)
+    if steps.shape != tuple(shape):
+        raise ValueError(f"alpha has shape {np.shape(alpha)}, expected {tuple(shape)}")
+    if not np.isfinite(steps).all():
+        raise ValueError("alpha must be finite")
+    return 0.0, steps
 
 
 def as_k(k, name: str = "k") -> int:
@@ -397,3 +411,36 @@ def as_exclude(exclude, Q: int, V: int):
     if e.size == 0:
         return None, None
     return np.unique(e), None
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def check_norm_range(inv: np.ndarray) -> None:
+    """Cosine needs every nonzero row's norm and inverse norm within float32: a row whose norm
+    overflows float32 would score inf (its float32 dot products overflow), and one whose inverse
+    norm overflows (a denormal row) would score inf or NaN. Refused with the row named."""
+    bad = np.isinf(inv) | ((inv > 0) & (inv < np.float32(1.0 / _FLT_MAX)))
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        if np.isinf(inv[r]):
+            why = "is so small (denormal) that its inverse norm overflows float32"
+        else:
+            why = f"is {1.0 / float(inv[r]):.3g}, beyond float32's range, so its dot products overflow"
+        raise ValueError(f"row {r}'s norm {why}: its cosine scores would be inf or NaN; rescale the "
+                         "table (e.g. weights / np.abs(weights).max()) or use metric='dot'")
+
+
+def holds_keys(x, nested: bool = True) -> bool:
+    """True for a key (str), a list of keys, a str array, or (``nested``) nested lists of keys."""
+    if isinstance(x, str):
+        return True
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "UO" and x.size > 0 and isinstance(x.reshape(-1)[0], str)
+    while isinstance(x, (list, tuple)) and x:
+        x = x[0]
+        if not nested:
+            return isinstance(x, str)
+    return isinstance(x, str)

@@ -311,7 +311,7 @@ def bench_index(quick: bool, n_threads: int, rng) -> None:
                              _ratio(read, r["index"]), _fmt_time(build), _ratio(build, r["scan"] / Q),
                              f"{build / saved:.0f}" if saved > 0 else "-"])
             del idx, words
-            t.drop_index()
+            t.index = None
         del W, t
     print_table(
         f"cosine top-{k} through the exact indexes (n_threads={n_threads}, simd {_simd.get_level()}: "
@@ -350,7 +350,7 @@ def bench_analogy(quick: bool, n_threads: int, rng) -> None:
         sub = 100 if quick else 200
         time.sleep(SETTLE_SECONDS)
         t0 = time.perf_counter()
-        batched = t.analogy_ids(a, b, c, topn=1, n_threads=n_threads)
+        batched = t.words.analogy_ids(a, b, c, topn=1, n_threads=n_threads)
         t_batch = time.perf_counter() - t0
         time.sleep(SETTLE_SECONDS)
         t0 = time.perf_counter()
@@ -360,7 +360,7 @@ def bench_analogy(quick: bool, n_threads: int, rng) -> None:
         time.sleep(SETTLE_SECONDS)
         t0 = time.perf_counter()
         for j in range(sub):
-            t.most_similar(positive=[int(b[j]), int(c[j])], negative=[int(a[j])], topn=1, n_threads=n_threads)
+            t.words.most_similar(positive=[int(b[j]), int(c[j])], negative=[int(a[j])], topn=1, n_threads=n_threads)
         t_loop = (time.perf_counter() - t0) / sub * nq
         agree = np.mean([numpy_one(j)[0] == batched[1][j, 0] for j in range(50)])
         rows.append([label, _fmt_time(t_batch), _fmt_time(t_loop), _fmt_time(t_np), _ratio(t_np, t_batch),
@@ -628,9 +628,12 @@ def bench_word2vec(quick: bool, n_threads: int, rng) -> None:
                 g2 = _gensim_w2v(sents, sg, 10, n_threads, 2).wv
                 words = [w for w in g1.index_to_key[:200] if w in t.vocab]
 
+                def near(m, w):
+                    q = m.words if isinstance(m, EmbeddingTable) else m
+                    return {k for k, _ in q.most_similar(w, topn=10)}
+
                 def overlap(a, b):
-                    return float(np.mean([len({k for k, _ in a.most_similar(w, topn=10)}
-                                              & {k for k, _ in b.most_similar(w, topn=10)}) / 10 for w in words]))
+                    return float(np.mean([len(near(a, w) & near(b, w)) / 10 for w in words]))
                 rows.append([name, len(t), _fmt_time(secs), _fmt_time(gsecs), _ratio(gsecs, secs),
                              f"{overlap(t, g1):.3f}", f"{overlap(g2, g1):.3f}"])
             print_table(f"word2vec on gensim's lee_background.cor (60k tokens, 10 epochs, {n_threads} workers)",
@@ -670,8 +673,8 @@ def bench_glove(quick: bool, n_threads: int, rng) -> None:
     for dim in (16, 32, 50):
         for seed in (1, 2, 3):
             t = GloVe(dim=dim, min_count=1, epochs=25, seed=seed, workers=n_threads, progress=False).train(planted)
-            top = t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
-            near = [k for k, _ in t.most_similar("cat", topn=3)]
+            top = t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
+            near = [k for k, _ in t.words.most_similar("cat", topn=3)]
             good = top == "queen" and set(near) <= animals
             ok += good
             rows.append([dim, seed, top, ", ".join(near), "yes" if good else "NO"])

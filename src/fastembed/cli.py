@@ -126,12 +126,12 @@ def cmd_demo(args) -> None:
 
     _header(f"4. nearest neighbours (cosine) in {source}")
     for w in present:
-        nn = table.most_similar(w, topn=5)
+        nn = table.words.most_similar(w, topn=5)
         print(f"  {w:>10}: " + ", ".join(f"{k} {s:.2f}" for k, s in nn))
 
     if all(w in vocab for w in ("king", "man", "woman")):
         _header("5. king - man + woman")
-        ans = table.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
+        ans = table.words.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
         print("  " + ", ".join(f"{k} {s:.2f}" for k, s in ans))
         if "queen" in vocab:
             print(f"  queen ranks {_rank_of(ans, 'queen', table)}: the gender direction (woman - man) "
@@ -160,8 +160,8 @@ def cmd_demo(args) -> None:
         print(f"  {'dim':>5} {'cos(cat,dog)':>13} {'cos(cat,airplane)':>18}   king - man + woman")
         for d in sorted({2, 4, args.dim}):
             t = table if d == args.dim else _train_planted(d, progress=False)
-            ans = t.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
-            print(f"  {d:>5} {t.similarity('cat', 'dog'):>13.2f} {t.similarity('cat', 'airplane'):>18.2f}   {ans}")
+            ans = t.words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
+            print(f"  {d:>5} {t.words.similarity('cat', 'dog'):>13.2f} {t.words.similarity('cat', 'airplane'):>18.2f}   {ans}")
         print("  tiny dims cannot keep animals, vehicles, royalty, gender and age apart; a few dozen can.")
     if args.vectors:
         path = args.vectors
@@ -194,7 +194,7 @@ def cmd_neighbors(args) -> None:
         _sentence_neighbors(t, text, args.k, args.restrict)
     for w in args.words:
         print(f"{w}:")
-        for k, s in t.most_similar(w, topn=args.k, restrict_vocab=args.restrict):
+        for k, s in t.words.most_similar(w, topn=args.k, restrict_vocab=args.restrict):
             print(f"  {s:+.4f}  {k}")
 
 
@@ -209,10 +209,10 @@ def _sentence_neighbors(t, text: str, k: int, restrict) -> None:
               file=sys.stderr)
     if not known:
         raise UserError(f"none of the words of {text!r} is in the vocabulary")
-    v = t.mean_vector(known)
+    v = t.pool.mean_vector(known)
     if not np.any(v):
         raise UserError(f"the mean vector of {text!r} is zero")
-    scores, ids = t.topk(v, k, exclude=sorted(set(t.encode(known).tolist())), restrict=restrict)
+    scores, ids = t.topk(v, k, exclude=sorted(set(t.vocab.encode(known).tolist())), restrict=restrict)
     print(f"{text!r}:")
     for s_, i in zip(scores, ids):
         if i >= 0:
@@ -232,7 +232,7 @@ def cmd_sentences(args) -> None:
         lines = sys.stdin.read().splitlines()
     if args.lower:
         lines = [line.lower() for line in lines]
-    res = t.sentence_vectors(lines, mode=args.mode)
+    res = t.pool.sentence_vectors(lines, mode=args.mode)
     vecs = res.vectors
     if args.output and args.output.endswith(".npy"):
         np.save(args.output, vecs)
@@ -251,14 +251,14 @@ def cmd_analogy(args) -> None:
     t = _load(args.vectors)
     _check_words(t, [args.a, args.b, args.c])
     print(f"{args.a} : {args.b} :: {args.c} : ?")
-    for k, s in t.analogy(args.a, args.b, args.c, topn=args.k, method=args.method):
+    for k, s in t.words.analogy(args.a, args.b, args.c, topn=args.k, method=args.method):
         print(f"  {s:+.4f}  {k}")
 
 
 def cmd_similarity(args) -> None:
     t = _load(args.vectors)
     _check_words(t, [args.w1, args.w2])
-    print(f"{t.similarity(args.w1, args.w2):.6f}")
+    print(f"{t.words.similarity(args.w1, args.w2):.6f}")
 
 
 # ------------------------------------------------------------------ files
@@ -331,7 +331,7 @@ def cmd_evaluate(args) -> None:
         if path and not os.path.exists(path):
             raise UserError(f"no such file: {path}")
     if args.analogies:
-        r = t.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
+        r = t.words.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
         for s in r.sections:
             n = s["correct"] + s["incorrect"]
             if n == 0:  # every question of the section has a word outside the vocabulary
@@ -340,7 +340,7 @@ def cmd_evaluate(args) -> None:
                 print(f"{s['section']:<32} {s['correct']:>6} / {n:<6} {100 * s['accuracy']:6.2f}%")
         print(f"skipped (out of vocabulary): {r.skipped}")
     if args.pairs:
-        r = t.evaluate_word_pairs(args.pairs, restrict_vocab=args.restrict)
+        r = t.words.evaluate_word_pairs(args.pairs, restrict_vocab=args.restrict)
         print(f"pairs {r.pairs}: Pearson {r.pearson:.4f}  Spearman {r.spearman:.4f}  OOV {r.oov_ratio:.1f}%")
 
 
@@ -448,7 +448,7 @@ def plot_words(table, words: List[str], *, title: Optional[str] = None, dpi: int
     :func:`unit_pca`, labels placed by :func:`place_labels`. Returns (figure, labels)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    xy, share = unit_pca(table.lookup(table.encode(words)))
+    xy, share = unit_pca(table.lookup(table.vocab.encode(words)))
     fig = Figure(figsize=(7, 6), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

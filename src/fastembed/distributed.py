@@ -38,9 +38,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastembed import search, words
+from fastembed import accessors, search, words
 from fastembed._threads import resolve_threads
-from fastembed._validate import (as_exclude, as_ids, as_int, as_restrict, check_id_range, check_out,
+from fastembed._validate import (as_exclude, as_ids, as_int, as_queries, as_restrict, check_id_range, check_out,
                                  first_out_of_range)
 from fastembed.io import load, save
 from fastembed.table import EmbeddingTable
@@ -147,7 +147,7 @@ def save_sharded(table, path, n_shards: int, *, format: str = "native", align: O
     for i in range(len(bounds) - 1):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         name = _shard_name(i, format)
-        save(EmbeddingTable(W[lo:hi], dtype=table.storage), os.path.join(root, name), format=format)
+        save(EmbeddingTable(W[lo:hi], dtype=table.storage, copy=False), os.path.join(root, name), format=format)
         data = _data_file(os.path.join(root, name), format)
         shards.append({"path": name, "lo": lo, "hi": hi, "rows": hi - lo,
                        "file": os.path.relpath(data, root), "bytes": os.path.getsize(data),
@@ -272,7 +272,7 @@ class _MemoryShard:
 
     def __init__(self, index, lo, hi, weights):
         self.index, self.lo, self.hi = int(index), int(lo), int(hi)
-        self._table = EmbeddingTable(weights)
+        self._table = EmbeddingTable(weights, copy=False)
 
     def __reduce__(self):
         return (_MemoryShard, (self.index, self.lo, self.hi, self._table.weights))
@@ -319,38 +319,18 @@ def _global(shard, s, i):
     return s, np.where(i >= 0, i + shard.lo, -1), {shard.index: _here()}
 
 
-def _t_topk(shard, queries, k, metric, exclude, restrict, strategy, block_rows, n_threads):
-    s, i = shard.table().topk(queries, k, metric=metric, exclude=_local_exclude(exclude), restrict=restrict,
-                              strategy=strategy, block_rows=block_rows, n_threads=n_threads)
+def _t_search(shard, scorer, k, exclude, restrict, strategy, block_rows, n_threads):
+    """One shard's part of a search: the scorer one table would use, run by the same engine over
+    this shard's rows with this shard's inverse norms."""
+    t = shard.table()
+    s, i = t.search(scorer, k, restrict=restrict, exclude=_local_exclude(exclude), strategy=strategy,
+                    block_rows=block_rows, n_threads=n_threads)
     return _global(shard, s, i)
 
 
-def _t_score(shard, payload, scorer, k, exclude, restrict, strategy, n_threads):
-    """A word question's top-k on one shard: the scorer one table would use, built here with this
-    shard's inverse norms, run by the same engine over this shard's rows."""
-    t = shard.table()
-    inv = t.inv_norms(n_threads)
-    if scorer == "linear":
-        sc = search.LinearScorer(payload, inv)
-    elif scorer == "shared":
-        sc = search.SharedWordScorer(*payload, inv)
-    else:  # "cosmul"
-        terms, p, n = payload
-        sc = search.CosMulScorer(terms, p, n, inv, words.COSMUL_EPS)
-    V = len(t)
-    r = as_restrict(restrict, V)
-    if isinstance(exclude, tuple):  # per-query lists, sorted per query by the client's as_exclude
-        cand = search.Candidates(r.row_hi, r.mask, *exclude)
-    else:
-        cand = search.Candidates.build(r, exclude, sc.n_queries, V)
-    s, i = search.run(t.weights, sc, k, cand, strategy=strategy, n_threads=n_threads, storage=t.storage)
-    return _global(shard, s, i)
-
-
-def _t_cosines(shard, q, row_hi):
-    """Every cosine of one query with the shard's first row_hi rows (``most_similar(topn=None)``)."""
-    t = shard.table()
-    return (t.weights[:row_hi] @ q) * t.inv_norms()[:row_hi], _here()
+def _t_cosines(shard, q, row_hi, n_threads):
+    """Every cosine of the queries with the shard's first row_hi rows."""
+    return shard.table().cosines(q, row_hi, n_threads), _here()
 
 
 def _t_merge(k, *parts):
@@ -467,16 +447,6 @@ def _route_restrict(restrict, V: int, bounds: np.ndarray):
             for s in range(n)]
 
 
-def _as_list(x) -> list:
-    if x is None:
-        return []
-    if isinstance(x, (str, np.ndarray)) or np.isscalar(x):
-        return [x]
-    return list(x)
-
-
-# ------------------------------------------------------------------------------------------ the table
-
 class ShardedTable:
     """A (V, D) float32 table whose rows are split over the workers of a Dask cluster.
 
@@ -555,7 +525,7 @@ class ShardedTable:
             vocab = weights.vocab if vocab is None else vocab
             W = weights.weights
         else:
-            W = EmbeddingTable(weights).weights  # the same dtype / shape rules as one table
+            W = EmbeddingTable(weights, copy=False).weights  # the same dtype / shape rules as one table
         workers = _spread(client, None)
         n = len(workers) if n_shards is None else int(n_shards)
         bounds = shard_bounds(W.shape[0], n, align)
@@ -674,7 +644,7 @@ class ShardedTable:
         self._check_call(n_threads)
         a = ids if type(ids) is np.ndarray else np.asarray(ids)
         if a.dtype.kind in "UO" and self._vocab is not None:
-            a = np.asarray(self.encode(ids))
+            a = np.asarray(self._vocab.encode(ids))
         a = as_ids(a)
         check_id_range(a, self.num_embeddings)
         uniq, inv = np.unique(a.reshape(-1), return_inverse=True)
@@ -710,7 +680,7 @@ class ShardedTable:
         if uniq.size == 0:
             return np.empty(shape, np.float32) if out is None else out
         R = self._fetch_rows(uniq, n_threads)
-        return EmbeddingTable(R).lookup(inv, out=out, n_threads=n_threads)
+        return EmbeddingTable(R, copy=False).lookup(inv, out=out, n_threads=n_threads)
 
     def __getitem__(self, key):
         return self.lookup(key)
@@ -725,7 +695,7 @@ class ShardedTable:
         """
         a, uniq, inv = self._route_ids(ids, n_threads)
         R = self._fetch_rows(uniq, n_threads) if uniq.size else np.zeros((0, self._dim), np.float32)
-        return EmbeddingTable(R).embed(inv, positions, offset=offset, position_ids=position_ids, scale=scale,
+        return EmbeddingTable(R, copy=False).embed(inv, positions, offset=offset, position_ids=position_ids, scale=scale,
                                        token_types=token_types, type_table=type_table, out=out,
                                        n_threads=n_threads)
 
@@ -738,7 +708,7 @@ class ShardedTable:
         Parameters
         ----------
         queries : array_like, shape (D,) or (Q, D), any float dtype; or a key / list of keys
-        k : int >= 1
+        k : int >= 1 (clipped to the number of rows)
         metric : {"cosine", "dot"}
         exclude : ids to skip for every query, or a list of Q id lists (global ids)
         restrict : None, an int n (only the first n rows), an array of row ids, or a (V,) bool mask
@@ -762,34 +732,48 @@ class ShardedTable:
         ValueError, TypeError, IndexError : as :meth:`EmbeddingTable.topk`, raised on the client
             before any work is sent.
         """
-        if merge not in ("auto", "client", "tree"):
-            raise ValueError(f"merge must be 'auto', 'client' or 'tree', got {merge!r}")
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
                                         and isinstance(queries[0], str)):
-            queries = self.lookup(self.encode(queries))
+            queries = self.lookup(words.require_vocab(self).encode(queries))
         self._check_call(n_threads)
         q = np.asarray(queries)
         # one table's checks and messages (queries, k, metric, strategy, block_rows), on no rows
         self._empty.topk(q, k, metric=metric, strategy=strategy, block_rows=block_rows)
-        single = q.ndim == 1
-        Q = 1 if single else q.shape[0]
-        args = (int(k), metric)
-        opts = (strategy, block_rows, n_threads)
-        scores, ids = self._search(_t_topk, q, args, opts, Q, int(k), exclude, restrict, merge)
+        k = min(int(k), max(self.num_embeddings, 1))
+        qs, single = as_queries(q, self._dim, normalize=metric == "cosine")
+        scores, ids = self.search(search.LinearScorer(qs, cosine=metric == "cosine"), k, restrict=restrict,
+                                  exclude=exclude, strategy=strategy, block_rows=block_rows,
+                                  n_threads=n_threads, merge=merge)
         return (scores[0], ids[0]) if single else (scores, ids)
 
-    def _search(self, task, payload, args, opts, Q: int, k: int, exclude, restrict, merge="auto"):
-        """Run ``task(shard, payload, *args, exclude, restrict, *opts)`` on every shard restrict
-        leaves candidates in, and merge the (Q, k) lists."""
+    # ------------------------------------------------------------------ the row-source protocol
+    # fastembed.words and fastembed.evaluate run on these three, as they do on one table's: the
+    # questions are written once, and a sharded table answers them bit for bit like one table.
+
+    def unit_rows(self, ids, n_threads=None) -> np.ndarray:
+        """(n, D) float64 ``row * (1 / ||row||)`` of valid ids, as :meth:`EmbeddingTable.unit_rows`
+        (the rows fetched in one lookup; their inverse norms by the same kernel, row by row)."""
+        rows = self.lookup(np.asarray(ids, np.int64).reshape(-1), n_threads=n_threads)
+        return rows.astype(np.float64) * EmbeddingTable(rows, copy=False).inv_norms()[:, None]
+
+    def search(self, scorer, k: int, *, restrict=None, exclude=None, strategy: str = "auto", block_rows=None,
+               n_threads=None, index=None, merge: str = "auto"):
+        """Run a scorer of :mod:`fastembed.search` on every shard (with that shard's inverse
+        norms) and merge: :meth:`EmbeddingTable.search` over all rows, bit for bit. ``index`` is
+        accepted for the protocol and ignored (shards hold no index)."""
+        if merge not in ("auto", "client", "tree"):
+            raise ValueError(f"merge must be 'auto', 'client' or 'tree', got {merge!r}")
+        self._check_call(n_threads)
         V = self.num_embeddings
+        Q = scorer.n_queries
         excl = _route_exclude(exclude, Q, V, self._bounds)
         restr = _route_restrict(restrict, V, self._bounds)
         jobs = [s for s in range(self.n_shards) if restr[s] is not _SKIP]
         if not jobs or Q == 0 or k == 0:
             return merge_topk([(np.zeros((Q, 0), np.float32), np.zeros((Q, 0), np.int64))], k)
-        shipped = self._ship(payload)
-        futures = [self._submit(task, s, shipped, *args, self._ship(excl[s], s), self._ship(restr[s], s), *opts,
-                                name="topk") for s in jobs]
+        shipped = self._ship(scorer)
+        futures = [self._submit(_t_search, s, shipped, k, self._ship(excl[s], s), self._ship(restr[s], s),
+                                strategy, block_rows, n_threads, name="topk") for s in jobs]
         if merge == "tree" or (merge == "auto" and len(jobs) * Q * k * 12 > CLIENT_MERGE_MAX_BYTES):
             while len(futures) > 1:
                 nxt = [self._client.submit(_t_merge, k, futures[j], futures[j + 1],
@@ -806,184 +790,22 @@ class ShardedTable:
         self._moved(where)
         return scores, ids
 
-    # ------------------------------------------------------------------ words
-    # The client side of fastembed.words' questions (the same terms, checks and scorer choice),
-    # with the scorer run on every shard by the same engine: answers equal one table's bit for bit.
-
-    def encode(self, keys):
-        """Ids of a key or a list of keys (the client-side vocabulary)."""
-        return words.require_vocab(self).encode(keys)
-
-    def decode(self, ids):
-        """Keys of an id or an array of ids."""
-        return words.require_vocab(self).decode(ids)
-
-    def _unit_rows(self, ids, n_threads=None) -> np.ndarray:
-        """(n, D) float64 ``row * (1 / ||row||)`` of valid ids, as :func:`fastembed.words.unit_rows`
-        computes them (the inverse norms by the same kernel, on the fetched rows)."""
-        rows = self.lookup(np.asarray(ids, np.int64), n_threads=n_threads)
-        return rows.astype(np.float64) * EmbeddingTable(rows).inv_norms()[:, None]
-
-    def _terms(self, positive, negative, unit_vectors: bool, n_threads):
-        """As ``fastembed.words._terms``: (positive vectors, negative vectors, ids used), the rows of
-        keys and ids fetched in one lookup."""
-        pos, neg, used, slots = [], [], [], []
-        for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
-            for x in items:
-                i = words.term_id(self, x)
-                if i is not None:
-                    used.append(i)
-                    slots.append((dst, len(dst)))
-                    dst.append(None)
-                else:
-                    v = words.as_vector(self, x)
-                    if unit_vectors:
-                        n = np.linalg.norm(v / max(np.abs(v).max(), 1e-300))
-                        if not n > 0:
-                            raise ValueError(f"a query vector must be a nonzero ({self._dim},) vector")
-                        v = v / np.abs(v).max() / n
-                    dst.append(v)
-        if used:
-            U = self._unit_rows(used, n_threads)
-            for (dst, j), u in zip(slots, U):
-                dst[j] = u
-        return pos, neg, used
-
-    def _row_hi(self, restrict_vocab) -> int:
-        """gensim's ``restrict_vocab`` clipped to the table, as :mod:`fastembed.words` reads it."""
-        if restrict_vocab is None:
-            return self.num_embeddings
-        return as_restrict(as_int(restrict_vocab, "restrict_vocab", lo=0), self.num_embeddings, clip=True).row_hi
-
-    def _scored(self, scorer, payload, Q, k, row_hi, exclude, n_threads, strategy="auto"):
-        return self._search(_t_score, payload, (scorer, k), (strategy, n_threads), Q, k, exclude, row_hi)
-
-    def _pairs(self, scores, ids):
-        keys = words.require_vocab(self).keys
-        return [(keys[i], float(s)) for s, i in zip(scores, ids) if i >= 0]
-
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
-        """Keys most similar to the mean of unit vectors of ``positive`` minus ``negative`` (3CosAdd),
-        as :meth:`EmbeddingTable.most_similar`; the keys and ids asked about are excluded.
-
-        Parameters
-        ----------
-        positive, negative : key, row id, (D,) vector, or a list of them
-        topn : int >= 0, or None for the (V,) (or (restrict_vocab,)) float32 array of cosines
-        restrict_vocab : int, optional (only the first n rows, clipped to the table)
-
-        Returns
-        -------
-        list of (key, cosine) pairs, best first (or the cosines).
-        """
-        topn = words.as_topn(topn)
-        pos, neg, used = self._terms(positive, negative, False, n_threads)
-        terms = pos + [-v for v in neg]
-        if not terms:
-            raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")
-        mean = np.mean(terms, axis=0)
-        n = np.linalg.norm(mean)
-        if not n > 0:
-            raise ValueError("the combined query vector is zero (the positive and negative terms cancel)")
-        q = (mean / n).astype(np.float32)
-        row_hi = self._row_hi(restrict_vocab)
-        if topn is None:
-            return self._cosines(q, row_hi)
-        if topn == 0:
-            return []
-        s, i = self._scored("linear", q[None, :], 1, topn, row_hi, [sorted(set(used))] if used else None,
-                            n_threads)
-        return self._pairs(s[0], i[0])
-
-    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None, n_threads=None):
-        """3CosMul (Levy & Goldberg 2014), as :meth:`EmbeddingTable.most_similar_cosmul`: the
-        product of (1 + cos) / 2 over positive terms divided by that product over negative terms
-        plus 1e-6; keys used are excluded. A list of (key, score) pairs, best first."""
-        topn = words.as_topn(topn, allow_none=False)
-        pos, neg, used = self._terms(positive, negative, True, n_threads)
-        if not pos:
-            raise ValueError("cannot compute similarity with no positive input")
-        row_hi = self._row_hi(restrict_vocab)
-        if topn == 0:
-            return []
-        P = np.array(pos, np.float32)
-        N = np.array(neg, np.float32).reshape(len(neg), self._dim)
-        terms = np.ascontiguousarray(np.concatenate([P, N]))
-        s, i = self._scored("cosmul", (terms, len(pos), len(neg)), 1, topn, row_hi, [sorted(set(used))],
-                            n_threads)
-        return self._pairs(s[0], i[0])
-
-    def _cosines(self, q, row_hi) -> np.ndarray:
-        """Cosines of q with the first row_hi rows, shard by shard."""
+    def cosines(self, queries, row_hi=None, n_threads=None) -> np.ndarray:
+        """Every cosine of unit queries with the first ``row_hi`` rows, shard by shard:
+        :meth:`EmbeddingTable.cosines` over all rows."""
+        self._check_call(n_threads)
+        q = np.asarray(queries, np.float32)
+        V = self.num_embeddings
+        n = V if row_hi is None else as_int(row_hi, "row_hi", lo=0, hi=V)
         b = self._bounds
-        jobs = [(s, int(min(row_hi, b[s + 1]) - b[s])) for s in range(self.n_shards) if row_hi > b[s]]
-        futures = [self._submit(_t_cosines, s, q, n, name="cosines") for s, n in jobs]
+        jobs = [(s, int(min(n, b[s + 1]) - b[s])) for s in range(self.n_shards) if n > b[s]]
+        futures = [self._submit(_t_cosines, s, q, m, n_threads, name="cosines") for s, m in jobs]
         results = self._client.gather(futures, direct=self._direct)
         self._moved({s: where for (s, _), (_, where) in zip(jobs, results)})
         parts = [c for c, _ in results]
-        return (np.concatenate(parts) if parts else np.zeros(0, np.float32)).astype(np.float32)
-
-    def analogy_ids(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None,
-                    exclude=None, n_threads=None, strategy: str = "auto"):
-        """Batched analogies on ids: a[i] : b[i] :: c[i] : ?, as :meth:`EmbeddingTable.analogy_ids`
-        (3CosAdd or 3CosMul, the same scorer choice), bit for bit.
-
-        Parameters
-        ----------
-        a, b, c : array_like of int, shape (Q,)
-        topn : int >= 0
-        method : "add" (3CosAdd) or "mul" (3CosMul)
-        restrict_vocab : int, optional; only the first n rows (clipped to the table)
-        exclude : per-question id lists to skip, or a (Q, m) int array; default each question's own
-            a, b, c
-
-        Returns
-        -------
-        scores (Q, topn) float32, ids (Q, topn) int64
-        """
-        topn = words.as_topn(topn, allow_none=False)
-        if method not in ("add", "mul"):
-            raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
-        arrs = [as_ids(x, name).reshape(-1) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
-        if not (arrs[0].shape == arrs[1].shape == arrs[2].shape):
-            raise ValueError(f"a, b and c must have equal lengths, got {arrs[0].size}, {arrs[1].size}, "
-                             f"{arrs[2].size}")
-        V = self.num_embeddings
-        for name, x in zip("abc", arrs):
-            check_id_range(x, V, what=f"{name} id")
-        self._check_call(n_threads)
-        a, b, c = (x.astype(np.int64, copy=False) for x in arrs)
-        Q = a.size
-        row_hi = self._row_hi(restrict_vocab)
-        if exclude is None:
-            exclude = np.stack([a, b, c], axis=1)
-        if Q == 0 or topn == 0:
-            return np.zeros((Q, topn), np.float32), np.full((Q, topn), -1, np.int64)
-        distinct, inverse = np.unique(np.concatenate([a, b, c]), return_inverse=True)
-        U = self._unit_rows(distinct, n_threads)                  # (m, D) float64
-        ia, ib, ic = (np.ascontiguousarray(x, np.int64) for x in np.split(inverse.reshape(-1), 3))
-        if method == "mul":
-            terms = np.stack([U[ib], U[ic], U[ia]], axis=1)
-            payload = (np.ascontiguousarray(terms.reshape(Q * 3, -1), np.float32), 2, 1)
-            return self._scored("cosmul", payload, Q, topn, row_hi, exclude, n_threads, strategy)
-        q = U[ib] - U[ia] + U[ic]
-        norms = np.sqrt((q * q).sum(axis=1))
-        if (norms == 0).any():
-            raise ValueError(f"question {int(np.flatnonzero(norms == 0)[0])}: b - a + c is the zero vector")
-        if distinct.size * 2 <= Q and strategy != "scan":  # fastembed.words' choice: few words, many questions
-            payload = (np.ascontiguousarray(U, np.float32), ia, ib, ic, (1.0 / norms).astype(np.float32))
-            return self._scored("shared", payload, Q, topn, row_hi, exclude, n_threads, strategy)
-        payload = np.ascontiguousarray(q / norms[:, None], np.float32)
-        return self._scored("linear", payload, Q, topn, row_hi, exclude, n_threads, strategy)
-
-    def analogy(self, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
-        """a : b :: c : ? on keys (or equal-length lists of keys): a list of (key, score) pairs, or
-        one such list per question, as :meth:`EmbeddingTable.analogy`."""
-        single = isinstance(a, str)
-        ids = [words.key_ids(self, x) for x in (a, b, c)]
-        s, i = self.analogy_ids(*ids, topn=topn, method=method, restrict_vocab=restrict_vocab, n_threads=n_threads)
-        out = [self._pairs(ss, ii) for ss, ii in zip(np.atleast_2d(s), np.atleast_2d(i))]
-        return out[0] if single else out
+        if not parts:
+            return np.zeros(q.shape[:-1] + (0,), np.float32)
+        return np.concatenate(parts, axis=-1)
 
     # ------------------------------------------------------------------ dask.array
     def to_dask(self):
@@ -1013,3 +835,6 @@ def _spread(client, n: Optional[int]) -> List[str]:
     if not workers:
         raise ValueError("the Dask cluster has no workers")
     return workers if n is None else [workers[i % len(workers)] for i in range(n)]
+
+
+accessors.register(ShardedTable, "words", accessors.Words)

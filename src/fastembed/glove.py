@@ -2,7 +2,7 @@
 squares, trained by compiled kernels.
 
     table = fastembed.train_glove(fastembed.corpus.planted_corpus(), dim=50, min_count=1)
-    table.most_similar("cat")
+    table.words.most_similar("cat")
 
 Three stages, each with its own kernel (csrc/fe_glove.h):
 
@@ -451,7 +451,7 @@ class GloVe:
         self.biases = W[:V, D]
         self.context_biases = W[V:, D]
         out = self.word_vectors + self.context_vectors if self.vectors == "sum" else self.word_vectors.copy()
-        self.table = EmbeddingTable(out, vocab=self.vocab)
+        self.table = EmbeddingTable(out, vocab=self.vocab, copy=False)
         return self.table
 
     def _bar(self, total, desc):

@@ -3,7 +3,7 @@ public write API (:meth:`EmbeddingTable.scatter_add`), so the table stays plain 
 
     opt = Adagrad(table, lr=0.1)
     uniq, rows = table.backward(ids, grad_out)
-    opt.step(uniq, rows)          # or table.apply_sparse(uniq, rows, optimizer=opt)
+    opt.step(uniq, rows)
 
 Like ``torch.optim.SparseAdam`` and friends, an optimizer is bound to the table it updates.
 """

@@ -1,14 +1,14 @@
 """Pooling: bags of ids to one vector (torch's ``EmbeddingBag``), its gradient, and sentence vectors.
 
 Every function takes a table's public pieces (the (V, D) float32 ``weights``, a ``Vocabulary``, a
-``padding_idx``), so :class:`fastembed.EmbeddingTable` offers them as one-line methods
-(``table.bag``, ``table.bag_backward``, ``table.mean_vector``, ``table.sentence_vectors``).
+``padding_idx``); ``table.pool`` (:mod:`fastembed.accessors`) binds them to a table
+(``table.pool.bag``, ``table.pool.bag_backward``, ``table.pool.mean_vector``, ``table.pool.sentence_vectors``).
 
 * :func:`bag` - sum / mean / max over each bag of rows in one pass (no (B, T, D) intermediate),
   bags given as a (B, T) id matrix, as 1-D ids + offsets (CSR, ragged), as a list of id lists or
   key lists, or as :class:`Bags`. Bit-identical to :func:`fastembed.reference.bag`.
-* :func:`bag_backward` - the sparse gradient (unique ids, rows) that ``EmbeddingTable.apply_sparse``
-  takes.
+* :func:`bag_backward` - the sparse gradient (unique ids, rows) that an optimizer of
+  :mod:`fastembed.optim` applies.
 * :func:`encode_bags` - token lists to :class:`Bags`, dropping unknown keys and counting them.
 * :func:`mean_vector` - gensim's ``KeyedVectors.get_mean_vector``, bit for bit.
 * :func:`sentence_vectors` - mean / sum / max / SIF (Arora et al. 2017) sentence vectors.
@@ -22,6 +22,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from fastembed._kernels import _pool
+from fastembed._sparse import segments
 from fastembed._threads import GRAIN_COPY_BYTES, team_size
 from fastembed._validate import as_float_matrix, as_ids, check_out, first_out_of_range, raise_bad_id
 
@@ -338,7 +339,8 @@ def _bag_counts(flat: np.ndarray, bounds: Optional[np.ndarray], B: int, T: int, 
 def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample_weights=None, *,
                  include_last_offset: bool = False, padding_idx=None, argmax=None, vocab=None,
                  n_threads=None):
-    """Sparse gradient of :func:`bag` with respect to the table, for ``EmbeddingTable.apply_sparse``.
+    """Sparse gradient of :func:`bag` with respect to the table, to apply with an optimizer of
+    :mod:`fastembed.optim`.
 
     Parameters
     ----------
@@ -391,32 +393,6 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
     _pool.backward_rows(np.ascontiguousarray(order, dtype=np.int64), starts, s.bounds, s.B, max(s.T, 1),
                         np.ascontiguousarray(g), s.psw, rows, nt)
     return uniq.astype(np.int64, copy=False), rows
-
-
-def segments(flat: np.ndarray, skip: Optional[int] = None):
-    """Group positions by id for a sparse backward: ``(order, starts, uniq)``.
-
-    flat : (N,) int64 ids. ``order`` (int64, (N',)) lists positions stably sorted by id; the
-    positions of ``uniq[u]`` are ``order[starts[u]:starts[u + 1]]`` (``starts``: (U + 1,) int64;
-    ``uniq``: (U,) int64, ascending). Positions of id ``skip`` (a padding index) are left out.
-    Summing each segment in order is what makes a backward independent of the thread count.
-    """
-    order = np.argsort(flat, kind="stable")
-    sorted_ids = flat[order]
-    if sorted_ids.size:
-        cut = np.flatnonzero(sorted_ids[1:] != sorted_ids[:-1]) + 1
-        starts = np.concatenate([[0], cut, [sorted_ids.size]]).astype(np.int64)
-    else:
-        starts = np.zeros(1, np.int64)
-    uniq = sorted_ids[starts[:-1]].astype(np.int64, copy=False)
-    if skip is not None:
-        j = int(np.searchsorted(uniq, skip))
-        if j < uniq.size and uniq[j] == skip:  # drop the skipped id's segment
-            order = np.concatenate([order[: starts[j]], order[starts[j + 1]:]])
-            width = starts[j + 1] - starts[j]
-            starts = np.concatenate([starts[: j + 1], starts[j + 2:] - width])
-            uniq = np.delete(uniq, j)
-    return order, starts, uniq
 
 
 def _max_backward(W, s: _Spec, flat, pad, g, argmax, n_threads):

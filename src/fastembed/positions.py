@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import math
 
+from typing import NamedTuple, Optional
+
 import numpy as np
 
 from fastembed._validate import as_float_matrix, as_ids, as_int, check_id_range
@@ -172,3 +174,43 @@ def position_rows(shape, B: int, T: int, P: int, offset, position_ids):
             raise IndexError(f"position {last} (offset {first} + length {T} - 1, sequence {b}) is beyond "
                              f"the position table of {P} rows by {last - P + 1}")
     return None, np.ascontiguousarray(off, dtype=np.int64)
+
+
+class EmbedInputs(NamedTuple):
+    """What the fused embed kernel reads besides the token rows (see :func:`embed_inputs`)."""
+    pos: np.ndarray                  # (P, D) float32 position rows
+    pos_idx: Optional[np.ndarray]    # explicit position ids, flattened, or None
+    pos_off: Optional[np.ndarray]    # per-sequence offsets, or None
+    scale: float                     # the token rows' factor
+    types: Optional[np.ndarray]      # (n_types, D) float32 token-type rows, or None
+    type_idx: Optional[np.ndarray]   # (B * T,) int64 token types, or None (every token reads row 0)
+    T: int                           # tokens per sequence
+
+
+def embed_inputs(shape, D: int, positions, offset, position_ids, scale, token_types, type_table) -> EmbedInputs:
+    """Validate :meth:`EmbeddingTable.embed`'s arguments for ids of ``shape`` ((B, T) or (T,)) and
+    a table of width ``D``; every message names the argument and the value."""
+    if len(shape) not in (1, 2):
+        raise ValueError(f"ids must be (B, T) or (T,), got shape {tuple(shape)}")
+    B, T = (1, shape[0]) if len(shape) == 1 else shape
+    pos = as_position_matrix(positions)
+    if pos.shape[1] != D:
+        raise ValueError(f"position table has dim {pos.shape[1]} but the token table has dim {D}")
+    s = resolve_scale(scale, D)
+    pos_idx, pos_off = position_rows(tuple(shape), B, T, pos.shape[0], offset, position_ids)
+    types = tidx = None
+    if type_table is not None:
+        types = as_float_matrix(type_table, "type_table")
+        if types.shape[1] != D:
+            raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
+        if types.shape[0] == 0:
+            raise ValueError("type_table has no rows")
+        if token_types is not None:  # without them every token reads type row 0
+            tt = as_ids(token_types, "token_types")
+            if tt.shape != tuple(shape):
+                raise ValueError(f"token_types has shape {tt.shape}, expected {tuple(shape)} like ids")
+            check_id_range(tt, types.shape[0], "token type", "type_table")
+            tidx = tt.reshape(-1).astype(np.int64)
+    elif token_types is not None:
+        raise ValueError("token_types given without a type_table")
+    return EmbedInputs(pos, pos_idx, pos_off, float(s), types, tidx, int(T))

@@ -164,6 +164,7 @@ def topk(weights, queries, k=10, *, metric="cosine", exclude=None, restrict=None
     ``dtype``: the storage dtype of ``weights`` (upcast exactly first)."""
     W = np.asarray(_rows(weights, dtype), np.float32)
     V = W.shape[0]
+    k = min(int(k), max(V, 1))  # clipped to the rows, as gensim clips topn
     q = np.asarray(queries, np.float64)
     single = q.ndim == 1
     q = np.atleast_2d(q)
@@ -216,6 +217,7 @@ def analogy(weights, a, b, c, topn=1, *, method="add", restrict_vocab=None, excl
     """
     W = np.asarray(_rows(weights, dtype), np.float32)
     n = W.shape[0] if restrict_vocab is None else int(restrict_vocab)
+    topn = min(int(topn), W.shape[0])  # clipped to the rows, as gensim clips topn
     norms = row_norms(W).astype(np.float64)
     inv = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1), 0.0).astype(np.float32)
     U = W.astype(np.float64) * inv[:, None]
@@ -1120,6 +1122,18 @@ def _dot16_rows(X, q):
     return acc[:, 0].copy()
 
 
+def scores(weights, queries, inv=None, *, dtype=None):
+    """Every (query, row) score of the top-k engine: ``(Q, V)`` float32 ``_dot16(row, q)`` (times
+    ``inv[row]`` when given), the bits of ``fastembed._kernels._topk.scores`` and of
+    ``EmbeddingTable.cosines`` (with ``inv`` the table's inverse norms and unit queries)."""
+    W = np.asarray(_rows(weights, dtype), np.float32)
+    Q = np.atleast_2d(np.asarray(queries, np.float32))
+    out = np.stack([_dot16_rows(W, q) for q in Q]) if len(Q) else np.zeros((0, W.shape[0]), np.float32)
+    if inv is not None:
+        out = out * np.asarray(inv, np.float32)[None, : W.shape[0]]
+    return out.astype(np.float32)
+
+
 def _scan_queries(queries, D, metric):
     """The float32 queries the scan takes (fastembed._validate.as_queries): unit rows for cosine
     (divided by the max magnitude, then by the float64 norm)."""
@@ -1141,6 +1155,7 @@ def int8_search(weights, queries, k=10, *, metric="cosine", exclude=None, restri
     equals the kernel's count."""
     W = np.asarray(weights, np.float32)
     V, D = W.shape
+    k = min(int(k), max(V, 1))  # clipped to the rows, as gensim clips topn
     single = np.ndim(queries) == 1
     q = _scan_queries(queries, D, metric)
     Q = q.shape[0]

@@ -79,19 +79,23 @@ class Candidates:
 # ------------------------------------------------------------------------------------------ scorers
 
 class LinearScorer:
-    """score(q, r) = queries[q] . rows[r], times ``inv[r]`` when ``inv`` is given (cosine with unit
-    queries and the rows' inverse norms). Supports both strategies."""
+    """score(q, r) = queries[q] . rows[r], times the row's inverse norm when ``cosine`` (with unit
+    queries: the cosine). Supports both strategies."""
     scan_ok = True
 
-    def __init__(self, queries: np.ndarray, inv: Optional[np.ndarray]):
-        self.queries, self.inv = queries, inv
+    def __init__(self, queries: np.ndarray, cosine: bool = True):
+        self.queries, self.cosine = queries, bool(cosine)
         self.n_queries = queries.shape[0]
+
+    @property
+    def needs_inv(self) -> bool:
+        return self.cosine
 
     def prefers_gemm(self, D: int) -> bool:
         Q = self.n_queries
         return Q >= GEMM_MIN_QUERIES or (Q >= 4 and D <= 128)
 
-    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+    def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         q, Q, nb = self.queries, self.n_queries, rows.shape[0]
         if Q <= GEMM_TRANSPOSED_MAX_Q:
             # skinny batches: OpenBLAS computes rows @ q.T (M = block rows) 1.2-1.45x faster than
@@ -102,7 +106,7 @@ class LinearScorer:
                 local["tileT"] = np.empty((nb, Q), np.float32)
             np.matmul(rows, local["qT"], out=local["tileT"])
             np.copyto(local["tile"], local["tileT"].T)
-            _merge(local["tile"], n_valid, r0, weights, self.inv, cand, 0, hs, hi)
+            _merge(local["tile"], n_valid, r0, weights, inv, cand, 0, hs, hi)
             return
         qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
         tile = local.get("tile")
@@ -112,7 +116,7 @@ class LinearScorer:
             q1 = min(q0 + qb, Q)
             out = tile[: q1 - q0]
             np.matmul(q[q0:q1], rows.T, out=out)
-            _merge(out, n_valid, r0, weights, self.inv, cand, q0, hs, hi)
+            _merge(out, n_valid, r0, weights, inv, cand, q0, hs, hi)
 
 
 class SharedWordScorer:
@@ -121,20 +125,21 @@ class SharedWordScorer:
     (m, D) float32 unit vectors) and a fused kernel combines three of them per question
     (``ia``, ``ib``, ``ic`` index ``words``; ``qscale`` = 1 / ||b - a + c||) into its heap."""
     scan_ok = False
+    needs_inv = True
 
-    def __init__(self, words, ia, ib, ic, qscale, inv):
-        self.words, self.ia, self.ib, self.ic, self.qscale, self.inv = words, ia, ib, ic, qscale, inv
+    def __init__(self, words, ia, ib, ic, qscale):
+        self.words, self.ia, self.ib, self.ic, self.qscale = words, ia, ib, ic, qscale
         self.n_queries = ia.shape[0]
 
     def prefers_gemm(self, D: int) -> bool:
         return True
 
-    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+    def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         wd = local.get("wd")
         if wd is None:
             wd = local["wd"] = np.empty((self.words.shape[0], rows.shape[0]), np.float32)
         np.matmul(self.words, rows.T, out=wd)
-        _topk.merge_combined(wd, n_valid, r0, weights, self.inv, cand.mask, cand.excl_ptr, cand.excl,
+        _topk.merge_combined(wd, n_valid, r0, weights, inv, cand.mask, cand.excl_ptr, cand.excl,
                              self.ia, self.ib, self.ic, self.qscale, hs, hi)
 
 
@@ -143,15 +148,16 @@ class CosMulScorer:
     by (prod over negative terms of (1 + cos) / 2 + ``eps``). ``terms``: (Q * (p + n), D) float32
     unit vectors, each query's p positive terms then its n negative ones."""
     scan_ok = False
+    needs_inv = True
 
-    def __init__(self, terms: np.ndarray, p: int, n: int, inv: np.ndarray, eps: float):
-        self.terms, self.p, self.n, self.inv, self.eps = terms, p, n, inv, np.float32(eps)
+    def __init__(self, terms: np.ndarray, p: int, n: int, eps: float):
+        self.terms, self.p, self.n, self.eps = terms, p, n, np.float32(eps)
         self.n_queries = terms.shape[0] // (p + n) if p + n else 0
 
     def prefers_gemm(self, D: int) -> bool:
         return True
 
-    def block(self, local, weights, rows, r0, n_valid, cand, hs, hi):
+    def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         Q, t, nb = self.n_queries, self.p + self.n, rows.shape[0]
         qb = min(Q, max(16, GEMM_TILE_FLOATS // (nb * t)))
         if "cos" not in local:
@@ -163,7 +169,7 @@ class CosMulScorer:
             cos = local["cos"][: nq * t]
             out = local["out"][:nq]
             np.matmul(self.terms[q0 * t: q1 * t], rows.T, out=cos)
-            cos[:, :n_valid] *= self.inv[r0: r0 + n_valid]
+            cos[:, :n_valid] *= inv[r0: r0 + n_valid]
             cos += 1.0
             cos *= 0.5
             c3 = cos.reshape(nq, t, nb)
@@ -181,11 +187,13 @@ def _merge(tile, n_valid, r0, weights, inv, cand, q0, hs, hi):
 
 # ------------------------------------------------------------------------------------------ the engine
 
-def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str = "auto",
-        block_rows=None, n_threads=None, storage: StorageDType = FLOAT32, index=None) -> Tuple[np.ndarray, np.ndarray]:
+def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[np.ndarray] = None,
+        strategy: str = "auto", block_rows=None, n_threads=None, storage: StorageDType = FLOAT32,
+        index=None) -> Tuple[np.ndarray, np.ndarray]:
     """The k best rows for each of the scorer's queries: ``(scores (Q, k) float32, ids (Q, k)
     int64)``, best first; slots beyond the candidates are id -1, score -inf.
 
+    ``inv`` is the (V,) float32 inverse row norms, given when ``scorer.needs_inv`` (cosine);
     ``weights`` is the (V, D) table as stored, in ``storage`` (float32, or float16 / bfloat16 rows
     that the scan reads directly and the GEMM path upcasts block by block, exactly: the scores of a
     half table are those of its float32 upcast, bit for bit, on either path);
@@ -197,13 +205,16 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str 
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if scorer.needs_inv and inv is None:
+        raise ValueError(f"{type(scorer).__name__} scores cosines: pass the rows' inverse norms (inv=)")
+    inv = inv if scorer.needs_inv else None
     if index is not None:
         if strategy == "gemm":
             raise ValueError("index= answers exactly as strategy='scan'; it cannot be combined with "
                              "strategy='gemm' (pass index=None)")
         if not isinstance(scorer, LinearScorer):
             raise ValueError(f"a search index scores dot and cosine queries only, not {type(scorer).__name__}")
-        return index.search(weights, scorer.inv, scorer.queries, k, cand, n_threads)
+        return index.search(weights, inv, scorer.queries, k, cand, n_threads)
     V, D = weights.shape
     Q = scorer.n_queries
     kk = min(k, V)  # heaps never need more slots than rows
@@ -217,14 +228,14 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, strategy: str 
         _topk.init_heaps(scores, ids)
     elif use_gemm:
         nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)
-        _blocked(weights, scorer, cand, scores, ids, resolve_threads(n_threads), nb, storage)
+        _blocked(weights, scorer, cand, inv, scores, ids, resolve_threads(n_threads), nb, storage)
     else:
         nt = team_size(cand.row_hi * (D + 1) * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
         if storage.is_half:
-            _topk.scan_half(storage.bits(weights), storage.kernel, scorer.inv, scorer.queries, 0, cand.row_hi,
+            _topk.scan_half(storage.bits(weights), storage.kernel, inv, scorer.queries, 0, cand.row_hi,
                             cand.mask, cand.excl_ptr, cand.excl, scores, ids, nt)
         else:
-            _topk.scan(weights, scorer.inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
+            _topk.scan(weights, inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
                        cand.excl, scores, ids, nt)
     return finish(scores[:, :kk], ids[:, :kk], k)
 
@@ -240,10 +251,10 @@ def finish(scores, ids, k: int):
     return scores, ids
 
 
-def _blocked(weights, scorer, cand, scores, ids, nt, nb, storage=FLOAT32):
+def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
     """Top-k over rows in fixed blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run
     of whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
-    ``scorer.block(local, weights, rows, r0, n_valid, cand, hs, hi)`` per block (``rows`` always
+    ``scorer.block(local, weights, rows, r0, n_valid, cand, inv, hs, hi)`` per block (``rows`` always
     ``nb`` x D: zero rows pad the last block; ``local`` a dict of the worker's scratch), and the
     workers' heaps are merged at the end. Blocks are the outer loop, so each block of rows is read
     from memory once.
@@ -278,7 +289,7 @@ def _blocked(weights, scorer, cand, scores, ids, nt, nb, storage=FLOAT32):
                 _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows[: r1 - r0], 1)
                 if r1 - r0 < nb:
                     rows[r1 - r0:] = 0
-                scorer.block(local, rows, rows, r0, r1 - r0, cand, hs, hi)
+                scorer.block(local, rows, rows, r0, r1 - r0, cand, inv, hs, hi)
                 continue
             if r1 - r0 == nb:
                 rows = weights[r0:r1]
@@ -287,7 +298,7 @@ def _blocked(weights, scorer, cand, scores, ids, nt, nb, storage=FLOAT32):
                 if rows is None:
                     rows = local["pad"] = np.zeros((nb, D), np.float32)
                 rows[: r1 - r0] = weights[r0:r1]
-            scorer.block(local, weights, rows, r0, r1 - r0, cand, hs, hi)
+            scorer.block(local, weights, rows, r0, r1 - r0, cand, inv, hs, hi)
 
     with blas_limit(1):
         run_parallel(work, nt)

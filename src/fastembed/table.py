@@ -1,43 +1,57 @@
-"""EmbeddingTable: V rows of D values, one per token, and the operations that read them.
+"""EmbeddingTable: the storage core. V rows of D values, one per token, and the operations that read them.
 
-The table is storage: the rows (a float32 matrix, possibly read-only or memory-mapped), their
-vocabulary, the padding row and a cache of inverse row norms, plus thin ``lookup``, ``embed`` and
-``topk``. Word questions (:mod:`fastembed.words`), evaluation (:mod:`fastembed.evaluate`),
-optimizers (:mod:`fastembed.optim`) and training are modules that take a table and use this
-public API; the table keeps one-line delegations to the word questions for gensim's feel.
+The table holds the rows (float32, float16 or bfloat16; possibly read-only or memory-mapped), their
+vocabulary, the padding row, a version counter with the write guard, the cache of inverse row norms
+and an optional exact search index; it offers ``lookup``, ``embed`` and ``topk``, and the three
+operations of the row-source protocol (:mod:`fastembed.rows`) that every question is written
+against: ``unit_rows``, ``search`` and ``cosines``. Everything else is a module that takes a table:
+word questions and evaluation (``table.words``, :mod:`fastembed.words`, :mod:`fastembed.evaluate`),
+pooling (``table.pool``, :mod:`fastembed.pooling`), optimizers (:mod:`fastembed.optim`), the gensim
+and torch facades (:mod:`fastembed.compat.gensim`, :mod:`fastembed.torch`), files
+(:mod:`fastembed.io`). This module imports none of them: imports point toward storage.
 
 Thread safety (the contract the stress test in ``tests/test_concurrency.py`` holds):
 
-* reads (``lookup``, ``embed``, ``topk``, the word questions, ``inv_norms``) may run from any
-  number of threads at once; they take no lock;
-* writes through the table (``scatter_add``, ``set_rows``, ``apply_sparse``, optimizers,
-  training through :meth:`writing`) are serialised by the table's write lock;
+* reads (``lookup``, ``embed``, ``topk``, the questions, ``inv_norms``) may run from any number of
+  threads at once; they take no lock;
+* writes through the table (``scatter_add``, ``set_rows``, optimizers, training through
+  :meth:`writing`) are serialised by the table's write lock;
 * a read that overlaps a write may see, for the rows being written, their old values, their new
   values or a mix (as with numpy or torch arrays); every other row is exact;
 * the norm cache is never stale: a cache filled while a write was running is discarded, so every
   read that starts after a write returns sees norms of the written rows.
+
+Who may write the rows (why the norm cache can be trusted): the table copies a writable numpy array
+it is given (``copy=None``, the default), so only the table's own write paths can change its rows;
+``copy=False`` shares the array, and then the caller promises to call :meth:`invalidate_norms`
+after writing it behind the table's back. torch tensors are shared and watched (their version
+counters), and a writable DLPack export makes the table stop trusting any cache.
 """
 from __future__ import annotations
 
 import threading
 import weakref
 from contextlib import contextmanager
-from typing import Any, Iterator, List, Optional, Sequence, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Tuple, TypeVar, Union, overload
 
 import numpy as np
 
-from fastembed import evaluate, interop, optim, pooling, search, words
+from fastembed import _interop, search
 from fastembed import index as fe_index
-from fastembed._dtypes import BFLOAT16, FLOAT16, FLOAT32, StorageDType, of_array
+from fastembed._dtypes import BFLOAT16, FLOAT32, StorageDType, of_array
 from fastembed._dtypes import resolve as resolve_dtype
-from fastembed._typing import (AnalogyMethod, F32Array, I64Array, IdsLike, Metric, OutArray, Pairs, PoolMode, Strategy,
-                              Threads, TopK, VectorLike)
 from fastembed._kernels import _gather, _topk, _train
-from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_ROWS_BYTES, team_size
-from fastembed._validate import (as_float, as_float_matrix, as_ids, as_int, as_k, as_queries, as_restrict,
-                                 as_sparse_rows, as_weights, check_id_range, check_out, raise_bad_id)
-from fastembed.positions import as_position_matrix, position_rows, resolve_scale
+from fastembed._sparse import segments
+from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
+from fastembed._typing import F32Array, I64Array, IdsLike, Metric, OutArray, Strategy, Threads, TopK
+from fastembed._validate import (as_float, as_ids, as_int, as_k, as_queries, as_restrict, as_sparse_rows,
+                                 as_steps, as_weights, check_id_range, check_norm_range, check_out, holds_keys,
+                                 raise_bad_id)
+from fastembed.positions import embed_inputs
 from fastembed.vocab import Vocabulary
+
+if TYPE_CHECKING:  # for type checkers only: fastembed.accessors attaches these at import
+    from fastembed.accessors import Pool, Words
 
 __all__ = ["EmbeddingTable", "STREAM_MIN_BYTES"]
 
@@ -47,6 +61,9 @@ _Out = TypeVar("_Out", bound=OutArray)
 # VM, streaming loses below ~25 MB of output (it fits caches) and wins 1.5x at 100 MB.
 STREAM_MIN_BYTES = 1 << 25
 
+_READ_ONLY = ("this table is read-only (a read-only array or memory map): copy it with "
+              "EmbeddingTable(weights, copy=True) to write it")
+
 
 class EmbeddingTable:
     """A table of ``V`` rows of ``D`` values, stored as float32, float16 or bfloat16 and computed
@@ -55,12 +72,16 @@ class EmbeddingTable:
     Parameters
     ----------
     weights : array_like, shape (V, D), floating point; or a torch tensor / module
-        C-contiguous arrays of the storage dtype (including read-only arrays and ``np.memmap``) are
-        used without a copy and are never written unless writeable and asked to (``apply_sparse``,
-        training, ``set_rows``). Other float dtypes are converted and non-contiguous arrays copied.
-        With ``dtype="bfloat16"`` a uint16 array is taken as bfloat16 bit patterns.
-    copy : bool, default False
-        Always take a private copy.
+        Read-only arrays and read-only memory maps are used without a copy. A writable numpy
+        array is copied (see ``copy``). torch tensors are shared and watched. Other float dtypes
+        are converted and non-contiguous arrays copied. With ``dtype="bfloat16"`` a uint16 array
+        is taken as bfloat16 bit patterns.
+    copy : bool or None, default None
+        None: copy a writable numpy array (so nobody but the table can change its rows and the
+        cached norms can never go stale); share read-only arrays, memory maps opened read-only and
+        torch tensors. True: always take a private copy. False: share whatever can be shared; if
+        you then write the array yourself, call :meth:`invalidate_norms` afterwards (the contract
+        of gensim's ``fill_norms(force=True)``).
     dtype : None, "float32", "float16", "bfloat16" (or np.float32 / np.float16 / torch dtypes)
         The storage dtype. None: float16 arrays and float16 / bfloat16 tensors keep their dtype,
         anything else is stored as float32. Half storage halves the memory and the bytes a scan
@@ -68,7 +89,7 @@ class EmbeddingTable:
         (the upcast is exact). Converting to a half dtype rounds to nearest even (float64 input is
         rounded to float32 first for bfloat16).
     vocab : Vocabulary or sequence of str, optional
-        Keys for the rows, enabling ``table["cat"]`` and the word-level methods.
+        Keys for the rows, enabling ``table["cat"]`` and the word questions (``table.words``).
     padding_idx : int, optional
         PyTorch semantics: the row never receives gradient. ``zeros``/``random`` zero it at creation;
         given weights are used as they are (like ``nn.Embedding.from_pretrained``).
@@ -76,25 +97,27 @@ class EmbeddingTable:
     Notes
     -----
     ``weights`` is a read-only view: writes go through the table's methods so cached row norms stay
-    valid. If you change the underlying array yourself, call ``invalidate_norms()``.
-
-    Half tables: ``weights`` is the stored array (float16, or the uint16 bits of bfloat16);
-    ``apply_sparse`` / ``scatter_add`` / optimizers compute each updated row in float32 and round it
-    back to the storage dtype (nearest even), so small updates can round away as they would in
-    torch's half parameters. Pooling (``bag``, ``sentence_vectors``, ...) and training need float32
-    tables (``table.astype("float32")``).
+    valid. Half tables: ``weights`` is the stored array (float16, or the uint16 bits of bfloat16);
+    ``scatter_add`` / optimizers compute each updated row in float32 and round it back to the
+    storage dtype (nearest even), so small updates can round away as they would in torch's half
+    parameters. Pooling and training need float32 tables (``table.astype("float32")``).
     """
 
     __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
-                 "_watched", "_untracked_alias", "_index", "__weakref__")
+                 "_watched", "_untracked_alias", "_index", "_closed", "__weakref__")
 
-    def __init__(self, weights: Any, *, copy: bool = False, vocab: Union[Vocabulary, Sequence[str], None] = None,
+    if TYPE_CHECKING:
+        words: Words  #: word questions and evaluation (:class:`fastembed.accessors.Words`)
+        pool: Pool    #: pooling over the rows (:class:`fastembed.accessors.Pool`)
+
+    def __init__(self, weights: Any, *, copy: Optional[bool] = None,
+                 vocab: Union[Vocabulary, Sequence[str], None] = None,
                  padding_idx: Optional[int] = None, dtype: Any = None) -> None:
         watch = None
         want = None if dtype is None else resolve_dtype(dtype)
         given = None  # the storage dtype the input already holds
-        if interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
-            weights, watch, tname = interop.torch_weights(weights)
+        if _interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
+            weights, watch, tname = _interop.torch_weights(weights)
             given = resolve_dtype(tname) if tname is not None else None
         if want is BFLOAT16 and given is None and getattr(weights, "dtype", None) == np.uint16:
             w = np.asarray(weights) if type(weights) is not np.memmap else weights
@@ -107,14 +130,19 @@ class EmbeddingTable:
         else:
             w = weights
         storage = want or given
+        fresh = False  # w is an array nobody else holds
         if w.dtype != given.numpy and not (given is FLOAT32 and w.dtype.kind == "f"):
-            w = np.asarray(w, given.numpy)  # byte-swapped input
+            w, fresh = np.asarray(w, given.numpy), True  # byte-swapped input
         if given is not storage:
-            if given is FLOAT32 and storage is FLOAT16:
+            if given is FLOAT32 and storage.numpy == np.float16:
                 w = np.asarray(w).astype(np.float16)  # float64 too: one rounding, to nearest even
             else:  # through the exact float32 upcast of half input
                 w = storage.from_float32(given.to_float32(w) if given.is_half else np.asarray(w, np.float32))
-            copy = False  # a fresh array already
+            fresh = True
+        if copy is None:
+            # a writable array someone else holds could change under the norm cache: copy it;
+            # torch tensors are watched instead (their version counters), so they are shared
+            copy = watch is None and not fresh and _writable_somewhere(w)
         if copy or w.dtype != storage.numpy or not w.flags.c_contiguous or not w.dtype.isnative:
             w = np.array(w, dtype=storage.numpy, order="C", copy=True)
         self._w = w
@@ -126,6 +154,7 @@ class EmbeddingTable:
         # torch tensors sharing the rows: their version counters tell when torch wrote them
         self._watched = [] if watch is None or w is not weights else [weakref.ref(watch)]
         self._untracked_alias = False  # a writable alias went out through DLPack: trust no cache
+        self._closed = False
         self._padding_idx = None
         self._vocab = None
         if padding_idx is not None:
@@ -143,7 +172,7 @@ class EmbeddingTable:
         rng = np.random.default_rng(seed)
         w = rng.standard_normal((num_embeddings, dim), dtype=np.float32)
         w *= np.float32(as_float(scale, "scale"))
-        t = cls(w, vocab=vocab, padding_idx=padding_idx)
+        t = cls(w, vocab=vocab, padding_idx=padding_idx, copy=False)
         if t._padding_idx is not None:
             w[t._padding_idx] = 0.0
         return t
@@ -151,9 +180,9 @@ class EmbeddingTable:
     @classmethod
     def zeros(cls, num_embeddings: int, dim: int, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
               padding_idx: Optional[int] = None) -> "EmbeddingTable":
-        """A table of zeros."""
+        """A table of zeros (float32)."""
         num_embeddings, dim = _check_shape(num_embeddings, dim)
-        return cls(np.zeros((num_embeddings, dim), np.float32), vocab=vocab, padding_idx=padding_idx)
+        return cls(np.zeros((num_embeddings, dim), np.float32), vocab=vocab, padding_idx=padding_idx, copy=False)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -167,7 +196,7 @@ class EmbeddingTable:
         return self._w.shape[1]
 
     @property
-    def shape(self) -> tuple[int, int]:
+    def shape(self) -> Tuple[int, int]:
         return self._w.shape
 
     @property
@@ -191,7 +220,7 @@ class EmbeddingTable:
         """A read-only (V, D) view of the stored rows (no copy): float32, float16, or for bfloat16
         tables the uint16 bit patterns (numpy has no bfloat16; ``table[:]`` or
         ``table.astype("float32")`` give float32 values)."""
-        v = self._w.view(np.ndarray)
+        v = self._live().view(np.ndarray)
         v.flags.writeable = False
         return v
 
@@ -225,6 +254,8 @@ class EmbeddingTable:
         return self._w.shape[0]
 
     def __repr__(self) -> str:
+        if self._closed:
+            return f"EmbeddingTable(closed, dim={self.dim})"
         extra = ""
         if self._vocab is not None:
             extra += ", vocab=True"
@@ -248,15 +279,16 @@ class EmbeddingTable:
             raise ValueError(f"padding_idx {padding_idx} is out of range for a table of {V} rows")
         return p + V if p < 0 else p
 
+    def _live(self) -> np.ndarray:
+        """The stored rows; ValueError once the table is closed."""
+        if self._closed:
+            raise ValueError("this table was closed (close() or the end of its with block)")
+        return self._w
+
     def _ids(self, ids) -> np.ndarray:
         """Ids, or keys looked up in the vocabulary."""
-        if self._vocab is None:
-            return as_ids(ids, n=self.num_embeddings)
-        if isinstance(ids, str) or (isinstance(ids, (list, tuple)) and ids and isinstance(ids[0], (str, list, tuple))
-                                    and _holds_str(ids)):
-            return np.asarray(self.encode(ids))
-        if isinstance(ids, np.ndarray) and ids.dtype.kind in "UO":
-            return np.asarray(self.encode(ids))
+        if self._vocab is not None and holds_keys(ids):
+            return np.asarray(self._vocab.encode(ids))
         return as_ids(ids, n=self.num_embeddings)
 
     # ------------------------------------------------------------------ lookup
@@ -291,8 +323,8 @@ class EmbeddingTable:
         ValueError : ``out`` has the wrong shape, dtype, layout, is read-only or overlaps the table;
             ``n_threads`` is 0.
         """
+        w = self._live()
         a = self._ids(ids)
-        w = self._w
         shape = a.shape + (w.shape[1],)
         if out is None:
             out = dst = np.empty(shape, np.float32)
@@ -307,10 +339,10 @@ class EmbeddingTable:
         return out
 
     def __getitem__(self, key: Union[IdsLike, slice]) -> F32Array:
-        """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) copy of those rows; with a
-        vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
+        """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) float32 copy of those rows;
+        with a vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
         if isinstance(key, slice):
-            return self._float_rows(self._w[key])
+            return self._float_rows(self._live()[key])
         return self.lookup(key)
 
     def _float_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -362,41 +394,19 @@ class EmbeddingTable:
         IndexError : a token id, position or token type outside its table (which row, how far).
         ValueError : D differs between tables; shapes disagree; negative offsets; scale not finite.
         """
+        w = self._live()
         a = self._ids(ids)
-        if a.ndim not in (1, 2):
-            raise ValueError(f"ids must be (B, T) or (T,), got shape {a.shape}")
-        B, T = (1, a.shape[0]) if a.ndim == 1 else a.shape
-        w = self._w
         D = w.shape[1]
-        pos = as_position_matrix(positions)
-        if pos.shape[1] != D:
-            raise ValueError(f"position table has dim {pos.shape[1]} but the token table has dim {D}")
-        s = resolve_scale(scale, D)
-        pos_idx, pos_off = position_rows(a.shape, B, T, pos.shape[0], offset, position_ids)
-        types = tidx = None
-        if type_table is not None:
-            types = as_float_matrix(type_table, "type_table")
-            if types.shape[1] != D:
-                raise ValueError(f"type_table has dim {types.shape[1]} but the token table has dim {D}")
-            if types.shape[0] == 0:
-                raise ValueError("type_table has no rows")
-            if token_types is not None:  # without them every token reads type row 0
-                tt = as_ids(token_types, "token_types")
-                if tt.shape != a.shape:
-                    raise ValueError(f"token_types has shape {tt.shape}, expected {a.shape} like ids")
-                check_id_range(tt, types.shape[0], "token type", "type_table")
-                tidx = tt.reshape(-1).astype(np.int64)
-        elif token_types is not None:
-            raise ValueError("token_types given without a type_table")
+        e = embed_inputs(a.shape, D, positions, offset, position_ids, scale, token_types, type_table)
         shape = a.shape + (D,)
         if out is None:
             out = dst = np.empty(shape, np.float32)
         else:
-            dst = check_out(out, shape, w, others=(pos, types))
+            dst = check_out(out, shape, w, others=(e.pos, e.types))
         nt = team_size(dst.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
         st = self._storage
-        args = (a.reshape(-1).astype(np.int64), pos, pos_idx, float(s), types, tidx, dst.reshape(a.size, D), nt,
-                dst.nbytes >= STREAM_MIN_BYTES, pos_off, T)
+        args = (a.reshape(-1).astype(np.int64), e.pos, e.pos_idx, e.scale, e.types, e.type_idx,
+                dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES, e.pos_off, e.T)
         if st.is_half:
             bad = _gather.embed_half(st.bits(w), st.kernel, *args)
         else:
@@ -410,15 +420,19 @@ class EmbeddingTable:
         """(V,) float32 ``1 / ||row||`` (0 for zero rows), computed once and cached until a write
         through the table's API (read-only array). Norms are summed in float64 after scaling each
         row by its largest magnitude, so rows near float32's range limits (3e38, denormals) get
-        their true inverse norm."""
+        their true inverse norm.
+
+        Raises ValueError when a row's norm or inverse norm overflows float32 (its cosines would be
+        inf or NaN), naming the row."""
+        w = self._live()
         cached = self._inv
         v = (self._version, self._external_version())
         if cached is not None and cached[0] == v:
             return cached[1]
-        inv = np.empty(self.num_embeddings, np.float32)
-        nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
+        inv = np.empty(w.shape[0], np.float32)
+        nt = team_size(w.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(w.shape[0], 1))
         self._row_norms(inv, nt, True)
-        _check_norm_range(inv)
+        check_norm_range(inv)
         inv.flags.writeable = False
         # store only if no write ran meanwhile (the version moved) and none is running (the lock
         # is held, or the version is odd); never wait for a writer
@@ -446,8 +460,9 @@ class EmbeddingTable:
 
     def norms(self, n_threads: Threads = None) -> F32Array:
         """(V,) float32 Euclidean row norms (summed in float64, overflow-safe)."""
-        out = np.empty(self.num_embeddings, np.float32)
-        nt = team_size(self.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(self.num_embeddings, 1))
+        w = self._live()
+        out = np.empty(w.shape[0], np.float32)
+        nt = team_size(w.nbytes, GRAIN_ROWS_BYTES, n_threads, items=max(w.shape[0], 1))
         self._row_norms(out, nt, False)
         return out
 
@@ -459,18 +474,19 @@ class EmbeddingTable:
             _topk.row_norms(self._w, out, nt, inverse)
 
     def invalidate_norms(self) -> None:
-        """Forget cached norms: call after changing the weights array behind the table's back."""
+        """Forget cached norms and the search index: call after changing a shared weights array
+        (``copy=False``) behind the table's back."""
         with self._write_lock:
             self._version += 2
             self._inv = None
+            self._index = None
 
     # ------------------------------------------------------------------ search index
     def build_index(self, kind: str = "int8", *, n_threads: Threads = None) -> "fe_index._BoundedIndex":
-        """Build an exact compressed search index of the rows and attach it: ``topk`` and
-        ``most_similar`` then search through it (answers identical to ``strategy="scan"``, ids and
-        score bits) until the table is written (any write through the table, or through a
-        watched torch tensor, invalidates it; call ``build_index`` again). If you change the
-        array behind the table's back, call ``invalidate_norms()``: it invalidates the index too.
+        """Build an exact compressed search index of the rows and attach it: ``topk`` and the word
+        questions then search through it (answers identical to ``strategy="scan"``, ids and score
+        bits) until the table is written (any write through the table, or through a watched torch
+        tensor, invalidates it; call ``build_index`` again).
 
         Parameters
         ----------
@@ -493,16 +509,17 @@ class EmbeddingTable:
         ValueError : an unknown kind, dim 0, or (int8) a dim beyond ``fastembed.index.MAX_DIM``.
         TypeError : a table stored as float16 / bfloat16 (its own scan reads 2 bytes a value).
         """
+        w = self._live()
         v = (self._version, self._external_version())
         if kind not in fe_index.KINDS:
             raise ValueError(f"unknown index kind {kind!r}; choose from {fe_index.KINDS}")
         inv = None
-        if kind != "int8" and self.dtype == np.float32:  # (a half index's cosine bounds use the scan's norms)
+        if kind != "int8" and w.dtype == np.float32:  # (a half index's cosine bounds use the scan's norms)
             try:
                 inv = self.inv_norms(n_threads=n_threads)
             except ValueError:  # cosine is refused for this table: its coefficients are never used
-                inv = np.zeros(self.num_embeddings, np.float32)
-        idx = fe_index.build(self._w, kind, n_threads, inv=inv)
+                inv = np.zeros(w.shape[0], np.float32)
+        idx = fe_index.build(w, kind, n_threads, inv=inv)
         # tagged with the version seen before reading the rows: a write during the build leaves
         # it stale (never used), never silently mixed
         self._index = (v, idx)
@@ -521,17 +538,21 @@ class EmbeddingTable:
     @property
     def index(self) -> Optional["fe_index._BoundedIndex"]:
         """The attached search index (see :meth:`build_index`), or None when there is none or the
-        table was written since it was built."""
+        table was written since it was built. ``table.index = None`` detaches it (its memory is
+        freed when no one else holds it)."""
         return self._valid_index()
 
-    def drop_index(self) -> None:
-        """Detach the search index (its memory is freed when no one else holds it)."""
+    @index.setter
+    def index(self, value: None) -> None:
+        if value is not None:
+            raise ValueError("only None can be assigned to table.index (it detaches the index); "
+                             "build one with table.build_index()")
         self._index = None
 
     def memory_usage(self) -> dict:
-        """Bytes held, by part: ``{"table": rows (float32), "table_memmap": True if the rows are a
-        memory map (on disk, paged in on demand), "inv_norms": the norm cache (0 if not filled),
-        "index.int8": the attached index (absent without one), "in_memory": everything but a
+        """Bytes held, by part: ``{"table": rows, "table_memmap": True if the rows are a memory map
+        (on disk, paged in on demand), "inv_norms": the norm cache (0 if not filled),
+        "index.<kind>": the attached index (absent without one), "in_memory": everything but a
         memory-mapped table}``."""
         out = {"table": self.nbytes, "table_memmap": isinstance(self._w, np.memmap)}
         cached = self._inv
@@ -569,6 +590,8 @@ class EmbeddingTable:
         queries : array_like, shape (D,) or (Q, D), any float dtype (converted; never modified);
             with a vocabulary, a key or a list of keys
         k : int >= 1
+            Clipped to the number of rows (as gensim clips ``topn``): the answer has
+            ``min(k, V)`` columns.
         metric : {"cosine", "dot"}
             Cosine uses cached inverse row norms (no normalised copy of the table is made); rows of
             zero norm score 0.
@@ -576,8 +599,8 @@ class EmbeddingTable:
         restrict : None, an int n (only the first n rows, e.g. the most frequent words), an array
             of row ids, or a (V,) boolean mask
         strategy : {"auto", "scan", "gemm"}
-            "scan": one fused pass, our fixed-order dot products (few queries); "gemm": BLAS tiles
-            over fixed blocks of ``block_rows`` rows (many queries); "auto" chooses by Q and D.
+            "scan": one fused pass, our fixed-order dot products (few queries); "gemm": blocked
+            tiles (many queries); "auto" chooses by Q and D.
         block_rows : int, optional
             The GEMM block height (default ``fastembed.search.GEMM_BLOCK_ROWS``).
         n_threads : int, optional
@@ -590,7 +613,7 @@ class EmbeddingTable:
         -------
         scores : ndarray, (k,) or (Q, k), float32, descending
         ids : ndarray, (k,) or (Q, k), int64; ties broken by smaller id. When fewer than k rows are
-            candidates, the missing slots are id -1 with score -inf.
+            candidates (exclusions, restrict), the missing slots are id -1 with score -inf.
 
         Raises
         ------
@@ -599,38 +622,81 @@ class EmbeddingTable:
         """
         if metric not in ("cosine", "dot"):
             raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
-        k = as_k(k)
-        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries
-                                        and isinstance(queries[0], str)):
-            queries = self.lookup(self.encode(queries))  # one key -> (D,), a list -> (n, D)
-        if exclude is not None and self._vocab is not None and _holds_str(exclude):
+        k = min(as_k(k), max(self.num_embeddings, 1))
+        if self._vocab is not None and holds_keys(queries, nested=False):
+            queries = self.lookup(self._vocab.encode(queries))  # one key -> (D,), a list -> (n, D)
+        if exclude is not None and self._vocab is not None and holds_keys(exclude):
             exclude = _encode_nested(self._vocab, exclude)
         q, single = as_queries(queries, self.dim, normalize=metric == "cosine")
-        V = self.num_embeddings
-        cand = search.Candidates.build(as_restrict(restrict, V), exclude, q.shape[0], V)
-        inv = self.inv_norms(n_threads) if metric == "cosine" else None
-        scores, ids = search.run(self._w, search.LinearScorer(q, inv), k, cand, strategy=strategy,
-                                 block_rows=block_rows, n_threads=n_threads, storage=self._storage,
-                                 index=self._pick_index(index, strategy))
+        scores, ids = self.search(search.LinearScorer(q, cosine=metric == "cosine"), k, restrict=restrict,
+                                  exclude=exclude, strategy=strategy, block_rows=block_rows,
+                                  n_threads=n_threads, index=index)
         if single:
             return scores[0], ids[0]
         return scores, ids
 
+    # ------------------------------------------------------------------ the row-source protocol
+    def unit_rows(self, ids: Any, n_threads: Threads = None) -> np.ndarray:
+        """Row-source protocol: ``(n, D)`` float64 ``row * (1 / ||row||)`` of the row ids ``ids``
+        (the float32 inverse norms of :meth:`inv_norms`; zero rows stay zero). Assumes valid ids."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        return self.lookup(ids, n_threads=n_threads).astype(np.float64) * self.inv_norms(n_threads)[ids, None]
+
+    def search(self, scorer: Any, k: int, *, restrict: Any = None, exclude: Any = None,
+               strategy: Strategy = "auto", block_rows: Optional[int] = None, n_threads: Threads = None,
+               index: Any = "auto") -> Tuple[np.ndarray, np.ndarray]:
+        """Row-source protocol: run a scorer of :mod:`fastembed.search` (``LinearScorer``,
+        ``SharedWordScorer``, ``CosMulScorer``) over the rows by the one top-k engine, with this
+        table's inverse norms when the scorer scores cosines.
+
+        ``restrict`` and ``exclude`` as :meth:`topk`; ``k >= 0`` (not clipped here). Returns
+        ``(scores (Q, k) float32, ids (Q, k) int64)``, best first, -1 / -inf past the candidates.
+        The attached index is used (``index="auto"``) for linear scorers only.
+        """
+        w = self._live()
+        V = w.shape[0]
+        cand = search.Candidates.build(as_restrict(restrict, V), exclude, scorer.n_queries, V)
+        inv = self.inv_norms(n_threads) if scorer.needs_inv else None
+        idx = self._pick_index(index, strategy) if isinstance(scorer, search.LinearScorer) else None
+        return search.run(w, scorer, k, cand, inv=inv, strategy=strategy, block_rows=block_rows,
+                          n_threads=n_threads, storage=self._storage, index=idx)
+
+    def cosines(self, queries: Any, row_hi: Optional[int] = None, n_threads: Threads = None) -> np.ndarray:
+        """Row-source protocol: every cosine of unit queries with the first ``row_hi`` rows (all by
+        default): ``(m, row_hi)`` float32 ``(rows @ queries.T).T * inv_norms``, for questions that
+        need every score (gensim's ``most_similar(topn=None)``, ``rank``, ``distances``). Each
+        cosine is the scan's fixed-order dot product times the inverse norm: the score ``topk``
+        gives that row, bit for bit.
+
+        ``queries``: (m, D) float32 unit vectors (or (D,): the result is then (row_hi,))."""
+        w = self._live()
+        q = np.asarray(queries, np.float32)
+        single = q.ndim == 1
+        q2 = np.ascontiguousarray(np.atleast_2d(q))
+        if q2.ndim != 2 or q2.shape[1] != self.dim:
+            raise ValueError(f"queries must be (m, {self.dim}) or ({self.dim},), got shape {q.shape}")
+        n = w.shape[0] if row_hi is None else as_int(row_hi, "row_hi", lo=0, hi=w.shape[0])
+        inv = self.inv_norms(n_threads)
+        out = np.empty((q2.shape[0], n), np.float32)
+        nt = team_size(n * (self.dim + 1) * q2.shape[0], GRAIN_DOT_FLOPS, n_threads, items=max(n, 1))
+        _topk.scores(self._storage.bits(w[:n]), self._storage.kernel, inv, q2, out, nt)
+        return out[0] if single else out
+
     # ------------------------------------------------------------------ writes
     @contextmanager
-    def writing(self) -> Iterator[F32Array]:
+    def writing(self) -> Iterator[np.ndarray]:
         """Hold the table's write lock and yield the writable (V, D) stored array (float32, float16,
-        or bfloat16 bits); cached norms are invalidated when the block ends. For trusted writers
-        (optimizers, training); raises ValueError for a read-only table."""
-        if not self.writeable:
-            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
-                             "EmbeddingTable(weights, copy=True) to train it")
+        or bfloat16 bits); cached norms and the index are invalidated when the block ends. For
+        trusted writers (optimizers, training); raises ValueError for a read-only table."""
+        w = self._live()
+        if not w.flags.writeable:
+            raise ValueError(_READ_ONLY)
         with self._write_lock:
             self._version += 1  # odd: a write is running; norm caches filled now are discarded
             self._inv = None
             self._index = None  # an index of the old rows: stale (its version tag says so too)
             try:
-                yield self._w
+                yield w
             finally:
                 self._version += 1
 
@@ -646,23 +712,13 @@ class EmbeddingTable:
 
         Raises ValueError for a read-only table, repeated ids, or shapes that disagree.
         """
-        if not self.writeable:
-            raise ValueError("this table is read-only (a read-only array or memory map): copy it with "
-                             "EmbeddingTable(weights, copy=True) to train it")
+        if not self._live().flags.writeable:
+            raise ValueError(_READ_ONLY)
         if validated:
             ids, r = unique_ids, rows
         else:
             ids, r = as_sparse_rows(unique_ids, rows, self._w)
-        steps = None
-        if np.ndim(alpha) == 0:
-            a = as_float(alpha, "alpha")
-        else:
-            steps = np.asarray(alpha, np.float32).reshape(-1)
-            if steps.shape != ids.shape:
-                raise ValueError(f"alpha has shape {np.shape(alpha)}, expected {ids.shape}")
-            if not np.isfinite(steps).all():
-                raise ValueError("alpha must be finite")
-            a = 0.0
+        a, steps = as_steps(alpha, ids.shape)
         if self._padding_idx is not None and (ids == self._padding_idx).any():
             keep = ids != self._padding_idx
             ids, r = ids[keep], np.ascontiguousarray(r[keep])
@@ -679,36 +735,11 @@ class EmbeddingTable:
                 # the kernel computes table[i] -= step * row: negated factors add
                 _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
 
-    def apply_sparse(self, unique_ids: Any, rows: Any, lr: Optional[float] = None,
-                     optimizer: Union[str, "optim.Optimizer"] = "sgd", *, n_threads: Threads = None) -> None:
-        """One optimizer step on the rows ``unique_ids`` with gradient ``rows``.
-
-        ``optimizer="sgd"`` (stateless): ``weights[ids] -= lr * rows``. For optimizers with state
-        (Adagrad), pass an optimizer object that holds its state:
-        ``opt = fastembed.optim.Adagrad(table, lr=0.1); table.apply_sparse(ids, rows, optimizer=opt)``
-        (the same as ``opt.step(ids, rows)``). The padding row is never updated; cached norms are
-        invalidated.
-        """
-        if isinstance(optimizer, optim.Optimizer):
-            if lr is not None:
-                raise ValueError("lr belongs to the optimizer object; do not pass it again")
-            optimizer.step(unique_ids, rows, table=self, n_threads=n_threads)
-            return
-        if optimizer == "adagrad":
-            raise ValueError("optimizer='adagrad' keeps per-row state, which lives in an optimizer object: "
-                             "opt = fastembed.optim.Adagrad(table, lr=0.1); table.apply_sparse(ids, rows, "
-                             "optimizer=opt) (or opt.step(ids, rows))")
-        if optimizer != "sgd":
-            raise ValueError(f"optimizer must be 'sgd' or a fastembed.optim optimizer, got {optimizer!r}")
-        if lr is None:
-            raise TypeError("apply_sparse with optimizer='sgd' needs lr")
-        optim.SGD(self, lr=lr).step(unique_ids, rows, n_threads=n_threads)
-
     def set_rows(self, ids: Any, values: Any) -> None:
         """``weights[ids] = values`` for a writeable table (cached norms invalidated); half tables
         round the values to their storage dtype (via float32, nearest even)."""
-        if not self.writeable:
-            raise ValueError("this table is read-only: copy it with EmbeddingTable(weights, copy=True)")
+        if not self._live().flags.writeable:
+            raise ValueError(_READ_ONLY)
         a = as_ids(ids, n=self.num_embeddings)
         check_id_range(a, self.num_embeddings)
         v = np.asarray(values)
@@ -721,7 +752,7 @@ class EmbeddingTable:
 
     # ------------------------------------------------------------------ learning
     def backward(self, ids: Any, grad_out: Any, *, scale_grad_by_freq: bool = False,
-                 n_threads: Threads = None) -> tuple[I64Array, F32Array]:
+                 n_threads: Threads = None) -> Tuple[I64Array, F32Array]:
         """Sparse gradient of ``lookup(ids)`` with respect to the table.
 
         Parameters
@@ -738,7 +769,8 @@ class EmbeddingTable:
 
         Duplicates are summed in position order by a segmented reduction over a stable sort of the
         ids (no atomics, no V x D buffer): the result does not depend on the thread count and
-        equals ``np.add.at(zeros, ids, grad_out)`` restricted to the ids, bit for bit.
+        equals ``np.add.at(zeros, ids, grad_out)`` restricted to the ids, bit for bit. Apply it with
+        an optimizer of :mod:`fastembed.optim` (``SGD(table, lr).step(unique_ids, rows)``).
         """
         a = as_ids(ids, n=self.num_embeddings)
         g = np.asarray(grad_out)
@@ -750,7 +782,7 @@ class EmbeddingTable:
         check_id_range(a, self.num_embeddings)
         flat = a.reshape(-1).astype(np.int64)
         g2 = np.ascontiguousarray(g, dtype=np.float32).reshape(flat.size, D)
-        order, starts, uniq = pooling.segments(flat, skip=self._padding_idx)
+        order, starts, uniq = segments(flat, skip=self._padding_idx)
         scale = None
         if scale_grad_by_freq:
             scale = (1.0 / np.diff(starts)).astype(np.float32)
@@ -759,22 +791,21 @@ class EmbeddingTable:
         _train.segment_sum(g2, order, starts, scale, rows, nt)
         return uniq, rows
 
-    # ------------------------------------------------------------------ numpy, DLPack, torch, gensim
+    # ------------------------------------------------------------------ conversion, numpy, DLPack, torch
+    def astype(self, dtype: Any) -> "EmbeddingTable":
+        """A new table with the rows in storage dtype ``dtype`` ("float32", "float16", "bfloat16"):
+        always a copy; vocabulary and padding_idx kept. To float32 the upcast is exact, so every
+        score of the new table equals the old one's; to a half dtype rows round to nearest even."""
+        st = resolve_dtype(dtype)
+        w = self._live()
+        rows = w if st is self._storage else self[:] if st is FLOAT32 or self._storage.is_half else w
+        return type(self)(rows, copy=True, vocab=self._vocab, padding_idx=self._padding_idx, dtype=st)
+
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         """``np.asarray(table)``: the read-only (V, D) rows without a copy (a copy with
         ``copy=True`` or another ``dtype``). A bfloat16 table gives its float32 upcast (a copy:
         numpy has no bfloat16; ``copy=False`` raises ValueError)."""
-        if self._storage is BFLOAT16:
-            if copy is False:
-                raise ValueError("a bfloat16 table converts to numpy only as a float32 copy (numpy has no bfloat16)")
-            f = self[:]
-            return f if dtype is None else f.astype(dtype)
-        w = self.weights
-        if dtype is not None and np.dtype(dtype) != w.dtype:
-            if copy is False:
-                raise ValueError(f"converting the table to {np.dtype(dtype)} needs a copy")
-            return w.astype(dtype)
-        return np.array(w) if copy else w
+        return _interop.as_numpy(self, dtype, copy)
 
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
                    copy: Optional[bool] = None) -> Any:
@@ -786,24 +817,7 @@ class EmbeddingTable:
         tracked, the table stops caching row norms from then on (use :meth:`to_torch` for a shared
         tensor the table does track).
         """
-        if stream is not None and stream != -1:
-            raise BufferError("fastembed tables live on the CPU; no stream applies")
-        kw = {} if max_version is None else {"max_version": max_version}
-        if self._storage is BFLOAT16:  # numpy's DLPack has no bfloat16: the float32 upcast, a copy
-            if copy is False:
-                raise BufferError("a bfloat16 table is exported through numpy's DLPack only as a float32 "
-                                  "copy; use table.to_torch() for a shared torch.bfloat16 tensor")
-            return self[:].__dlpack__(**kw)
-        if not self.writeable:
-            if copy is False:
-                raise BufferError("this table is read-only (a memory map): it can be exported only as "
-                                  "a copy (copy=None or True)")
-            return np.array(self._w).__dlpack__(**kw)
-        if copy:
-            return np.array(self._w).__dlpack__(**kw)
-        self._untracked_alias = True
-        self._inv = None
-        return self._w.__dlpack__(**kw)
+        return _interop.dlpack(self, stream, max_version, copy)
 
     def __dlpack_device__(self) -> Any:
         return self._w.__dlpack_device__()
@@ -816,18 +830,16 @@ class EmbeddingTable:
         version counter, so cached norms are refreshed after torch changes the rows in place (as
         optimizers do). A read-only table is copied (``copy=False`` raises ValueError).
         """
-        if copy is False and not self.writeable:
-            raise ValueError("this table is read-only (a memory map); torch has no read-only tensors, "
-                             "so it can be handed to torch only as a copy")
-        if copy or not self.writeable:
-            return self._as_torch(np.array(self._w))
-        t = self._as_torch(self._w)
-        self._watched.append(weakref.ref(t))
-        return t
+        return _interop.to_torch(self, copy)
 
-    def _as_torch(self, a: np.ndarray) -> Any:
-        t = interop.numpy_to_torch(a.view(np.int16) if self._storage is BFLOAT16 else a)
-        return t.view(interop.torch_dtype("bfloat16")) if self._storage is BFLOAT16 else t
+    def _alias(self, tensor: Any = None) -> None:
+        """A writable alias of the rows went out: watch ``tensor``'s version counter, or (None:
+        an alias whose writes cannot be seen) trust no cache from now on."""
+        if tensor is None:
+            self._untracked_alias = True
+            self._inv = None
+        else:
+            self._watched.append(weakref.ref(tensor))
 
     @classmethod
     def from_torch(cls, x: Any, *, vocab: Union[Vocabulary, Sequence[str], None] = None,
@@ -842,248 +854,39 @@ class EmbeddingTable:
         """
         if padding_idx is None:
             padding_idx = getattr(x, "padding_idx", None)
-        t = cls(x, vocab=vocab, padding_idx=padding_idx, dtype=dtype)
-        if copy:
-            return cls(t._w, copy=True, vocab=vocab, padding_idx=t._padding_idx, dtype=t._storage)
-        return t
+        return cls(x, vocab=vocab, padding_idx=padding_idx, dtype=dtype, copy=True if copy else None)
 
-    def astype(self, dtype: Any) -> "EmbeddingTable":
-        """A new table with the rows in storage dtype ``dtype`` ("float32", "float16", "bfloat16"):
-        always a copy; vocabulary and padding_idx kept. To float32 the upcast is exact, so every
-        score of the new table equals the old one's; to a half dtype rows round to nearest even."""
-        st = resolve_dtype(dtype)
-        rows = self._w if st is self._storage else self[:] if st is FLOAT32 or self._storage.is_half else self._w
-        return type(self)(rows, copy=True, vocab=self._vocab, padding_idx=self._padding_idx, dtype=st)
-
-    @classmethod
-    def from_gensim(cls, kv: Any, *, copy: bool = True) -> "EmbeddingTable":
-        """A table from a gensim ``KeyedVectors`` (or a model with ``.wv``), keys and counts kept.
-        ``copy=False`` shares gensim's vectors (then change them only through the table)."""
-        vectors, keys, counts = interop.gensim_parts(kv)
-        return cls(vectors, copy=copy, vocab=Vocabulary(keys, counts))
-
-    def to_gensim(self) -> Any:
-        """A gensim ``KeyedVectors`` with a copy of the rows, the keys and the counts."""
-        vocab = words.require_vocab(self)
-        return interop.make_gensim(self[:] if self._storage.is_half else self._w, vocab.keys, vocab.counts)
-
-    # ------------------------------------------------------------------ gensim's KeyedVectors surface
-    @property
-    def key_to_index(self) -> dict:
-        """key -> row id (gensim's name; read it, do not modify it)."""
-        return words.require_vocab(self)._index_map()
-
-    @property
-    def index_to_key(self) -> list:
-        """row id -> key (gensim's name; read it, do not modify it)."""
-        return words.require_vocab(self).keys
-
-    def get_vector(self, key: Union[str, int], norm: bool = False) -> F32Array:
-        """The (D,) float32 row of a key (or row id); unit length with ``norm=True``."""
-        i = words.term_id(self, key)
-        if i is None:
-            raise TypeError(f"get_vector takes a key or a row id, got {type(key).__name__}")
-        v = self._float_rows(self._w[i])
-        if norm:
-            v *= self.inv_norms()[i]
-        return v
-
-    def add_vectors(self, keys: Union[str, Sequence[str]], weights: Any, replace: bool = False) -> None:
-        """Append rows for new keys (gensim's ``add_vectors``); rows of keys already present are
-        kept, or overwritten with ``replace=True``. The table's storage grows (a new array: a
-        memory-mapped or read-only table becomes an in-memory copy; the file is never written)."""
-        vocab = words.require_vocab(self)
-        if isinstance(keys, str):
-            keys = [keys]
-            weights = np.asarray(weights).reshape(1, -1)
-        keys = list(keys)
-        wts = as_float_matrix(weights, "weights")
-        if wts.shape != (len(keys), self.dim):
-            raise ValueError(f"weights has shape {wts.shape}, expected ({len(keys)}, {self.dim})")
-        if len(set(keys)) != len(keys):
-            raise ValueError("keys has repeated keys")
-        old = np.array([vocab.get(k, -1) for k in keys], np.int64)
-        new = old < 0
-        wts = self._storage.from_float32(wts) if self._storage.is_half else wts  # rounded to the storage
-        grown = np.concatenate([self._w, wts[new]]) if new.any() else np.array(self._w)
-        if replace and (~new).any():
-            grown[old[~new]] = wts[~new]
-        counts = vocab.counts
-        if counts is not None:
-            counts = np.concatenate([counts, np.zeros(int(new.sum()), np.int64)])
-        new_vocab = Vocabulary(vocab.keys + [k for k, n in zip(keys, new) if n], counts)
+    # ------------------------------------------------------------------ closing
+    def close(self) -> None:
+        """Release the rows (a memory map's file is unmapped once no other view of it is alive:
+        drop arrays taken from ``weights`` too). The table raises ValueError on any later use.
+        Idempotent; ``with fe.load(path, mmap=True) as table:`` closes at the end of the block."""
         with self._write_lock:
-            self._version += 2
+            self._closed = True
+            self._w = np.empty((0, self._w.shape[1]), self._w.dtype)
             self._inv = None
-            self._w = grown
+            self._index = None
             self._watched = []
-            self._untracked_alias = False
-            self._vocab = new_vocab
 
-    def distances(self, word_or_vector: VectorLike, other_words: Sequence[str] = ()) -> F32Array:
-        """See :func:`fastembed.words.distances`."""
-        return words.distances(self, word_or_vector, other_words)
+    def __enter__(self) -> "EmbeddingTable":
+        return self
 
-    def closer_than(self, key1: str, key2: str) -> List[str]:
-        """See :func:`fastembed.words.closer_than`."""
-        return words.closer_than(self, key1, key2)
-
-    def most_similar_to_given(self, key1: str, keys_list: Sequence[str]) -> str:
-        """See :func:`fastembed.words.most_similar_to_given`."""
-        return words.most_similar_to_given(self, key1, keys_list)
-
-    # ------------------------------------------------------------------ keys
-    def encode(self, keys: Any) -> Any:
-        """Ids of a key, a list of keys, or a rectangular list of lists of keys (int64 array)."""
-        return words.encode(self, keys)
-
-    def decode(self, ids: Any) -> Any:
-        """Keys of an id or an array of ids."""
-        return words.require_vocab(self).decode(ids)
-
-    # ------------------------------------------------------------------ word questions (see fastembed.words)
-    @overload
-    def most_similar(self, positive: Any = None, negative: Any = None, topn: int = 10,
-                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
-
-    @overload
-    def most_similar(self, positive: Any, negative: Any, topn: None,
-                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> F32Array: ...
-
-    def most_similar(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
-                     restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
-        """See :func:`fastembed.words.most_similar`."""
-        return words.most_similar(self, positive, negative, topn, restrict_vocab, n_threads)
-
-    def most_similar_cosmul(self, positive: Any = None, negative: Any = None, topn: Optional[int] = 10,
-                            restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
-        """See :func:`fastembed.words.most_similar_cosmul`."""
-        return words.most_similar_cosmul(self, positive, negative, topn, restrict_vocab, n_threads)
-
-    @overload
-    def analogy(self, a: str, b: str, c: str, topn: int = 1, *, method: AnalogyMethod = "add",
-                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Pairs: ...
-
-    @overload
-    def analogy(self, a: Sequence[str], b: Sequence[str], c: Sequence[str], topn: int = 1, *,
-                method: AnalogyMethod = "add", restrict_vocab: Optional[int] = None,
-                n_threads: Threads = None) -> List[Pairs]: ...
-
-    def analogy(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
-                restrict_vocab: Optional[int] = None, n_threads: Threads = None) -> Any:
-        """See :func:`fastembed.words.analogy`."""
-        return words.analogy(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
-                             n_threads=n_threads)
-
-    def analogy_ids(self, a: Any, b: Any, c: Any, topn: int = 1, *, method: AnalogyMethod = "add",
-                    restrict_vocab: Optional[int] = None, exclude: Any = None, n_threads: Threads = None,
-                    strategy: Strategy = "auto") -> TopK:
-        """See :func:`fastembed.words.analogy_ids`."""
-        return words.analogy_ids(self, a, b, c, topn, method=method, restrict_vocab=restrict_vocab,
-                                 exclude=exclude, n_threads=n_threads, strategy=strategy)
-
-    def cosine(self, a: VectorLike, b: VectorLike) -> float:
-        """See :func:`fastembed.words.similarity`."""
-        return words.similarity(self, a, b)
-
-    similarity = cosine
-
-    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
-        """See :func:`fastembed.words.n_similarity`."""
-        return words.n_similarity(self, ws1, ws2)
-
-    def doesnt_match(self, keys: Sequence[str]) -> str:
-        """See :func:`fastembed.words.doesnt_match`."""
-        return words.doesnt_match(self, keys)
-
-    def rank(self, key1: str, key2: str) -> int:
-        """See :func:`fastembed.words.rank`."""
-        return words.rank(self, key1, key2)
-
-    def evaluate_analogies(self, path: Any, restrict_vocab: int = 300000, case_insensitive: bool = True,
-                           method: AnalogyMethod = "add", n_threads: Threads = None) -> "evaluate.AnalogyResult":
-        """See :func:`fastembed.evaluate.evaluate_analogies`."""
-        return evaluate.evaluate_analogies(self, path, restrict_vocab=restrict_vocab,
-                                           case_insensitive=case_insensitive, method=method, n_threads=n_threads)
-
-    def evaluate_word_pairs(self, path: Any, delimiter: str = "\t", restrict_vocab: int = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False) -> "evaluate.PairsResult":
-        """See :func:`fastembed.evaluate.evaluate_word_pairs`."""
-        return evaluate.evaluate_word_pairs(self, path, delimiter=delimiter, restrict_vocab=restrict_vocab,
-                                            case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
-
-    # ------------------------------------------------------------------ pooling (fastembed.pooling)
-    def bag(self, ids: Any, offsets: Any = None, *, mode: PoolMode = "mean", per_sample_weights: Any = None,
-            include_last_offset: bool = False, padding_idx: Any = ..., out: Optional[OutArray] = None,
-            n_threads: Threads = None, return_argmax: bool = False) -> Any:
-        """See :func:`fastembed.pooling.bag` (this table's rows and vocabulary; ``padding_idx``
-        defaults to the table's, ``None`` turns it off for this call)."""
-        pad = self.padding_idx if padding_idx is ... else padding_idx
-        return pooling.bag(self._float32_weights("bag"), ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
-                           include_last_offset=include_last_offset, padding_idx=pad, out=out,
-                           n_threads=n_threads, vocab=self.vocab, return_argmax=return_argmax)
-
-    def bag_backward(self, ids: Any, offsets: Any, grad_out: Any, mode: PoolMode = "mean",
-                     per_sample_weights: Any = None, *, include_last_offset: bool = False, argmax: Any = None,
-                     n_threads: Threads = None) -> tuple[I64Array, F32Array]:
-        """See :func:`fastembed.pooling.bag_backward`: (unique ids, rows) for :meth:`apply_sparse`."""
-        return pooling.bag_backward(self._float32_weights("bag_backward"), ids, offsets, grad_out, mode, per_sample_weights,
-                                    include_last_offset=include_last_offset, padding_idx=self.padding_idx,
-                                    argmax=argmax, vocab=self.vocab, n_threads=n_threads)
-
-    def mean_vector(self, keys: Any, weights: Any = None, *, pre_normalize: bool = True,
-                    post_normalize: bool = False, ignore_missing: bool = True) -> F32Array:
-        """See :func:`fastembed.pooling.mean_vector` (gensim's ``get_mean_vector``)."""
-        return pooling.mean_vector(self._float32_weights("mean_vector"), keys, weights, vocab=self.vocab, pre_normalize=pre_normalize,
-                                   post_normalize=post_normalize, ignore_missing=ignore_missing)
-
-    def sentence_vectors(self, sentences: Any, *, mode: str = "mean", ignore_missing: bool = True,
-                         counts: Any = None, a: float = pooling.SIF_A, component: Any = None,
-                         remove_pc: bool = True, n_threads: Threads = None) -> "pooling.SentenceVectors":
-        """See :func:`fastembed.pooling.sentence_vectors` (mean / sum / max / SIF; SIF weights from
-        the vocabulary's counts)."""
-        return pooling.sentence_vectors(self._float32_weights("sentence_vectors"), sentences, vocab=self.vocab, mode=mode,
-                                        ignore_missing=ignore_missing, counts=counts, a=a,
-                                        component=component, remove_pc=remove_pc, padding_idx=self.padding_idx,
-                                        n_threads=n_threads)
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
-
-    def _float32_weights(self, what: str) -> np.ndarray:
-        """The rows for modules that read a float32 matrix (pooling); half tables are refused by
-        name rather than converted whole behind the caller's back."""
-        if self._storage.is_half:
-            raise TypeError(f"{what} reads float32 rows; this table is stored as {self._storage.name}: "
-                            f"use table.astype('float32').{what}(...) (a float32 copy of the table)")
-        return self.weights
-
-
-_FLT_MAX = float(np.finfo(np.float32).max)
-
-
-def _check_norm_range(inv: np.ndarray) -> None:
-    """Cosine needs every nonzero row's norm and inverse norm within float32: a row whose norm
-    overflows float32 would score inf (its float32 dot products overflow), and one whose inverse
-    norm overflows (a denormal row) would score inf or NaN. Refused with the row named."""
-    bad = np.isinf(inv) | ((inv > 0) & (inv < np.float32(1.0 / _FLT_MAX)))
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        if np.isinf(inv[r]):
-            why = "is so small (denormal) that its inverse norm overflows float32"
-        else:
-            why = f"is {1.0 / float(inv[r]):.3g}, beyond float32's range, so its dot products overflow"
-        raise ValueError(f"row {r}'s norm {why}: its cosine scores would be inf or NaN; rescale the "
-                         "table (e.g. weights / np.abs(weights).max()) or use metric='dot'")
-
-
-def _holds_str(x) -> bool:
-    """True if a (nested) list holds a str at its first leaf."""
-    while isinstance(x, (list, tuple)) and x:
-        x = x[0]
-    return isinstance(x, str)
+def _writable_somewhere(a: np.ndarray) -> bool:
+    """True if ``a`` or an ndarray it views is writable: someone could change its values."""
+    x: Any = a
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return True
+        x = x.base
+    return False
 
 
 def _encode_nested(vocab: Vocabulary, x):
+    """Keys to ids inside (ragged) lists, ints kept: exclusion lists may mix both."""
     if isinstance(x, str):
         return vocab.key_to_id(x)
     return [_encode_nested(vocab, e) if not isinstance(e, (int, np.integer)) else e for e in x]

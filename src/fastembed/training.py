@@ -1,7 +1,7 @@
 """word2vec with negative sampling, skip-gram or CBOW, trained by a compiled Hogwild kernel.
 
     table = fastembed.train_word2vec(fastembed.corpus.planted_corpus(), dim=50, min_count=1)
-    table.most_similar("cat")
+    table.words.most_similar("cat")
 
     model = fastembed.Word2Vec(dim=50, min_count=1, sg=0)     # CBOW
     model.train(corpus)                                       # vocabulary, then epochs
@@ -192,7 +192,7 @@ class Word2Vec:
             raise ValueError(f"no word occurs at least min_count={self.min_count} times (the most "
                              f"frequent, {top[0]!r}, occurs {top[1]} times): lower min_count")
         V = len(vocab)
-        self.table = EmbeddingTable(_initial_vectors(V, self.dim, self.seed, self.init), vocab=vocab)
+        self.table = EmbeddingTable(_initial_vectors(V, self.dim, self.seed, self.init), vocab=vocab, copy=False)
         self.syn1neg = np.zeros((V, self.dim), np.float32)
         self.history, self.epochs_trained = [], 0
         return vocab
@@ -217,7 +217,7 @@ class Word2Vec:
         syn0[:V0] = self.table.weights
         syn1 = np.zeros((V, self.dim), np.float32)
         syn1[:V0] = self.syn1neg
-        self.table = EmbeddingTable(syn0, vocab=vocab)
+        self.table = EmbeddingTable(syn0, vocab=vocab, copy=False)
         self.syn1neg = syn1
         return vocab
 
@@ -373,7 +373,7 @@ class Word2Vec:
                              f"{syn1.dtype} {syn1.shape}")
         if table.dim != model.dim:
             raise ValueError(f"{mp}: dim {model.dim} but the vectors have {table.dim} columns")
-        model.table = EmbeddingTable(np.array(table.weights), vocab=table.vocab)
+        model.table = EmbeddingTable(np.array(table.weights), vocab=table.vocab, copy=False)
         model.syn1neg = np.ascontiguousarray(syn1)
         model.epochs_trained = int(state.get("epochs_trained", 0))
         model.history = list(state.get("history", []))

@@ -110,9 +110,17 @@ class Vocabulary:
         return self._index_map().get(key, default)
 
     def encode(self, keys) -> Union[int, np.ndarray]:
-        """Ids of one key (an int) or of a sequence of keys (an int64 array)."""
+        """Ids of one key (an int), of a sequence of keys (an int64 array), of a str array (int64,
+        the same shape) or of a rectangular list of lists of keys (a 2-D int64 array)."""
         if isinstance(keys, str):
             return self.key_to_id(keys)
+        if isinstance(keys, np.ndarray) and keys.ndim != 1:
+            return self.encode(keys.reshape(-1).tolist()).reshape(keys.shape)
+        if isinstance(keys, (list, tuple)) and keys and isinstance(keys[0], (list, tuple)):
+            rows = [self.encode(list(r)) for r in keys]
+            if len({len(r) for r in rows}) > 1:
+                raise ValueError("token lists have different lengths; pad them to one length first")
+            return np.stack(rows)
         idx = self._index_map()
         out = np.empty(len(keys), np.int64)
         for j, k in enumerate(keys):

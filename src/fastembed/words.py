@@ -1,10 +1,12 @@
 """Word-level questions on a table with a vocabulary: what gensim's ``KeyedVectors`` answers,
 batched where it matters.
 
-Every function takes an :class:`~fastembed.EmbeddingTable` and uses its public API only
-(``vocab``, ``weights``, ``inv_norms()``, ``dim``, ``len()``); searches go through the one top-k
-engine (:mod:`fastembed.search`) with the scorer each question needs. ``EmbeddingTable`` keeps
-one-line delegations (``table.most_similar(...)``) for the gensim feel.
+Every function takes a *row source* (:mod:`fastembed.rows`): an :class:`~fastembed.EmbeddingTable`
+or a :class:`~fastembed.distributed.ShardedTable`, and uses only the protocol (``vocab``, ``dim``,
+``len()``, ``lookup``, ``unit_rows``, ``search``, ``cosines``), so one table and a sharded one answer
+with the same code, bit for bit. Searches run the one top-k engine (:mod:`fastembed.search`) with
+the scorer each question needs. The same functions are reachable as ``table.words.most_similar(...)``
+(:mod:`fastembed.accessors`).
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from fastembed import search
 from fastembed._validate import as_ids, as_int, as_restrict, check_id_range
 
 __all__ = ["most_similar", "most_similar_cosmul", "analogy", "analogy_ids", "similarity", "n_similarity",
-           "doesnt_match", "rank", "unit_rows", "as_topn", "COSMUL_EPS", "as_vector", "key_ids", "distances",
-           "closer_than", "most_similar_to_given", "term_id", "encode", "require_vocab"]
+           "doesnt_match", "rank", "as_topn", "COSMUL_EPS", "as_vector", "key_ids", "distances",
+           "closer_than", "most_similar_to_given", "term_id", "require_vocab"]
 
 COSMUL_EPS = 1e-6  # Levy & Goldberg (2014), as gensim
 
@@ -32,22 +34,18 @@ def require_vocab(table):
     return v
 
 
-def as_topn(topn, allow_none: bool = True) -> Optional[int]:
-    """gensim's ``topn``: an int >= 0 (0 asks for nothing), or None for every score."""
+def as_topn(topn, allow_none: bool = True, n: Optional[int] = None) -> Optional[int]:
+    """gensim's ``topn``: an int >= 0 (0 asks for nothing), or None for every score; clipped to
+    ``n`` (the candidate rows) as gensim clips it, so a huge topn never allocates its columns."""
     if topn is None and allow_none:
         return None
-    return as_int(topn, "topn", lo=0)
+    t = as_int(topn, "topn", lo=0)
+    return t if n is None else min(t, n)
 
 
 def key_ids(table, keys) -> np.ndarray:
     """(n,) int64 row ids of a key or a list of keys."""
     return np.atleast_1d(np.asarray(require_vocab(table).encode(keys), np.int64))
-
-
-def unit_rows(table, ids) -> np.ndarray:
-    """(n, D) float64 unit vectors of rows ``ids`` (zero rows stay zero)."""
-    ids = np.asarray(ids, np.int64)
-    return table.lookup(ids).astype(np.float64) * table.inv_norms()[ids, None]
 
 
 def term_id(table, x) -> Optional[int]:
@@ -83,15 +81,17 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def _terms(table, positive, negative, unit_vectors: bool):
-    """(positive unit/raw vectors, negative ones, ids of the keys and row ids used)."""
-    pos, neg, used = [], [], []
+def _terms(table, positive, negative, unit_vectors: bool, n_threads=None):
+    """(positive unit/raw vectors, negative ones, ids of the keys and row ids used); the rows of
+    keys and ids are fetched in one ``unit_rows`` call (one round trip for a sharded table)."""
+    pos, neg, used, slots = [], [], [], []
     for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
         for x in items:
             i = term_id(table, x)
             if i is not None:
                 used.append(i)
-                dst.append(unit_rows(table, [i])[0])
+                slots.append((dst, len(dst)))
+                dst.append(None)
             else:
                 v = as_vector(table, x)
                 if unit_vectors:
@@ -100,6 +100,9 @@ def _terms(table, positive, negative, unit_vectors: bool):
                         raise ValueError(f"a query vector must be a nonzero ({table.dim},) vector")
                     v = v / np.abs(v).max() / n
                 dst.append(v)
+    if used:
+        for (dst, j), u in zip(slots, table.unit_rows(used, n_threads)):
+            dst[j] = u
     return pos, neg, used
 
 
@@ -136,8 +139,9 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
     list of (key, cosine) pairs, best first; the keys and ids asked about are excluded. With a
     valid index attached (``table.build_index()``) the search runs through it: the same answer.
     """
-    topn = as_topn(topn)
-    pos, neg, used = _terms(table, positive, negative, unit_vectors=False)
+    row_hi = _clip_restrict(table, restrict_vocab)
+    topn = as_topn(topn, n=row_hi)
+    pos, neg, used = _terms(table, positive, negative, unit_vectors=False, n_threads=n_threads)
     terms = pos + [-v for v in neg]
     if not terms:
         raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")
@@ -146,15 +150,13 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
     if not n > 0:
         raise ValueError("the combined query vector is zero (the positive and negative terms cancel)")
     q = (mean / n).astype(np.float32)
-    row_hi = _clip_restrict(table, restrict_vocab)
     if topn is None:
-        return ((_matrix(table, row_hi) @ q) * table.inv_norms()[:row_hi]).astype(np.float32)
+        return table.cosines(q, row_hi, n_threads)
     if topn == 0:
         return []
-    scorer = search.LinearScorer(q[None, :], table.inv_norms())
     # through the attached exact index when there is one: the answer of the scan, from int8 codes
-    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))] if used else None, n_threads,
-                index=table.index)
+    s, i = table.search(search.LinearScorer(q[None, :]), topn, restrict=row_hi,
+                        exclude=[sorted(set(used))] if used else None, n_threads=n_threads)
     return _pairs(table, s[0], i[0])
 
 
@@ -166,42 +168,29 @@ def most_similar_cosmul(table, positive=None, negative=None, topn: Optional[int]
     Returns a list of (key, score) pairs best first, [] for ``topn=0``, or with ``topn=None`` the
     float32 score array.
     """
-    topn = as_topn(topn)
-    pos, neg, used = _terms(table, positive, negative, unit_vectors=True)
+    row_hi = _clip_restrict(table, restrict_vocab)
+    topn = as_topn(topn, n=row_hi)
+    pos, neg, used = _terms(table, positive, negative, unit_vectors=True, n_threads=n_threads)
     if not pos:
         raise ValueError("cannot compute similarity with no positive input")
-    row_hi = _clip_restrict(table, restrict_vocab)
     P = np.array(pos, np.float32)
     N = np.array(neg, np.float32).reshape(len(neg), table.dim)
+    terms = np.ascontiguousarray(np.concatenate([P, N]))
     if topn is None:
-        return _cosmul_full(_matrix(table, row_hi), table.inv_norms()[:row_hi], P, N)
+        return _cosmul_full(table.cosines(terms, row_hi, n_threads), len(pos))
     if topn == 0:
         return []
-    terms = np.ascontiguousarray(np.concatenate([P, N]))
-    scorer = search.CosMulScorer(terms, len(pos), len(neg), table.inv_norms(), COSMUL_EPS)
-    s, i = _run(table, scorer, topn, row_hi, [sorted(set(used))], n_threads)
+    s, i = table.search(search.CosMulScorer(terms, len(pos), len(neg), COSMUL_EPS), topn, restrict=row_hi,
+                        exclude=[sorted(set(used))], n_threads=n_threads)
     return _pairs(table, s[0], i[0])
 
 
-def _run(table, scorer, k, row_hi, exclude, n_threads, strategy="auto", index=None):
-    cand = search.Candidates.build(as_restrict(row_hi, len(table)), exclude, scorer.n_queries, len(table))
-    return search.run(table.weights, scorer, k, cand, strategy=strategy, n_threads=n_threads, storage=table.storage,
-                      index=index)
-
-
-def _matrix(table, row_hi=None) -> np.ndarray:
-    """Rows [0, row_hi) as a float32 matrix: a view of a float32 table, an exact upcast (a copy)
-    of a half one."""
-    n = len(table) if row_hi is None else row_hi
-    return table.weights[:n] if not table.storage.is_half else table[:n]
-
-
-def _cosmul_full(W, inv, P, N) -> np.ndarray:
-    cos_p = (1 + (W @ P.T) * inv[:, None]) / 2
-    out = np.prod(cos_p, axis=1)
-    if len(N):
-        cos_n = (1 + (W @ N.T) * inv[:, None]) / 2
-        out = out / (np.prod(cos_n, axis=1) + np.float32(COSMUL_EPS))
+def _cosmul_full(cos: np.ndarray, p: int) -> np.ndarray:
+    """3CosMul of every row from the (p + n, rows) cosines of the positive then negative terms."""
+    c = (1 + cos) / 2
+    out = np.prod(c[:p], axis=0)
+    if c.shape[0] > p:
+        out = out / (np.prod(c[p:], axis=0) + np.float32(COSMUL_EPS))
     return out.astype(np.float32)
 
 
@@ -224,7 +213,7 @@ def analogy_ids(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_
     -------
     scores (Q, topn) float32, ids (Q, topn) int64 (-1 / -inf where fewer candidates remain)
     """
-    topn = as_topn(topn, allow_none=False)
+    topn = as_topn(topn, allow_none=False, n=len(table))
     if method not in ("add", "mul"):
         raise ValueError(f"method must be 'add' or 'mul', got {method!r}")
     arrs = [as_ids(x, name).reshape(-1) for x, name in ((a, "a"), (b, "b"), (c, "c"))]
@@ -240,15 +229,13 @@ def analogy_ids(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_
         exclude = np.stack([a, b, c], axis=1)
     if Q == 0 or topn == 0:
         return np.zeros((Q, topn), np.float32), np.full((Q, topn), -1, np.int64)
-    inv = table.inv_norms()
-    if method == "mul":
-        terms = np.stack([unit_rows(table, b), unit_rows(table, c), unit_rows(table, a)], axis=1)
-        scorer = search.CosMulScorer(np.ascontiguousarray(terms.reshape(Q * 3, -1), np.float32), 2, 1, inv,
-                                     COSMUL_EPS)
-        return _run(table, scorer, topn, row_hi, exclude, n_threads, strategy)
     words, inverse = np.unique(np.concatenate([a, b, c]), return_inverse=True)
     ia, ib, ic = (np.ascontiguousarray(x, np.int64) for x in np.split(inverse.reshape(-1), 3))
-    U = unit_rows(table, words)                                    # (m, D) float64
+    U = table.unit_rows(words, n_threads)                          # (m, D) float64, one fetch
+    if method == "mul":
+        terms = np.stack([U[ib], U[ic], U[ia]], axis=1)
+        scorer = search.CosMulScorer(np.ascontiguousarray(terms.reshape(Q * 3, -1), np.float32), 2, 1, COSMUL_EPS)
+        return table.search(scorer, topn, restrict=row_hi, exclude=exclude, strategy=strategy, n_threads=n_threads)
     q = U[ib] - U[ia] + U[ic]
     norms = np.sqrt((q * q).sum(axis=1))
     if (norms == 0).any():
@@ -256,10 +243,11 @@ def analogy_ids(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_
     if words.size * 2 <= Q and strategy != "scan":
         # analogy sets reuse few words: score each distinct word once per block of rows
         scorer = search.SharedWordScorer(np.ascontiguousarray(U, np.float32), ia, ib, ic,
-                                         (1.0 / norms).astype(np.float32), inv)
+                                         (1.0 / norms).astype(np.float32))
     else:
-        scorer = search.LinearScorer(np.ascontiguousarray(q / norms[:, None], np.float32), inv)
-    return _run(table, scorer, topn, row_hi, exclude, n_threads, strategy)
+        scorer = search.LinearScorer(np.ascontiguousarray(q / norms[:, None], np.float32))
+    return table.search(scorer, topn, restrict=row_hi, exclude=exclude, strategy=strategy, n_threads=n_threads,
+                        index=None)
 
 
 def analogy(table, a, b, c, topn: int = 1, *, method: str = "add", restrict_vocab=None, n_threads=None):
@@ -312,7 +300,7 @@ def doesnt_match(table, words: Sequence[str]) -> str:
     words = list(words)
     if not words:
         raise ValueError("doesnt_match needs at least one key")
-    U = unit_rows(table, key_ids(table, words))
+    U = table.unit_rows(key_ids(table, words))
     mean = U.mean(axis=0)
     n = np.linalg.norm(mean)
     if n > 0:
@@ -321,14 +309,9 @@ def doesnt_match(table, words: Sequence[str]) -> str:
 
 
 def rank(table, key1: str, key2: str) -> int:
-    """1 + the number of keys closer to key1 than key2 is (key1 itself not counted)."""
-    vocab = require_vocab(table)
-    i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
-    inv = table.inv_norms()
-    W = _matrix(table)
-    cos = (W @ W[i1]) * inv * inv[i1]
-    cos[i1] = -np.inf
-    return int((cos > cos[i2]).sum()) + 1
+    """1 + the number of keys closer to key1 than key2 is (key1 itself not counted), as gensim's
+    ``rank`` (``len(closer_than(key1, key2)) + 1``): ``rank(k, k)`` is 1."""
+    return len(closer_than(table, key1, key2)) + 1
 
 
 def distances(table, word_or_vector, other_words=()) -> np.ndarray:
@@ -339,15 +322,16 @@ def distances(table, word_or_vector, other_words=()) -> np.ndarray:
     n = np.linalg.norm(v / s) if s > 0 else 0.0
     q = (v / s / n).astype(np.float32) if n > 0 else np.zeros(table.dim, np.float32)
     if len(other_words):
-        ids = key_ids(table, list(other_words))
-        cos = (table.lookup(ids) @ q) * table.inv_norms()[ids]
+        U = table.unit_rows(key_ids(table, list(other_words))).astype(np.float32)
+        cos = U @ q
     else:
-        cos = (_matrix(table) @ q) * table.inv_norms()
+        cos = table.cosines(q)
     return (1 - cos).astype(np.float32)
 
 
 def closer_than(table, key1, key2) -> List[str]:
-    """Keys closer to ``key1`` than ``key2`` is (``key1`` itself left out), in row order."""
+    """Keys closer to ``key1`` than ``key2`` is (``key1`` itself left out), in row order (gensim's
+    ``closer_than``: distances from ``key1`` strictly below that of ``key2``)."""
     vocab = require_vocab(table)
     i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
     d = distances(table, key1)
@@ -360,16 +344,3 @@ def most_similar_to_given(table, key1, keys_list) -> str:
     if not keys_list:
         raise ValueError("most_similar_to_given needs at least one key to choose from")
     return keys_list[int(np.argmax([similarity(table, key1, k) for k in keys_list]))]
-
-
-def encode(table, keys) -> Union[int, np.ndarray]:
-    """Ids of a key, a list of keys, or a rectangular list of lists of keys (int64 array)."""
-    vocab = require_vocab(table)
-    if isinstance(keys, np.ndarray) and keys.dtype.kind in "UO":
-        return vocab.encode(keys.reshape(-1).tolist()).reshape(keys.shape)
-    if isinstance(keys, (list, tuple)) and keys and isinstance(keys[0], (list, tuple)):
-        rows = [vocab.encode(list(r)) for r in keys]
-        if len({len(r) for r in rows}) > 1:
-            raise ValueError("token lists have different lengths; pad them to one length first")
-        return np.stack(rows) if rows else np.zeros((0, 0), np.int64)
-    return vocab.encode(keys)

@@ -279,3 +279,64 @@ def sort_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None):
     with nogil:
         for q in range(scores.shape[0]):
             fe_heap_sort(&scores[q, 0], &ids[q, 0], scores.shape[1])
+
+
+ctypedef float (*dot_half_fn)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
+
+
+def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] queries not None,
+           float[:, ::1] out not None, int n_threads):
+    """Every score: ``out[q, r] = dot(table[r], queries[q]) (* inv[r])`` for the (R, D) rows
+    (float32, or float16 / bfloat16 bits for ``kind`` 1 / 2) and (Q, D) queries into (Q, R) ``out``.
+
+    The dot product is the scan's fixed-order one (impl/dot.h), so each score equals, bit for bit,
+    the score the top-k engine gives that (query, row) pair. numpy:
+    ``queries @ table.T * inv`` up to the summation order. Threads split the rows.
+    """
+    cdef const fe_ops *o = ops()
+    cdef const float[:, ::1] t32
+    cdef const uint16_t[:, ::1] t16
+    cdef const float *T = NULL
+    cdef const uint16_t *H = NULL
+    cdef dot_half_fn hdot = NULL
+    cdef fe_intp R, D = queries.shape[1], Q = queries.shape[0], r, q
+    cdef const float *iv = NULL
+    cdef int nt
+    if kind == KIND_F32:
+        t32 = table
+        R = t32.shape[0]
+        if t32.shape[1] != D:
+            raise ValueError(f"table has {t32.shape[1]} columns, queries {D}")
+        if R * D > 0:
+            T = &t32[0, 0]
+    else:
+        _check_kind(kind)
+        t16 = table
+        R = t16.shape[0]
+        if t16.shape[1] != D:
+            raise ValueError(f"table has {t16.shape[1]} columns, queries {D}")
+        if R * D > 0:
+            H = &t16[0, 0]
+        hdot = o.dot_f16 if kind == KIND_F16 else o.dot_bf16
+    if out.shape[0] != Q or out.shape[1] != R:
+        raise ValueError(f"out has shape {(out.shape[0], out.shape[1])}, expected {(Q, R)}")
+    if inv is not None:
+        if inv.shape[0] < R:
+            raise ValueError(f"inv has {inv.shape[0]} entries, expected at least {R}")
+        if R:
+            iv = &inv[0]
+    if Q == 0 or R == 0:
+        return
+    if D == 0:
+        out[:, :] = 0
+        return
+    nt = team(R, n_threads)
+    with nogil:
+        for r in prange(R, num_threads=nt, schedule='static', use_threads_if=nt > 1):
+            for q in range(Q):
+                if H != NULL:
+                    out[q, r] = hdot(H + r * D, &queries[q, 0], D)
+                else:
+                    out[q, r] = o.dot(T + r * D, &queries[q, 0], D)
+                if iv != NULL:
+                    out[q, r] = out[q, r] * iv[r]

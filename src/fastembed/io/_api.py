@@ -92,7 +92,7 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     if storage is not None and table.storage is not storage:
         # readers give their file's dtype (text: float32); converted here, in blocks
         table = EmbeddingTable(convert(table.weights, table.storage, storage), vocab=table.vocab,
-                               padding_idx=table.padding_idx, dtype=storage)
+                               padding_idx=table.padding_idx, dtype=storage, copy=False)
     return table
 
 

@@ -94,7 +94,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
         if extra:
             raise src.error(f"the header says {V} vectors but the file has more data after them",
                             byte=offset)
-    return EmbeddingTable(sink.result(), vocab=keys.vocabulary())
+    return EmbeddingTable(sink.result(), vocab=keys.vocabulary(), copy=False)
 
 
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:

@@ -413,7 +413,7 @@ def _read_model(src: Source, opts: LoadOptions, keep_ngrams: bool) -> "FastTextV
         del word_rows
     else:
         vectors = word_rows
-    table = EmbeddingTable(vectors, vocab=Vocabulary(d.keys, d.counts))
+    table = EmbeddingTable(vectors, vocab=Vocabulary(d.keys, d.counts), copy=False)
     return FastTextVectors(table, ngrams if keep_ngrams else np.zeros((0, D), np.float32), minn=a.minn,
                            maxn=a.maxn, eos_subwords=a.eos_subwords, encoding=opts.encoding, args=a)
 
@@ -650,7 +650,7 @@ class FastTextVectors:
     def most_similar(self, positive=None, negative=None, topn: Optional[int] = 10,
                      restrict_vocab: Optional[int] = None, n_threads: Optional[int] = None):
         """Known words most similar (cosine) to a word, a vector, or the combination of several
-        (see :meth:`EmbeddingTable.most_similar`); an unknown word queries with its n-gram vector
+        (see :func:`fastembed.words.most_similar`); an unknown word queries with its n-gram vector
         (and is not excluded from the answers, not being one of them).
 
         Returns a list of (word, cosine) pairs, best first.
@@ -661,8 +661,8 @@ class FastTextVectors:
             if isinstance(x, (str, np.ndarray)) or np.isscalar(x):
                 return self._term(x)
             return [self._term(t) for t in x]
-        return self._table.most_similar(terms(positive), terms(negative), topn=topn, restrict_vocab=restrict_vocab,
-                                        n_threads=n_threads)
+        return _words.most_similar(self._table, terms(positive), terms(negative), topn=topn,
+                                   restrict_vocab=restrict_vocab, n_threads=n_threads)
 
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words' vectors (known or not)."""

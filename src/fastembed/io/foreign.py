@@ -65,7 +65,7 @@ def pickle_message(src: Source) -> str:
     for marker, what, how, kv in _GENSIM:
         if marker in head:
             return (f"this is a gensim {what} pickle (a .kv / .model file): fastembed never unpickles files; "
-                    f"load it with gensim ({how}) and pass it to EmbeddingTable.from_gensim "
+                    f"load it with gensim ({how}) and pass it to fastembed.interop.from_gensim "
                     f"(keys and counts kept), or save it with {kv}.save_word2vec_format(path, binary=True) "
                     "and load that")
     return ("this is a Python pickle: fastembed never unpickles files (unpickling can run arbitrary code); "

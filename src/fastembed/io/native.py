@@ -278,7 +278,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
         counts = _read_npy(cp, np.dtype("<i8"), (rows,), mmap=False, info=infos.get("counts.npy"),
                            block=block, verify=verify, n_threads=1)
     vocab = Vocabulary(keys, counts) if keys is not None else None
-    return EmbeddingTable(W, vocab=vocab, padding_idx=pad, dtype=storage)
+    return EmbeddingTable(W, vocab=vocab, padding_idx=pad, dtype=storage, copy=False)
 
 
 # ------------------------------------------------------------------------------------------ write

@@ -209,7 +209,7 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
         raise ValueError(f"vocabulary has {len(keys)} tokens but tensor {tensor!r} has {W.shape[0]} rows")
     if want is not st:
         W = convert(W, st, want)
-    return EmbeddingTable(W, vocab=keys, dtype=want)
+    return EmbeddingTable(W, vocab=keys, dtype=want, copy=False)
 
 
 def load_positions(path, tensor: str) -> LearnedPositions:

@@ -276,7 +276,7 @@ def _read_text(src: Source, opts: LoadOptions, fmt: str) -> EmbeddingTable:
         if keys.seen < V:
             raise src.error(f"the header says {V} vectors but the file has {keys.seen}")
     W = sink.result()
-    return EmbeddingTable(W, vocab=keys.vocabulary())
+    return EmbeddingTable(W, vocab=keys.vocabulary(), copy=False)
 
 
 # ------------------------------------------------------------------------------------------ write
