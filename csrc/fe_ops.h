@@ -8,7 +8,8 @@
  *
  * Every level returns the same bits for the same inputs: the arithmetic order is fixed in the
  * source (see impl/dot.h for the dot product's), the build uses -ffp-contract=off, and no level
- * uses fused multiply-add or fast-math.
+ * uses fused multiply-add or fast-math. Batched scores come from our own tiled kernel
+ * (impl/tile.h), never from BLAS, so they do not depend on tile shapes or thread counts either.
  *
  * Adding a kernel: write it once in a csrc/impl/ header against the vector layer (FV_* macros of
  * csrc/simd/vec_*.h; level-specific intrinsics go into those layers), add one field here, one line
@@ -53,6 +54,8 @@ typedef struct fe_ops {
     /* merge n precomputed dot products of query q with rows r0 .. r0+n-1 into q's heap */
     void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
                          int64_t q, float *hs, int64_t *hi);
+    /* out[c * os + r] = dot(X + r * D, Qm + c * D), r < n, c < nq: the tiled kernel of impl/tile.h */
+    void (*dots_block)(const float *X, fe_intp D, fe_intp n, const float *Qm, fe_intp nq, float *out, fe_intp os);
     /* merge ((Sb - Sa) + Sc) * qs (analogies from per-word dot products); buf holds n floats */
     void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
                            float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,

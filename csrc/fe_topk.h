@@ -47,6 +47,17 @@ static inline void fe_offer(const fe_topk_args *a, float *hs, int64_t *hi, int64
     fe_heap_replace_root(hs, hi, a->k, s, id);
 }
 
+/* 1 if some row of [r, r + n) is a candidate (no mask: all are). */
+static inline int fe_block_has_candidate(const fe_topk_args *a, int64_t r, fe_intp n)
+{
+    if (a->mask == NULL)
+        return 1;
+    for (fe_intp u = 0; u < n; u++)
+        if (a->mask[r + u])
+            return 1;
+    return 0;
+}
+
 /* Fold heap (s2, i2) into heap (s1, i1), both of size k. */
 static inline void fe_merge_heaps(float *s1, int64_t *i1, const float *s2, const int64_t *i2, int64_t k)
 {

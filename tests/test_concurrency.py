@@ -97,3 +97,63 @@ def test_read_only_tables_refuse_writes(tmp_path):
             pass
     with pytest.raises(ValueError, match="read-only"):
         t2.scatter_add([0], np.ones((1, 2)))
+
+
+def test_concurrent_batched_topk_is_deterministic_and_leaves_blas_alone():
+    """Issue 26, finding 1: batched top-k calls running in several threads at once, each with its
+    own n_threads, give the single-threaded answer bit for bit, and the process' BLAS thread count
+    is what it was (batched scoring has no BLAS and changes no global setting)."""
+    import pytest
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl reads the BLAS thread count")
+    rng = np.random.default_rng(5)
+    t = EmbeddingTable(rng.standard_normal((6000, 48)).astype(np.float32), vocab=[f"w{i}" for i in range(6000)])
+    qs = [rng.standard_normal((64, 48)) for _ in range(4)]
+    want = {(j, s): t.topk(q, 9, strategy=s, n_threads=1) for j, q in enumerate(qs) for s in ("gemm", "scan")}
+    a, b, c = (rng.integers(0, 6000, 200) for _ in range(3))
+    want_analogy = t.words.analogy_ids(a, b, c, topn=3, n_threads=1)
+    blas_before = [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
+    errors = []
+
+    def worker(wid):
+        try:
+            for m in range(12):
+                j, s = (wid + m) % 4, ("gemm", "scan")[m % 2]
+                got = t.topk(qs[j], 9, strategy=s, n_threads=1 + (wid + m) % 3)
+                assert np.array_equal(got[0].view(np.int32), want[(j, s)][0].view(np.int32))
+                assert np.array_equal(got[1], want[(j, s)][1])
+                if m % 4 == 0:
+                    ga = t.words.analogy_ids(a, b, c, topn=3, n_threads=1 + wid % 2)
+                    assert np.array_equal(ga[1], want_analogy[1]) and np.array_equal(ga[0], want_analogy[0])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
+    blas_after = [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
+    assert blas_after == blas_before
+
+
+def test_every_strategy_block_size_and_thread_count_gives_the_same_bits():
+    """Scores come from one fixed-order dot product on every path (impl/tile.h), so a query's
+    answer does not depend on the strategy, the block height, the thread count or its batch."""
+    rng = np.random.default_rng(9)
+    W = rng.standard_normal((2501, 37)).astype(np.float32)
+    W[7] = W[2400]  # an exact tie
+    t = EmbeddingTable(W)
+    q = rng.standard_normal((33, 37))
+    q[3] = W[2400]
+    base = t.topk(q, 6, strategy="scan", n_threads=1)
+    for strategy in ("scan", "gemm"):
+        for nt in (1, 2, 3):
+            for nb in ((None, 1, 100, 4096) if strategy == "gemm" else (None,)):
+                got = t.topk(q, 6, strategy=strategy, n_threads=nt, block_rows=nb)
+                np.testing.assert_array_equal(got[0].view(np.int32), base[0].view(np.int32))
+                np.testing.assert_array_equal(got[1], base[1])
+    for i in (0, 3, 32):  # each query asked alone gets the batch's answer
+        alone = t.topk(q[i], 6)
+        np.testing.assert_array_equal(alone[0].view(np.int32), base[0][i].view(np.int32))
+        np.testing.assert_array_equal(alone[1], base[1][i])

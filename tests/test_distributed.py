@@ -23,7 +23,7 @@ from conftest import ID_DTYPES  # noqa: E402
 from dask.sizeof import sizeof  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-V, D = 10000, 48               # the small table: shards of 4096 and 5904 rows at the default alignment
+V, D = 10000, 48               # the small table: shards of 5000 and 5000 rows (an even split)
 BIG_V, BIG_D = 1000000, 100    # 400 MB: more than any worker may hold
 MEMORY_LIMIT = 360 * 2 ** 20   # per worker: below the big table, above one of its shards + the process
 LOGGERS = ("distributed", "tornado")
@@ -94,12 +94,17 @@ def assert_same(a, b):
 # ------------------------------------------------------------------ layout and files
 
 def test_shard_bounds():
-    np.testing.assert_array_equal(fd.shard_bounds(10000, 2), [0, 4096, 10000])
+    np.testing.assert_array_equal(fd.shard_bounds(10000, 2), [0, 5000, 10000])
+    np.testing.assert_array_equal(fd.shard_bounds(2000, 2), [0, 1000, 2000])  # small tables shard (issue 26)
+    np.testing.assert_array_equal(fd.shard_bounds(10000, 2, align=2048), [0, 4096, 10000])
     np.testing.assert_array_equal(fd.shard_bounds(10, 3, align=1), [0, 3, 7, 10])
     np.testing.assert_array_equal(fd.shard_bounds(5, 1), [0, 5])
     with pytest.raises(ValueError, match="2 shards of a table of 5 rows with boundaries at multiples of 2048 "
                                          "rows leave shard 0 empty"):
-        fd.shard_bounds(5, 2)
+        fd.shard_bounds(5, 2, align=2048)
+    with pytest.raises(ValueError, match="6 shards of a table of 5 rows with boundaries at multiples of 1 "
+                                         "rows leave shard 2 empty"):
+        fd.shard_bounds(5, 6)
     with pytest.raises(ValueError, match="n_shards must be at least 1, got 0"):
         fd.shard_bounds(5, 0)
     with pytest.raises(ValueError, match="align must be at least 1, got 0"):
@@ -109,7 +114,7 @@ def test_shard_bounds():
 def test_save_sharded_manifest(local, sharded_dir):
     m = json.loads((sharded_dir / fd.MANIFEST).read_text())
     assert (m["format"], m["version"], m["rows"], m["dim"], m["dtype"]) == ("fastembed-sharded", 1, V, D, "float32")
-    assert [(s["lo"], s["hi"], s["rows"]) for s in m["shards"]] == [(0, 4096, 4096), (4096, V, V - 4096)]
+    assert [(s["lo"], s["hi"], s["rows"]) for s in m["shards"]] == [(0, 5000, 5000), (5000, V, V - 5000)]
     for s in m["shards"]:
         f = sharded_dir / s["file"]
         assert f.stat().st_size == s["bytes"] and len(s["sha256"]) == 64
@@ -153,7 +158,7 @@ def _broken_copy(src, dst, fname, damage):
 
 def test_missing_shard_file_is_named(client, sharded_dir, tmp_path):
     f = _broken_copy(sharded_dir, tmp_path / "t", "file", os.remove)
-    with pytest.raises(FileNotFoundError, match=re.escape(f"{f}: the file of shard 1 (rows 4096..9999)")):
+    with pytest.raises(FileNotFoundError, match=re.escape(f"{f}: the file of shard 1 (rows 5000..9999)")):
         fd.ShardedTable.open(tmp_path / "t", client)
 
 
@@ -214,12 +219,12 @@ def test_lookup_equals_one_table(sharded, local, dtype):
 
 def test_lookup_edges(sharded, sharded3, local):
     for t in (sharded, sharded3):
-        for ids in (np.zeros(0, np.int64), np.zeros((2, 0), np.uint8), [0], [V - 1], [4095, 4096, 4095, 0, V - 1, 4096], np.zeros((3, 4), np.int64)):
+        for ids in (np.zeros(0, np.int64), np.zeros((2, 0), np.uint8), [0], [V - 1], [4999, 5000, 4999, 0, V - 1, 5000], np.zeros((3, 4), np.int64)):
             got = t.lookup(ids)
             np.testing.assert_array_equal(got, local.lookup(ids))
             assert got.dtype == np.float32 and got.shape == np.shape(ids) + (D,)
         out = np.empty((2, 3, D), np.float32)
-        ids = [[1, 5000, 9999], [4096, 4095, 1]]
+        ids = [[1, 5000, 9999], [5000, 4999, 1]]
         assert t.lookup(ids, out=out) is out
         np.testing.assert_array_equal(out, local.lookup(ids))
         np.testing.assert_array_equal(t[["w3", "w9000"]], local[["w3", "w9000"]])
@@ -282,11 +287,11 @@ def test_topk_options_bit_identical(sharded, sharded3, local):
     rng = np.random.default_rng(5)
     q = rng.standard_normal((40, D)).astype(np.float32)
     mask = rng.random(V) < 0.3
-    cases = [dict(k=1), dict(k=V + 5), dict(exclude=[0, 4095, 4096, 9999, 17]),
+    cases = [dict(k=1), dict(k=V + 5), dict(exclude=[0, 4999, 5000, 9999, 17]),
              dict(exclude=[list(rng.integers(0, V, 3)) for _ in range(40)]),
              dict(exclude=[[] for _ in range(40)]), dict(exclude=[{1, 2}, set()] * 20),
-             dict(restrict=100), dict(restrict=4096), dict(restrict=6000), dict(restrict=0), dict(restrict=V),
-             dict(restrict=np.array([5, 6000, 4096, 5])), dict(restrict=np.array([], np.int64)),
+             dict(restrict=100), dict(restrict=5000), dict(restrict=6000), dict(restrict=0), dict(restrict=V),
+             dict(restrict=np.array([5, 6000, 5000, 5])), dict(restrict=np.array([], np.int64)),
              dict(restrict=mask), dict(restrict=np.arange(V) < 10, exclude=[3]),
              dict(restrict=3, k=5, metric="dot")]
     for kw in cases:
@@ -449,7 +454,7 @@ def test_analogies_equal_one_table(sharded, sharded3, local):
 
 def test_to_dask(sharded, sharded3, local):
     x = sharded.to_dask()
-    assert x.chunks == ((4096, V - 4096), (D,)) and x.dtype == np.float32
+    assert x.chunks == ((5000, V - 5000), (D,)) and x.dtype == np.float32
     np.testing.assert_array_equal(x.compute(), local.weights)
     norms = x.map_blocks(lambda b: np.sqrt((b.astype(np.float64) ** 2).sum(1))[:, None], chunks=(x.chunks[0], (1,)))
     np.testing.assert_allclose(norms.compute()[:, 0], local.norms(), rtol=1e-6)

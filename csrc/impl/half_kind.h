@@ -188,66 +188,51 @@ static void FH_FN(fe_row_norms)(const uint16_t *table, fe_intp D, fe_intp r0, fe
 }
 
 /* fe_scan_rows over half rows (a->half: (V, D) bits). One query: a fused pass, the row converted in
- * registers. Several: each block of FV_ROWS rows is converted once into an L1 buffer and scored by
- * the float32 block kernels (query pairs share each row load); the scores are the same bits either
- * way. */
+ * registers. Several: each block of rows is converted once into an L2 buffer and scored by the
+ * float32 tiled kernel (impl/tile.h); the scores are the same bits either way. */
 static void FH_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
                                 int64_t r0, int64_t r1, float *hs, int64_t *hi)
 {
     const int64_t D = a->D, k = a->k;
     const uint16_t *T = a->half;
+    if (nq >= 2 && D > 0) {
+        const fe_intp RB = FE_FN(fe_tile_block_rows)(D), G = FE_FN(fe_tile_group)(D);
+        const fe_intp group = nq < G ? nq : G;
+        float *blk = (float *)malloc((size_t)(RB * D) * sizeof(float));
+        float *buf = (float *)malloc((size_t)(group * RB) * sizeof(float));
+        if (blk != NULL && buf != NULL) {
+            for (int64_t rb = r0; rb < r1; rb += RB) {
+                const fe_intp n = r1 - rb < RB ? r1 - rb : RB;
+                if (!fe_block_has_candidate(a, rb, n))
+                    continue;
+                for (fe_intp u = 0; u < n; u++)
+                    FH_FN(fe_copy_row)(blk + u * D, T + (rb + u) * D, D, 0);
+                FE_FN(fe_tiled_block)(a, blk, n, rb, queries, q0, nq, hs, hi, buf, group);
+            }
+            free(blk);
+            free(buf);
+            return;
+        }
+        free(blk);  /* no scratch: row by row below, the same scores */
+        free(buf);
+    }
     const char *pf_end = (const char *)(T + r1 * D);
     float dots[FV_ROWS];
-    float *blk = NULL;
-    if (nq >= 2 && D > 0)
-        blk = (float *)malloc((size_t)(FV_ROWS * D) * sizeof(float));
     int64_t r = r0;
     for (; r + FV_ROWS <= r1; r += FV_ROWS) {
-        if (a->mask != NULL) {
-            int any = 0;
-            for (int u = 0; u < FV_ROWS; u++)
-                any |= a->mask[r + u];
-            if (!any)
-                continue;
-        }
+        if (!fe_block_has_candidate(a, r, FV_ROWS))
+            continue;
         if (nq == 1) {
             FH_FN(fh_dot_rows)(T + r * D, D, queries, D, dots, FE_SCAN_PREFETCH, pf_end, T + r1 * D);
             FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0, hs, hi);
             continue;
         }
-        if (blk == NULL) {  /* no scratch (D == 0 or out of memory): row by row, the same scores */
-            for (int u = 0; u < FV_ROWS; u++)
-                for (int64_t j = 0; j < nq; j++) {
-                    dots[0] = FH_FN(fe_dot)(T + (r + u) * D, queries + j * D, D);
-                    FE_FN(fe_offer_dots)(a, dots, 1, r + u, q0 + j, hs + j * k, hi + j * k);
-                }
-            continue;
-        }
-        {  /* prefetch the next block, convert this one */
-            const int64_t block = FV_ROWS * D * (int64_t)sizeof(uint16_t);
-            const char *p = (const char *)(T + r * D) + block + FE_SCAN_PREFETCH;
-            const char *pe = p + block;
-            for (pe = pe < pf_end ? pe : pf_end; p < pe; p += 64)
-                FH_PREFETCH(p);
-        }
         for (int u = 0; u < FV_ROWS; u++)
-            FH_FN(fe_copy_row)(blk + u * D, T + (r + u) * D, D, 0);
-        int64_t j = 0;
-        for (; j + 2 <= nq; j += 2) {
-            float d2[2 * FV_PAIR_ROWS];
-            for (int r2 = 0; r2 < FV_ROWS; r2 += FV_PAIR_ROWS) {
-                FE_FN(fe_dot_rows_q2)(blk + r2 * D, D, queries + j * D, queries + (j + 1) * D, D, d2);
-                FE_FN(fe_offer_dots)(a, d2, FV_PAIR_ROWS, r + r2, q0 + j, hs + j * k, hi + j * k);
-                FE_FN(fe_offer_dots)(a, d2 + FV_PAIR_ROWS, FV_PAIR_ROWS, r + r2, q0 + j + 1,
-                                     hs + (j + 1) * k, hi + (j + 1) * k);
+            for (int64_t j = 0; j < nq; j++) {
+                dots[0] = FH_FN(fe_dot)(T + (r + u) * D, queries + j * D, D);
+                FE_FN(fe_offer_dots)(a, dots, 1, r + u, q0 + j, hs + j * k, hi + j * k);
             }
-        }
-        for (; j < nq; j++) {
-            FE_FN(fe_dot_rows)(blk, D, queries + j * D, D, dots, 0, NULL);
-            FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0 + j, hs + j * k, hi + j * k);
-        }
     }
-    free(blk);
     for (; r < r1; r++) {
         if (a->mask != NULL && !a->mask[r])
             continue;

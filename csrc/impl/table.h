@@ -3,6 +3,7 @@
 #include "impl/norms.h"
 #include "impl/rows.h"
 #include "impl/topk.h"
+#include "impl/tile.h"
 #include "impl/w2v.h"
 #include "impl/segment.h"
 #include "impl/half.h"
@@ -23,6 +24,7 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .scan_rows = FE_FN(fe_scan_rows),
     .merge_scores = FE_FN(fe_merge_scores),
     .merge_combined = FE_FN(fe_merge_combined),
+    .dots_block = FE_FN(fe_dots_block),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),

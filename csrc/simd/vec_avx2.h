@@ -6,6 +6,8 @@
 #define FV_W 8
 #define FV_ROWS 4
 #define FV_PAIR_ROWS 2  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
+#define FV_TILE_R 3  /* the tiled kernel (impl/tile.h): rows x queries of 16-lane accumulators */
+#define FV_TILE_C 2  /* in registers (12 vectors) */
 #define FV_HAVE_STREAM 1
 
 /* keep v in a register: stops the compiler from folding one load into several instructions

@@ -7,6 +7,8 @@
 #define FV_W 16
 #define FV_ROWS 8
 #define FV_PAIR_ROWS 8  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
+#define FV_TILE_R 4  /* the tiled kernel (impl/tile.h): rows x queries of 16-lane accumulators */
+#define FV_TILE_C 6  /* in registers (24 vectors) */
 #define FV_HAVE_STREAM 1
 
 /* keep v in a register: stops the compiler from folding one load into several instructions

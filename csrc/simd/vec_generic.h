@@ -9,6 +9,8 @@
 #define FV_W 4
 #define FV_ROWS 2
 #define FV_PAIR_ROWS 1  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
+#define FV_TILE_R 1  /* the tiled kernel (impl/tile.h): rows x queries of 16-lane accumulators */
+#define FV_TILE_C 2  /* in registers (8 vectors) */
 #define FV_HAVE_STREAM 0
 
 #ifndef FE_VEC_GENERIC_TYPES

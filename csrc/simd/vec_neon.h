@@ -7,6 +7,8 @@
 #define FV_W 4
 #define FV_ROWS 4
 #define FV_PAIR_ROWS 2  /* rows per pass of the two-query kernel (2 x this accumulator sets) */
+#define FV_TILE_R 2  /* the tiled kernel (impl/tile.h): rows x queries of 16-lane accumulators */
+#define FV_TILE_C 3  /* in registers (24 vectors) */
 #define FV_HAVE_STREAM 0
 
 #ifndef FE_VEC_NEON_HELPERS

@@ -5,6 +5,8 @@
  *   FV, FV_W                  the vector type and its width in floats (4, 8 or 16)
  *   FV_ROWS                   rows per scan block (its accumulators fit the register file)
  *   FV_PAIR_ROWS              rows per pass of the two-query scan kernel
+ *   FV_TILE_R, FV_TILE_C      rows x queries of the tiled kernel's register tile (impl/tile.h; R <= 4,
+ *                             C <= 6, R * C * 16 / FV_W accumulators must fit the register file)
  *   FV_HAVE_STREAM            1 if FV_STREAM / FV_STREAM4 are non-temporal stores (x86)
  *   FV_ZERO() FV_SET1(x) FV_LOADU(p) FV_STOREU(p, v) FV_ADD(a, b) FV_MUL(a, b)
  *   FV_LOAD_UPTO(p, m)        the first m floats of p, any int m (<= 0: none), the rest +0.0
@@ -23,6 +25,8 @@
 #undef FV_W
 #undef FV_ROWS
 #undef FV_PAIR_ROWS
+#undef FV_TILE_R
+#undef FV_TILE_C
 #undef FV_HAVE_STREAM
 #undef FV_ZERO
 #undef FV_PIN

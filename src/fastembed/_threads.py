@@ -8,22 +8,22 @@ Every public operation takes ``n_threads`` and turns it into a team size here, a
   small to pay for starting a team runs on the calling thread; an explicit ``n_threads`` is obeyed
   (capped by the number of work items), so tests can force a team onto small inputs.
   Kernels start exactly the team they are given: they never second-guess it.
-* :func:`run_parallel` runs Python-level workers (the blocked GEMM top-k, the text parser) on one
+* :func:`run_parallel` runs Python-level workers (the blocked top-k, the text parser) on one
   reusable thread pool, with Ctrl-C honoured within one work item.
-* :func:`blas_limit` caps numpy's BLAS threads through one cached threadpoolctl controller
-  (building a new ``threadpool_limits`` per call costs ~0.9 ms; the cached one ~0.02 ms).
+
+No call changes a process-wide setting: fastembed never caps BLAS threads (its batched scoring
+has no BLAS), sets the locale or installs signal handlers.
 """
 from __future__ import annotations
 
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from typing import Callable, Optional, Sequence
 
 from fastembed._kernels import _config
 
-__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "blas_limit", "Cancelled", "worker_pool",
+__all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "Cancelled", "worker_pool",
            "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES",
            "GRAIN_PARSE_BYTES", "GRAIN_FORMAT_VALUES", "GRAIN_CRC_BYTES"]
 
@@ -83,29 +83,6 @@ def team_size(work: int, grain: int, n_threads, items: Optional[int] = None) -> 
         nt = resolve_threads(n_threads)
     cap = work if items is None else items
     return nt if nt <= cap else max(1, int(cap))
-
-
-# ---------------------------------------------------------------- BLAS threads
-
-_controller = None
-_controller_lock = threading.Lock()
-
-
-def _blas_controller():
-    global _controller
-    if _controller is None:
-        with _controller_lock:
-            if _controller is None:
-                from threadpoolctl import ThreadpoolController  # a dependency, imported when first needed
-                _controller = ThreadpoolController()
-    return _controller
-
-
-@contextmanager
-def blas_limit(n: int):
-    """Cap numpy's BLAS at ``n`` threads inside the block (one cached controller)."""
-    with _blas_controller().limit(limits=int(n), user_api="blas"):
-        yield
 
 
 # ---------------------------------------------------------------- one reusable worker pool

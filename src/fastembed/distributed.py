@@ -19,11 +19,10 @@ have no file to come back from: save them with :func:`save_sharded` when that ma
 Identical answers
 -----------------
 Cosine scores use each row's own inverse norm, which a shard computes exactly as one table does;
-every shard receives the caller's queries unchanged and prepares them the way one table does.
-The few-query (scan) path computes each score in a fixed order, wherever the row sits. The
-many-query (GEMM) path scores rows in fixed blocks counted from row 0, and BLAS may round a product
-differently at another place in a tile: shard boundaries are therefore multiples of that block
-size (``align``), so every row sits at the same place of the same tile shape as in one table.
+the client prepares the queries once, the way one table does, and every shard runs the same
+scorer. Every (query, row) dot product, on every path and whatever the batch, is computed in one
+fixed order (``csrc/impl/tile.h``), wherever the row sits: so the shard boundaries can fall
+anywhere and the merged answer is one table's, bit for bit.
 
 Needs the optional dependency ``dask[distributed]``: ``pip install "fastembed-engine[distributed]"``.
 :func:`save_sharded` works without it.
@@ -60,25 +59,18 @@ SCATTER_MIN_BYTES = 1 << 20
 _CHECKSUM_CHUNK = 1 << 24
 
 
-def _gemm_block_rows() -> int:
-    """Rows per block of one table's many-query top-k path (``fastembed.search``): shard
-    boundaries are multiples of it so sharded answers are bit-identical."""
-    return int(search.GEMM_BLOCK_ROWS)
-
-
 # ------------------------------------------------------------------------------------------ layout
 
 def shard_bounds(n_rows: int, n_shards: int, align: Optional[int] = None) -> np.ndarray:
     """Row boundaries of ``n_shards`` contiguous shards: ``(n_shards + 1,)`` int64, from 0 to
-    ``n_rows``, each inner boundary the multiple of ``align`` nearest an even split.
-
-    ``align`` defaults to the block size of the many-query top-k path (what keeps sharded answers
-    bit-identical to one table's); ``align=1`` splits evenly.
+    ``n_rows``, each inner boundary the multiple of ``align`` (default 1: an even split) nearest an
+    even split. Answers do not depend on where the boundaries fall; ``align`` is for layouts that
+    want round shard sizes.
 
     Raises ValueError when a shard would be empty (too many shards for the rows at that alignment).
     """
     V, n = int(n_rows), int(n_shards)
-    a = _gemm_block_rows() if align is None else int(align)
+    a = 1 if align is None else int(align)
     if n < 1:
         raise ValueError(f"n_shards must be at least 1, got {n_shards}")
     if a < 1:
@@ -124,8 +116,8 @@ def save_sharded(table, path, n_shards: int, *, format: str = "native", align: O
     n_shards : int >= 1
     format : "native" (memory-mapped by the workers) or "safetensors"
     align : int, optional
-        Shard boundaries are multiples of it (default: the block size of the many-query top-k,
-        which keeps answers bit-identical to one table's). See :func:`shard_bounds`.
+        Shard boundaries are multiples of it (default 1: an even split; answers are one table's
+        wherever the boundaries fall). See :func:`shard_bounds`.
 
     Returns
     -------
@@ -159,7 +151,7 @@ def save_sharded(table, path, n_shards: int, *, format: str = "native", align: O
         save(EmbeddingTable(np.zeros((V, 0), np.float32), vocab=table.vocab), os.path.join(root, vocab_dir),
              format="native")
     manifest = {"format": _FORMAT, "version": _VERSION, "rows": int(V), "dim": int(D), "dtype": "float32",
-                "align": int(_gemm_block_rows() if align is None else align), "shard_format": format,
+                "align": int(1 if align is None else align), "shard_format": format,
                 "padding_idx": table.padding_idx, "vocab": vocab_dir, "shards": shards}
     tmp = os.path.join(root, MANIFEST + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -453,7 +445,7 @@ class ShardedTable:
     Create it with :meth:`open` (shard files written by :func:`save_sharded` on storage every
     worker sees) or :meth:`from_array` (rows scattered from the client). Answers equal those of one
     :class:`EmbeddingTable` holding all rows: ``lookup`` and ``embed`` bit for bit, ``topk`` bit
-    for bit in scores and ids (boundaries aligned to the top-k block size; see the module notes).
+    for bit in scores and ids (see the module notes).
 
     ``n_threads`` of every method is the thread count of each shard's kernel on its worker
     (None: the worker's ``OMP_NUM_THREADS``, which Dask sets to 1 per worker thread) and of the
@@ -712,9 +704,8 @@ class ShardedTable:
         metric : {"cosine", "dot"}
         exclude : ids to skip for every query, or a list of Q id lists (global ids)
         restrict : None, an int n (only the first n rows), an array of row ids, or a (V,) bool mask
-        strategy, block_rows : as :meth:`EmbeddingTable.topk`, applied on every shard (answers are
-            bit-identical to one table's when shard boundaries are multiples of ``block_rows``, as
-            :func:`save_sharded` puts them for the default)
+        strategy, block_rows : as :meth:`EmbeddingTable.topk`, applied on every shard (the answer
+            does not depend on them)
         n_threads : int, optional
         merge : {"auto", "client", "tree"}
             Where the per-shard lists are merged: on the client, or in a binary tree of Dask tasks

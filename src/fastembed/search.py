@@ -3,15 +3,16 @@
 
 The engine owns what every search shares, in the shape of scikit-learn's ``ArgKmin.compute``:
 
-* the strategy: ``"scan"`` (one fused pass over the rows, every query scored with our
-  fixed-order dot product, per-thread heaps merged; for few queries), an exact search ``index``
-  (:mod:`fastembed.index`: int8 codes scanned with rigorous bounds, the undecided rows re-scored
-  by the scan's arithmetic; the answer of ``"scan"``, bit for bit) or ``"gemm"`` (rows in
-  fixed blocks of ``block_rows``, a BLAS tile of scores per block merged into per-worker heaps by
-  a compiled kernel; for many queries); ``"auto"`` picks by the number of queries;
+* the strategy: ``"scan"`` (one compiled pass over the rows: one query streams them, several are
+  scored by register tiles of rows x queries over L2-resident row blocks; per-thread heaps
+  merged), an exact search ``index`` (:mod:`fastembed.index`: int8 codes scanned with rigorous
+  bounds, the undecided rows re-scored by the scan's arithmetic; the answer of ``"scan"``, bit
+  for bit) or ``"gemm"`` (rows in blocks of ``block_rows`` handed by Python workers to the same
+  tiled kernel, a tile of scores per block merged into per-worker heaps: what the scorers that
+  combine several dot products per score use); ``"auto"`` picks the scan when the scorer has one;
 * the candidates: ``restrict`` (first n rows, ids, or a mask) and exclusions (common or per query);
-* the workers: one reusable pool, contiguous runs of whole blocks per worker, BLAS capped at one
-  thread through a cached controller, Ctrl-C honoured between blocks;
+* the workers: one reusable pool, contiguous runs of whole blocks per worker, Ctrl-C honoured
+  between blocks;
 * scratch buffers, the merge of the workers' heaps, the final order (score descending, then id
   ascending) and the padding of short answers (id -1, score -inf).
 
@@ -19,10 +20,12 @@ A scorer knows only how to score queries against rows: :class:`LinearScorer` (do
 with the rows' cached inverse norms), :class:`SharedWordScorer` (3CosAdd for many questions over
 few distinct words) and :class:`CosMulScorer` (3CosMul). Adding a scoring rule is one class here.
 
-Determinism: within one strategy the answer never depends on ``n_threads`` or on how work is
-split (blocks never move with the thread count; the GEMM tile shape is fixed). The two strategies
-round dot products differently (BLAS vs our fixed order), so a near-tie may order differently
-between a query asked alone and in a large batch.
+Determinism: every (query, row) dot product, on every path, is the fixed-order one of
+``csrc/impl/dot.h`` (the tiled kernel of ``csrc/impl/tile.h`` computes each pair in that order), so
+the answer never depends on the strategy, ``block_rows``, ``n_threads``, how rows are split between
+threads or shards, the SIMD level, or which other queries share the batch; and no call touches a
+process-wide setting (there is no BLAS on these paths: batched scoring used to cap BLAS threads
+through a global knob that concurrent calls restored over each other).
 """
 from __future__ import annotations
 
@@ -32,19 +35,14 @@ import numpy as np
 
 from fastembed._dtypes import FLOAT32, StorageDType
 from fastembed._kernels import _gather, _topk
-from fastembed._threads import (GRAIN_DOT_FLOPS, blas_limit, check_cancel, resolve_threads, run_parallel,
-                                team_size)
+from fastembed._threads import GRAIN_DOT_FLOPS, check_cancel, resolve_threads, run_parallel, team_size
 from fastembed._validate import Restrict, as_exclude, as_int
 
 __all__ = ["run", "Candidates", "LinearScorer", "SharedWordScorer", "CosMulScorer", "STRATEGIES",
-           "GEMM_MIN_QUERIES", "GEMM_BLOCK_ROWS", "EMPTY_ID", "finish"]
+           "GEMM_BLOCK_ROWS", "EMPTY_ID", "finish"]
 
 STRATEGIES = ("auto", "scan", "gemm")
-# Crossover measured with `fastembed bench topk`: below this many queries one fused pass over the
-# table beats BLAS tiles plus merging (and from 4 queries when D <= 128: 1e6x100, Q=4: 28 vs 41 ms).
-GEMM_MIN_QUERIES = 16
-GEMM_BLOCK_ROWS = 2048      # rows per BLAS call (fixed: see _blocked)
-GEMM_TRANSPOSED_MAX_Q = 32  # up to this many queries, tiles are computed as rows @ queries.T
+GEMM_BLOCK_ROWS = 2048      # rows per block of the blocked path (any value gives the same answer)
 GEMM_TILE_FLOATS = 1 << 19  # 2 MiB of scores per tile and worker: it stays in L2 for the merge
 COMMON_EXCLUDE_AS_LISTS = 64  # up to this many ids excluded for every query: per-query lists, no V-byte mask
 EMPTY_ID = np.iinfo(np.int64).max
@@ -91,31 +89,15 @@ class LinearScorer:
     def needs_inv(self) -> bool:
         return self.cosine
 
-    def prefers_gemm(self, D: int) -> bool:
-        Q = self.n_queries
-        return Q >= GEMM_MIN_QUERIES or (Q >= 4 and D <= 128)
-
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
-        q, Q, nb = self.queries, self.n_queries, rows.shape[0]
-        if Q <= GEMM_TRANSPOSED_MAX_Q:
-            # skinny batches: OpenBLAS computes rows @ q.T (M = block rows) 1.2-1.45x faster than
-            # q @ rows.T (M = Q) (measured, Q <= 32, D 100..768); one transposing copy per tile
-            if "tile" not in local:
-                local["qT"] = np.ascontiguousarray(q.T)
-                local["tile"] = np.empty((Q, nb), np.float32)
-                local["tileT"] = np.empty((nb, Q), np.float32)
-            np.matmul(rows, local["qT"], out=local["tileT"])
-            np.copyto(local["tile"], local["tileT"].T)
-            _merge(local["tile"], n_valid, r0, weights, inv, cand, 0, hs, hi)
-            return
-        qb = min(Q, max(16, GEMM_TILE_FLOATS // nb))  # query tiles bound the score buffer
-        tile = local.get("tile")
-        if tile is None:
-            tile = local["tile"] = np.empty((qb, nb), np.float32)
+        q, Q, n = self.queries, self.n_queries, rows.shape[0]
+        qb = min(Q, max(16, GEMM_TILE_FLOATS // max(n, 1)))  # query tiles bound the score buffer
+        if local.get("tile") is None or local["tile"].size < qb * n:  # flat scratch, grown as needed
+            local["tile"] = np.empty(qb * n, np.float32)
         for q0 in range(0, Q, qb):
             q1 = min(q0 + qb, Q)
-            out = tile[: q1 - q0]
-            np.matmul(q[q0:q1], rows.T, out=out)
+            out = local["tile"][: (q1 - q0) * n].reshape(q1 - q0, n)
+            _topk.dots(rows, q[q0:q1], out)
             _merge(out, n_valid, r0, weights, inv, cand, q0, hs, hi)
 
 
@@ -131,14 +113,12 @@ class SharedWordScorer:
         self.words, self.ia, self.ib, self.ic, self.qscale = words, ia, ib, ic, qscale
         self.n_queries = ia.shape[0]
 
-    def prefers_gemm(self, D: int) -> bool:
-        return True
-
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
-        wd = local.get("wd")
-        if wd is None:
-            wd = local["wd"] = np.empty((self.words.shape[0], rows.shape[0]), np.float32)
-        np.matmul(self.words, rows.T, out=wd)
+        m, n = self.words.shape[0], rows.shape[0]
+        if local.get("wd") is None or local["wd"].size < m * n:  # flat scratch, grown as needed
+            local["wd"] = np.empty(m * n, np.float32)
+        wd = local["wd"][: m * n].reshape(m, n)
+        _topk.dots(rows, self.words, wd)
         _topk.merge_combined(wd, n_valid, r0, weights, inv, cand.mask, cand.excl_ptr, cand.excl,
                              self.ia, self.ib, self.ic, self.qscale, hs, hi)
 
@@ -154,25 +134,22 @@ class CosMulScorer:
         self.terms, self.p, self.n, self.eps = terms, p, n, np.float32(eps)
         self.n_queries = terms.shape[0] // (p + n) if p + n else 0
 
-    def prefers_gemm(self, D: int) -> bool:
-        return True
-
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         Q, t, nb = self.n_queries, self.p + self.n, rows.shape[0]
         qb = min(Q, max(16, GEMM_TILE_FLOATS // (nb * t)))
-        if "cos" not in local:
-            local["cos"] = np.empty((qb * t, nb), np.float32)
-            local["out"] = np.empty((qb, nb), np.float32)
+        if local.get("cos") is None or local["cos"].size < qb * t * nb:  # flat scratch, grown as needed
+            local["cos"] = np.empty(qb * t * nb, np.float32)
+            local["out"] = np.empty(qb * nb, np.float32)
         for q0 in range(0, Q, qb):
             q1 = min(q0 + qb, Q)
             nq = q1 - q0
-            cos = local["cos"][: nq * t]
-            out = local["out"][:nq]
-            np.matmul(self.terms[q0 * t: q1 * t], rows.T, out=cos)
-            cos[:, :n_valid] *= inv[r0: r0 + n_valid]
+            cos = local["cos"][: nq * t * n_valid].reshape(nq * t, n_valid)
+            out = local["out"][: nq * n_valid].reshape(nq, n_valid)
+            _topk.dots(rows, self.terms[q0 * t: q1 * t], cos)
+            cos *= inv[r0: r0 + n_valid]
             cos += 1.0
             cos *= 0.5
-            c3 = cos.reshape(nq, t, nb)
+            c3 = cos.reshape(nq, t, n_valid)
             np.prod(c3[:, : self.p], axis=1, out=out)
             if self.n:
                 den = np.prod(c3[:, self.p:], axis=1)
@@ -205,6 +182,7 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)
     if scorer.needs_inv and inv is None:
         raise ValueError(f"{type(scorer).__name__} scores cosines: pass the rows' inverse norms (inv=)")
     inv = inv if scorer.needs_inv else None
@@ -220,14 +198,13 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[
     kk = min(k, V)  # heaps never need more slots than rows
     scores = np.empty((Q, max(kk, 1)), np.float32)
     ids = np.empty((Q, max(kk, 1)), np.int64)
-    use_gemm = strategy == "gemm" or (strategy == "auto" and (not scorer.scan_ok or scorer.prefers_gemm(D)))
+    use_gemm = strategy == "gemm" or (strategy == "auto" and not scorer.scan_ok)
     if strategy == "scan" and not scorer.scan_ok:
         raise ValueError(f"strategy='scan' scores dot and cosine queries only; {type(scorer).__name__} "
                          "needs strategy='gemm' or 'auto'")
     if kk == 0 or Q == 0 or cand.row_hi == 0:
         _topk.init_heaps(scores, ids)
     elif use_gemm:
-        nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)
         _blocked(weights, scorer, cand, inv, scores, ids, resolve_threads(n_threads), nb, storage)
     else:
         nt = team_size(cand.row_hi * (D + 1) * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
@@ -252,22 +229,17 @@ def finish(scores, ids, k: int):
 
 
 def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
-    """Top-k over rows in fixed blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run
-    of whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
-    ``scorer.block(local, weights, rows, r0, n_valid, cand, inv, hs, hi)`` per block (``rows`` always
-    ``nb`` x D: zero rows pad the last block; ``local`` a dict of the worker's scratch), and the
+    """Top-k over rows in blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run of
+    whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
+    ``scorer.block(local, weights, rows, r0, n_valid, cand, inv, hs, hi)`` per block (``rows`` the
+    block's float32 rows, ``n_valid`` of them; ``local`` a dict of the worker's scratch), and the
     workers' heaps are merged at the end. Blocks are the outer loop, so each block of rows is read
-    from memory once.
+    from memory once; the scorers score a block with the tiled kernel (``_topk.dots``, GIL
+    released), whose dot products do not depend on the block's shape or place, so neither ``nb``
+    nor ``nt`` changes the answer.
 
-    Why not one BLAS team plus one OpenMP team: on the same cores they spin against each other
-    between tiles (measured: 10x slower merges on 2 cores), so BLAS runs one thread per worker.
-    Why fixed, padded blocks: BLAS rounds a (query, row) product differently depending on the
-    tile's shape (OpenBLAS switches kernels for small tiles), so every call gets the same shape and
-    block boundaries never move with the thread count: answers do not depend on n_threads.
-
-    Half storage: each block is upcast exactly into the worker's float32 buffer first, so BLAS sees
-    the float32 table's values in the same tile shapes (the scorer then gets that buffer as
-    ``weights``: the merges read only its width).
+    Half storage: each block is upcast exactly into the worker's float32 buffer first (the scorer
+    then gets that buffer as ``weights``: the merges read only its width).
     """
     D = weights.shape[1]
     row_hi = cand.row_hi
@@ -282,26 +254,17 @@ def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
         for b in range(n_blocks * w // nt, n_blocks * (w + 1) // nt):
             check_cancel(cancel)
             r0, r1 = b * nb, min((b + 1) * nb, row_hi)
-            if storage.is_half:  # upcast into a zero-padded float32 block
-                rows = local.get("pad")
-                if rows is None:
-                    rows = local["pad"] = np.zeros((nb, D), np.float32)
-                _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows[: r1 - r0], 1)
-                if r1 - r0 < nb:
-                    rows[r1 - r0:] = 0
-                scorer.block(local, rows, rows, r0, r1 - r0, cand, inv, hs, hi)
-                continue
-            if r1 - r0 == nb:
-                rows = weights[r0:r1]
-            else:  # the last, short block: zero-padded to the common tile shape
-                rows = local.get("pad")
-                if rows is None:
-                    rows = local["pad"] = np.zeros((nb, D), np.float32)
-                rows[: r1 - r0] = weights[r0:r1]
-            scorer.block(local, weights, rows, r0, r1 - r0, cand, inv, hs, hi)
+            if storage.is_half:  # upcast into the worker's float32 block
+                buf = local.get("f32")
+                if buf is None:
+                    buf = local["f32"] = np.empty((nb, D), np.float32)
+                rows = buf[: r1 - r0]
+                _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows, 1)
+                scorer.block(local, buf, rows, r0, r1 - r0, cand, inv, hs, hi)
+            else:
+                scorer.block(local, weights, weights[r0:r1], r0, r1 - r0, cand, inv, hs, hi)
 
-    with blas_limit(1):
-        run_parallel(work, nt)
+    run_parallel(work, nt)
     for hs, hi in heaps[1:]:
         _topk.merge_heaps(scores, ids, hs, hi)
     _topk.sort_heaps(scores, ids)

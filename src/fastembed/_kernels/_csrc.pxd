@@ -114,6 +114,8 @@ cdef extern from "fe_ops.h" nogil:
                           int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
         void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
                              int64_t q, float *hs, int64_t *hi) noexcept nogil
+        void (*dots_block)(const float *X, fe_intp D, fe_intp n, const float *Qm, fe_intp nq, float *out,
+                           fe_intp os) noexcept nogil
         void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
                                float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
                                float *buf) noexcept nogil

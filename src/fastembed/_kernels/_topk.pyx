@@ -281,16 +281,41 @@ def sort_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None):
             fe_heap_sort(&scores[q, 0], &ids[q, 0], scores.shape[1])
 
 
-ctypedef float (*dot_half_fn)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
+ctypedef void (*copy_half_fn)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
+
+# rows per block when half rows are converted to float32 for the tiled kernel (a block stays in L2)
+cdef fe_intp HALF_BLOCK = 256
+
+
+def dots(const float[:, ::1] rows not None, const float[:, ::1] queries not None, float[:, ::1] out not None):
+    """``out[c, r] = dot(rows[r], queries[c])`` for the (n, D) rows and (m, D) queries into the first
+    n columns of the (m, >= n) ``out``, on the calling thread with the GIL released.
+
+    The tiled kernel of csrc/impl/tile.h: each dot product in the fixed order of impl/dot.h, the
+    bits a single-query scan gives the same pair (never BLAS). numpy: ``queries @ rows.T``."""
+    cdef fe_intp n = rows.shape[0], D = rows.shape[1], m = queries.shape[0]
+    cdef const fe_ops *o = ops()
+    if queries.shape[1] != D:
+        raise ValueError(f"rows have {D} columns, queries {queries.shape[1]}")
+    if out.shape[0] != m or out.shape[1] < n:
+        raise ValueError(f"out has shape {(out.shape[0], out.shape[1])}, expected ({m}, >= {n})")
+    if n == 0 or m == 0:
+        return
+    if D == 0:
+        out[:, :n] = 0
+        return
+    with nogil:
+        o.dots_block(&rows[0, 0], D, n, &queries[0, 0], m, &out[0, 0], out.shape[1])
 
 
 def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] queries not None,
            float[:, ::1] out not None, int n_threads):
     """Every score: ``out[q, r] = dot(table[r], queries[q]) (* inv[r])`` for the (R, D) rows
-    (float32, or float16 / bfloat16 bits for ``kind`` 1 / 2) and (Q, D) queries into (Q, R) ``out``.
+    (float32, or float16 / bfloat16 bits for ``kind`` 1 / 2, upcast exactly) and (Q, D) queries
+    into (Q, R) ``out``.
 
-    The dot product is the scan's fixed-order one (impl/dot.h), so each score equals, bit for bit,
-    the score the top-k engine gives that (query, row) pair. numpy:
+    The tiled kernel (csrc/impl/tile.h): each dot product is the scan's fixed-order one, so each
+    score equals, bit for bit, the score the top-k engine gives that (query, row) pair. numpy:
     ``queries @ table.T * inv`` up to the summation order. Threads split the rows.
     """
     cdef const fe_ops *o = ops()
@@ -298,10 +323,10 @@ def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] q
     cdef const uint16_t[:, ::1] t16
     cdef const float *T = NULL
     cdef const uint16_t *H = NULL
-    cdef dot_half_fn hdot = NULL
-    cdef fe_intp R, D = queries.shape[1], Q = queries.shape[0], r, q
-    cdef const float *iv = NULL
-    cdef int nt
+    cdef copy_half_fn cvt = NULL
+    cdef fe_intp R, D = queries.shape[1], Q = queries.shape[0], r0, r1, b0, b1, u
+    cdef int t, nt
+    cdef float *blk
     if kind == KIND_F32:
         t32 = table
         R = t32.shape[0]
@@ -317,14 +342,11 @@ def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] q
             raise ValueError(f"table has {t16.shape[1]} columns, queries {D}")
         if R * D > 0:
             H = &t16[0, 0]
-        hdot = o.dot_f16 if kind == KIND_F16 else o.dot_bf16
+        cvt = o.copy_row_f16 if kind == KIND_F16 else o.copy_row_bf16
     if out.shape[0] != Q or out.shape[1] != R:
         raise ValueError(f"out has shape {(out.shape[0], out.shape[1])}, expected {(Q, R)}")
-    if inv is not None:
-        if inv.shape[0] < R:
-            raise ValueError(f"inv has {inv.shape[0]} entries, expected at least {R}")
-        if R:
-            iv = &inv[0]
+    if inv is not None and inv.shape[0] < R:
+        raise ValueError(f"inv has {inv.shape[0]} entries, expected at least {R}")
     if Q == 0 or R == 0:
         return
     if D == 0:
@@ -332,11 +354,27 @@ def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] q
         return
     nt = team(R, n_threads)
     with nogil:
-        for r in prange(R, num_threads=nt, schedule='static', use_threads_if=nt > 1):
-            for q in range(Q):
-                if H != NULL:
-                    out[q, r] = hdot(H + r * D, &queries[q, 0], D)
-                else:
-                    out[q, r] = o.dot(T + r * D, &queries[q, 0], D)
-                if iv != NULL:
-                    out[q, r] = out[q, r] * iv[r]
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+            r0 = _split(0, R, t, nt)
+            r1 = _split(0, R, t + 1, nt)
+            if H == NULL:
+                if r1 > r0:
+                    o.dots_block(T + r0 * D, D, r1 - r0, &queries[0, 0], Q, &out[0, r0], R)
+            else:
+                blk = <float *>malloc(HALF_BLOCK * D * sizeof(float))
+                if blk != NULL:
+                    b0 = r0
+                    while b0 < r1:
+                        b1 = min(r1, b0 + HALF_BLOCK)
+                        for u in range(b0, b1):
+                            cvt(blk + (u - b0) * D, H + u * D, D, 0)
+                        o.dots_block(blk, D, b1 - b0, &queries[0, 0], Q, &out[0, b0], R)
+                        b0 = b1
+                    free(blk)
+                else:  # no scratch: pair by pair, the same bits
+                    for u in range(r0, r1):
+                        for b0 in range(Q):
+                            out[b0, u] = (o.dot_f16 if kind == KIND_F16 else o.dot_bf16)(H + u * D, &queries[b0, 0], D)
+    if inv is not None:
+        res = np.asarray(out)
+        np.multiply(res, np.asarray(inv)[None, :R], out=res)  # float32 products: the scan's score bits
