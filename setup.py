@@ -142,6 +142,9 @@ def build_config():
     # the sanitizer build of the C harness (UBSan) checks for signed overflow.
     cflags += ["-fno-wrapv"]
     cflags += ["-Wno-unused-function", "-Wno-unreachable-code"]
+    # a call to an undeclared function links against nothing in an extension module and fails only
+    # at import (or calls the wrong symbol): an error at build time instead
+    cflags += ["-Werror=implicit-function-declaration"]
     cflags += san_c
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
     if _env("FASTEMBED_MARCH_NATIVE"):

@@ -23,18 +23,37 @@
 #include "fe_topk.h"
 #include "fe_w2v.h"
 #include "fe_int8.h"
+#include "fe_kinds.h"
+
+/* One storage kind's row kernels (csrc/impl/kind.h): rows as `const void *` of the kind's elements,
+ * a scaled kind's row scale `s` (ignored otherwise). The same bits as the float32 kernels on the
+ * rows' float32 values, at every level. */
+typedef struct fe_kind_ops {
+    /* dst = the row's float32 values; stream: non-temporal stores where the level has them (call
+     * stream_fence after) */
+    void (*copy_row)(float *dst, const void *src, float s, fe_intp d, int stream);
+    /* dst = (value * scale + pos) (+ types): multiply, then add, then add */
+    void (*embed_row)(float *dst, const void *src, float s, float scale, const float *pos,
+                      const float *types, fe_intp d, int stream);
+    /* fe_dot of the row's values and q */
+    float (*dot)(const void *row, float s, const float *q, fe_intp d);
+    /* out[r] = ||row r|| (want_norm) or 1 / ||row r|| (0 for a zero row), rows [r0, r1) */
+    void (*row_norms)(const void *table, const float *scales, fe_intp D, fe_intp r0, fe_intp r1, float *out,
+                      int want_norm);
+    /* scan rows [r0, r1) of a->rows for queries q0 .. q0+nq-1 (rows of `queries`) into nq heaps of k */
+    void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                      int64_t r0, int64_t r1, float *hs, int64_t *hi);
+} fe_kind_ops;
 
 typedef struct fe_ops {
     const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "neon" */
     int vector_floats;           /* floats per vector register at this level */
     int streaming_stores;        /* copy_row / embed_row honour stream != 0 */
 
-    /* ---- rows (impl/rows.h): elementwise, so trivially the same bits everywhere */
-    /* dst = src; stream: non-temporal stores where the level has them (call stream_fence after) */
-    void (*copy_row)(float *dst, const float *src, fe_intp d, int stream);
-    /* dst = (src * scale + pos) (+ types): multiply, then add, then add */
-    void (*embed_row)(float *dst, const float *src, float scale, const float *pos,
-                      const float *types, fe_intp d, int stream);
+    /* ---- the storage kinds' row kernels, indexed by fe_kind (impl/kinds.h) */
+    fe_kind_ops kind[FE_KIND_COUNT];
+
+    /* ---- float32 rows (impl/rows.h): elementwise, so trivially the same bits everywhere */
     void (*stream_fence)(void);
     /* dst += src */
     void (*acc_row)(float *dst, const float *src, fe_intp d);
@@ -44,13 +63,8 @@ typedef struct fe_ops {
     /* ---- reductions (impl/dot.h, impl/norms.h): fixed 16-lane order, see fe_dot.h */
     float (*dot)(const float *a, const float *b, fe_intp d);
     double (*sumsq)(const float *x, fe_intp d);
-    /* out[r] = ||row r|| (want_norm) or 1 / ||row r|| (0 for a zero row), rows [r0, r1) */
-    void (*row_norms)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
 
-    /* ---- top-k (impl/topk.h) */
-    /* scan rows [r0, r1) for queries q0 .. q0+nq-1 (rows of `queries`, D wide) into nq heaps of k */
-    void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                      int64_t r0, int64_t r1, float *hs, int64_t *hi);
+    /* ---- top-k (impl/topk.h, impl/tile.h) */
     /* merge n precomputed dot products of query q with rows r0 .. r0+n-1 into q's heap */
     void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
                          int64_t q, float *hs, int64_t *hi);
@@ -73,24 +87,6 @@ typedef struct fe_ops {
     void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out);
 
-    /* ---- half-precision rows (impl/half.h): float16 (_f16) and bfloat16 (_bf16) bits, converted
-     * exactly to float32, then the float32 kernel's arithmetic in its order (the same bits as the
-     * float32 kernel on the upcast rows) */
-    void (*copy_row_f16)(float *dst, const uint16_t *src, fe_intp d, int stream);
-    void (*copy_row_bf16)(float *dst, const uint16_t *src, fe_intp d, int stream);
-    void (*embed_row_f16)(float *dst, const uint16_t *src, float scale, const float *pos,
-                          const float *types, fe_intp d, int stream);
-    void (*embed_row_bf16)(float *dst, const uint16_t *src, float scale, const float *pos,
-                           const float *types, fe_intp d, int stream);
-    float (*dot_f16)(const uint16_t *a, const float *b, fe_intp d);
-    float (*dot_bf16)(const uint16_t *a, const float *b, fe_intp d);
-    void (*row_norms_f16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
-    void (*row_norms_bf16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out, int want_norm);
-    /* scan_rows over a->half */
-    void (*scan_rows_f16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                          int64_t r0, int64_t r1, float *hs, int64_t *hi);
-    void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                           int64_t r0, int64_t r1, float *hs, int64_t *hi);
     /* ---- the exact int8 search index (impl/int8.h, fe_int8.h) */
     /* rows [r0, r1) -> blocked int8 codes, their sums, scale[r] and st[3 r .. 3 r + 2] =
      * (error^2, code^2, row^2) sums */

@@ -12,14 +12,15 @@
 #include "fe_heap.h"
 
 typedef struct {
-    const float *table;        /* (V, D) */
+    const float *table;        /* (V, D) float32 rows (the index's re-scoring), or NULL */
+    const void *rows;          /* (V, D) rows of the table's storage kind (csrc/fe_kinds.h) */
+    const float *scales;       /* (V,) row scales of a scaled kind, or NULL */
     int64_t D;
     const float *inv;          /* (V,) inverse row norms, or NULL for the dot metric */
     const uint8_t *mask;       /* (V,) 1 = candidate, or NULL for every row */
     const int64_t *excl_ptr;   /* CSR per query (Q + 1 offsets), or NULL */
     const int64_t *excl;       /* sorted ids to skip for each query */
     int64_t k;
-    const uint16_t *half;      /* (V, D) float16 / bfloat16 bits for the half scans (scan_rows_f16/_bf16), else NULL */
 } fe_topk_args;
 
 static inline int fe_is_excluded(const fe_topk_args *a, int64_t q, int64_t id)

@@ -130,7 +130,7 @@ def test_native_and_safetensors_errors(table, tmp_path):
         fe.load(tmp_path / "missing.txt")
     with pytest.raises(ValueError, match="unknown format 'csv'"):
         fe.load(tmp_path / "x", format="csv")
-    with pytest.raises(ValueError, match=r"dtype=float64: tables are stored as one of \['bfloat16', 'float16', 'float32'\]"):
+    with pytest.raises(ValueError, match=r"dtype=float64: tables are stored as one of \['bfloat16', 'float16', 'float32', 'int8'\]"):
         fe.load(tmp_path / "x", dtype=np.float64)
     with pytest.raises(ValueError, match=r"key 'a b' at row 0 cannot be written in format 'word2vec'"):
         fe.save(EmbeddingTable.zeros(1, 2, vocab=["a b"]), tmp_path / "x.txt")

@@ -120,17 +120,17 @@ def test_rows_norms_and_scans_identical_bits_across_levels(rng, D):
             _gather.gather(W, ids, out, 2, stream)
             res.append(out)
             out = np.empty((300, D), np.float32)
-            _gather.embed(W, ids, pos, pidx, 27.7, types, tidx, out, 2, stream)
+            _gather.embed(W, 0, None, ids, pos, pidx, 27.7, types, tidx, out, 2, stream)
             res.append(out)
         inv = np.empty(V, np.float32)
         nrm = np.empty(V, np.float32)
-        _topk.row_norms(W, inv, 2, True)
-        _topk.row_norms(W, nrm, 2, False)
+        _topk.row_norms(W, 0, None, inv, 2, True)
+        _topk.row_norms(W, 0, None, nrm, 2, False)
         res += [inv, nrm]
         for nq in (1, 3, 5):
             s = np.empty((nq, 10), np.float32)
             i = np.empty((nq, 10), np.int64)
-            _topk.scan(W, inv, q[:nq], 0, V, None, None, None, s, i, 2)
+            _topk.scan(W, 0, None, inv, q[:nq], 0, V, None, None, None, s, i, 2)
             res += [s, i]
         return res
 

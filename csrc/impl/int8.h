@@ -299,10 +299,10 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
 #define FE_I8_NOCVT_ROW(dst, src, d) ((void)(dst), (void)(src), (void)(d))
 #define FE_I8_NOCVT_ALL(cvt, D, qs, nq, out) ((void)(cvt), (void)(D), (void)(qs), (void)(nq), (void)(out))
 #define FE_HX_CVT_F16_ON 1
-#define FE_HX_CVT_F16_ROW(dst, src, d) FE_FN(fe_copy_row_f16)((dst), (src), (d), 0)
+#define FE_HX_CVT_F16_ROW(dst, src, d) FE_FN(fe_kcopy_row_f16)((dst), (src), 1.0f, (d), 0)
 #define FE_HX_CVT_F16_ALL(cvt, D, qs, nq, out) FE_FN(fe_hx_dots_all)((cvt), (D), (qs), (nq), (out))
 #define FE_HX_CVT_BF16_ON 1
-#define FE_HX_CVT_BF16_ROW(dst, src, d) FE_FN(fe_copy_row_bf16)((dst), (src), (d), 0)
+#define FE_HX_CVT_BF16_ROW(dst, src, d) FE_FN(fe_kcopy_row_bf16)((dst), (src), 1.0f, (d), 0)
 #define FE_HX_CVT_BF16_ALL(cvt, D, qs, nq, out) FE_FN(fe_hx_dots_all)((cvt), (D), (qs), (nq), (out))
 #define FE_HX_DOTS_BF16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_bf16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
 #endif
@@ -589,21 +589,21 @@ static void FE_FN(fe_hx_build)(const float *T, int64_t D, int64_t r0, int64_t r1
 
 /* ------------------------------------------------------------------ the half index's scan */
 
-/* The 16 float32 dot products of a block of half rows with the query: fh_dot_rows, FV_ROWS rows
+/* The 16 float32 dot products of a block of half rows with the query: fk_dot_rows, FV_ROWS rows
  * at a time (the fixed order of impl/dot.h, so each is fe_dot of the upcast row), each group's
- * lines prefetched FE_SCAN_PREFETCH bytes ahead as the half scans do (impl/half.h FH_PREFETCH). */
+ * lines prefetched FE_SCAN_PREFETCH bytes ahead as the half scans do (impl/kinds.h FK_NARROW_PREFETCH). */
 FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_f16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
 {
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;  /* (prefetches never fault) */
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
-        FE_FN(fh_dot_rows_f16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
+        FE_FN(fk_dot_rows_f16)(blk + u * D, D, NULL, q, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
 }
 
 FE_ALWAYS_INLINE void FE_FN(fe_hx_dots_bf16)(const uint16_t *blk, int64_t D, const float *q, float *dots)
 {
     const char *pf_end = (const char *)blk + FE_SCAN_PREFETCH + FE_I8_ROWS * D * 2;
     for (int u = 0; u < FE_I8_ROWS; u += FV_ROWS)
-        FE_FN(fh_dot_rows_bf16)(blk + u * D, D, q, D, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
+        FE_FN(fk_dot_rows_bf16)(blk + u * D, D, NULL, q, dots + u, FE_SCAN_PREFETCH, pf_end, blk + FE_I8_ROWS * D);
 }
 
 /* Several queries: the block converted once (cvt, 16 rows of D floats), every query's 16 dots into

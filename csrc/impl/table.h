@@ -6,38 +6,25 @@
 #include "impl/tile.h"
 #include "impl/w2v.h"
 #include "impl/segment.h"
-#include "impl/half.h"
+#include "impl/kinds.h"
 #include "impl/int8.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
     .name = FE_LEVEL_NAME,
     .vector_floats = FV_W,
     .streaming_stores = FV_HAVE_STREAM,
-    .copy_row = FE_FN(fe_copy_row),
-    .embed_row = FE_FN(fe_embed_row),
+    .kind = FE_KIND_TABLE,
     .stream_fence = FE_FN(fe_stream_fence),
     .acc_row = FE_FN(fe_acc_row),
     .axpy = FE_FN(fe_axpy),
     .dot = FE_FN(fe_dot),
     .sumsq = FE_FN(fe_sumsq),
-    .row_norms = FE_FN(fe_row_norms),
-    .scan_rows = FE_FN(fe_scan_rows),
     .merge_scores = FE_FN(fe_merge_scores),
     .merge_combined = FE_FN(fe_merge_combined),
     .dots_block = FE_FN(fe_dots_block),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),
-    .copy_row_f16 = FE_FN(fe_copy_row_f16),
-    .copy_row_bf16 = FE_FN(fe_copy_row_bf16),
-    .embed_row_f16 = FE_FN(fe_embed_row_f16),
-    .embed_row_bf16 = FE_FN(fe_embed_row_bf16),
-    .dot_f16 = FE_FN(fe_dot_f16),
-    .dot_bf16 = FE_FN(fe_dot_bf16),
-    .row_norms_f16 = FE_FN(fe_row_norms_f16),
-    .row_norms_bf16 = FE_FN(fe_row_norms_bf16),
-    .scan_rows_f16 = FE_FN(fe_scan_rows_f16),
-    .scan_rows_bf16 = FE_FN(fe_scan_rows_bf16),
     .i8_quantize = FE_FN(fe_i8_quantize),
     .i8_scan = FE_FN(fe_i8_scan),
     .i8_rescore = FE_FN(fe_i8_rescore),

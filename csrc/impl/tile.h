@@ -12,7 +12,7 @@
  *
  * fe_dots_block walks a block of rows and a group of queries tile by tile (query tile outer, so its
  * C queries stay in L1 while the block's rows, resident in L2, pass under them); fe_scan_tiled is
- * the top-k scan of several queries built on it: row blocks sized for L2, query groups sized so the
+ * the top-k scan of several queries built on it (the storage kinds' scans, impl/kind.h, call it): row blocks sized for L2, query groups sized so the
  * group and one block fit together, each block's scores merged into the heaps (impl/topk.h).
  *
  * Why not BLAS: a BLAS call's rounding depends on its tile shapes and thread count (the answers of
@@ -212,10 +212,10 @@ static void FE_FN(fe_tiled_block)(const fe_topk_args *a, const float *rows, fe_i
     }
 }
 
-/* The tiled top-k scan of float32 rows [r0, r1): see fe_scan_rows. Returns -1 if its scratch could
+/* The tiled top-k scan of the float32 rows [r0, r1) of T (see impl/kind.h's scan). Returns -1 if its scratch could
  * not be allocated (nothing scanned), else 0. */
-static int FE_FN(fe_scan_tiled)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                                int64_t r0, int64_t r1, float *hs, int64_t *hi)
+static int FE_FN(fe_scan_tiled)(const fe_topk_args *a, const float *T, const float *queries, int64_t q0,
+                                int64_t nq, int64_t r0, int64_t r1, float *hs, int64_t *hi)
 {
     const int64_t D = a->D;
     const fe_intp RB = FE_FN(fe_tile_block_rows)(D), G = FE_FN(fe_tile_group)(D);
@@ -226,42 +226,10 @@ static int FE_FN(fe_scan_tiled)(const fe_topk_args *a, const float *queries, int
     for (int64_t rb = r0; rb < r1; rb += RB) {
         const fe_intp n = r1 - rb < RB ? r1 - rb : RB;
         if (fe_block_has_candidate(a, rb, n))
-            FE_FN(fe_tiled_block)(a, a->table + rb * D, n, rb, queries, q0, nq, hs, hi, buf, group);
+            FE_FN(fe_tiled_block)(a, T + rb * D, n, rb, queries, q0, nq, hs, hi, buf, group);
     }
     free(buf);
     return 0;
-}
-
-/* Scan rows [r0, r1) for queries q0 .. q0+nq-1 into nq heaps of k. Several queries: the tiled scan
- * (impl/tile.h: row blocks in L2, register tiles of rows x queries). One query (or no scratch for the
- * tiled scan): FV_ROWS rows at a time through fe_dot_rows, prefetching ahead, memory-bound. Every
- * score is fe_dot's bits either way. */
-static void FE_FN(fe_scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                                int64_t r0, int64_t r1, float *hs, int64_t *hi)
-{
-    if (nq >= 2 && FE_FN(fe_scan_tiled)(a, queries, q0, nq, r0, r1, hs, hi) == 0)
-        return;
-    const int64_t D = a->D, k = a->k;
-    const float *T = a->table;
-    const char *pf_end = (const char *)(T + r1 * D);
-    float dots[FV_ROWS];
-    int64_t r = r0;
-    for (; r + FV_ROWS <= r1; r += FV_ROWS) {
-        if (!fe_block_has_candidate(a, r, FV_ROWS))  /* restrict masks are often sparse */
-            continue;
-        for (int64_t j = 0; j < nq; j++) {
-            FE_FN(fe_dot_rows)(T + r * D, D, queries + j * D, D, dots, j == 0 ? FE_SCAN_PREFETCH : 0, pf_end);
-            FE_FN(fe_offer_dots)(a, dots, FV_ROWS, r, q0 + j, hs + j * k, hi + j * k);
-        }
-    }
-    for (; r < r1; r++) {
-        if (a->mask != NULL && !a->mask[r])
-            continue;
-        for (int64_t j = 0; j < nq; j++) {
-            dots[0] = FE_FN(fe_dot)(T + r * D, queries + j * D, D);
-            FE_FN(fe_offer_dots)(a, dots, 1, r, q0 + j, hs + j * k, hi + j * k);
-        }
-    }
 }
 
 #undef FE_NV

@@ -60,3 +60,5 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
 /* v with lanes m.. set to +0.0 (any int m) */
 #define FV_KEEP_UPTO(v, m) _mm256_and_ps((v), _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(m), \
                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))))
+/* 8 int8 values -> 8 floats, exact (sign-extend, convert) */
+#define FV_LOADU_I8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p))))

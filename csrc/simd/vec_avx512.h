@@ -64,3 +64,5 @@ FE_ALWAYS_INLINE void FE_FN(fv_reduce16_rows)(const FV *acc, float *out)
     _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
 /* v with lanes m.. set to +0.0 (any int m) */
 #define FV_KEEP_UPTO(v, m) _mm512_maskz_mov_ps((__mmask16)((m) >= 16 ? 0xFFFFu : (m) <= 0 ? 0u : (1u << (m)) - 1u), (v))
+/* 16 int8 values -> 16 floats, exact (sign-extend, convert) */
+#define FV_LOADU_I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))

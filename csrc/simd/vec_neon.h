@@ -91,3 +91,14 @@ static inline FV fe_neon_keep_upto(FV v, int m)
 #endif
 /* v with lanes m.. set to +0.0 (any int m) */
 #define FV_KEEP_UPTO(v, m) fe_neon_keep_upto((v), (m))
+/* 4 int8 values -> 4 floats, exact (widen twice, convert); the 4 bytes copied first (no read past them) */
+#ifndef FE_VEC_NEON_I8
+#define FE_VEC_NEON_I8
+static inline float32x4_t fe_neon_load_i8(const int8_t *p)
+{
+    int8_t t[8] = {0};
+    memcpy(t, p, 4);
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(vld1_s8(t)))));
+}
+#endif
+#define FV_LOADU_I8(p) fe_neon_load_i8((const int8_t *)(p))

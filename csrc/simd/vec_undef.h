@@ -16,6 +16,8 @@
  *   FV_FENCE()                order streaming stores before the kernel returns
  *   FV_LOADU_F16(p), FV_LOADU_BF16(p)  FV_W stored float16 / bfloat16 values (uint16_t bits, any
  *                             alignment) as FV_W floats, exactly as csrc/fe_half.h converts them
+ *   FV_LOADU_I8(p)            optional: FV_W int8 values (any alignment) as floats (impl/kinds.h has a
+ *                             scalar fallback for layers without one)
  *   fv_reduce16(acc)          the 16-lane tree of impl/dot.h on one row's 16 / FV_W vectors
  *   fv_reduce16_rows(acc, out)  the same for FV_ROWS rows at once (acc[r * 16 / FV_W + j])
  */
@@ -41,4 +43,5 @@
 #undef FV_FENCE
 #undef FV_LOADU_F16
 #undef FV_LOADU_BF16
+#undef FV_LOADU_I8
 #undef FV_KEEP_UPTO

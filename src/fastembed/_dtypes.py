@@ -1,9 +1,11 @@
 """Storage dtypes: how a table's rows are kept in memory, and how they become float32.
 
 A table stores its (V, D) rows in one of :data:`STORAGE`'s dtypes and computes in float32. This
-module is the one place that knows the list: the table, the file formats and the reference ask it
-(``resolve(dtype)``, ``of_array(a)``) instead of testing dtypes themselves. Adding a storage dtype
-is one :class:`StorageDType` entry here plus its kernel instantiations.
+module is the one place that knows the list: the table, the file formats, the tests and the
+reference ask it (``resolve(dtype)``, ``of_array(a)``, ``STORAGE``) instead of testing dtypes
+themselves. The kernels' code for each dtype comes from the compiled kernels (``csrc/fe_kinds.h``,
+one C enum), not from a second list here. Adding a storage dtype is one :class:`StorageDType` entry
+here plus its kernel instantiation (``csrc/impl/kinds.h``).
 
 The dtypes:
 
@@ -14,15 +16,23 @@ The dtypes:
 * ``bfloat16``: numpy has none, so the rows are the uint16 bit patterns (the top half of a
   float32's bits, as torch and safetensors store them). Upcast is a 16-bit shift (exact, payloads
   kept); rounding from float32 is to nearest even, NaN kept NaN, overflow to inf.
+* ``int8``: row-scaled codes: each row keeps one float32 ``scale = max|row| / 127`` and int8 codes
+  ``round(x / scale)`` (nearest even, in [-127, 127]); a value is ``float32(code) * scale`` (one
+  float32 multiply: the "dequantisation" every kernel and :func:`fastembed.reference` compute).
+  ``(D + 4) / (4 D)`` of the float32 bytes (0.26x at D = 300). Rows must be finite.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["StorageDType", "STORAGE", "resolve", "of_array", "convert", "FLOAT32", "FLOAT16", "BFLOAT16"]
+from fastembed._kernels._simd import storage_kinds
+
+__all__ = ["StorageDType", "STORAGE", "resolve", "of_array", "convert", "stored_as", "FLOAT32", "FLOAT16", "BFLOAT16", "INT8"]
+
+_KINDS = {name: (code, itemsize, scaled) for name, code, itemsize, scaled in storage_kinds()}
 
 
 @dataclass(frozen=True)
@@ -31,76 +41,142 @@ class StorageDType:
 
     name : the public name (``EmbeddingTable(w, dtype=name)``, ``load(..., dtype=name)``)
     numpy : the numpy dtype of the stored elements (uint16 bit patterns for bfloat16)
-    to_float32 : stored array -> float32 array of the same shape; exact
-    from_float32 : float32 array -> stored array; rounds to nearest even where it must
-    kernel : the compiled kernels' code for these rows (0 float32, 1 float16 bits, 2 bfloat16
-        bits): half rows reach the kernels as a uint16 view (:meth:`bits`)
+    decode : (stored rows, scales or None) -> float32 values of the same shape; exact
+    encode : float32 rows -> (stored rows, (V,) float32 scales or None); rounds where it must
     safetensors : the dtype's name in safetensors headers
+    kernel : the compiled kernels' code for these rows (csrc/fe_kinds.h); they take the rows as
+        :meth:`bits` (a view, no copy)
+    scaled : whether each row carries a float32 scale (int8)
     """
     name: str
     numpy: np.dtype
-    to_float32: Callable[[np.ndarray], np.ndarray]
-    from_float32: Callable[[np.ndarray], np.ndarray]
-    kernel: int = 0
+    decode: Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
+    encode: Callable[[np.ndarray], Tuple[np.ndarray, Optional[np.ndarray]]]
     safetensors: str = "F32"
 
     @property
-    def is_half(self) -> bool:
-        return self.kernel != 0
+    def kernel(self) -> int:
+        return _KINDS[self.name][0]
+
+    @property
+    def scaled(self) -> bool:
+        return _KINDS[self.name][2]
+
+    @property
+    def is_float32(self) -> bool:
+        """True for float32 rows: the kernels' arithmetic type, read without conversion."""
+        return self.name == "float32"
 
     def bits(self, a: np.ndarray) -> np.ndarray:
-        """The array the kernels take: ``a`` itself (float32) or its uint16 view (no copy)."""
-        return a.view(np.uint16) if self.kernel else a
+        """The array the kernels take: ``a`` itself, or the uint16 view of bfloat16 / float16
+        (no copy)."""
+        return a.view(np.uint16) if self.numpy.itemsize == 2 else a
 
     @property
     def itemsize(self) -> int:
         return self.numpy.itemsize
 
+    def to_float32(self, a: np.ndarray, scales: Optional[np.ndarray] = None) -> np.ndarray:
+        """The float32 values of stored rows ``a`` (with their ``scales`` for a scaled dtype)."""
+        if self.scaled and scales is None:
+            raise ValueError(f"{self.name} rows need their scales")
+        return self.decode(a, scales)
 
-def _f32_to_f32(a: np.ndarray) -> np.ndarray:
+    def from_float32(self, x: np.ndarray) -> np.ndarray:
+        """Stored rows of an unscaled dtype from float32 values (:meth:`encode` for every dtype)."""
+        if self.scaled:
+            raise ValueError(f"{self.name} rows carry scales: use encode(), which returns them")
+        return self.encode(x)[0]
+
+
+def _f32_to_f32(a: np.ndarray, scales=None) -> np.ndarray:
     return np.asarray(a, np.float32)
 
 
-def _f16_to_f32(a: np.ndarray) -> np.ndarray:
+def _f16_to_f32(a: np.ndarray, scales=None) -> np.ndarray:
     out = np.asarray(a).astype(np.float32)
     bits = out.view(np.uint32)
     bits[np.isnan(out)] |= np.uint32(0x00400000)  # quiet NaNs, as the kernels' F16C conversion
     return out
 
 
-def _f32_to_f16(a: np.ndarray) -> np.ndarray:
+def _f32_to_f16(a: np.ndarray):
     with np.errstate(over="ignore"):  # beyond 65504: inf, as IEEE rounding says
-        return np.asarray(a, np.float32).astype(np.float16)
+        return np.asarray(a, np.float32).astype(np.float16), None
 
 
-def _bf16_to_f32(a: np.ndarray) -> np.ndarray:
+def _bf16_to_f32(a: np.ndarray, scales=None) -> np.ndarray:
     return (np.asarray(a, np.uint16).astype(np.uint32) << 16).view(np.float32)
 
 
-def _f32_to_bf16(a: np.ndarray) -> np.ndarray:
+def _f32_to_bf16(a: np.ndarray):
     b = np.ascontiguousarray(a, np.float32).view(np.uint32)
     nan = (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
     r = (b + (np.uint32(0x7FFF) + ((b >> 16) & np.uint32(1)))) >> 16  # nearest even; overflow -> inf
     r = np.where(nan, (b >> 16) | np.uint32(0x0040), r)
-    return r.astype(np.uint16)
+    return r.astype(np.uint16), None
 
 
-FLOAT32 = StorageDType("float32", np.dtype(np.float32), _f32_to_f32, _f32_to_f32, 0, "F32")
-FLOAT16 = StorageDType("float16", np.dtype(np.float16), _f16_to_f32, _f32_to_f16, 1, "F16")
-BFLOAT16 = StorageDType("bfloat16", np.dtype(np.uint16), _bf16_to_f32, _f32_to_bf16, 2, "BF16")
-
-STORAGE: Dict[str, StorageDType] = {d.name: d for d in (FLOAT32, FLOAT16, BFLOAT16)}
+def _i8_to_f32(a: np.ndarray, scales) -> np.ndarray:
+    s = np.asarray(scales, np.float32)
+    return np.asarray(a).astype(np.float32) * s.reshape(s.shape + (1,) * (np.ndim(a) - s.ndim))
 
 
-def convert(a: np.ndarray, src: StorageDType, dst: StorageDType, block_rows: int = 1 << 14) -> np.ndarray:
-    """A fresh (V, D) array of ``dst`` holding the rows ``a`` (stored as ``src``), converted block
-    by block through float32 (exact from half; rounded to nearest even into half), so the peak
-    memory is the result plus one block, not a float32 copy of the whole table."""
+def _f32_to_i8(a: np.ndarray):
+    x = np.asarray(a, np.float32)
+    x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 1 else x[None, :]
+    fin = np.isfinite(x2).all(axis=1)
+    if not fin.all():
+        r = int(np.flatnonzero(~fin)[0])
+        raise ValueError(f"row {r} has NaN or infinite values: int8 storage needs finite rows (its "
+                         "scale is the row's largest magnitude)")
+    scale = (np.abs(x2).max(axis=1, initial=0.0) / np.float32(127.0)).astype(np.float32)
+    safe = np.where(scale > 0, scale, np.float32(1.0))
+    codes = np.clip(np.rint(x2 / safe[:, None]), -127, 127).astype(np.int8)
+    return codes.reshape(x.shape), (scale if x.ndim != 1 else scale[0:1])
+
+
+FLOAT32 = StorageDType("float32", np.dtype(np.float32), _f32_to_f32, lambda a: (np.asarray(a, np.float32), None), "F32")
+FLOAT16 = StorageDType("float16", np.dtype(np.float16), _f16_to_f32, _f32_to_f16, "F16")
+BFLOAT16 = StorageDType("bfloat16", np.dtype(np.uint16), _bf16_to_f32, _f32_to_bf16, "BF16")
+INT8 = StorageDType("int8", np.dtype(np.int8), _i8_to_f32, _f32_to_i8, "I8")
+
+STORAGE: Dict[str, StorageDType] = {d.name: d for d in (FLOAT32, FLOAT16, BFLOAT16, INT8)}
+assert set(STORAGE) == set(_KINDS), "fastembed._dtypes and csrc/fe_kinds.h list different storage kinds"
+
+
+def convert(a: np.ndarray, src: StorageDType, dst: StorageDType, block_rows: int = 1 << 14,
+            scales: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """``(rows, scales)`` of ``dst`` holding the rows ``a`` (stored as ``src``, with their
+    ``scales`` if ``src`` is scaled), converted block by block through float32 (exact from every
+    dtype; rounded into the narrower ones), so the peak memory is the result plus one block."""
     out = np.empty(a.shape, dst.numpy)
+    out_scales = np.empty(a.shape[0], np.float32) if dst.scaled else None
     for lo in range(0, a.shape[0], block_rows):
         hi = min(lo + block_rows, a.shape[0])
-        out[lo:hi] = dst.from_float32(src.to_float32(a[lo:hi]))
-    return out
+        rows, sc = dst.encode(src.to_float32(a[lo:hi], None if scales is None else scales[lo:hi]))
+        out[lo:hi] = rows
+        if out_scales is not None:
+            out_scales[lo:hi] = sc
+    return out, out_scales
+
+
+def stored_as(a: np.ndarray, scales: Optional[np.ndarray], given: StorageDType,
+              storage: StorageDType) -> Tuple[np.ndarray, Optional[np.ndarray], bool]:
+    """``(rows, scales, fresh)``: the rows ``a`` (holding ``given``'s elements, with their ``scales``)
+    in ``storage``; ``fresh`` says whether new arrays were made (no one else holds them). Other
+    float dtypes given as float32 are converted (one rounding from float64 to float16); another
+    storage dtype goes through the exact float32 values of the input."""
+    fresh = False
+    if a.dtype != given.numpy and not (given is FLOAT32 and a.dtype.kind == "f"):
+        a, fresh = np.asarray(a, given.numpy), True  # byte-swapped input
+    if given is not storage:
+        if given is FLOAT32 and storage is FLOAT16:
+            a, scales = np.asarray(a).astype(np.float16), None  # float64 too: one rounding, nearest even
+        else:
+            a, scales = storage.encode(given.to_float32(a, scales) if not given.is_float32 else np.asarray(a, np.float32))
+        fresh = True
+    return a, scales, fresh
 
 
 def resolve(dtype) -> StorageDType:
@@ -127,7 +203,7 @@ def resolve(dtype) -> StorageDType:
 def of_array(a: np.ndarray) -> StorageDType:
     """The storage dtype of an array given as a table's rows (floating point arrays of another
     dtype are converted by the caller; this names the ones kept as they are: float32, float16;
-    bfloat16 has no numpy dtype, so it is never inferred from an array)."""
+    bfloat16 and int8 are never inferred from an array: they are asked for by name)."""
     if a.dtype.kind != "f" or not a.dtype.isnative:
         return FLOAT32
     return STORAGE.get(a.dtype.name, FLOAT32)

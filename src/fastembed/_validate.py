@@ -26,9 +26,9 @@ import numpy as np
 from fastembed._kernels._argcheck import out_problem  # the compiled twin of check_out's tests
 
 __all__ = ["as_ids", "check_id_range", "first_out_of_range", "describe_position", "raise_bad_id",
-           "as_int", "as_float", "as_bool", "as_steps", "as_float_matrix", "as_weights", "as_queries", "as_k",
+           "as_int", "as_float", "as_bool", "as_steps", "as_scales", "as_float_matrix", "as_weights", "as_queries", "as_k",
            "check_out", "as_array", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range",
-           "check_norm_range", "holds_keys"]
+           "check_norm_range", "holds_keys", "writable_somewhere"]
 
 _INT64_MIN = -(1 << 63)
 
@@ -164,6 +164,23 @@ def as_bool(x, name: str) -> bool:
     if not isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {x!r}")
     return bool(x)
+
+
+def as_scales(scales, V: int) -> Optional[np.ndarray]:
+    """A row-scaled table's (V,) scales as a float32 array (None stays None): finite and >= 0."""
+    if scales is None:
+        return None
+    s = np.asarray(scales)
+    if s.dtype.kind != "f":
+        raise TypeError(f"scales must be a float array, got dtype {s.dtype}")
+    if s.shape != (V,):
+        raise ValueError(f"scales has shape {s.shape}, expected ({V},): one scale per row")
+    s = s if s.dtype == np.float32 else s.astype(np.float32)
+    bad = ~(np.isfinite(s) & (s >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"scales[{i}] = {s[i]!r}: row scales must be finite and >= 0")
+    return s
 
 
 def as_steps(alpha, shape) -> Tuple[float, Optional[np.ndarray]]:
@@ -444,3 +461,13 @@ def holds_keys(x, nested: bool = True) -> bool:
         if not nested:
             return isinstance(x, str)
     return isinstance(x, str)
+
+
+def writable_somewhere(a: np.ndarray) -> bool:
+    """True if ``a`` or an ndarray it views is writable: someone could change its values."""
+    x = a
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return True
+        x = x.base
+    return False

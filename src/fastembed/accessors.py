@@ -120,7 +120,7 @@ class Pool:
 
     def _rows(self, what: str) -> np.ndarray:
         t = self.table
-        if t.storage.is_half:
+        if not t.storage.is_float32:
             raise TypeError(f"{what} reads float32 rows; this table is stored as {t.storage.name}: "
                             f"use table.astype('float32').pool.{what}(...) (a float32 copy of the table)")
         return t.weights

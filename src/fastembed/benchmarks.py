@@ -821,7 +821,7 @@ def bench_simd(quick: bool, n_threads: int, rng) -> None:
                   lambda: t3.topk(q16, 10, strategy="scan", n_threads=n_threads), W3.nbytes))
     cases.append(("topk Q=16 auto", f"{V3}x{D3}", lambda: t3.topk(q16, 10, n_threads=n_threads), W3.nbytes))
     inv = np.empty(V3, np.float32)
-    cases.append(("inverse norms", f"{V3}x{D3}", lambda: _topk.row_norms(W3, inv, n_threads, True), W3.nbytes))
+    cases.append(("inverse norms", f"{V3}x{D3}", lambda: _topk.row_norms(W3, 0, None, inv, n_threads, True), W3.nbytes))
 
     Ve, De = 50257, 768
     We = rng.standard_normal((Ve, De), dtype=np.float32)

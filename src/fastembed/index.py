@@ -401,7 +401,7 @@ def _build_half(weights: np.ndarray, kind: str, n_threads, inv: Optional[np.ndar
     _index.hx_build(weights, buf, shift, st, kind == "bfloat16", nt)
     if inv is None:
         inv = np.empty(V, np.float32)
-        _topk.row_norms(weights, inv, nt, True)
+        _topk.row_norms(weights, 0, None, inv, nt, True)
     coef = {m: np.zeros(nb * 3 * BLOCK_ROWS, np.float32) for m in ("cosine", "dot")}
     _index.hx_coefficients(shift, st, np.ascontiguousarray(inv, np.float32), _gamma(D), coef["cosine"],
                            coef["dot"], nt)

@@ -4,9 +4,10 @@ This is product code, not a test helper: the tests assert the kernels equal thes
 ``bench/`` times them as the baseline. They favour clarity over speed.
 
 Storage dtypes: the table functions (``lookup``, ``embed``, ``row_norms``, ``inv_norms``, ``topk``,
-``analogy``) take ``dtype=`` ("float32", "float16", "bfloat16"): ``weights`` is then the stored array
-(float16, or the uint16 bits of bfloat16), upcast exactly to float32 first
-(:mod:`fastembed._dtypes`), which is what the kernels compute on.
+``analogy``, ``scores``, ``apply_sparse``) take ``dtype=`` ("float32", "float16", "bfloat16",
+"int8"): ``weights`` is then the stored array (float16, or the uint16 bits of bfloat16), or for the
+row-scaled int8 a pair ``(codes, scales)``, turned into float32 values first (the exact upcast;
+``float32(code) * scale`` for int8; :mod:`fastembed._dtypes`), which is what the kernels compute on.
 """
 from __future__ import annotations
 
@@ -31,16 +32,20 @@ __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"
 
 def _dtype_name(dtype) -> str:
     name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
-    if name not in ("float32", "float16", "bfloat16"):
-        raise ValueError(f"dtype={dtype!r}: one of float32, float16, bfloat16")
+    if name not in ("float32", "float16", "bfloat16", "int8"):
+        raise ValueError(f"dtype={dtype!r}: one of float32, float16, bfloat16, int8")
     return name
 
 
 def _rows(weights, dtype) -> np.ndarray:
     """A table's rows as float32: the exact upcast of stored half rows (``dtype`` given). float16:
     numpy's conversion with NaNs made quiet (as x86's F16C does); bfloat16 (uint16 bits): the bits
-    become the top half of a float32."""
+    become the top half of a float32; int8: ``weights`` is ``(codes, scales)`` and a value is
+    ``float32(code) * scale`` (one float32 multiply)."""
     name = "float32" if dtype is None else _dtype_name(dtype)
+    if name == "int8":
+        codes, scales = weights
+        return np.asarray(codes).astype(np.float32) * np.asarray(scales, np.float32)[:, None]
     w = np.asarray(weights)
     if name == "float16":
         out = w.astype(np.float32)
@@ -51,10 +56,19 @@ def _rows(weights, dtype) -> np.ndarray:
     return weights
 
 
-def _round_to(x: np.ndarray, dtype) -> np.ndarray:
+def _round_to(x: np.ndarray, dtype):
     """float32 -> the storage dtype, to nearest even (bfloat16 from its definition: the float32 is
-    rounded to 8 significant bits, via exact float64 arithmetic; NaN stays NaN)."""
+    rounded to 8 significant bits, via exact float64 arithmetic; NaN stays NaN). int8: ``(codes,
+    scales)``, each (finite) row's scale its largest magnitude / 127 in float32 and its codes
+    ``rint(x / scale)`` (0 for a zero row)."""
     name = _dtype_name(dtype)
+    if name == "int8":
+        x = np.asarray(x, np.float32)
+        scales = (np.abs(x).max(axis=1, initial=0.0) / np.float32(127.0)).astype(np.float32)
+        codes = np.zeros(x.shape, np.int8)
+        nz = scales > 0
+        codes[nz] = np.clip(np.rint(x[nz] / scales[nz, None]), -127, 127).astype(np.int8)
+        return codes, scales
     if name == "float16":
         with np.errstate(over="ignore"):
             return x.astype(np.float16)
@@ -259,9 +273,9 @@ def backward(weights_shape, ids, grad_out, *, padding_idx=None, scale_grad_by_fr
 
 
 def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10, *, dtype=None):
-    """In-place update of ``weights`` (and the (V,) float64 Adagrad ``state``). With ``dtype`` (a
-    half storage dtype) each updated row is computed in float32 on the exact upcast and rounded
-    back once to the storage dtype (nearest even)."""
+    """In-place update of ``weights`` (and the (V,) float64 Adagrad ``state``). With ``dtype`` (another
+    storage dtype) each updated row is computed in float32 on its float32 values and rounded back
+    once to the storage dtype (nearest even; int8 rows get a new scale)."""
     ids = np.asarray(ids, np.int64)
     rows = np.asarray(rows, np.float32)
     if optimizer == "sgd":
@@ -271,6 +285,11 @@ def apply_sparse(weights, state, ids, rows, lr, optimizer="sgd", eps=1e-10, *, d
         step = (lr / (np.sqrt(state[ids]) + eps)).astype(np.float32)[:, None]
     if dtype is None:
         weights[ids] -= step * rows
+    elif _dtype_name(dtype) == "int8":  # (codes, scales), both updated in place
+        codes, scales = weights
+        cur = _rows((codes[ids], scales[ids]), dtype)
+        cur -= step * rows
+        codes[ids], scales[ids] = _round_to(cur, dtype)
     else:
         cur = _rows(weights[ids], dtype)
         cur -= step * rows

@@ -166,11 +166,12 @@ def _merge(tile, n_valid, r0, weights, inv, cand, q0, hs, hi):
 
 def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[np.ndarray] = None,
         strategy: str = "auto", block_rows=None, n_threads=None, storage: StorageDType = FLOAT32,
-        index=None) -> Tuple[np.ndarray, np.ndarray]:
+        scales: Optional[np.ndarray] = None, index=None) -> Tuple[np.ndarray, np.ndarray]:
     """The k best rows for each of the scorer's queries: ``(scores (Q, k) float32, ids (Q, k)
     int64)``, best first; slots beyond the candidates are id -1, score -inf.
 
     ``inv`` is the (V,) float32 inverse row norms, given when ``scorer.needs_inv`` (cosine);
+    ``scales`` the (V,) row scales of a row-scaled ``storage`` (int8);
     ``weights`` is the (V, D) table as stored, in ``storage`` (float32, or float16 / bfloat16 rows
     that the scan reads directly and the GEMM path upcasts block by block, exactly: the scores of a
     half table are those of its float32 upcast, bit for bit, on either path);
@@ -205,15 +206,11 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[
     if kk == 0 or Q == 0 or cand.row_hi == 0:
         _topk.init_heaps(scores, ids)
     elif use_gemm:
-        _blocked(weights, scorer, cand, inv, scores, ids, resolve_threads(n_threads), nb, storage)
+        _blocked(weights, scorer, cand, inv, scores, ids, resolve_threads(n_threads), nb, storage, scales)
     else:
         nt = team_size(cand.row_hi * (D + 1) * Q, GRAIN_DOT_FLOPS, n_threads, items=cand.row_hi)
-        if storage.is_half:
-            _topk.scan_half(storage.bits(weights), storage.kernel, inv, scorer.queries, 0, cand.row_hi,
-                            cand.mask, cand.excl_ptr, cand.excl, scores, ids, nt)
-        else:
-            _topk.scan(weights, inv, scorer.queries, 0, cand.row_hi, cand.mask, cand.excl_ptr,
-                       cand.excl, scores, ids, nt)
+        _topk.scan(storage.bits(weights), storage.kernel, scales, inv, scorer.queries, 0, cand.row_hi, cand.mask,
+                   cand.excl_ptr, cand.excl, scores, ids, nt)
     return finish(scores[:, :kk], ids[:, :kk], k)
 
 
@@ -228,7 +225,7 @@ def finish(scores, ids, k: int):
     return scores, ids
 
 
-def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
+def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32, scales=None):
     """Top-k over rows in blocks of ``nb`` rows: each of ``nt`` workers takes a contiguous run of
     whole blocks with its own heaps (worker 0 fills ``scores``/``ids``), calls
     ``scorer.block(local, weights, rows, r0, n_valid, cand, inv, hs, hi)`` per block (``rows`` the
@@ -238,8 +235,8 @@ def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
     released), whose dot products do not depend on the block's shape or place, so neither ``nb``
     nor ``nt`` changes the answer.
 
-    Half storage: each block is upcast exactly into the worker's float32 buffer first (the scorer
-    then gets that buffer as ``weights``: the merges read only its width).
+    Other storage dtypes: each block's float32 values go into the worker's float32 buffer first
+    (the scorer then gets that buffer as ``weights``: the merges read only its width).
     """
     D = weights.shape[1]
     row_hi = cand.row_hi
@@ -254,12 +251,13 @@ def _blocked(weights, scorer, cand, inv, scores, ids, nt, nb, storage=FLOAT32):
         for b in range(n_blocks * w // nt, n_blocks * (w + 1) // nt):
             check_cancel(cancel)
             r0, r1 = b * nb, min((b + 1) * nb, row_hi)
-            if storage.is_half:  # upcast into the worker's float32 block
+            if not storage.is_float32:  # the block's float32 values, into the worker's buffer
                 buf = local.get("f32")
                 if buf is None:
                     buf = local["f32"] = np.empty((nb, D), np.float32)
                 rows = buf[: r1 - r0]
-                _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows, 1)
+                _gather.to_float32(storage.bits(weights[r0:r1]), storage.kernel, rows, 1,
+                                   None if scales is None else scales[r0:r1])
                 scorer.block(local, buf, rows, r0, r1 - r0, cand, inv, hs, hi)
             else:
                 scorer.block(local, weights, weights[r0:r1], r0, r1 - r0, cand, inv, hs, hi)

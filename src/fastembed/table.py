@@ -38,15 +38,15 @@ import numpy as np
 
 from fastembed import _interop, search
 from fastembed import index as fe_index
-from fastembed._dtypes import BFLOAT16, FLOAT32, StorageDType, of_array
+from fastembed._dtypes import FLOAT32, StorageDType, of_array, stored_as
 from fastembed._dtypes import resolve as resolve_dtype
 from fastembed._kernels import _gather, _topk, _train
 from fastembed._sparse import segments
 from fastembed._threads import GRAIN_COPY_BYTES, GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
 from fastembed._typing import F32Array, I64Array, IdsLike, Metric, OutArray, Strategy, Threads, TopK
-from fastembed._validate import (as_float, as_ids, as_int, as_k, as_queries, as_restrict, as_sparse_rows,
-                                 as_steps, as_weights, check_id_range, check_norm_range, check_out, holds_keys,
-                                 raise_bad_id)
+from fastembed._validate import (as_float, as_ids, as_int, as_k, as_queries, as_restrict, as_scales,
+                                 as_sparse_rows, as_steps, as_weights, check_id_range, check_norm_range, check_out,
+                                 holds_keys, raise_bad_id, writable_somewhere)
 from fastembed.positions import embed_inputs
 from fastembed.vocab import Vocabulary
 
@@ -75,19 +75,25 @@ class EmbeddingTable:
         Read-only arrays and read-only memory maps are used without a copy. A writable numpy
         array is copied (see ``copy``). torch tensors are shared and watched. Other float dtypes
         are converted and non-contiguous arrays copied. With ``dtype="bfloat16"`` a uint16 array
-        is taken as bfloat16 bit patterns.
+        is taken as bfloat16 bit patterns; with ``dtype="int8"`` and ``scales``, an int8 array as
+        row-scaled codes.
     copy : bool or None, default None
         None: copy a writable numpy array (so nobody but the table can change its rows and the
         cached norms can never go stale); share read-only arrays, memory maps opened read-only and
         torch tensors. True: always take a private copy. False: share whatever can be shared; if
         you then write the array yourself, call :meth:`invalidate_norms` afterwards (the contract
         of gensim's ``fill_norms(force=True)``).
-    dtype : None, "float32", "float16", "bfloat16" (or np.float32 / np.float16 / torch dtypes)
-        The storage dtype. None: float16 arrays and float16 / bfloat16 tensors keep their dtype,
-        anything else is stored as float32. Half storage halves the memory and the bytes a scan
-        reads; every result is float32 and equals, bit for bit, that of ``table.astype("float32")``
-        (the upcast is exact). Converting to a half dtype rounds to nearest even (float64 input is
-        rounded to float32 first for bfloat16).
+    dtype : None, "float32", "float16", "bfloat16", "int8" (or numpy / torch dtypes)
+        The storage dtype (:mod:`fastembed._dtypes`). None: float16 arrays and float16 / bfloat16
+        tensors keep their dtype, anything else is stored as float32. Half storage halves the
+        memory and the bytes a scan reads; int8 (row-scaled codes, one float32 scale a row) keeps
+        about a quarter. Every result is float32 and equals, bit for bit, that of the table's
+        float32 values (``table.astype("float32")``). Converting to a half dtype rounds to nearest
+        even (float64 input is rounded to float32 first for bfloat16); to int8, each row to its
+        scale's grid (rows must be finite).
+    scales : (V,) float32 array, optional
+        With ``dtype="int8"`` and int8 ``weights``: the rows' scales (a value is
+        ``float32(code) * scale``), as :attr:`scales` and the file formats hold them.
     vocab : Vocabulary or sequence of str, optional
         Keys for the rows, enabling ``table["cat"]`` and the word questions (``table.words``).
     padding_idx : int, optional
@@ -97,13 +103,14 @@ class EmbeddingTable:
     Notes
     -----
     ``weights`` is a read-only view: writes go through the table's methods so cached row norms stay
-    valid. Half tables: ``weights`` is the stored array (float16, or the uint16 bits of bfloat16);
-    ``scatter_add`` / optimizers compute each updated row in float32 and round it back to the
-    storage dtype (nearest even), so small updates can round away as they would in torch's half
-    parameters. Pooling and training need float32 tables (``table.astype("float32")``).
+    valid. Other storage dtypes: ``weights`` is the stored array (float16, the uint16 bits of
+    bfloat16, int8 codes with :attr:`scales`); ``scatter_add`` / optimizers compute each updated
+    row in float32 and round it back to the storage dtype (nearest even; int8 rows get a new
+    scale), so small updates can round away as they would in torch's half parameters. Training
+    needs float32 tables (``table.astype("float32")``).
     """
 
-    __slots__ = ("_w", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
+    __slots__ = ("_w", "_scales", "_storage", "_vocab", "_padding_idx", "_inv", "_version", "_write_lock",
                  "_watched", "_untracked_alias", "_index", "_closed", "__weakref__")
 
     if TYPE_CHECKING:
@@ -112,40 +119,44 @@ class EmbeddingTable:
 
     def __init__(self, weights: Any, *, copy: Optional[bool] = None,
                  vocab: Union[Vocabulary, Sequence[str], None] = None,
-                 padding_idx: Optional[int] = None, dtype: Any = None) -> None:
+                 padding_idx: Optional[int] = None, dtype: Any = None, scales: Any = None) -> None:
         watch = None
         want = None if dtype is None else resolve_dtype(dtype)
         given = None  # the storage dtype the input already holds
+        sc = None     # its scales (a scaled dtype)
         if _interop.is_torch_tensor(weights) or hasattr(weights, "weight"):
             weights, watch, tname = _interop.torch_weights(weights)
             given = resolve_dtype(tname) if tname is not None else None
-        if want is BFLOAT16 and given is None and getattr(weights, "dtype", None) == np.uint16:
+        raw = getattr(weights, "dtype", None)
+        if want is not None and given is None and raw is not None and raw.kind in "iu" and raw == want.numpy:
+            # stored elements given as they are: bfloat16 bits (uint16), int8 codes (with scales)
             w = np.asarray(weights) if type(weights) is not np.memmap else weights
             if w.ndim != 2:
                 raise ValueError(f"weights must be 2-D (V, D), got shape {w.shape}")
-            given = BFLOAT16  # uint16 bit patterns, as safetensors and torch hold bfloat16
+            given = want
+            sc = as_scales(scales, w.shape[0]) if want.scaled else None
+            if want.scaled and sc is None:
+                raise ValueError(f"{want.name} codes need their scales: pass scales=, a ({w.shape[0]},) float32 array")
         elif given is None:
             w = as_weights(weights)
             given = of_array(w)
         else:
             w = weights
+        if scales is not None and sc is None:
+            raise ValueError("scales= goes with dtype='int8' and int8 codes (the rows' scales)")
         storage = want or given
-        fresh = False  # w is an array nobody else holds
-        if w.dtype != given.numpy and not (given is FLOAT32 and w.dtype.kind == "f"):
-            w, fresh = np.asarray(w, given.numpy), True  # byte-swapped input
-        if given is not storage:
-            if given is FLOAT32 and storage.numpy == np.float16:
-                w = np.asarray(w).astype(np.float16)  # float64 too: one rounding, to nearest even
-            else:  # through the exact float32 upcast of half input
-                w = storage.from_float32(given.to_float32(w) if given.is_half else np.asarray(w, np.float32))
-            fresh = True
+        w, sc, fresh = stored_as(w, sc, given, storage)  # fresh: an array nobody else holds
         if copy is None:
             # a writable array someone else holds could change under the norm cache: copy it;
             # torch tensors are watched instead (their version counters), so they are shared
-            copy = watch is None and not fresh and _writable_somewhere(w)
+            copy = watch is None and not fresh and (writable_somewhere(w) or
+                                                     (sc is not None and writable_somewhere(sc)))
         if copy or w.dtype != storage.numpy or not w.flags.c_contiguous or not w.dtype.isnative:
             w = np.array(w, dtype=storage.numpy, order="C", copy=True)
+        if sc is not None and (copy or not sc.flags.c_contiguous):
+            sc = np.array(sc, np.float32, order="C", copy=True)
         self._w = w
+        self._scales = sc
         self._storage: StorageDType = storage
         self._inv = None           # (version, (V,) float32 inverse norms) or None
         self._index = None         # (version, search index) or None: see build_index
@@ -212,8 +223,9 @@ class EmbeddingTable:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the stored rows: V * D * 4 (float32) or V * D * 2 (float16, bfloat16)."""
-        return int(self._w.nbytes)
+        """Bytes of the stored rows: V * D * 4 (float32), V * D * 2 (float16, bfloat16), or
+        V * D + 4 * V (int8 codes and their scales)."""
+        return int(self._w.nbytes) + (0 if self._scales is None else int(self._scales.nbytes))
 
     @property
     def weights(self) -> F32Array:
@@ -221,6 +233,16 @@ class EmbeddingTable:
         tables the uint16 bit patterns (numpy has no bfloat16; ``table[:]`` or
         ``table.astype("float32")`` give float32 values)."""
         v = self._live().view(np.ndarray)
+        v.flags.writeable = False
+        return v
+
+    @property
+    def scales(self) -> Optional[np.ndarray]:
+        """(V,) float32 row scales of a row-scaled storage dtype (int8: a value is
+        ``float32(code) * scale``), read-only; None for the others."""
+        if self._scales is None:
+            return None
+        v = self._scales.view(np.ndarray)
         v.flags.writeable = False
         return v
 
@@ -333,7 +355,7 @@ class EmbeddingTable:
         nbytes = dst.nbytes
         nt = team_size(nbytes, GRAIN_COPY_BYTES, n_threads, items=max(a.size, 1))
         st = self._storage
-        bad = _gather.gather(st.bits(w), a, dst, nt, nbytes >= STREAM_MIN_BYTES, st.kernel)
+        bad = _gather.gather(st.bits(w), a, dst, nt, nbytes >= STREAM_MIN_BYTES, st.kernel, self._scales)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -342,17 +364,19 @@ class EmbeddingTable:
         """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) float32 copy of those rows;
         with a vocabulary, ``table["cat"]`` and ``table[["cat", "dog"]]`` look keys up."""
         if isinstance(key, slice):
-            return self._float_rows(self._live()[key])
+            w = self._live()
+            return self._float_rows(w[key], None if self._scales is None else self._scales[key])
         return self.lookup(key)
 
-    def _float_rows(self, rows: np.ndarray) -> np.ndarray:
-        """A float32 copy of stored rows (an exact upcast for half storage)."""
-        if not self._storage.is_half:
+    def _float_rows(self, rows: np.ndarray, scales: Optional[np.ndarray] = None) -> np.ndarray:
+        """A float32 copy of (n, D) stored rows (with their scales): exact for every dtype."""
+        st = self._storage
+        if st.is_float32:
             return np.array(rows, np.float32)
         rows = np.ascontiguousarray(rows)
         out = np.empty(rows.shape, np.float32)
-        r2 = rows.reshape(-1, rows.shape[-1]) if rows.ndim != 2 else rows
-        _gather.to_float32(self._storage.bits(r2), self._storage.kernel, out.reshape(r2.shape), 1)
+        sc = None if scales is None else np.ascontiguousarray(scales, np.float32)
+        _gather.to_float32(st.bits(rows), st.kernel, out, 1, sc)
         return out
 
     def __contains__(self, key: object) -> bool:
@@ -407,10 +431,7 @@ class EmbeddingTable:
         st = self._storage
         args = (a.reshape(-1).astype(np.int64), e.pos, e.pos_idx, e.scale, e.types, e.type_idx,
                 dst.reshape(a.size, D), nt, dst.nbytes >= STREAM_MIN_BYTES, e.pos_off, e.T)
-        if st.is_half:
-            bad = _gather.embed_half(st.bits(w), st.kernel, *args)
-        else:
-            bad = _gather.embed(w, *args)
+        bad = _gather.embed(st.bits(w), st.kernel, self._scales, *args)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
         return out
@@ -468,10 +489,7 @@ class EmbeddingTable:
 
     def _row_norms(self, out: np.ndarray, nt: int, inverse: bool) -> None:
         st = self._storage
-        if st.is_half:
-            _topk.row_norms_half(st.bits(self._w), st.kernel, out, nt, inverse)
-        else:
-            _topk.row_norms(self._w, out, nt, inverse)
+        _topk.row_norms(st.bits(self._w), st.kernel, self._scales, out, nt, inverse)
 
     def invalidate_norms(self) -> None:
         """Forget cached norms and the search index: call after changing a shared weights array
@@ -626,7 +644,7 @@ class EmbeddingTable:
         if self._vocab is not None and holds_keys(queries, nested=False):
             queries = self.lookup(self._vocab.encode(queries))  # one key -> (D,), a list -> (n, D)
         if exclude is not None and self._vocab is not None and holds_keys(exclude):
-            exclude = _encode_nested(self._vocab, exclude)
+            exclude = self._vocab.encode_nested(exclude)
         q, single = as_queries(queries, self.dim, normalize=metric == "cosine")
         scores, ids = self.search(search.LinearScorer(q, cosine=metric == "cosine"), k, restrict=restrict,
                                   exclude=exclude, strategy=strategy, block_rows=block_rows,
@@ -659,7 +677,7 @@ class EmbeddingTable:
         inv = self.inv_norms(n_threads) if scorer.needs_inv else None
         idx = self._pick_index(index, strategy) if isinstance(scorer, search.LinearScorer) else None
         return search.run(w, scorer, k, cand, inv=inv, strategy=strategy, block_rows=block_rows,
-                          n_threads=n_threads, storage=self._storage, index=idx)
+                          n_threads=n_threads, storage=self._storage, scales=self._scales, index=idx)
 
     def cosines(self, queries: Any, row_hi: Optional[int] = None, n_threads: Threads = None) -> np.ndarray:
         """Row-source protocol: every cosine of unit queries with the first ``row_hi`` rows (all by
@@ -679,7 +697,8 @@ class EmbeddingTable:
         inv = self.inv_norms(n_threads)
         out = np.empty((q2.shape[0], n), np.float32)
         nt = team_size(n * (self.dim + 1) * q2.shape[0], GRAIN_DOT_FLOPS, n_threads, items=max(n, 1))
-        _topk.scores(self._storage.bits(w[:n]), self._storage.kernel, inv, q2, out, nt)
+        _topk.scores(self._storage.bits(w[:n]), self._storage.kernel, inv, q2, out, nt,
+                     None if self._scales is None else self._scales[:n])
         return out[0] if single else out
 
     # ------------------------------------------------------------------ writes
@@ -726,11 +745,12 @@ class EmbeddingTable:
         nt = team_size(r.nbytes, GRAIN_COPY_BYTES, n_threads, items=max(ids.size, 1))
         st = self._storage
         with self.writing() as w:
-            if st.is_half:
+            if not st.is_float32:
                 # the float32 kernel's arithmetic (row + step * grad, step rounded to float32 first)
-                # on the exact upcast, then one rounding to the storage dtype per element
+                # on the exact float32 values, then one rounding to the storage dtype
                 step = np.float32(a) if steps is None else steps[:, None]
-                w[ids] = st.from_float32(st.to_float32(w[ids]) + step * r)
+                self._store(w, ids, self._float_rows(w[ids], None if self._scales is None else self._scales[ids])
+                            + step * r)
             else:
                 # the kernel computes table[i] -= step * row: negated factors add
                 _train.sparse_update(w, ids, r, -a, None if steps is None else -steps, nt)
@@ -745,10 +765,19 @@ class EmbeddingTable:
         v = np.asarray(values)
         if v.dtype.kind not in "fiu":
             raise TypeError(f"values must be numbers, got dtype {v.dtype}")
-        if self._storage.is_half:  # rounded to the storage dtype (nearest even)
-            v = self._storage.from_float32(np.broadcast_to(np.asarray(v, np.float32), a.shape + (self.dim,)))
         with self.writing() as w:
-            w[a] = v
+            if self._storage.is_float32:
+                w[a] = v
+            else:  # rounded to the storage dtype (nearest even)
+                self._store(w, a, np.broadcast_to(np.asarray(v, np.float32), a.shape + (self.dim,)))
+
+    def _store(self, w: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+        """Write float32 ``values`` into rows ``ids`` of the stored array ``w`` (and their scales),
+        rounded to the storage dtype. Call inside :meth:`writing`."""
+        rows, sc = self._storage.encode(values.reshape(-1, self.dim))
+        w[ids.reshape(-1)] = rows
+        if sc is not None:
+            self._scales[ids.reshape(-1)] = sc
 
     # ------------------------------------------------------------------ learning
     def backward(self, ids: Any, grad_out: Any, *, scale_grad_by_freq: bool = False,
@@ -798,7 +827,10 @@ class EmbeddingTable:
         score of the new table equals the old one's; to a half dtype rows round to nearest even."""
         st = resolve_dtype(dtype)
         w = self._live()
-        rows = w if st is self._storage else self[:] if st is FLOAT32 or self._storage.is_half else w
+        if st is self._storage:
+            return type(self)(w, copy=True, vocab=self._vocab, padding_idx=self._padding_idx, dtype=st,
+                              scales=self._scales)
+        rows = w if self._storage.is_float32 else self[:]
         return type(self)(rows, copy=True, vocab=self._vocab, padding_idx=self._padding_idx, dtype=st)
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
@@ -864,6 +896,7 @@ class EmbeddingTable:
         with self._write_lock:
             self._closed = True
             self._w = np.empty((0, self._w.shape[1]), self._w.dtype)
+            self._scales = None if self._scales is None else np.empty(0, np.float32)
             self._inv = None
             self._index = None
             self._watched = []
@@ -873,23 +906,6 @@ class EmbeddingTable:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _writable_somewhere(a: np.ndarray) -> bool:
-    """True if ``a`` or an ndarray it views is writable: someone could change its values."""
-    x: Any = a
-    while isinstance(x, np.ndarray):
-        if x.flags.writeable:
-            return True
-        x = x.base
-    return False
-
-
-def _encode_nested(vocab: Vocabulary, x):
-    """Keys to ids inside (ragged) lists, ints kept: exclusion lists may mix both."""
-    if isinstance(x, str):
-        return vocab.key_to_id(x)
-    return [_encode_nested(vocab, e) if not isinstance(e, (int, np.integer)) else e for e in x]
 
 
 def _check_shape(num_embeddings, dim):

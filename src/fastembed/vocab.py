@@ -130,6 +130,12 @@ class Vocabulary:
             out[j] = i
         return out
 
+    def encode_nested(self, x):
+        """Keys to ids inside (ragged) lists, ints kept (exclusion lists may mix both)."""
+        if isinstance(x, str):
+            return self.key_to_id(x)
+        return [self.encode_nested(e) if not isinstance(e, (int, np.integer)) else e for e in x]
+
     def decode(self, ids) -> Union[str, List[str]]:
         """Keys of one id or of an array of ids."""
         a = np.asarray(ids)

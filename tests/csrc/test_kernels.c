@@ -199,7 +199,7 @@ static void check_dot_norms(const fe_ops *o)
             memset(rows + 4 * d, 0, sizeof(float) * (size_t)d);
         float out[9], want[9];
         for (int inv = 0; inv < 2; inv++) {
-            o->row_norms(rows, d, 0, 9, out, !inv);
+            o->kind[FE_KIND_F32].row_norms(rows, NULL, d, 0, 9, out, !inv);
             for (int r = 0; r < 9; r++) {
                 double ss = ref_sumsq(rows + r * d, d);
                 want[r] = inv ? (ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f) : (float)sqrt(ss);
@@ -227,13 +227,13 @@ static void check_rows(const fe_ops *o)
                 for (int with_types = 0; with_types < 2; with_types++) {
                     for (int64_t i = 0; i < d; i++)
                         want[i] = with_types ? (src[i] * scale + pos[i]) + typ[i] : src[i] * scale + pos[i];
-                    o->embed_row(dst, src, scale, pos, with_types ? typ : NULL, d, stream);
+                    o->kind[FE_KIND_F32].embed_row(dst, src, 1.0f, scale, pos, with_types ? typ : NULL, d, stream);
                     o->stream_fence();
                     CHECK(same_floats(dst, want, d), "%s embed_row d=%lld off=%d stream=%d types=%d", o->name,
                           (long long)d, off, stream, with_types);
                     hash_floats(dst, d);
                 }
-                o->copy_row(dst, src, d, stream);
+                o->kind[FE_KIND_F32].copy_row(dst, src, 1.0f, d, stream);
                 o->stream_fence();
                 CHECK(same_floats(dst, src, d), "%s copy_row d=%lld off=%d stream=%d", o->name, (long long)d, off, stream);
                 memcpy(want, dst, sizeof(float) * (size_t)d);
@@ -253,7 +253,7 @@ static void check_rows(const fe_ops *o)
             unsigned char raw[4 * 800 + 16];
             float *dst = (float *)(void *)(raw + 1);
             fill(buf_src, d, 0);
-            o->copy_row(dst, buf_src, d, 1);
+            o->kind[FE_KIND_F32].copy_row(dst, buf_src, 1.0f, d, 1);
             o->stream_fence();
             CHECK(memcmp(raw + 1, buf_src, sizeof(float) * (size_t)d) == 0, "%s copy_row to an odd address", o->name);
         }
@@ -304,7 +304,7 @@ static void check_topk(const fe_ops *o)
             if (D > 1)
                 table[5 * D + 1] = NAN;  /* row 5 scores NaN: never kept */
             fill(queries, QMAX * D, 0);
-            o->row_norms(table, D, 0, V, inv, 0);
+            o->kind[FE_KIND_F32].row_norms(table, NULL, D, 0, V, inv, 0);
             for (int r = 0; r < V; r++)
                 mask[r] = (uint8_t)((r % 3) != 1);
             for (int j = 0; j < QMAX; j++)
@@ -312,8 +312,10 @@ static void check_topk(const fe_ops *o)
                     rdots[j][r] = ref_dot(table + r * D, queries + j * D, D);
             for (int variant = 0; variant < 4; variant++) {
                 for (int ki = 0; ki < 4; ki++) {
-                    fe_topk_args a = {table, D, (variant & 1) ? inv : NULL, (variant & 2) ? mask : NULL,
-                                      variant == 3 ? excl_ptr : NULL, variant == 3 ? excl : NULL, ks[ki], NULL};
+                    fe_topk_args a = {.table = table, .rows = table, .scales = NULL, .D = D,
+                                      .inv = (variant & 1) ? inv : NULL, .mask = (variant & 2) ? mask : NULL,
+                                      .excl_ptr = variant == 3 ? excl_ptr : NULL, .excl = variant == 3 ? excl : NULL,
+                                      .k = ks[ki]};
                     const int64_t k = ks[ki];
                     for (int nq = 1; nq <= QMAX; nq += 4) {
                         for (int64_t j = 0; j < nq * k; j++)
@@ -321,8 +323,8 @@ static void check_topk(const fe_ops *o)
                         for (int j = 0; j < nq; j++)
                             fe_heap_init(hs + j * k, hi + j * k, k);
                         /* two ranges, as two threads would: the heaps are merged as they come */
-                        o->scan_rows(&a, queries, 0, nq, 0, 77, hs, hi);
-                        o->scan_rows(&a, queries, 0, nq, 77, V, hs, hi);
+                        o->kind[FE_KIND_F32].scan_rows(&a, queries, 0, nq, 0, 77, hs, hi);
+                        o->kind[FE_KIND_F32].scan_rows(&a, queries, 0, nq, 77, V, hs, hi);
                         for (int j = 0; j < nq; j++) {
                             fe_heap_sort(hs + j * k, hi + j * k, k);
                             for (int r = 0; r < V; r++)
@@ -360,7 +362,7 @@ static void check_topk(const fe_ops *o)
         fill(Sc, N, 4);
         for (int i = 0; i < N; i++)
             comb[i] = ((Sb[i] - Sa[i]) + Sc[i]) * 1.25f;
-        fe_topk_args a = {table, 1, NULL, NULL, NULL, NULL, 7, NULL};
+        fe_topk_args a = {.table = table, .rows = table, .D = 1, .k = 7};
         fe_heap_init(hs, hi, 7);
         o->merge_combined(&a, Sa, Sb, Sc, 1.25f, N, 0, 0, hs, hi, buf);
         fe_heap_sort(hs, hi, 7);
@@ -445,14 +447,14 @@ static void check_half(const fe_ops *o)
                     float ref[DMAX];
                     for (int64_t i = 0; i < D; i++)
                         ref[i] = bf ? fe_bf16_to_f32(src[i]) : fe_f16_to_f32(src[i]);
-                    (bf ? o->copy_row_bf16 : o->copy_row_f16)(got + off, src, D, stream);
+                    o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].copy_row(got + off, src, 1.0f, D, stream);
                     o->stream_fence();
                     CHECK(same_floats(got + off, ref, D), "%s copy_row_%s D=%lld off=%d stream=%d", o->name,
                           bf ? "bf16" : "f16", (long long)D, off, stream);
                     hash_floats(got + off, D);
                     for (int ty = 0; ty < 2; ty++) {
-                        (bf ? o->embed_row_bf16 : o->embed_row_f16)(got + off, src, 1.5f, pos, ty ? typ : NULL, D, stream);
-                        o->embed_row(want, ref, 1.5f, pos, ty ? typ : NULL, D, 0);
+                        o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].embed_row(got + off, src, 1.0f, 1.5f, pos, ty ? typ : NULL, D, stream);
+                        o->kind[FE_KIND_F32].embed_row(want, ref, 1.0f, 1.5f, pos, ty ? typ : NULL, D, 0);
                         o->stream_fence();
                         CHECK(same_floats(got + off, want, D), "%s embed_row_%s D=%lld off=%d", o->name,
                               bf ? "bf16" : "f16", (long long)D, off);
@@ -461,28 +463,30 @@ static void check_half(const fe_ops *o)
                 }
             /* dot products, norms and scans equal the float32 kernels on the upcast rows */
             for (int r = 0; r < V; r++) {
-                float a = (bf ? o->dot_bf16 : o->dot_f16)(hb + r * D, q, D), b = ref_dot(up + r * D, q, D);
+                float a = o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].dot(hb + r * D, 1.0f, q, D), b = ref_dot(up + r * D, q, D);
                 CHECK(same_float(a, b), "%s dot_%s D=%lld row %d", o->name, bf ? "bf16" : "f16", (long long)D, r);
             }
             for (int want_norm = 0; want_norm < 2; want_norm++) {
-                (bf ? o->row_norms_bf16 : o->row_norms_f16)(hb, D, 0, V, n1, want_norm);
-                o->row_norms(up, D, 0, V, n2, want_norm);
+                o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].row_norms(hb, NULL, D, 0, V, n1, want_norm);
+                o->kind[FE_KIND_F32].row_norms(up, NULL, D, 0, V, n2, want_norm);
                 CHECK(same_floats(n1, n2, V), "%s row_norms_%s D=%lld", o->name, bf ? "bf16" : "f16", (long long)D);
                 hash_floats(n1, V);
             }
-            o->row_norms(up, D, 0, V, inv, 0);
+            o->kind[FE_KIND_F32].row_norms(up, NULL, D, 0, V, inv, 0);
             for (int r = 0; r < V; r++)
                 mask[r] = (uint8_t)(r % 5 != 2);
             for (int variant = 0; variant < 2; variant++)
                 for (int nq = 1; nq <= QN; nq += 2) {
-                    fe_topk_args a = {up, D, inv, variant ? mask : NULL, NULL, NULL, K, hb};
+                    fe_topk_args a = {.table = up, .rows = hb, .D = D, .inv = inv, .mask = variant ? mask : NULL, .k = K};
+                    fe_topk_args a32 = a;
+                    a32.rows = up;
                     for (int j = 0; j < nq; j++) {
                         fe_heap_init(hs1 + j * K, hi1 + j * K, K);
                         fe_heap_init(hs2 + j * K, hi2 + j * K, K);
                     }
-                    (bf ? o->scan_rows_bf16 : o->scan_rows_f16)(&a, q, 0, nq, 0, 29, hs1, hi1);
-                    (bf ? o->scan_rows_bf16 : o->scan_rows_f16)(&a, q, 0, nq, 29, V, hs1, hi1);
-                    o->scan_rows(&a, q, 0, nq, 0, V, hs2, hi2);
+                    o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].scan_rows(&a, q, 0, nq, 0, 29, hs1, hi1);
+                    o->kind[bf ? FE_KIND_BF16 : FE_KIND_F16].scan_rows(&a, q, 0, nq, 29, V, hs1, hi1);
+                    o->kind[FE_KIND_F32].scan_rows(&a32, q, 0, nq, 0, V, hs2, hi2);
                     for (int j = 0; j < nq; j++) {
                         fe_heap_sort(hs1 + j * K, hi1 + j * K, K);
                         fe_heap_sort(hs2 + j * K, hi2 + j * K, K);
@@ -703,6 +707,79 @@ static void check_hx_build(const fe_ops *o, const fe_ops *base)
     }
 }
 
+/* ---------------------------------------------------------------- the int8 storage kind and the tiled kernel */
+
+/* int8 rows (codes times a row scale) through every kind kernel equal the float32 kernels on the
+ * dequantised rows (float32(code) * scale, one multiply), at odd offsets; the tiled dot products
+ * (dots_block) equal ref_dot for every tile shape and edge. */
+static void check_i8_kind_and_tiles(const fe_ops *o)
+{
+    enum { V = 61, DMAX = 300, QN = 9, K = 6 };
+    static int8_t codes[V * DMAX + 16];
+    static float sc[V], up[V * DMAX], q[QN * DMAX], got[DMAX + 4], want[DMAX], pos[DMAX], typ[DMAX];
+    static float n1[V], n2[V], hs1[QN * K], hs2[QN * K], tile[QN * V];
+    static int64_t hi1[QN * K], hi2[QN * K];
+    static const int dims[] = {1, 3, 7, 8, 15, 16, 17, 33, 100, 300};
+    const fe_kind_ops *k8 = &o->kind[FE_KIND_I8], *k32 = &o->kind[FE_KIND_F32];
+    for (int t = 0; t < (int)(sizeof dims / sizeof dims[0]); t++) {
+        const int64_t D = dims[t];
+        for (int64_t i = 0; i < V * D + 16; i++)
+            codes[i] = (int8_t)((int)(rnd() % 255) - 127);
+        for (int r = 0; r < V; r++)
+            sc[r] = r == 4 ? 0.0f : fabsf(rndf()) * 0.01f + 1e-6f;
+        for (int r = 0; r < V; r++)
+            for (int64_t i = 0; i < D; i++)
+                up[r * D + i] = (float)codes[r * D + i] * sc[r];
+        fill(q, QN * D, 0);
+        fill(pos, D, 0);
+        fill(typ, D, 0);
+        for (int r = 0; r < V; r += 7)
+            for (int stream = 0; stream < 2; stream++) {
+                k8->copy_row(got + 1, codes + r * D, sc[r], D, stream);
+                o->stream_fence();
+                CHECK(same_floats(got + 1, up + r * D, D), "%s copy_row_i8 D=%lld r=%d", o->name, (long long)D, r);
+                k8->embed_row(got + 1, codes + r * D, sc[r], 1.5f, pos, typ, D, stream);
+                k32->embed_row(want, up + r * D, 1.0f, 1.5f, pos, typ, D, 0);
+                o->stream_fence();
+                CHECK(same_floats(got + 1, want, D), "%s embed_row_i8 D=%lld r=%d", o->name, (long long)D, r);
+                CHECK(same_float(k8->dot(codes + r * D, sc[r], q, D), ref_dot(up + r * D, q, D)),
+                      "%s dot_i8 D=%lld r=%d", o->name, (long long)D, r);
+            }
+        k8->row_norms(codes, sc, D, 0, V, n1, 0);
+        k32->row_norms(up, NULL, D, 0, V, n2, 0);
+        CHECK(same_floats(n1, n2, V), "%s row_norms_i8 D=%lld", o->name, (long long)D);
+        hash_floats(n1, V);
+        for (int nq = 1; nq <= QN; nq += 4) {
+            fe_topk_args a = {.table = NULL, .rows = codes, .scales = sc, .D = D, .inv = n2, .k = K};
+            fe_topk_args b = {.table = up, .rows = up, .D = D, .inv = n2, .k = K};
+            for (int j = 0; j < nq; j++) {
+                fe_heap_init(hs1 + j * K, hi1 + j * K, K);
+                fe_heap_init(hs2 + j * K, hi2 + j * K, K);
+            }
+            k8->scan_rows(&a, q, 0, nq, 0, 23, hs1, hi1);
+            k8->scan_rows(&a, q, 0, nq, 23, V, hs1, hi1);
+            k32->scan_rows(&b, q, 0, nq, 0, V, hs2, hi2);
+            for (int j = 0; j < nq; j++) {
+                fe_heap_sort(hs1 + j * K, hi1 + j * K, K);
+                fe_heap_sort(hs2 + j * K, hi2 + j * K, K);
+            }
+            CHECK(same_floats(hs1, hs2, nq * K) && memcmp(hi1, hi2, sizeof(int64_t) * (size_t)(nq * K)) == 0,
+                  "%s scan_rows_i8 D=%lld nq=%d", o->name, (long long)D, nq);
+            hash_floats(hs1, nq * K);
+        }
+        /* tiles of every shape: nq queries x n rows, each score ref_dot's bits */
+        for (int nq = 1; nq <= QN; nq++)
+            for (int n = 1; n <= V; n += (n < 9 ? 1 : 13)) {
+                o->dots_block(up, D, n, q, nq, tile, V);
+                for (int c = 0; c < nq; c++)
+                    for (int r = 0; r < n; r++)
+                        CHECK(same_float(tile[c * V + r], ref_dot(up + r * D, q + c * D, D)),
+                              "%s dots_block D=%lld nq=%d n=%d (%d, %d)", o->name, (long long)D, nq, n, c, r);
+            }
+        hash_floats(tile, QN * V);
+    }
+}
+
 int main(void)
 {
     for (int i = 0; i < FE_EXP_TABLE_SIZE; i++) {
@@ -736,6 +813,7 @@ int main(void)
         check_w2v(o, generic);
         check_i8_quantize(o, generic);
         check_hx_build(o, generic);
+        check_i8_kind_and_tiles(o);
         printf("level %s: %ld checks %s\n", o->name, checks - c0, failures == f0 ? "ok" : "FAILED");
         tested++;
     }

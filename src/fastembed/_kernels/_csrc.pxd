@@ -20,6 +20,19 @@ cdef extern from "fe_half.h" nogil:
     float fe_bf16_to_f32(uint16_t h) noexcept
     uint16_t fe_f32_to_bf16(float f) noexcept
 
+# ---------------------------------------------------------------- fe_kinds.h
+cdef extern from "fe_kinds.h" nogil:
+    # the storage kinds of a table's rows: one code each (fastembed._dtypes reads them from here)
+    ctypedef enum fe_kind:
+        FE_KIND_F32
+        FE_KIND_F16
+        FE_KIND_BF16
+        FE_KIND_I8
+        FE_KIND_COUNT
+    const char *const fe_kind_names[]
+    const int fe_kind_itemsize[]
+    const int fe_kind_scaled[]
+
 # ---------------------------------------------------------------- fe_omp.h
 cdef extern from "fe_omp.h" nogil:
     int fe_openmp_enabled() noexcept
@@ -37,6 +50,8 @@ cdef extern from "fe_heap.h" nogil:
 cdef extern from "fe_topk.h" nogil:
     ctypedef struct fe_topk_args:
         const float *table
+        const void *rows
+        const float *scales
         int64_t D
         const float *inv
         const uint8_t *mask
@@ -96,22 +111,25 @@ cdef extern from "fe_int8.h" nogil:
 
 # ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
 cdef extern from "fe_ops.h" nogil:
+    ctypedef struct fe_kind_ops:
+        void (*copy_row)(float *dst, const void *src, float s, fe_intp d, int stream) noexcept nogil
+        void (*embed_row)(float *dst, const void *src, float s, float scale, const float *pos,
+                          const float *types, fe_intp d, int stream) noexcept nogil
+        float (*dot)(const void *row, float s, const float *q, fe_intp d) noexcept nogil
+        void (*row_norms)(const void *table, const float *scales, fe_intp D, fe_intp r0, fe_intp r1,
+                          float *out, int want_norm) noexcept nogil
+        void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
+                          int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
     ctypedef struct fe_ops:
         const char *name
         int vector_floats
         int streaming_stores
-        void (*copy_row)(float *dst, const float *src, fe_intp d, int stream) noexcept nogil
-        void (*embed_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
-                          fe_intp d, int stream) noexcept nogil
+        fe_kind_ops kind[4]
         void (*stream_fence)() noexcept nogil
         void (*acc_row)(float *dst, const float *src, fe_intp d) noexcept nogil
         void (*axpy)(float *dst, float a, const float *x, fe_intp d) noexcept nogil
         float (*dot)(const float *a, const float *b, fe_intp d) noexcept nogil
         double (*sumsq)(const float *x, fe_intp d) noexcept nogil
-        void (*row_norms)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
-                          int want_norm) noexcept nogil
-        void (*scan_rows)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                          int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
         void (*merge_scores)(const fe_topk_args *a, const float *dots, int64_t n, int64_t r0,
                              int64_t q, float *hs, int64_t *hi) noexcept nogil
         void (*dots_block)(const float *X, fe_intp D, fe_intp n, const float *Qm, fe_intp nq, float *out,
@@ -127,22 +145,6 @@ cdef extern from "fe_ops.h" nogil:
                                      double *loss, int64_t *nonfinite) noexcept nogil
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
-        void (*copy_row_f16)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
-        void (*copy_row_bf16)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
-        void (*embed_row_f16)(float *dst, const uint16_t *src, float scale, const float *pos,
-                              const float *types, fe_intp d, int stream) noexcept nogil
-        void (*embed_row_bf16)(float *dst, const uint16_t *src, float scale, const float *pos,
-                               const float *types, fe_intp d, int stream) noexcept nogil
-        float (*dot_f16)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
-        float (*dot_bf16)(const uint16_t *a, const float *b, fe_intp d) noexcept nogil
-        void (*row_norms_f16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
-                              int want_norm) noexcept nogil
-        void (*row_norms_bf16)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
-                               int want_norm) noexcept nogil
-        void (*scan_rows_f16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                              int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
-        void (*scan_rows_bf16)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
-                               int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
         void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,
                             int32_t *rowsum, float *scale, double *st) noexcept nogil
         int (*i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,

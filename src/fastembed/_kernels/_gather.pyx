@@ -16,7 +16,8 @@ import numpy as np
 cnp.import_array()
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team, first_bad
-from fastembed._kernels._csrc cimport fe_ops, fe_prefetch_row, fe_prefetch_ahead
+from fastembed._kernels._csrc cimport fe_ops, fe_kind_ops, fe_prefetch_row, fe_prefetch_ahead, FE_KIND_F32, fe_kind_itemsize
+from fastembed._kernels._kinds cimport kind_ops, rows_of, scales_of
 from fastembed._kernels._simd cimport ops
 
 ctypedef fused id_t:
@@ -30,46 +31,18 @@ ctypedef fused id_t:
     uint64_t
 
 
-# Storage kinds of the table argument (fastembed._dtypes.StorageDType.kernel): float32 rows, or
-# float16 / bfloat16 bits (uint16) converted exactly to float32 as they are copied.
-cdef enum:
-    KIND_F32 = 0
-    KIND_F16 = 1
-    KIND_BF16 = 2
-
-
-cdef inline void _copy_row(const fe_ops *o, int kind, float *dst, const char *src, fe_intp D,
-                           int stream) noexcept nogil:
-    if kind == KIND_F32:
-        o.copy_row(dst, <const float *>src, D, stream)
-    elif kind == KIND_F16:
-        o.copy_row_f16(dst, <const uint16_t *>src, D, stream)
-    else:
-        o.copy_row_bf16(dst, <const uint16_t *>src, D, stream)
-
-
-cdef inline void _embed_row(const fe_ops *o, int kind, float *dst, const char *src, float scale,
-                            const float *pos, const float *types, fe_intp D, int stream) noexcept nogil:
-    if kind == KIND_F32:
-        o.embed_row(dst, <const float *>src, scale, pos, types, D, stream)
-    elif kind == KIND_F16:
-        o.embed_row_f16(dst, <const uint16_t *>src, scale, pos, types, D, stream)
-    else:
-        o.embed_row_bf16(dst, <const uint16_t *>src, scale, pos, types, D, stream)
-
-
 cdef inline void _prefetch(const char *row, fe_intp row_bytes) noexcept nogil:
     fe_prefetch_row(<const float *>row, (row_bytes + 3) // 4)
 
 
 # ------------------------------------------------------------------------------------------ lookup
 
-cdef fe_intp _gather_range(const fe_ops *o, int kind, const char *table, fe_intp V, fe_intp D,
+cdef fe_intp _gather_range(const fe_kind_ops *k, const char *table, const float *sc, fe_intp V, fe_intp D,
                            fe_intp row_bytes, const id_t *ids, fe_intp lo, fe_intp hi, float *out,
                            int stream) noexcept nogil:
-    """Copy rows ids[lo:hi] into out[lo:hi] (converted to float32 per ``kind``); return the first
-    position whose id is outside [0, V). The row a few ids ahead is prefetched (random rows: the
-    copy waits on memory latency)."""
+    """Copy rows ids[lo:hi] into out[lo:hi] (converted to float32 by the kind's kernel); return the
+    first position whose id is outside [0, V). The row a few ids ahead is prefetched (random rows:
+    the copy waits on memory latency)."""
     cdef fe_intp i, ahead = fe_prefetch_ahead(D)
     cdef uint64_t u
     for i in range(lo, hi):
@@ -81,29 +54,29 @@ cdef fe_intp _gather_range(const fe_ops *o, int kind, const char *table, fe_intp
         u = <uint64_t><int64_t>ids[i]
         if u >= <uint64_t>V:
             return i
-        _copy_row(o, kind, out + i * D, table + <fe_intp>u * row_bytes, D, stream)
+        k.copy_row(out + i * D, table + <fe_intp>u * row_bytes, sc[u] if sc != NULL else 1.0, D, stream)
     return -1
 
 
-cdef fe_intp _gather_any(const fe_ops *o, int code, int kind, const char *table, fe_intp V, fe_intp D,
-                         const void *ids, fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
-    cdef fe_intp rb = D * (4 if kind == KIND_F32 else 2)
+cdef fe_intp _gather_any(const fe_kind_ops *k, fe_intp rb, int code, const char *table, const float *sc,
+                         fe_intp V, fe_intp D, const void *ids, fe_intp lo, fe_intp hi, float *out,
+                         int stream) noexcept nogil:
     if code == 0:
-        return _gather_range(o, kind, table, V, D, rb, <const int8_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const int8_t *>ids, lo, hi, out, stream)
     elif code == 1:
-        return _gather_range(o, kind, table, V, D, rb, <const int16_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const int16_t *>ids, lo, hi, out, stream)
     elif code == 2:
-        return _gather_range(o, kind, table, V, D, rb, <const int32_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const int32_t *>ids, lo, hi, out, stream)
     elif code == 3:
-        return _gather_range(o, kind, table, V, D, rb, <const int64_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const int64_t *>ids, lo, hi, out, stream)
     elif code == 4:
-        return _gather_range(o, kind, table, V, D, rb, <const uint8_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const uint8_t *>ids, lo, hi, out, stream)
     elif code == 5:
-        return _gather_range(o, kind, table, V, D, rb, <const uint16_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const uint16_t *>ids, lo, hi, out, stream)
     elif code == 6:
-        return _gather_range(o, kind, table, V, D, rb, <const uint32_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const uint32_t *>ids, lo, hi, out, stream)
     else:
-        return _gather_range(o, kind, table, V, D, rb, <const uint64_t *>ids, lo, hi, out, stream)
+        return _gather_range(k, table, sc, V, D, rb, <const uint64_t *>ids, lo, hi, out, stream)
 
 
 cdef int id_code(cnp.ndarray ids) except -1:
@@ -117,13 +90,14 @@ cdef int id_code(cnp.ndarray ids) except -1:
 
 
 def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out not None,
-           int n_threads, bint stream, int kind=KIND_F32):
+           int n_threads, bint stream, int kind=FE_KIND_F32, const float[::1] scales=None):
     """out[i] = table[ids.flat[i]] for ids of any integer dtype and shape.
 
-    Assumes validated input: table (V, D) C-contiguous, float32 (``kind`` 0) or the uint16 bits of
-    float16 (``kind`` 1) / bfloat16 (``kind`` 2) rows, converted exactly to float32; out
-    (ids.size, D) float32 C-contiguous (any shape with that many elements), not overlapping table.
-    numpy: ``out.reshape(-1, D)[:] = table[ids.ravel()]`` (``.astype(np.float32)`` for half rows).
+    Assumes validated input: table (V, D) C-contiguous rows of storage kind ``kind``
+    (csrc/fe_kinds.h: float32, the uint16 bits of float16 / bfloat16, or int8 codes with their
+    (V,) float32 ``scales``), converted exactly to float32; out (ids.size, D) float32 C-contiguous
+    (any shape with that many elements), not overlapping table. numpy:
+    ``out.reshape(-1, D)[:] = dequantize(table)[ids.ravel()]`` (fastembed.reference).
 
     Takes ndarrays rather than memoryviews: this is the path of 1-id lookups, where acquiring three
     buffers and a fused-type dispatch cost more than the copy.
@@ -131,9 +105,13 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     Returns -1 on success, else the first flat position whose id is negative or >= len(table)
     (rows before it are written, rows after it may be).
     """
+    cdef const fe_kind_ops *k = kind_ops(kind)
     cdef int code = id_code(ids)
     cdef fe_intp n = cnp.PyArray_SIZE(ids)
-    cdef fe_intp V = cnp.PyArray_DIM(table, 0), D = cnp.PyArray_DIM(table, 1)
+    cdef fe_intp V, D
+    cdef const char *tp = rows_of(table, kind, &V, &D)
+    cdef const float *sc = scales_of(kind, scales, V)
+    cdef fe_intp rb = D * fe_kind_itemsize[kind]
     cdef fe_intp lo, hi, res
     cdef int t, nt
     cdef fe_intp *bad
@@ -144,7 +122,6 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         # int32 load is undefined behaviour in C)
         ids = np.array(ids, dtype=ids.dtype.newbyteorder("="), order="C", copy=True)
     cdef const void *ip = cnp.PyArray_DATA(ids)
-    cdef const char *tp = <const char *>cnp.PyArray_DATA(table)
     cdef float *op = <float *>cnp.PyArray_DATA(out)
     if n == 0:
         return -1
@@ -153,7 +130,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     nt = team(n, n_threads)
     if nt == 1:
         with nogil:
-            res = _gather_any(o, code, kind, tp, V, D, ip, 0, n, op, stream)
+            res = _gather_any(k, rb, code, tp, sc, V, D, ip, 0, n, op, stream)
             if stream:
                 o.stream_fence()
         return res
@@ -164,7 +141,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _gather_any(o, code, kind, tp, V, D, ip, lo, hi, op, stream)
+            bad[t] = _gather_any(k, rb, code, tp, sc, V, D, ip, lo, hi, op, stream)
             if stream:
                 o.stream_fence()
         res = first_bad(bad, nt)
@@ -172,31 +149,35 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     return res
 
 
-def to_float32(const uint16_t[:, ::1] src not None, int kind, float[:, ::1] out not None, int n_threads):
-    """out[i] = float32(src[i]) for the (n, D) uint16 bits of float16 (``kind`` 1) or bfloat16
-    (``kind`` 2) rows: exact. Assumes validated input: out (n, D), not overlapping src. numpy:
-    ``src.view(np.float16).astype(np.float32)`` or ``(src.astype(np.uint32) << 16).view(np.float32)``
+def to_float32(cnp.ndarray src not None, int kind, float[:, ::1] out not None, int n_threads,
+               const float[::1] scales=None):
+    """out[i] = float32 values of the (n, D) rows ``src`` of storage kind ``kind`` (with their
+    ``scales`` for a scaled kind): exact for float16 / bfloat16, ``(float)code * scale`` for int8.
+    Assumes validated input: out (n, D), not overlapping src. numpy: fastembed._dtypes' conversion
     (float16 NaNs come out quiet, as the x86 conversion instructions make them)."""
-    cdef fe_intp n = src.shape[0], D = src.shape[1], i
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp n, D, i
+    cdef const char *sp = rows_of(src, kind, &n, &D)
+    cdef const float *sc = scales_of(kind, scales, n)
+    cdef fe_intp rb = D * fe_kind_itemsize[kind]
     cdef int nt = team(n, n_threads)
-    cdef const fe_ops *o = ops()
-    if kind != KIND_F16 and kind != KIND_BF16:
-        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
+    if out.shape[0] != n or out.shape[1] != D:
+        raise ValueError(f"out has shape {(out.shape[0], out.shape[1])}, expected {(n, D)}")
     if n == 0 or D == 0:
         return
     with nogil:
         for i in prange(n, num_threads=nt, schedule='static', use_threads_if=nt > 1):
-            _copy_row(o, kind, &out[i, 0], <const char *>&src[i, 0], D, 0)
+            k.copy_row(&out[i, 0], sp + i * rb, sc[i] if sc != NULL else 1.0, D, 0)
 
 
 # ------------------------------------------------------------------------------------------ embed
 
-cdef fe_intp _embed_range(const fe_ops *o, int kind, const char *table, fe_intp V, fe_intp D, const int64_t *ids,
+cdef fe_intp _embed_range(const fe_kind_ops *k, const fe_ops *o, const char *table, const float *sc, fe_intp rb,
+                          fe_intp V, fe_intp D, const int64_t *ids,
                           const float *pos, const int64_t *pidx, const int64_t *poff, fe_intp T, float scale,
                           const float *types, const int64_t *tidx,
                           fe_intp lo, fe_intp hi, float *out, int stream) noexcept nogil:
     cdef fe_intp i, p, ahead = fe_prefetch_ahead(D)
-    cdef fe_intp rb = D * (4 if kind == KIND_F32 else 2)
     cdef uint64_t u
     for i in range(lo, hi):
         if i + ahead < hi:
@@ -208,55 +189,39 @@ cdef fe_intp _embed_range(const fe_ops *o, int kind, const char *table, fe_intp 
             return i
         # the position row: given per token, or sequence i // T's offset plus i's place in it
         p = pidx[i] if pidx != NULL else poff[i // T] + i % T
-        _embed_row(o, kind, out + i * D, table + <fe_intp>u * rb, scale, pos + p * D,
+        k.embed_row(out + i * D, table + <fe_intp>u * rb, sc[u] if sc != NULL else 1.0, scale, pos + p * D,
                     (types + (tidx[i] * D if tidx != NULL else 0)) if types != NULL else NULL, D, stream)
     if stream:
         o.stream_fence()
     return -1
 
 
-def embed(const float[:, ::1] table not None, const int64_t[::1] ids not None,
+def embed(cnp.ndarray table not None, int kind, const float[::1] scales, const int64_t[::1] ids not None,
           const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
           const float[:, ::1] types, const int64_t[::1] type_idx,
           float[:, ::1] out not None, int n_threads, bint stream=False,
           const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
-    """out[i] = table[ids[i]] * scale + pos[p(i)] (+ types[t(i)]), one pass.
+    """out[i] = value(table[ids[i]]) * scale + pos[p(i)] (+ types[t(i)]), one pass.
 
-    p(i) = ``pos_idx[i]``, or, with ``pos_idx`` None, ``pos_offsets[i // seq_len] + i % seq_len``
-    (sequences of ``seq_len`` tokens starting at their offsets: no (B*T,) index is built);
-    t(i) = ``type_idx[i]``, or row 0 of ``types`` when ``type_idx`` is None.
+    ``table`` holds rows of storage kind ``kind`` (with ``scales`` for a scaled kind), converted
+    exactly to float32 first (csrc/impl/kind.h). p(i) = ``pos_idx[i]``, or, with ``pos_idx`` None,
+    ``pos_offsets[i // seq_len] + i % seq_len`` (sequences of ``seq_len`` tokens starting at their
+    offsets: no (B*T,) index is built); t(i) = ``type_idx[i]``, or row 0 of ``types`` when
+    ``type_idx`` is None.
 
     Assumes validated input: every position row within [0, len(pos)), type_idx within
     [0, len(types)) (or types None), all tables have D columns, out is (len(ids), D). numpy:
-    ``table[ids] * np.float32(scale) + pos[p] (+ types[t])``: the same roundings in the same
-    order, so the results are bit-identical. ``stream``: non-temporal stores (large outputs).
+    ``rows[ids] * np.float32(scale) + pos[p] (+ types[t])`` on the float32 rows: the same
+    roundings in the same order, so the results are bit-identical. ``stream``: non-temporal stores
+    (large outputs).
 
     Returns -1 on success, else the first position whose id is outside [0, len(table)).
     """
-    return _embed(KIND_F32, <const char *>&table[0, 0] if table.shape[0] * table.shape[1] > 0 else NULL,
-                  table.shape[0], table.shape[1], ids, pos, pos_idx, scale, types, type_idx, out, n_threads,
-                  stream, pos_offsets, seq_len)
-
-
-def embed_half(const uint16_t[:, ::1] table not None, int kind, const int64_t[::1] ids not None,
-               const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
-               const float[:, ::1] types, const int64_t[::1] type_idx,
-               float[:, ::1] out not None, int n_threads, bint stream=False,
-               const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
-    """:func:`embed` over half rows: ``table`` holds the uint16 bits of float16 (``kind`` 1) or
-    bfloat16 (``kind`` 2) values, converted exactly to float32 before the same arithmetic, so the
-    result equals ``embed`` on ``table`` upcast to float32, bit for bit."""
-    if kind != KIND_F16 and kind != KIND_BF16:
-        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
-    return _embed(kind, <const char *>&table[0, 0] if table.shape[0] * table.shape[1] > 0 else NULL,
-                  table.shape[0], table.shape[1], ids, pos, pos_idx, scale, types, type_idx, out, n_threads,
-                  stream, pos_offsets, seq_len)
-
-
-cdef fe_intp _embed(int kind, const char *tab, fe_intp V, fe_intp D, const int64_t[::1] ids,
-                    const float[:, ::1] pos, const int64_t[::1] pos_idx, float scale,
-                    const float[:, ::1] types, const int64_t[::1] type_idx, float[:, ::1] out,
-                    int n_threads, bint stream, const int64_t[::1] pos_offsets, fe_intp seq_len) except -2:
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp V, D
+    cdef const char *tab = rows_of(table, kind, &V, &D)
+    cdef const float *sc = scales_of(kind, scales, V)
+    cdef fe_intp rb = D * fe_kind_itemsize[kind]
     cdef fe_intp n = ids.shape[0]
     cdef fe_intp lo, hi, res
     cdef int t, nt
@@ -289,7 +254,7 @@ cdef fe_intp _embed(int kind, const char *tab, fe_intp V, fe_intp D, const int64
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _embed_range(o, kind, tab, V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
+            bad[t] = _embed_range(k, o, tab, sc, rb, V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale,
                                   tp, ti, lo, hi, &out[0, 0], stream)
         res = first_bad(bad, nt)
     free(bad)

@@ -114,6 +114,8 @@ def search(const float[:, ::1] table not None, const float[::1] inv, const int8_
     a.block_bytes = ROW_ALIGN * 4 * a.G if kind == 0 else ROW_ALIGN * 2 * D
     a.coef = &coef[0]
     a.t.table = &table[0, 0]
+    a.t.rows = a.t.table
+    a.t.scales = NULL
     a.t.D = D
     a.t.inv = &inv[0] if inv is not None else NULL
     a.t.mask = &mask[0] if mask is not None else NULL

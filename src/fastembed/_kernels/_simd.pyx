@@ -11,7 +11,7 @@ CPU supports (what is chosen at import unless ``FASTEMBED_SIMD`` names another).
 """
 import os
 
-from fastembed._kernels._csrc cimport fe_ops
+from fastembed._kernels._csrc cimport fe_ops, FE_KIND_COUNT, fe_kind_names, fe_kind_itemsize, fe_kind_scaled
 
 cdef extern from "fe_simd.h" nogil:
     int fe_simd_count() noexcept
@@ -114,3 +114,11 @@ def _from_environment():
 
 
 _from_environment()
+
+
+def storage_kinds():
+    """The storage kinds the kernels are built for (csrc/fe_kinds.h), the one list
+    fastembed._dtypes takes its codes from: ``(name, code, bytes per value, row-scaled)`` each."""
+    cdef int k
+    return tuple([(fe_kind_names[k].decode(), k, fe_kind_itemsize[k], bool(fe_kind_scaled[k]))
+                  for k in range(<int>FE_KIND_COUNT)])

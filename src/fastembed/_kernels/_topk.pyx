@@ -12,8 +12,14 @@ from libc.stdlib cimport malloc, free
 import numpy as np
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team
-from fastembed._kernels._csrc cimport fe_ops, fe_topk_args, fe_merge_heaps, fe_heap_init, fe_heap_sort
+from fastembed._kernels._csrc cimport (fe_ops, fe_kind_ops, fe_topk_args, fe_merge_heaps, fe_heap_init, fe_heap_sort,
+                                      FE_KIND_F32, fe_kind_itemsize)
+from fastembed._kernels._kinds cimport kind_ops, rows_of, scales_of
 from fastembed._kernels._simd cimport ops
+
+cimport numpy as cnp
+
+cnp.import_array()
 
 # Long passes run in chunks of about this much work (multiply-adds, or floats read), with the GIL
 # taken between chunks to check for Ctrl-C: a few milliseconds each, so an interrupt stops a scan
@@ -24,21 +30,9 @@ cdef fe_intp CHUNK_WORK = 1 << 25
 cdef float _EMPTY[1]
 cdef enum:
     ROW_ALIGN = 8  # thread shares of a row range start on multiples of the widest level's row block
-    # storage kinds (fastembed._dtypes.StorageDType.kernel): float32 rows, float16 / bfloat16 bits
-    KIND_F32 = 0
-    KIND_F16 = 1
-    KIND_BF16 = 2
 
-ctypedef void (*norms_fn)(const uint16_t *table, fe_intp D, fe_intp r0, fe_intp r1, float *out,
-                          int want_norm) noexcept nogil
 ctypedef void (*scan_fn)(const fe_topk_args *a, const float *queries, int64_t q0, int64_t nq,
                          int64_t r0, int64_t r1, float *hs, int64_t *hi) noexcept nogil
-
-
-cdef int _check_kind(int kind) except -1:
-    if kind != KIND_F16 and kind != KIND_BF16:
-        raise ValueError(f"kind must be 1 (float16) or 2 (bfloat16), got {kind}")
-    return 0
 
 
 cdef inline fe_intp _split(fe_intp lo, fe_intp n, int t, int nt) noexcept nogil:
@@ -48,17 +42,24 @@ cdef inline fe_intp _split(fe_intp lo, fe_intp n, int t, int nt) noexcept nogil:
     return lo + (n * t // nt) // ROW_ALIGN * ROW_ALIGN
 
 
-def row_norms(const float[:, ::1] table not None, float[::1] out not None, int n_threads, bint inverse):
-    """out[r] = ||table[r]|| (inverse=False) or 1/||table[r]|| with 0 for zero rows (inverse=True).
+def row_norms(cnp.ndarray table not None, int kind, const float[::1] scales, float[::1] out not None,
+              int n_threads, bint inverse):
+    """out[r] = ||table[r]|| (inverse=False) or 1/||table[r]|| with 0 for zero rows (inverse=True),
+    for rows of storage kind ``kind`` (with ``scales`` for a scaled kind) taken as their float32
+    values.
 
     Sums of squares in float64 in the fixed 16-lane order of csrc/impl/norms.h (the same bits at
     every SIMD level and in :func:`fastembed.reference.row_norms`). numpy:
-    ``np.sqrt((table.astype(np.float64) ** 2).sum(1))`` up to the summation order. Interruptible
+    ``np.sqrt((rows.astype(np.float64) ** 2).sum(1))`` up to the summation order. Interruptible
     (Ctrl-C) between chunks of rows.
     """
-    cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp V, D, c0, c1, per_chunk
+    cdef const char *tp = rows_of(table, kind, &V, &D)
+    cdef const float *sc = scales_of(kind, scales, V)
     cdef int t, nt = team(V, n_threads)
-    cdef const fe_ops *o = ops()
+    if out.shape[0] != V:
+        raise ValueError(f"out has {out.shape[0]} entries, expected {V}")
     if V == 0:
         return
     if D == 0:
@@ -70,34 +71,8 @@ def row_norms(const float[:, ::1] table not None, float[::1] out not None, int n
         c1 = min(V, c0 + per_chunk)
         with nogil:
             for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-                o.row_norms(&table[0, 0], D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
+                k.row_norms(tp, sc, D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt),
                             &out[0], not inverse)
-        PyErr_CheckSignals()
-        c0 = c1
-
-
-def row_norms_half(const uint16_t[:, ::1] table not None, int kind, float[::1] out not None, int n_threads,
-                   bint inverse):
-    """:func:`row_norms` of half rows: ``table`` holds float16 (``kind`` 1) or bfloat16 (``kind`` 2)
-    bits, upcast exactly, so the norms equal ``row_norms`` of the float32 upcast bit for bit."""
-    cdef fe_intp V = table.shape[0], D = table.shape[1], c0, c1, per_chunk
-    cdef int t, nt = team(V, n_threads)
-    cdef const fe_ops *o = ops()
-    _check_kind(kind)
-    cdef norms_fn f = o.row_norms_f16 if kind == KIND_F16 else o.row_norms_bf16
-    if V == 0:
-        return
-    if D == 0:
-        out[:] = 0
-        return
-    per_chunk = max(<fe_intp>ROW_ALIGN * nt, CHUNK_WORK // D)
-    c0 = 0
-    while c0 < V:
-        c1 = min(V, c0 + per_chunk)
-        with nogil:
-            for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-                f(&table[0, 0], D, _split(c0, c1 - c0, t, nt), _split(c0, c1 - c0, t + 1, nt), &out[0],
-                  not inverse)
         PyErr_CheckSignals()
         c0 = c1
 
@@ -107,6 +82,8 @@ cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1
                      fe_intp k) noexcept nogil:
     # a (V, 0) table has no element to take the address of: the kernels never read it then
     a.table = &table[0, 0] if table is not None and table.shape[0] * table.shape[1] > 0 else &_EMPTY[0]
+    a.rows = a.table
+    a.scales = NULL
     a.D = table.shape[1] if table is not None else 0
     a.inv = &inv[0] if inv is not None else NULL
     a.mask = &mask[0] if mask is not None else NULL
@@ -115,42 +92,37 @@ cdef void _init_args(fe_topk_args *a, const float[:, ::1] table, const float[::1
     if a.excl == NULL:
         a.excl_ptr = NULL
     a.k = k
-    a.half = NULL
 
 
-def scan(const float[:, ::1] table not None, const float[::1] inv, const float[:, ::1] queries not None,
-         fe_intp row_lo, fe_intp row_hi, const uint8_t[::1] mask, const int64_t[::1] excl_ptr,
-         const int64_t[::1] excl, float[:, ::1] scores not None, int64_t[:, ::1] ids not None,
-         int n_threads):
+def scan(cnp.ndarray table not None, int kind, const float[::1] scales, const float[::1] inv,
+         const float[:, ::1] queries not None, fe_intp row_lo, fe_intp row_hi, const uint8_t[::1] mask,
+         const int64_t[::1] excl_ptr, const int64_t[::1] excl, float[:, ::1] scores not None,
+         int64_t[:, ::1] ids not None, int n_threads):
     """Fused top-k: one pass over rows [row_lo, row_hi) scoring every query, per-thread heaps merged.
 
-    scores/ids: (Q, k) outputs, written sorted best first (empty slots: -inf and INT64_MAX).
-    numpy: ``s = queries @ table[lo:hi].T * inv[lo:hi]``, then the k best of each row of s.
+    ``table``: (V, D) rows of storage kind ``kind`` (with ``scales`` for a scaled kind), converted
+    exactly in registers; every (query, row) score is the float32 kernel's on the row's float32
+    values, bit for bit. scores/ids: (Q, k) outputs, written sorted best first (empty slots: -inf
+    and INT64_MAX). numpy: ``s = queries @ rows[lo:hi].T * inv[lo:hi]``, then the k best of each
+    row of s.
 
     Rows are scanned in chunks (each split between the threads, each thread keeping its heaps
     across chunks); Ctrl-C between chunks raises KeyboardInterrupt and leaves the outputs
     initialised but incomplete.
     """
     cdef fe_topk_args a
-    _init_args(&a, table, inv, mask, excl_ptr, excl, scores.shape[1])
-    _scan(ops().scan_rows, &a, table.shape[0], queries, row_lo, row_hi, scores, ids, n_threads)
-
-
-def scan_half(const uint16_t[:, ::1] table not None, int kind, const float[::1] inv,
-              const float[:, ::1] queries not None, fe_intp row_lo, fe_intp row_hi, const uint8_t[::1] mask,
-              const int64_t[::1] excl_ptr, const int64_t[::1] excl, float[:, ::1] scores not None,
-              int64_t[:, ::1] ids not None, int n_threads):
-    """:func:`scan` over half rows: ``table`` holds float16 (``kind`` 1) or bfloat16 (``kind`` 2)
-    bits, converted exactly in registers; every (query, row) score is the float32 kernel's, bit for
-    bit, on the upcast row, and each row costs 2 bytes per value of memory traffic instead of 4."""
-    cdef fe_topk_args a
-    cdef const fe_ops *o = ops()
-    _check_kind(kind)
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp V, D
+    cdef const char *tp = rows_of(table, kind, &V, &D)
+    cdef const float *sc = scales_of(kind, scales, V)
+    if queries.shape[1] != D:
+        raise ValueError(f"queries have {queries.shape[1]} columns, the table {D}")
     _init_args(&a, None, inv, mask, excl_ptr, excl, scores.shape[1])
-    a.D = table.shape[1]
-    a.half = &table[0, 0] if table.shape[0] * table.shape[1] > 0 else <const uint16_t *>&_EMPTY[0]
-    _scan(o.scan_rows_f16 if kind == KIND_F16 else o.scan_rows_bf16, &a, table.shape[0], queries, row_lo,
-          row_hi, scores, ids, n_threads)
+    a.D = D
+    a.rows = tp if tp != NULL else <const void *>&_EMPTY[0]
+    a.table = <const float *>a.rows if kind == FE_KIND_F32 else NULL
+    a.scales = sc
+    _scan(k.scan_rows, &a, V, queries, row_lo, row_hi, scores, ids, n_threads)
 
 
 cdef int _scan(scan_fn f, fe_topk_args *ap, fe_intp V, const float[:, ::1] queries, fe_intp row_lo,
@@ -281,9 +253,7 @@ def sort_heaps(float[:, ::1] scores not None, int64_t[:, ::1] ids not None):
             fe_heap_sort(&scores[q, 0], &ids[q, 0], scores.shape[1])
 
 
-ctypedef void (*copy_half_fn)(float *dst, const uint16_t *src, fe_intp d, int stream) noexcept nogil
-
-# rows per block when half rows are converted to float32 for the tiled kernel (a block stays in L2)
+# rows per block when rows of another kind are converted to float32 for the tiled kernel (a block stays in L2)
 cdef fe_intp HALF_BLOCK = 256
 
 
@@ -308,41 +278,26 @@ def dots(const float[:, ::1] rows not None, const float[:, ::1] queries not None
         o.dots_block(&rows[0, 0], D, n, &queries[0, 0], m, &out[0, 0], out.shape[1])
 
 
-def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] queries not None,
-           float[:, ::1] out not None, int n_threads):
-    """Every score: ``out[q, r] = dot(table[r], queries[q]) (* inv[r])`` for the (R, D) rows
-    (float32, or float16 / bfloat16 bits for ``kind`` 1 / 2, upcast exactly) and (Q, D) queries
-    into (Q, R) ``out``.
+def scores(cnp.ndarray table not None, int kind, const float[::1] inv, const float[:, ::1] queries not None,
+           float[:, ::1] out not None, int n_threads, const float[::1] scales=None):
+    """Every score: ``out[q, r] = dot(table[r], queries[q]) (* inv[r])`` for the (R, D) rows of
+    storage kind ``kind`` (with ``scales`` for a scaled kind; float32 values exactly as the other
+    kernels see them) and (Q, D) queries into (Q, R) ``out``.
 
     The tiled kernel (csrc/impl/tile.h): each dot product is the scan's fixed-order one, so each
     score equals, bit for bit, the score the top-k engine gives that (query, row) pair. numpy:
-    ``queries @ table.T * inv`` up to the summation order. Threads split the rows.
+    ``queries @ rows.T * inv`` up to the summation order. Threads split the rows.
     """
     cdef const fe_ops *o = ops()
-    cdef const float[:, ::1] t32
-    cdef const uint16_t[:, ::1] t16
-    cdef const float *T = NULL
-    cdef const uint16_t *H = NULL
-    cdef copy_half_fn cvt = NULL
-    cdef fe_intp R, D = queries.shape[1], Q = queries.shape[0], r0, r1, b0, b1, u
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp R, D, Q = queries.shape[0], r0, r1, b0, b1, u
+    cdef const char *tp = rows_of(table, kind, &R, &D)
+    cdef const float *sc = scales_of(kind, scales, R)
+    cdef fe_intp rb = D * fe_kind_itemsize[kind]
     cdef int t, nt
     cdef float *blk
-    if kind == KIND_F32:
-        t32 = table
-        R = t32.shape[0]
-        if t32.shape[1] != D:
-            raise ValueError(f"table has {t32.shape[1]} columns, queries {D}")
-        if R * D > 0:
-            T = &t32[0, 0]
-    else:
-        _check_kind(kind)
-        t16 = table
-        R = t16.shape[0]
-        if t16.shape[1] != D:
-            raise ValueError(f"table has {t16.shape[1]} columns, queries {D}")
-        if R * D > 0:
-            H = &t16[0, 0]
-        cvt = o.copy_row_f16 if kind == KIND_F16 else o.copy_row_bf16
+    if queries.shape[1] != D:
+        raise ValueError(f"table has {D} columns, queries {queries.shape[1]}")
     if out.shape[0] != Q or out.shape[1] != R:
         raise ValueError(f"out has shape {(out.shape[0], out.shape[1])}, expected {(Q, R)}")
     if inv is not None and inv.shape[0] < R:
@@ -357,24 +312,24 @@ def scores(table not None, int kind, const float[::1] inv, const float[:, ::1] q
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             r0 = _split(0, R, t, nt)
             r1 = _split(0, R, t + 1, nt)
-            if H == NULL:
+            if kind == FE_KIND_F32:
                 if r1 > r0:
-                    o.dots_block(T + r0 * D, D, r1 - r0, &queries[0, 0], Q, &out[0, r0], R)
-            else:
+                    o.dots_block(<const float *>tp + r0 * D, D, r1 - r0, &queries[0, 0], Q, &out[0, r0], R)
+            else:  # each block of rows converted once to float32, then the tiled kernel
                 blk = <float *>malloc(HALF_BLOCK * D * sizeof(float))
                 if blk != NULL:
                     b0 = r0
                     while b0 < r1:
                         b1 = min(r1, b0 + HALF_BLOCK)
                         for u in range(b0, b1):
-                            cvt(blk + (u - b0) * D, H + u * D, D, 0)
+                            k.copy_row(blk + (u - b0) * D, tp + u * rb, sc[u] if sc != NULL else 1.0, D, 0)
                         o.dots_block(blk, D, b1 - b0, &queries[0, 0], Q, &out[0, b0], R)
                         b0 = b1
                     free(blk)
                 else:  # no scratch: pair by pair, the same bits
                     for u in range(r0, r1):
                         for b0 in range(Q):
-                            out[b0, u] = (o.dot_f16 if kind == KIND_F16 else o.dot_bf16)(H + u * D, &queries[b0, 0], D)
+                            out[b0, u] = k.dot(tp + u * rb, sc[u] if sc != NULL else 1.0, &queries[b0, 0], D)
     if inv is not None:
         res = np.asarray(out)
         np.multiply(res, np.asarray(inv)[None, :R], out=res)  # float32 products: the scan's score bits

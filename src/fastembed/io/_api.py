@@ -91,8 +91,9 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
         table = fmt.read(src, opts)
     if storage is not None and table.storage is not storage:
         # readers give their file's dtype (text: float32); converted here, in blocks
-        table = EmbeddingTable(convert(table.weights, table.storage, storage), vocab=table.vocab,
-                               padding_idx=table.padding_idx, dtype=storage, copy=False)
+        rows, scales = convert(table.weights, table.storage, storage, scales=table.scales)
+        table = EmbeddingTable(rows, scales=scales, vocab=table.vocab, padding_idx=table.padding_idx, dtype=storage,
+                               copy=False)
     return table
 
 

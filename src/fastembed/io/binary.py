@@ -99,7 +99,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
 
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
     # half rows are written as their exact float32 values (the format holds float32)
-    W = np.ascontiguousarray(table[:] if table.storage.is_half else table.weights, dtype="<f4")
+    W = np.ascontiguousarray(table[:] if not table.storage.is_float32 else table.weights, dtype="<f4")
     V, D = W.shape
     _, blob, offsets = keys_for_writing(table, "word2vec", "word2vec-binary")
     bounds = offsets.tolist()

@@ -2,7 +2,8 @@
 
 ::
 
-    vectors.npy   the (V, D) matrix, C order, in its storage dtype (float32 today)
+    vectors.npy   the (V, D) matrix, C order, in its storage dtype
+    scales.npy    (V,) float32 row scales (a row-scaled storage dtype: int8)
     keys.txt      one UTF-8 key a line, each ended by b"\\n" (when the table has a vocabulary)
     counts.npy    (V,) int64 (when the vocabulary has counts)
     meta.json     {"format": "fastembed-native", "version": 2, "rows": V, "dim": D,
@@ -20,9 +21,10 @@ error (a stale keys.txt can never be attached to other vectors). Directories wri
 (no checksums) still load, with the size and count checks.
 
 The storage dtype is the table's (:mod:`fastembed._dtypes`, the package's one registry): its name
-goes into meta.json and its numpy dtype (little-endian) is that of vectors.npy, so a storage dtype
-added there (float16; bfloat16 as its uint16 bits) is saved and loaded with no change here; a
-directory whose dtype this version does not know is refused by name.
+goes into meta.json and its numpy dtype (little-endian) is that of vectors.npy, and a row-scaled
+dtype's scales go into scales.npy, so a storage dtype added there (float16; bfloat16 as its uint16
+bits; int8 codes) is saved and loaded with no change here; a directory whose dtype this version
+does not know is refused by name.
 
 Saving writes a fresh sibling directory and swaps it into place (:mod:`fastembed.io._atomic`), so a
 failed save leaves the old directory whole and saving a memory-mapped table onto its own path works.
@@ -53,7 +55,7 @@ __all__ = ["detect", "read", "write", "NATIVE_FORMAT", "VERSION", "VERIFY_MAX_BY
 NATIVE_FORMAT = "fastembed-native"
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
-FILES = ("meta.json", "vectors.npy", "keys.txt", "counts.npy")
+FILES = ("meta.json", "vectors.npy", "scales.npy", "keys.txt", "counts.npy")
 CHECK_BLOCK_BYTES = 1 << 24   # one CRC per 16 MB: blocks are verified in parallel
 VERIFY_MAX_BYTES = 1 << 28    # verify=None verifies directories up to 256 MB
 META_MAX_BYTES = 1 << 24
@@ -267,6 +269,18 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
     verify = opts.verify if opts.verify is not None else total <= VERIFY_MAX_BYTES
     W = _read_npy(os.path.join(d, "vectors.npy"), _file_dtype(storage), (rows, dim), mmap=opts.mmap,
                   info=infos.get("vectors.npy"), block=block, verify=verify, n_threads=opts.n_threads)
+    scales = None
+    if storage.scaled:
+        if infos.get("scales.npy") is None:
+            raise FileFormatError(mp, f"a {storage.name} table without scales.npy (its rows' scales)")
+        scales = _read_npy(os.path.join(d, "scales.npy"), np.dtype("<f4"), (rows,), mmap=opts.mmap,
+                           info=infos.get("scales.npy"), block=block, verify=verify, n_threads=1)
+        bad = ~(np.isfinite(scales) & (scales >= 0))
+        if bad.any():
+            raise FileFormatError(os.path.join(d, "scales.npy"),
+                                  f"row {int(np.flatnonzero(bad)[0])}'s scale is negative or not finite")
+    elif infos.get("scales.npy") is not None:
+        raise FileFormatError(mp, f"lists scales.npy, but {storage.name} rows have no scales")
     kp, cp = os.path.join(d, "keys.txt"), os.path.join(d, "counts.npy")
     has_keys = infos.get("keys.txt") is not None if v2 else os.path.exists(kp)
     has_counts = infos.get("counts.npy") is not None if v2 else os.path.exists(cp)
@@ -278,7 +292,7 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
         counts = _read_npy(cp, np.dtype("<i8"), (rows,), mmap=False, info=infos.get("counts.npy"),
                            block=block, verify=verify, n_threads=1)
     vocab = Vocabulary(keys, counts) if keys is not None else None
-    return EmbeddingTable(W, vocab=vocab, padding_idx=pad, dtype=storage, copy=False)
+    return EmbeddingTable(W, vocab=vocab, padding_idx=pad, dtype=storage, scales=scales, copy=False)
 
 
 # ------------------------------------------------------------------------------------------ write
@@ -334,6 +348,10 @@ def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
                         check_cancel(cancel)
                         crcs.append(zlib.crc32(data[lo:hi]))
 
+                def scales(cancel):
+                    files["scales.npy"] = _write_small_array(
+                        os.path.join(tmp, "scales.npy"), np.ascontiguousarray(table.scales, "<f4"), block)
+
                 def keys_and_counts(cancel):
                     _, blob, _ = keys_for_writing(table, "lines", "native")
                     check_cancel(cancel)
@@ -346,7 +364,8 @@ def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
 
                 # the write (kernel copies, GIL released) on one worker; the keys (Python, ~25 ms for
                 # 170k keys) then the CRCs (zlib, GIL released) on another, or each on its own
-                tasks = ([keys_and_counts] if vocab is not None else []) + [crc_vectors]
+                tasks = ([keys_and_counts] if vocab is not None else []) + [crc_vectors] + \
+                    ([scales] if table.scales is not None else [])
                 nt = team_size(len(data), GRAIN_CRC_BYTES, opts.n_threads, items=1 + len(tasks))
                 if nt == 1:
                     plan = [[write_vectors] + tasks]

@@ -32,7 +32,10 @@ __all__ = ["detect", "read", "write", "load_safetensors", "load_positions"]
 
 HEADER_MAX_BYTES = 100 << 20
 WRITE_BLOCK_BYTES = 1 << 24
-DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2")}
+DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2"),
+          "I8": np.dtype("i1")}
+# a row-scaled storage dtype (int8) keeps its rows' scales in a (V,) F32 tensor named after its own
+SCALES_SUFFIX = ".scales"
 # the storage dtype each file dtype is kept as (F64: converted to float32)
 KEPT = {st.safetensors: st for st in STORAGE.values()}
 
@@ -118,8 +121,12 @@ def _header(path: str) -> Tuple[dict, int, int]:
 
 
 def _read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
-    """A tensor as float32 (F32 memory-mapped read-only; F16, F64 and BF16 converted)."""
+    """A tensor as float32 (F32 memory-mapped read-only; F16, F64 and BF16 converted; I8 codes
+    times their row scales)."""
+    header_info = header_info or _header(path)
     a, st = _read_stored(path, name, header_info)
+    if st.scaled:
+        return st.to_float32(a, _read_scales(path, name, a.shape[0], header_info))
     return a if st is FLOAT32 else st.to_float32(a)
 
 
@@ -149,6 +156,24 @@ def _read_stored(path: str, name: str, header_info=None) -> Tuple[np.ndarray, St
     return a.astype(np.float32), FLOAT32
 
 
+def _read_scales(path: str, name: str, rows: int, header_info) -> np.ndarray:
+    """The (rows,) float32 scales of the row-scaled tensor ``name`` (its ``name.scales`` tensor)."""
+    header = header_info[0]
+    sname = name + SCALES_SUFFIX
+    if sname not in header:
+        raise FileFormatError(path, f"tensor {name!r} holds int8 codes but the file has no {sname!r} tensor of "
+                              "row scales (a fastembed int8 table); load the codes with safetensors directly")
+    sc, sst = _read_stored(path, sname, header_info)
+    if sst is not FLOAT32 or sc.shape != (rows,):
+        raise FileFormatError(path, f"tensor {sname!r} must be F32 of shape [{rows}], got "
+                              f"{header[sname]['dtype']} {list(sc.shape)}")
+    bad = ~(np.isfinite(sc) & (sc >= 0))
+    if bad.any():
+        raise FileFormatError(path, f"tensor {sname!r}: row {int(np.flatnonzero(bad)[0])}'s scale is negative "
+                              "or not finite")
+    return sc
+
+
 def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None) -> EmbeddingTable:
     """One 2-D tensor of a safetensors checkpoint (e.g. GPT-2's ``wte.weight``) as a table.
 
@@ -160,8 +185,9 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
     vocab : path, list of str, or None
         A file with one token a line, a list of keys, or None (keys stored by :func:`save` are used
         if present).
-    dtype : None, "float32", "float16" or "bfloat16"
-        The storage dtype; None keeps the tensor's (F64: float32).
+    dtype : None, "float32", "float16", "bfloat16" or "int8"
+        The storage dtype; None keeps the tensor's (F64: float32; I8 codes with their ``.scales``
+        tensor: int8).
 
     Returns
     -------
@@ -186,6 +212,7 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
     want = st if dtype is None else resolve_dtype(dtype)
     if W.ndim != 2:
         raise FileFormatError(p, f"tensor {tensor!r} has shape {W.shape}; expected (V, D)")
+    sc = _read_scales(p, tensor, W.shape[0], hi) if st.scaled else None
     keys = None
     if isinstance(vocab, (str, os.PathLike)):
         with open_text(vocab) as f:
@@ -208,8 +235,8 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
     if keys is not None and len(keys) != W.shape[0]:
         raise ValueError(f"vocabulary has {len(keys)} tokens but tensor {tensor!r} has {W.shape[0]} rows")
     if want is not st:
-        W = convert(W, st, want)
-    return EmbeddingTable(W, vocab=keys, dtype=want, copy=False)
+        W, sc = convert(W, st, want, scales=sc)
+    return EmbeddingTable(W, vocab=keys, dtype=want, scales=sc, copy=False)
 
 
 def load_positions(path, tensor: str) -> LearnedPositions:
@@ -226,24 +253,30 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
 
 
 def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
-    st = table.storage  # written as stored: F32, F16 or BF16 (bits)
+    st = table.storage  # written as stored: F32, F16, BF16 (bits), or I8 codes plus their F32 scales
     W = np.ascontiguousarray(table.weights, st.numpy.newbyteorder("<"))
     header: dict = {opts.tensor: {"dtype": st.safetensors, "shape": list(W.shape), "data_offsets": [0, W.nbytes]}}
+    parts = [memoryview(W).cast("B") if W.size else memoryview(b"")]
+    if table.scales is not None:
+        S = np.ascontiguousarray(table.scales, "<f4")
+        header[opts.tensor + SCALES_SUFFIX] = {"dtype": "F32", "shape": [int(S.shape[0])],
+                                               "data_offsets": [W.nbytes, W.nbytes + S.nbytes]}
+        parts.append(memoryview(S).cast("B") if S.size else memoryview(b""))
     if table.vocab is not None:
         keys, _, _ = keys_for_writing(table, "any", "safetensors")
         header["__metadata__"] = {"fastembed_keys": json.dumps(keys)}
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * (-len(hb) % 8)  # the data starts 8-byte aligned
-    data = memoryview(W).cast("B") if W.size else memoryview(b"")
-    bar = progress_bar(W.nbytes, opts.progress, os.path.basename(path))
+    bar = progress_bar(sum(len(d) for d in parts), opts.progress, os.path.basename(path))
     try:
         with atomic_file(path) as f:
             f.write(len(hb).to_bytes(8, "little"))
             f.write(hb)
-            for lo in range(0, len(data), WRITE_BLOCK_BYTES):
-                f.write(data[lo: lo + WRITE_BLOCK_BYTES])
-                if bar is not None:
-                    bar.update(min(WRITE_BLOCK_BYTES, len(data) - lo))
+            for data in parts:
+                for lo in range(0, len(data), WRITE_BLOCK_BYTES):
+                    f.write(data[lo: lo + WRITE_BLOCK_BYTES])
+                    if bar is not None:
+                        bar.update(min(WRITE_BLOCK_BYTES, len(data) - lo))
     finally:
         if bar is not None:
             bar.close()

@@ -313,7 +313,7 @@ def _nan_message(W: np.ndarray, flat: int) -> str:
 
 
 def _write_text(table: EmbeddingTable, path: str, opts: SaveOptions, header: bool) -> None:
-    W = table[:] if table.storage.is_half else np.ascontiguousarray(table.weights, dtype=np.float32)
+    W = table[:] if not table.storage.is_float32 else np.ascontiguousarray(table.weights, dtype=np.float32)
     V, D = W.shape
     rule, fmt = ("word2vec", "word2vec") if header else ("glove", "glove")
     _, blob, offsets = keys_for_writing(table, rule, fmt)
