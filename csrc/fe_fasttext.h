@@ -178,15 +178,11 @@ static int fe_ft_mean_range(const fe_ft_args *a, int64_t w0, int64_t w1, float *
                 fe_ft_ngrams(w, len, a->minn, a->maxn, (uint32_t)a->bucket, ids, cap);
             }
         }
-        int64_t k = 0;
-        for (; k + FE_POOL_K <= m; k += FE_POOL_K) {
-            const float *r[FE_POOL_K];
-            for (int t = 0; t < FE_POOL_K; t++)
-                r[t] = a->ngrams + ids[k + t] * D;
-            fe_pool_add8(acc, r, D);
+        for (int64_t k = 0; k < m; k++) {  /* each element its own chain of additions, in n-gram order */
+            const float *restrict r = a->ngrams + ids[k] * D;
+            for (int64_t j = 0; j < D; j++)
+                acc[j] = acc[j] + r[j];
         }
-        for (; k < m; k++)
-            fe_pool_add(acc, a->ngrams + ids[k] * D, D);
         count = m + (row >= 0 && a->words != NULL ? 1 : 0);
         if (count > 1) {
             const float c = (float)count;

@@ -24,6 +24,7 @@
 #include "fe_w2v.h"
 #include "fe_int8.h"
 #include "fe_kinds.h"
+#include "fe_pool.h"
 
 /* One storage kind's row kernels (csrc/impl/kind.h): rows as `const void *` of the kind's elements,
  * a scaled kind's row scale `s` (ignored otherwise). The same bits as the float32 kernels on the
@@ -74,6 +75,17 @@ typedef struct fe_ops {
     void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
                            float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
                            float *buf);
+
+    /* ---- pooling (impl/pool.h, fe_pool.h): bags [b0, b1) into out (and arg for max); -1, the first
+     * bad position, or FE_BAG_NOMEM */
+    int64_t (*bag_range)(const fe_bag_args *a, int64_t b0, int64_t b1, float *out, int64_t *arg);
+    /* sum / mean backward: rows[u] for unique ids [u0, u1), summed in position order */
+    void (*bag_backward_rows)(const int64_t *order, const int64_t *starts, int64_t u0, int64_t u1,
+                              const int64_t *bounds, int64_t B, int64_t T, const float *g, const float *psw,
+                              int64_t D, float *rows);
+    /* max backward for columns [j0, j1) */
+    void (*bag_max_backward_cols)(const int64_t *slot, const float *g, int64_t B, int64_t D, int64_t j0,
+                                  int64_t j1, float *rows);
 
     /* ---- learning (impl/w2v.h, impl/segment.h) */
     /* one skip-gram sentence; returns the words kept; counts non-finite dot products in *nonfinite */

@@ -103,7 +103,7 @@ def test_empty_bags_give_zeros_and_argmax_minus_one(W):
 
 @pytest.mark.parametrize("D", [1, 3, 768])
 @pytest.mark.parametrize("mode", MODES)
-def test_dims_one_row_and_last_row(rng, D, mode):
+def test_dims_one_row_and_last_row(rng, D, mode, simd_level):
     W = rng.standard_normal((50, D), dtype=np.float32)
     # lengths around the 8-row groups of the kernel, duplicates and id V-1
     for T in (1, 7, 8, 9, 17, 33):
@@ -117,7 +117,7 @@ def test_dims_one_row_and_last_row(rng, D, mode):
 
 
 @pytest.mark.parametrize("D", [5, 16, 37, 768])
-def test_rows_at_every_alignment(rng, D):
+def test_rows_at_every_alignment(rng, D, simd_level):
     # the kernel peels each row up to a 64-byte boundary: tables at every 4-byte offset, D not a
     # multiple of 16 (rows then differ in alignment), give the reference's bits
     for off in range(16):

@@ -369,3 +369,33 @@ def test_int8_table_is_a_quarter_of_float32_and_errors_are_named(rng):
         EmbeddingTable(bad, dtype="int8")
     with pytest.raises(TypeError, match="int8"):
         EmbeddingTable(codes)  # integer arrays are not rows unless their dtype is named
+
+
+@pytest.mark.parametrize("dtype", KINDS)
+@pytest.mark.parametrize("D", [1, 17, 100])
+def test_bags_equal_reference_bit_for_bit(rng, simd_level, dtype, D):
+    t, f, h = _pair(rng, 70, D, dtype, vocab=True, special=True)
+    ids = rng.integers(0, 70, (9, 13))
+    flat = rng.integers(0, 70, 40)
+    offsets = np.array([0, 3, 3, 17, 39])
+    psw = rng.standard_normal(40).astype(np.float32)
+    for mode in ("sum", "mean", "max"):
+        for nt in (1, 2):
+            _same_bits(t.pool.bag(ids, mode=mode, n_threads=nt), ref.bag(h, ids, mode=mode, dtype=dtype))
+            _same_bits(t.pool.bag(flat, offsets, mode=mode, n_threads=nt),
+                       ref.bag(h, flat, offsets, mode=mode, dtype=dtype))
+        _same_bits(t.pool.bag(ids, mode=mode, padding_idx=5), f.pool.bag(ids, mode=mode, padding_idx=5))
+    _same_bits(t.pool.bag(flat, offsets, mode="sum", per_sample_weights=psw),
+               ref.bag(h, flat, offsets, mode="sum", per_sample_weights=psw, dtype=dtype))
+    s, a = t.pool.bag(ids, mode="max", return_argmax=True)
+    rs, ra = ref.bag(h, ids, mode="max", return_argmax=True, dtype=dtype)
+    np.testing.assert_array_equal(a, ra)
+    g = rng.standard_normal((9, D)).astype(np.float32)
+    for mode in ("sum", "mean", "max"):
+        u1, r1 = t.pool.bag_backward(ids, None, g, mode)
+        u2, r2 = f.pool.bag_backward(ids, None, g, mode)
+        np.testing.assert_array_equal(u1, u2)
+        _same_bits(r1, r2)
+    sents = [["w1", "w2", "nope"], [], ["w3"]]
+    _same_bits(t.pool.sentence_vectors(sents).vectors, f.pool.sentence_vectors(sents).vectors)
+    _same_bits(t.pool.mean_vector(["w1", "w9"]), f.pool.mean_vector(["w1", "w9"]))

@@ -7,6 +7,7 @@
 #include "impl/w2v.h"
 #include "impl/segment.h"
 #include "impl/kinds.h"
+#include "impl/pool.h"
 #include "impl/int8.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
@@ -21,6 +22,9 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .sumsq = FE_FN(fe_sumsq),
     .merge_scores = FE_FN(fe_merge_scores),
     .merge_combined = FE_FN(fe_merge_combined),
+    .bag_range = FE_FN(fe_bag_range),
+    .bag_backward_rows = FE_FN(fe_bag_backward_rows),
+    .bag_max_backward_cols = FE_FN(fe_bag_max_backward_cols),
     .dots_block = FE_FN(fe_dots_block),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),

@@ -106,9 +106,9 @@ class Words:
 
 class Pool:
     """Pooling over one table's rows: every method is the function of the same name in
-    :mod:`fastembed.pooling` with the table's float32 rows, vocabulary and ``padding_idx`` bound
-    (``padding_idx=...`` keeps the table's; None turns it off for the call). Half tables are
-    refused by name (pooling reads float32 rows: ``table.astype("float32").pool``)."""
+    :mod:`fastembed.pooling` with the table, its vocabulary and ``padding_idx`` bound
+    (``padding_idx=...`` keeps the table's; None turns it off for the call). Rows of every storage
+    dtype are read as stored (a bag of an int8 or half table is the bag of its float32 values)."""
 
     __slots__ = ("table",)
 
@@ -118,37 +118,30 @@ class Pool:
     def __repr__(self) -> str:
         return f"<pooling of {self.table!r}>"
 
-    def _rows(self, what: str) -> np.ndarray:
-        t = self.table
-        if not t.storage.is_float32:
-            raise TypeError(f"{what} reads float32 rows; this table is stored as {t.storage.name}: "
-                            f"use table.astype('float32').pool.{what}(...) (a float32 copy of the table)")
-        return t.weights
-
     def bag(self, ids, offsets=None, *, mode: str = "mean", per_sample_weights=None,
             include_last_offset: bool = False, padding_idx: Any = ..., out=None, n_threads=None,
             return_argmax: bool = False):
         pad = self.table.padding_idx if padding_idx is ... else padding_idx
-        return pooling.bag(self._rows("bag"), ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
+        return pooling.bag(self.table, ids, offsets, mode=mode, per_sample_weights=per_sample_weights,
                            include_last_offset=include_last_offset, padding_idx=pad, out=out,
                            n_threads=n_threads, vocab=self.table.vocab, return_argmax=return_argmax)
 
     def bag_backward(self, ids, offsets, grad_out, mode: str = "mean", per_sample_weights=None, *,
                      include_last_offset: bool = False, argmax=None, n_threads=None):
-        return pooling.bag_backward(self._rows("bag_backward"), ids, offsets, grad_out, mode, per_sample_weights,
+        return pooling.bag_backward(self.table, ids, offsets, grad_out, mode, per_sample_weights,
                                     include_last_offset=include_last_offset, padding_idx=self.table.padding_idx,
                                     argmax=argmax, vocab=self.table.vocab, n_threads=n_threads)
 
     def mean_vector(self, keys, weights=None, *, pre_normalize: bool = True, post_normalize: bool = False,
                     ignore_missing: bool = True) -> np.ndarray:
-        return pooling.mean_vector(self._rows("mean_vector"), keys, weights, vocab=self.table.vocab,
+        return pooling.mean_vector(self.table, keys, weights, vocab=self.table.vocab,
                                    pre_normalize=pre_normalize, post_normalize=post_normalize,
                                    ignore_missing=ignore_missing)
 
     def sentence_vectors(self, sentences, *, mode: str = "mean", ignore_missing: bool = True, counts=None,
                          a: float = pooling.SIF_A, component=None, remove_pc: bool = True,
                          n_threads=None) -> pooling.SentenceVectors:
-        return pooling.sentence_vectors(self._rows("sentence_vectors"), sentences, vocab=self.table.vocab,
+        return pooling.sentence_vectors(self.table, sentences, vocab=self.table.vocab,
                                         mode=mode, ignore_missing=ignore_missing, counts=counts, a=a,
                                         component=component, remove_pc=remove_pc,
                                         padding_idx=self.table.padding_idx, n_threads=n_threads)

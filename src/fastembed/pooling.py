@@ -259,7 +259,8 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
     Parameters
     ----------
     weights : ndarray, (V, D) float32 (other floats are converted; read-only and memory-mapped
-        arrays are read in place)
+        arrays are read in place); or an EmbeddingTable of any storage dtype (its rows read as
+        stored: a bag of an int8 or half table is the bag of its float32 values, bit for bit)
     ids : one of
         - (B, T) integer array: B bags of T ids each;
         - (N,) integer array with ``offsets``: ragged bags, bag b is ``ids[offsets[b]:offsets[b+1]]``;
@@ -301,7 +302,7 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
     KeyError : a key not in the vocabulary.
     """
     code = _mode_code(mode)
-    W = as_float_matrix(weights, "weights")
+    W, kind, scales = _stored_rows(weights)
     V, D = W.shape
     if return_argmax and mode != "max":
         raise ValueError(f"return_argmax needs mode='max', got mode={mode!r}")
@@ -314,10 +315,19 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
         check_out(out, shape, W)
     argmax = np.empty(shape, np.int64) if return_argmax else None
     nt = team_size((s.ids.size + s.B) * D * 4, GRAIN_COPY_BYTES, n_threads, items=max(s.B, 1))
-    bad = _pool.bag(W, s.ids, s.bounds, s.T, s.psw, pad, code, out, argmax, nt)
+    bad = _pool.bag(W, s.ids, s.bounds, s.T, s.psw, pad, code, out, argmax, nt, kind, scales)
     if bad >= 0:
         _raise_bad(s, bad, V)
     return (out, argmax) if return_argmax else out
+
+
+def _stored_rows(weights):
+    """(rows as the kernels take them, storage kind code, scales) of a float matrix or of a table
+    (anything with ``storage``, ``weights`` and ``scales``: its rows as stored, not converted)."""
+    st = getattr(weights, "storage", None)
+    if st is not None and hasattr(st, "kernel"):
+        return st.bits(weights.weights), st.kernel, weights.scales
+    return as_float_matrix(weights, "weights"), 0, None
 
 
 # ------------------------------------------------------------------ backward
@@ -369,8 +379,7 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
     The gradient with respect to ``per_sample_weights`` is not computed.
     """
     code = _mode_code(mode)
-    W = as_float_matrix(weights, "weights")
-    V, D = W.shape
+    V, D = _stored_rows(weights)[0].shape
     s = _bags(ids, offsets, include_last_offset, per_sample_weights, mode, vocab)
     bad = first_out_of_range(s.ids, V)
     if bad >= 0:
@@ -381,7 +390,7 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
         raise ValueError(f"grad_out has shape {g.shape}, expected ({s.B}, {D}) (bags, dim)")
     flat = s.ids.astype(np.int64, copy=False).reshape(-1)
     if code == MODES["max"]:
-        return _max_backward(W, s, flat, pad, g, argmax, n_threads)
+        return _max_backward(weights, (V, D), s, flat, pad, g, argmax, n_threads)
     if argmax is not None:
         raise ValueError(f"argmax is only used with mode='max', got mode={mode!r}")
     order, starts, uniq = segments(flat, skip=pad if pad >= 0 else None)
@@ -395,10 +404,10 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
     return uniq.astype(np.int64, copy=False), rows
 
 
-def _max_backward(W, s: _Spec, flat, pad, g, argmax, n_threads):
-    V, D = W.shape
+def _max_backward(weights, shape, s: _Spec, flat, pad, g, argmax, n_threads):
+    V, D = shape
     if argmax is None:
-        _, argmax = bag(W, s.ids.reshape(s.shape), None if s.bounds is None else s.bounds, mode="max",
+        _, argmax = bag(weights, s.ids.reshape(s.shape), None if s.bounds is None else s.bounds, mode="max",
                         include_last_offset=True, padding_idx=pad if pad >= 0 else None,
                         n_threads=n_threads, return_argmax=True)
     else:
@@ -523,8 +532,9 @@ def mean_vector(vectors, keys, weights=None, *, vocab=None, pre_normalize: bool 
     One deliberate difference: a row of zero norm contributes zeros with ``pre_normalize`` (the
     table's convention), where gensim divides 0 by 0 and returns NaNs.
     """
-    W = as_float_matrix(vectors, "vectors")
-    V, D = W.shape
+    table = getattr(vectors, "storage", None) is not None
+    W = None if table else as_float_matrix(vectors, "vectors")
+    V, D = vectors.shape if table else W.shape
     if isinstance(keys, str):
         keys = [keys]
     keys = list(keys)
@@ -565,7 +575,7 @@ def mean_vector(vectors, keys, weights=None, *, vocab=None, pre_normalize: bool 
     R = np.empty((used.size, D), np.float32)
     slot = {p: j for j, p in enumerate(used.tolist())}
     if row_ids:
-        rows = W[np.array(row_ids, np.int64)]
+        rows = vectors.lookup(np.array(row_ids, np.int64)) if table else W[np.array(row_ids, np.int64)]
         if pre_normalize:
             # gensim's norms: np.linalg.norm(vectors, axis=1) = sqrt(add.reduce(x * x, axis=1))
             norms = np.sqrt(np.add.reduce(rows * rows, axis=1))
@@ -694,7 +704,7 @@ def sentence_vectors(weights, sentences, *, vocab, mode: str = "mean", ignore_mi
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in SENTENCE_MODES)}, got {mode!r}")
     if vocab is None:
         raise TypeError("sentence vectors need a vocabulary (vocab=, or use a table that has one)")
-    W = as_float_matrix(weights, "weights")
+    W = weights if getattr(weights, "storage", None) is not None else as_float_matrix(weights, "weights")
     bags = encode_bags(_tokens(sentences), vocab, ignore_missing=ignore_missing)
     if mode != "sif":
         if component is not None:

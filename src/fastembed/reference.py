@@ -463,12 +463,13 @@ def _bag_positions(flat, starts, ends, V, padding_idx):
 
 
 def bag(weights, ids, offsets=None, *, mode="mean", per_sample_weights=None, include_last_offset=False,
-        padding_idx=None, return_argmax=False):
+        padding_idx=None, return_argmax=False, dtype=None):
     """torch's ``F.embedding_bag`` one rank at a time: the r-th (non-padding) row of every bag is
     added (or max-compared) in step r, so each element is ``((0 + r0) + r1) + ...`` in float32, in
     bag order, as the kernel; the mean divides by the count at the end. Same arguments as
-    :func:`fastembed.pooling.bag` (ids as arrays: 2-D, or 1-D with offsets)."""
-    W = np.asarray(weights, np.float32)
+    :func:`fastembed.pooling.bag` (ids as arrays: 2-D, or 1-D with offsets); ``dtype``: the storage
+    dtype of ``weights`` (its float32 values first)."""
+    W = np.asarray(_rows(weights, dtype), np.float32)
     V, D = W.shape
     flat, starts, ends = _bag_layout(ids, offsets, include_last_offset)
     ids64, pos, b, rank, count = _bag_positions(flat, starts, ends, V, padding_idx)

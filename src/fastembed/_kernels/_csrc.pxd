@@ -109,6 +109,27 @@ cdef extern from "fe_int8.h" nogil:
         int failed
     void fe_i8_merge_lb(float *lb, const float *o, int64_t k) noexcept
 
+# ---------------------------------------------------------------- fe_pool.h
+cdef extern from "fe_pool.h" nogil:
+    ctypedef struct fe_bag_args:
+        const void *rows
+        const float *scales
+        void (*cvt)(float *dst, const void *src, float s, fe_intp d, int stream) noexcept nogil
+        int64_t row_bytes
+        int64_t V
+        int64_t D
+        const void *ids
+        int id_code
+        const int64_t *bounds
+        int64_t T
+        const float *psw
+        int64_t padding
+        int mode
+    int FE_BAG_SUM
+    int FE_BAG_MEAN
+    int FE_BAG_MAX
+    int64_t FE_BAG_NOMEM
+
 # ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
 cdef extern from "fe_ops.h" nogil:
     ctypedef struct fe_kind_ops:
@@ -137,6 +158,12 @@ cdef extern from "fe_ops.h" nogil:
         void (*merge_combined)(const fe_topk_args *a, const float *Sa, const float *Sb, const float *Sc,
                                float qs, int64_t n, int64_t r0, int64_t q, float *hs, int64_t *hi,
                                float *buf) noexcept nogil
+        int64_t (*bag_range)(const fe_bag_args *a, int64_t b0, int64_t b1, float *out, int64_t *arg) noexcept nogil
+        void (*bag_backward_rows)(const int64_t *order, const int64_t *starts, int64_t u0, int64_t u1,
+                                  const int64_t *bounds, int64_t B, int64_t T, const float *g, const float *psw,
+                                  int64_t D, float *rows) noexcept nogil
+        void (*bag_max_backward_cols)(const int64_t *slot, const float *g, int64_t B, int64_t D, int64_t j0,
+                                      int64_t j1, float *rows) noexcept nogil
         int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                                 uint64_t seed, int32_t *buf, float *neu1e, double *loss,
                                 int64_t *nonfinite) noexcept nogil

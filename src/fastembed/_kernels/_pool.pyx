@@ -9,7 +9,7 @@ layer to report.
 """
 from cython.parallel cimport prange
 
-from fastembed._kernels._common cimport lower_bound
+from fastembed._kernels._common cimport intp_t as fe_intp, lower_bound
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 
@@ -17,28 +17,9 @@ cimport numpy as cnp
 
 cnp.import_array()
 
-# Declared here until the shared .pxd gains a section for fe_pool.h.
-cdef extern from "fe_pool.h" nogil:
-    ctypedef struct fe_bag_args:
-        const float *table
-        int64_t V
-        int64_t D
-        const void *ids
-        int id_code
-        const int64_t *bounds
-        int64_t T
-        const float *psw
-        int64_t padding
-        int mode
-    int FE_BAG_SUM
-    int FE_BAG_MEAN
-    int FE_BAG_MAX
-    int64_t fe_bag_range(const fe_bag_args *a, int64_t b0, int64_t b1, float *out, int64_t *arg) noexcept
-    void fe_bag_backward_rows(const int64_t *order, const int64_t *starts, int64_t u0, int64_t u1,
-                              const int64_t *bounds, int64_t B, int64_t T, const float *g,
-                              const float *psw, int64_t D, float *rows) noexcept
-    void fe_bag_max_backward_cols(const int64_t *slot, const float *g, int64_t B, int64_t D,
-                                  int64_t j0, int64_t j1, float *rows) noexcept
+from fastembed._kernels._csrc cimport fe_bag_args, fe_ops, fe_kind_ops, FE_BAG_NOMEM, FE_KIND_F32, fe_kind_itemsize
+from fastembed._kernels._kinds cimport kind_ops, rows_of, scales_of
+from fastembed._kernels._simd cimport ops
 
 MODES = {"sum": 0, "mean": 1, "max": 2}
 
@@ -50,12 +31,13 @@ cdef int _id_code(cnp.ndarray ids) except -1:
     return base + (4 if cnp.PyArray_ISUNSIGNED(ids) else 0)
 
 
-def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int64_t[::1] bounds,
+def bag(cnp.ndarray table not None, cnp.ndarray ids not None, const int64_t[::1] bounds,
         int64_t T, const float[::1] psw, int64_t padding, int mode, float[:, ::1] out not None,
-        int64_t[:, ::1] argmax, int n_threads):
+        int64_t[:, ::1] argmax, int n_threads, int kind=FE_KIND_F32, const float[::1] scales=None):
     """out[b] = pool(table[ids[lo_b:hi_b]]) for every bag b, in one pass (no (B, T, D) buffer).
 
-    Assumes validated input: ``table`` (V, D) float32; ``ids`` a C-contiguous native-order integer
+    Assumes validated input: ``table`` (V, D) rows of storage kind ``kind`` (float32, or another
+    kind with its ``scales``: each row's float32 values, exactly as lookup gives them); ``ids`` a C-contiguous native-order integer
     array holding the N ids of all bags back to back; either ``bounds`` (B + 1,) int64,
     non-decreasing from 0 to N (bag b is ``ids[bounds[b]:bounds[b+1]]``), or ``bounds`` None and
     fixed bags of ``T`` ids (N = B * T); ``psw`` (N,) float32 or None (sum mode); ``padding`` a row
@@ -68,8 +50,13 @@ def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int6
     Returns -1 on success, else the first flat position whose id is outside [0, V) (some bags
     may then be written, others not).
     """
-    cdef int64_t B = out.shape[0], D = table.shape[1], N = cnp.PyArray_SIZE(ids)
+    cdef const fe_kind_ops *k = kind_ops(kind)
+    cdef fe_intp V, D
+    cdef const char *tp = rows_of(table, kind, &V, &D)
+    cdef const float *sc = scales_of(kind, scales, V)
+    cdef int64_t B = out.shape[0], N = cnp.PyArray_SIZE(ids)
     cdef fe_bag_args a
+    cdef const fe_ops *o = ops()
     cdef int64_t *bad
     cdef int64_t *cuts
     cdef int64_t res = -1
@@ -78,8 +65,11 @@ def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int6
     cdef int64_t *ap = NULL
     if B == 0:
         return -1
-    a.table = &table[0, 0] if table.shape[0] > 0 and D > 0 else NULL
-    a.V = table.shape[0]
+    a.rows = tp
+    a.scales = sc
+    a.cvt = NULL if kind == FE_KIND_F32 else k.copy_row
+    a.row_bytes = D * fe_kind_itemsize[kind]
+    a.V = V
     a.D = D
     a.ids = cnp.PyArray_DATA(ids)
     a.id_code = _id_code(ids)
@@ -114,13 +104,20 @@ def bag(const float[:, ::1] table not None, cnp.ndarray ids not None, const int6
                 cuts[t] = cuts[t - 1]
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            bad[t] = fe_bag_range(&a, cuts[t], cuts[t + 1], op, ap)
+            bad[t] = o.bag_range(&a, cuts[t], cuts[t + 1], op, ap)
         for t in range(nt):
-            if bad[t] >= 0:
-                res = bad[t]
+            if bad[t] == FE_BAG_NOMEM:
+                res = FE_BAG_NOMEM
                 break
+        if res != FE_BAG_NOMEM:
+            for t in range(nt):
+                if bad[t] >= 0:
+                    res = bad[t]
+                    break
     free(bad)
     free(cuts)
+    if res == FE_BAG_NOMEM:
+        raise MemoryError("no memory for the scratch rows of the bag kernel")
     return res
 
 
@@ -148,8 +145,8 @@ def backward_rows(const int64_t[::1] order not None, const int64_t[::1] starts n
         nt = 1
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            fe_bag_backward_rows(&order[0], &starts[0], U * t // nt, U * (t + 1) // nt, bp, B, T,
-                                 gp, pp, D, &rows[0, 0])
+            ops().bag_backward_rows(&order[0], &starts[0], U * t // nt, U * (t + 1) // nt, bp, B, T,
+                                    gp, pp, D, &rows[0, 0])
 
 
 def backward_max(const int64_t[:, ::1] slot not None, const float[:, ::1] grad not None,
@@ -169,5 +166,5 @@ def backward_max(const int64_t[:, ::1] slot not None, const float[:, ::1] grad n
         nt = 1
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            fe_bag_max_backward_cols(&slot[0, 0], &grad[0, 0], B, D, D * t // nt, D * (t + 1) // nt,
-                                     &rows[0, 0])
+            ops().bag_max_backward_cols(&slot[0, 0], &grad[0, 0], B, D, D * t // nt, D * (t + 1) // nt,
+                                        &rows[0, 0])
