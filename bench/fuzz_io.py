@@ -5,7 +5,7 @@
 
 Each case is a seed file written by fastembed (word2vec text / binary / packed binary, GloVe, .gz,
 .bz2, native directories, safetensors, hand-written variants) with 1-4 byte mutations, loaded with
-fastembed.load and judged by the reference readers (see fastembed.io._fuzz). Batches run in worker
+fastembed.load and judged by the reference readers (see tests/fuzz_io_harness.py). Batches run in worker
 processes, so a crash (a segfault included) is counted and the crashing case found by replaying its
 batch. Prints the counts; exits 1 if any load crashed or was silently different.
 """
@@ -18,7 +18,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from fastembed.io._fuzz import OUTCOMES, Tally, run_cases
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from fuzz_io_harness import OUTCOMES, Tally, run_cases  # noqa: E402  (the harness lives with the tests)
 
 BATCH = 2000
 

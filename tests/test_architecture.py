@@ -171,6 +171,20 @@ def test_layering_rules():
     assert not top & features, f"fastembed.table imports features {sorted(top & features)}"
 
 
+def test_tooling_stays_out_of_the_product():
+    """fastembed.reference and fastembed.testing serve the tests and bench/: no product module
+    imports them (at module level or in a function), and the fuzz harness lives with the tests."""
+    tooling = {"fastembed.reference", "fastembed.testing"}
+    bad = []
+    for name in MODULES:
+        if name in tooling:
+            continue
+        top, nested, _ = _imports(name)
+        bad += [f"{name} imports {m}" for m in (top | {m for m, _ in nested}) & tooling]
+    assert not bad, bad
+    assert not (PKG / "io" / "_fuzz.py").exists()
+
+
 def test_the_table_is_a_storage_core():
     """Issue 25's budget: at most 35 public names and 500 lines of code (docstrings and comments
     not counted) on EmbeddingTable; features are modules and accessors."""

@@ -60,9 +60,21 @@ def scan_scores(W, q, metric):
     return qq, S
 
 
+def index_bounds(idx, qq, metric):
+    """(lower, upper) (Q, V) float32 bounds of every row's scan score for the (Q, D) queries as the
+    scan takes them: the index's own query operands (fastembed.index) and coefficients, then the
+    reference's float32 bound arithmetic (the kernel's operations, the same bits)."""
+    qq = np.ascontiguousarray(qq, np.float32)
+    if idx.kind == "int8":
+        codes, par = fi.quantize_queries(qq, metric, idx.max_norm)
+        return ref.int8_bounds(idx.codes, idx.coefficients(metric), codes, par)
+    par = fi.half_query_params(qq, metric, idx.max_norm, idx._max_cent_dot)
+    return ref.half_index_bounds(idx.rows, idx.kind, idx.coefficients(metric), qq, par)
+
+
 def assert_bounds_hold(idx, W, q, metric):
     qq, S = scan_scores(W, q, metric)
-    lo, up = idx.bounds(qq, metric)
+    lo, up = index_bounds(idx, qq, metric)
     ok = ~np.isnan(S)
     assert (lo[ok] <= S[ok]).all(), np.argwhere(ok & (lo > S))[:5]
     assert (S[ok] <= up[ok]).all(), np.argwhere(ok & (S > up))[:5]
@@ -425,7 +437,7 @@ def test_reference_equivalence(simd_level, rng, metric, D):
     qq, _ = as_queries(q, D, normalize=metric == "cosine")
     qc, par = ref.int8_query_codes(qq, metric, idx.max_norm)
     lo_r, up_r = ref.int8_bounds(codes, coef, qc, par)
-    lo_k, up_k = idx.bounds(qq, metric)
+    lo_k, up_k = index_bounds(idx, qq, metric)
     np.testing.assert_array_equal(_bits(lo_r), _bits(lo_k))
     np.testing.assert_array_equal(_bits(up_r), _bits(up_k))
     for k in (1, 10, V):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import fastembed as fe
 from fastembed import EmbeddingTable, reference
 from fastembed._kernels import _parse
-from fastembed.io import _fuzz
+import fuzz_io_harness as _fuzz
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                           HealthCheck.too_slow])

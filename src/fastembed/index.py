@@ -86,7 +86,7 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from fastembed import reference, search
+from fastembed import search
 from fastembed._kernels import _index, _topk
 from fastembed._threads import GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
 
@@ -288,13 +288,6 @@ class Int8Index(_BoundedIndex):
         codes, par = quantize_queries(queries, metric, self.max_norm)
         return (*_packed(codes), par)
 
-    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
-        as the scan takes them (unit rows for cosine), computed in numpy with the kernel's float32
-        operations (the same bits). For tests and inspection: O(Q V D) memory-light but slow."""
-        codes, par = quantize_queries(np.ascontiguousarray(queries, np.float32), metric, self.max_norm)
-        return reference.int8_bounds(self.codes, self.coefficients(metric), codes, par)
-
 
 class HalfIndex(_BoundedIndex):
     """Exact float16 / bfloat16 search index of a (V, D) float32 table (see "The half index" in
@@ -336,14 +329,6 @@ class HalfIndex(_BoundedIndex):
         par = half_query_params(queries, metric, self.max_norm, self._max_cent_dot)
         z = np.zeros((queries.shape[0], 1), np.int32)
         return z, z, z, par
-
-    def bounds(self, queries: np.ndarray, metric: str = "cosine") -> Tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) (Q, V) float32 bounds of every row's scan score for (Q, D) float32 queries
-        as the scan takes them (unit rows for cosine), in numpy with the kernel's float32
-        operations (:func:`fastembed.reference.half_index_bounds`). For tests and inspection."""
-        q = np.ascontiguousarray(queries, np.float32)
-        par = half_query_params(q, metric, self.max_norm, self._max_cent_dot)
-        return reference.half_index_bounds(self.rows, self.kind, self.coefficients(metric), q, par)
 
 
 def build(weights: np.ndarray, kind: str = "int8", n_threads=None, inv: Optional[np.ndarray] = None):
