@@ -115,7 +115,8 @@ def simd_macros():
     """Compile every SIMD level of csrc/fe_simd.h into a probe; leave out the x86 levels an old
     compiler cannot build (AVX-512 first). Nothing to leave out on other architectures."""
     errors = []
-    for macros in ([], [("FE_SIMD_NO_AVX512", "1")], [("FE_SIMD_NO_AVX512", "1"), ("FE_SIMD_NO_AVX2", "1")]):
+    for macros in ([], [("FE_SIMD_NO_AVX512VNNI", "1")], [("FE_SIMD_NO_AVX512", "1")],
+                   [("FE_SIMD_NO_AVX512", "1"), ("FE_SIMD_NO_AVX2", "1")]):
         flags = ["-c", "-O1", "-std=c11", "-I" + CSRC] + ["-D%s=%s" % m for m in macros]
         if _try_compile(SIMD_PROBE, flags, errors=errors):
             if macros:

@@ -10,6 +10,7 @@
  *   avx2      x86-64 with AVX2  8 x float32   masked tails, 256-bit streaming stores; needs F16C too
  *                                             (every AVX2 CPU has it) for float16 rows
  *   avx512    x86-64 AVX-512F   16 x float32  one register per 16-lane dot accumulator
+ *   avx512vnni  AVX-512 VNNI    16 x float32  avx512 plus vpdpbusd for the int8 index
  *   neon      aarch64           4 x float32   AArch64's baseline (Apple Silicon, Graviton, ...)
  *
  * All levels return the same bits (fixed arithmetic order in the source, -ffp-contract=off).
@@ -45,10 +46,12 @@
 #if defined(__clang__)
 #define FE_TARGET_AVX2_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx2,f16c\"))), apply_to = function)")
 #define FE_TARGET_AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f\"))), apply_to = function)")
+#define FE_TARGET_AVX512VNNI_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512vnni\"))), apply_to = function)")
 #define FE_TARGET_END _Pragma("clang attribute pop")
 #else
 #define FE_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,f16c\")")
 #define FE_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f\")")
+#define FE_TARGET_AVX512VNNI_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512vnni\")")
 #define FE_TARGET_END _Pragma("GCC pop_options")
 #endif
 
@@ -77,6 +80,13 @@ FE_TARGET_AVX512_BEGIN
 #include "impl/table.h"
 #include "simd/vec_undef.h"
 FE_TARGET_END
+#if !defined(FE_SIMD_NO_AVX512VNNI)
+FE_TARGET_AVX512VNNI_BEGIN
+#include "simd/vec_avx512vnni.h"
+#include "impl/table.h"
+#include "simd/vec_undef.h"
+FE_TARGET_END
+#endif
 #endif
 #endif /* FE_SIMD_X86 */
 
@@ -94,6 +104,11 @@ static int fe_cpu_any(void) { return 1; }
 /* __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0). */
 static int fe_cpu_avx2(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") ? 1 : 0; }
 static int fe_cpu_avx512(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx512f") ? 1 : 0; }
+static int fe_cpu_avx512vnni(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+}
 #endif
 
 typedef struct {
@@ -111,6 +126,9 @@ static const fe_simd_level fe_simd_levels[] = {
 #endif
 #if !defined(FE_SIMD_NO_AVX512)
     {&fe_ops_table_avx512, fe_cpu_avx512},
+#if !defined(FE_SIMD_NO_AVX512VNNI)
+    {&fe_ops_table_avx512vnni, fe_cpu_avx512vnni},
+#endif
 #endif
 #endif
 #if FE_SIMD_NEON

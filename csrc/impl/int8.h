@@ -9,40 +9,31 @@
  *                   (fe_dot of impl/dot.h, times the inverse norm), offered to the answer heap
  *
  * The integer dot products, sixteen rows at a time from the blocked layout of csrc/fe_int8.h (no
- * horizontal sums): AVX-512 VNNI (vpdpbusd of the query's codes + 128 with the row codes, the
- * rows' code sums subtracted), AVX2 (vpmaddubsw of |p| with the codes carrying p's signs, vpmaddwd
- * to int32), scalar C elsewhere (and on AVX-512 CPUs without VNNI, which run the AVX2 kernel).
- * Integer sums are exact, so every kernel gives the same bounds, candidates and answers.
+ * horizontal sums): the avx512vnni level (vpdpbusd of the query's codes + 128 with the row codes,
+ * the rows' code sums subtracted), avx2 and avx512 (vpmaddubsw of |p| with the codes carrying p's
+ * signs, vpmaddwd to int32), scalar C elsewhere. Integer sums are exact, so every level gives the
+ * same bounds, candidates and answers. The intrinsics live in the SIMD layers (simd/vec_*.h:
+ * FV_I8_BLOCK, FV_I8_ABSMAX, FV_I8_QUANT, FV_HX_SPAN, each the vector prefix of a loop whose
+ * scalar rest is here); a layer without them runs the portable C below.
  */
+
+#ifndef FV_I8_ABSMAX
+#define FV_I8_ABSMAX(x, D, mx) ((void)(x), (void)(D), (void)(mx), (fe_intp)0)
+#endif
+#ifndef FV_I8_QUANT
+#define FV_I8_QUANT(x, n, is, sd, cb, e2, c2, sm, x2) ((fe_intp)0)
+#endif
+#ifndef FV_HX_SPAN
+#define FV_HX_SPAN(x, D, pf, down, bf, hr, e2, h2, x2) ((int64_t)0)
+#endif
 
 /* ------------------------------------------------------------------ build */
 
 /* max |x_i| over a row (NaN never wins: max(a, m) keeps m when a is NaN, as `a > m ? a : m`) */
 static float FE_FN(fe_i8_absmax)(const float *x, fe_intp D)
 {
-    fe_intp i = 0;
     float mx = 0.0f;
-#if FV_W == 16 && FE_SIMD_X86
-    __m512 m0 = _mm512_setzero_ps(), m1 = m0;
-    for (; i + 32 <= D; i += 32) {
-        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), m0);
-        m1 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i + 16)), m1);
-    }
-    for (; i + 16 <= D; i += 16)
-        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), m0);
-    mx = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
-#elif FV_W == 8 && FE_SIMD_X86
-    const __m256 nosign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    __m256 m0 = _mm256_setzero_ps(), m1 = m0;
-    for (; i + 16 <= D; i += 16) {
-        m0 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), nosign), m0);
-        m1 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i + 8), nosign), m1);
-    }
-    float ml[8];
-    _mm256_storeu_ps(ml, _mm256_max_ps(m0, m1));
-    for (int l = 0; l < 8; l++)
-        mx = ml[l] > mx ? ml[l] : mx;
-#endif
+    fe_intp i = FV_I8_ABSMAX(x, D, &mx);  /* a level's vector prefix (the layer's), then the scalar rest */
     for (; i < D; i++) {
         float a = fabsf(fe_ldf(x + i));
         mx = a > mx ? a : mx;
@@ -57,67 +48,7 @@ static float FE_FN(fe_i8_absmax)(const float *x, fe_intp D)
 static void FE_FN(fe_i8_quant_span)(const float *x, fe_intp n, double is, double sd, int8_t *cb,
                                     double *e2, double *c2, double *sm, double *x2)
 {
-    fe_intp j = 0;
-#if FV_W == 16 && FE_SIMD_X86
-    const __m512d vis = _mm512_set1_pd(is), vsd = _mm512_set1_pd(sd);
-    __m512d E0 = _mm512_loadu_pd(e2), E1 = _mm512_loadu_pd(e2 + 8);
-    __m512d C0 = _mm512_loadu_pd(c2), C1 = _mm512_loadu_pd(c2 + 8);
-    __m512d S0 = _mm512_loadu_pd(sm), S1 = _mm512_loadu_pd(sm + 8);
-    __m512d X0 = _mm512_loadu_pd(x2), X1 = _mm512_loadu_pd(x2 + 8);
-    for (; j < n; j += 16) {
-        const __m512 xf = n - j >= 16 ? _mm512_loadu_ps(x + j)
-                                      : _mm512_maskz_loadu_ps((__mmask16)((1u << (n - j)) - 1u), x + j);
-        const __m512d v0 = _mm512_cvtps_pd(_mm512_castps512_ps256(xf));
-        const __m512d v1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xf), 1)));
-        const __m512d q0 = _mm512_roundscale_pd(_mm512_mul_pd(v0, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512d q1 = _mm512_roundscale_pd(_mm512_mul_pd(v1, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512d d0 = _mm512_sub_pd(v0, _mm512_mul_pd(vsd, q0)), d1 = _mm512_sub_pd(v1, _mm512_mul_pd(vsd, q1));
-        E0 = _mm512_add_pd(E0, _mm512_mul_pd(d0, d0));
-        E1 = _mm512_add_pd(E1, _mm512_mul_pd(d1, d1));
-        C0 = _mm512_add_pd(C0, _mm512_mul_pd(q0, q0));
-        C1 = _mm512_add_pd(C1, _mm512_mul_pd(q1, q1));
-        S0 = _mm512_add_pd(S0, q0);
-        S1 = _mm512_add_pd(S1, q1);
-        X0 = _mm512_add_pd(X0, _mm512_mul_pd(v0, v0));
-        X1 = _mm512_add_pd(X1, _mm512_mul_pd(v1, v1));
-        const __m512i qi = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtpd_epi32(q0)), _mm512_cvtpd_epi32(q1), 1);
-        _mm_storeu_si128((__m128i *)(cb + j), _mm512_cvtepi32_epi8(qi));
-    }
-    _mm512_storeu_pd(e2, E0); _mm512_storeu_pd(e2 + 8, E1);
-    _mm512_storeu_pd(c2, C0); _mm512_storeu_pd(c2 + 8, C1);
-    _mm512_storeu_pd(sm, S0); _mm512_storeu_pd(sm + 8, S1);
-    _mm512_storeu_pd(x2, X0); _mm512_storeu_pd(x2 + 8, X1);
-#elif FV_W == 8 && FE_SIMD_X86
-    const __m256d vis = _mm256_set1_pd(is), vsd = _mm256_set1_pd(sd);
-    __m256d E[4], C[4], S[4], X[4];  /* lanes 4b..4b+3 of each sum in register b */
-    for (int b = 0; b < 4; b++) {
-        X[b] = _mm256_loadu_pd(x2 + 4 * b);
-        E[b] = _mm256_loadu_pd(e2 + 4 * b);
-        C[b] = _mm256_loadu_pd(c2 + 4 * b);
-        S[b] = _mm256_loadu_pd(sm + 4 * b);
-    }
-    for (; j + 16 <= n; j += 16) {
-        __m128i qi[4];
-        for (int b = 0; b < 4; b++) {
-            const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4 * b));
-            const __m256d q = _mm256_round_pd(_mm256_mul_pd(v, vis), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            const __m256d d = _mm256_sub_pd(v, _mm256_mul_pd(vsd, q));
-            E[b] = _mm256_add_pd(E[b], _mm256_mul_pd(d, d));
-            C[b] = _mm256_add_pd(C[b], _mm256_mul_pd(q, q));
-            S[b] = _mm256_add_pd(S[b], q);
-            X[b] = _mm256_add_pd(X[b], _mm256_mul_pd(v, v));
-            qi[b] = _mm256_cvtpd_epi32(q);
-        }
-        _mm_storeu_si128((__m128i *)(cb + j),
-                         _mm_packs_epi16(_mm_packs_epi32(qi[0], qi[1]), _mm_packs_epi32(qi[2], qi[3])));
-    }
-    for (int b = 0; b < 4; b++) {
-        _mm256_storeu_pd(e2 + 4 * b, E[b]);
-        _mm256_storeu_pd(c2 + 4 * b, C[b]);
-        _mm256_storeu_pd(sm + 4 * b, S[b]);
-        _mm256_storeu_pd(x2 + 4 * b, X[b]);
-    }
-#endif
+    fe_intp j = FV_I8_QUANT(x, n, is, sd, cb, e2, c2, sm, x2);  /* the layer's vector prefix */
     for (; j < n; j++) {  /* (levels without a vector path; the avx2 tail) */
         const double v = (double)fe_ldf(x + j), qd = rint(v * is), d = v - sd * qd;
         const int l = (int)(j & 15);
@@ -200,66 +131,16 @@ static void FE_FN(fe_i8_quantize)(const float *T, fe_intp D, fe_intp r0, fe_intp
 
 /* out[u] = (codes of row u of the block) . p for the 16 rows of a block (blk: its first byte). */
 
-#if FV_W == 16 || FV_W == 8  /* x86 avx2 and avx512 levels */
-/* AVX2: eight rows' four columns per 32-byte load; |p| (broadcast) times the codes with p's signs
- * (vpsignb), pairs to int16 (vpmaddubsw: no saturation, |values| <= 127 make each pair sum at
- * most 32258), to int32 (vpmaddwd by ones): each int32 lane one row's four-column dot product. */
-FE_ALWAYS_INLINE void FE_FN(fe_i8_block_avx2)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
-                                              const int32_t *rowsum, int32_t *out)
+#ifdef FV_I8_BLOCK
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                         const int32_t *rowsum, int32_t *out)
 {
-    (void)rowsum;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0;
-    for (int64_t g = 0; g < G; g++) {
-        const __m256i pb = _mm256_set1_epi32(Q->p4[g]), pa = _mm256_set1_epi32(Q->pabs4[g]);
-        const __m256i c0 = _mm256_loadu_si256((const __m256i *)(blk + g * 64));
-        const __m256i c1 = _mm256_loadu_si256((const __m256i *)(blk + g * 64 + 32));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c0, pb)), ones));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(pa, _mm256_sign_epi8(c1, pb)), ones));
-    }
-    _mm256_storeu_si256((__m256i *)out, a0);
-    _mm256_storeu_si256((__m256i *)(out + 8), a1);
+    FV_I8_BLOCK(blk, G, Q, rowsum, out);
 }
-#endif
-
-#if FV_W == 16 && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
-#define FE_I8_HAVE_VNNI 1
-#define FE_I8_VNNI_ATTR __attribute__((target("avx512f,avx512vnni")))
-/* AVX-512 VNNI: one 64-byte load holds four columns of the sixteen rows; vpdpbusd with the
- * query's codes + 128 (unsigned, broadcast) adds c . p + 128 sum(c) per row lane; the rows' code
- * sums are subtracted at the end. Two accumulators: consecutive groups' chains overlap. */
-static inline FE_I8_VNNI_ATTR void fe_i8_block_vnni(const int8_t *blk, int64_t G, const fe_i8_query *Q,
-                                                     const int32_t *rowsum, int32_t *out)
-{
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0;
-    int64_t g = 0;
-    for (; g + 2 <= G; g += 2) {
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
-        a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(Q->pu4[g + 1]),
-                                 _mm512_loadu_si512((const void *)(blk + g * 64 + 64)));
-    }
-    if (g < G)
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(Q->pu4[g]), _mm512_loadu_si512((const void *)(blk + g * 64)));
-    a0 = _mm512_add_epi32(a0, a1);
-    a0 = _mm512_sub_epi32(a0, _mm512_slli_epi32(_mm512_loadu_si512((const void *)rowsum), 7));
-    _mm512_storeu_si512((void *)out, a0);
-}
-
-static int fe_i8_cpu_vnni(void)
-{
-    static int known = -1;
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
-    }
-    return known;
-}
-#endif
-
-#if FV_W != 16 && FV_W != 8
+#else
 /* portable C: exact int32 sums (the compiler vectorises over the block's 64 bytes) */
-FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
-                                           const int32_t *rowsum, int32_t *out)
+FE_ALWAYS_INLINE void FE_FN(fe_i8_block)(const int8_t *blk, int64_t G, const fe_i8_query *Q,
+                                         const int32_t *rowsum, int32_t *out)
 {
     (void)rowsum;
     const int8_t *p = (const int8_t *)Q->p4;
@@ -290,9 +171,7 @@ FE_ALWAYS_INLINE void FE_FN(fe_i8_block_c)(const int8_t *blk, int64_t G, const f
  * r0 is a multiple of FE_I8_ROWS (the callers split on block boundaries). */
 #ifndef FE_I8_DOTS_DEFINED
 #define FE_I8_DOTS_DEFINED
-#define FE_I8_DOTS_VNNI(a, blk, Q, r, dots) fe_i8_block_vnni((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_BW(a, blk, Q, r, dots) FE_FN(fe_i8_block_avx2)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
-#define FE_I8_DOTS_C(a, blk, Q, r, dots) FE_FN(fe_i8_block_c)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
+#define FE_I8_DOTS(a, blk, Q, r, dots) FE_FN(fe_i8_block)((blk), (a)->G, (Q), (a)->rowsum + (r), (dots))
 #define FE_HX_DOTS_F16(a, blk, Q, r, dots) FE_FN(fe_hx_dots_f16)((const uint16_t *)(const void *)(blk), (a)->t.D, (Q)->qf, (dots))
 /* CVT: whether (and how) a kind converts a block's rows to float32 once for several queries */
 #define FE_I8_NOCVT_ON 0
@@ -386,37 +265,18 @@ static ATTR int NAME(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int
     return 0;                                                                                          \
 }
 
-#if FV_W == 16
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan_bw), , FE_I8_DOTS_BW, int32_t, 1, FE_I8_NOCVT)
-#if FE_I8_HAVE_VNNI
-FE_I8_SCAN_BODY(fe_i8_scan_vnni, FE_I8_VNNI_ATTR, FE_I8_DOTS_VNNI, int32_t, 1, FE_I8_NOCVT)
-#endif
-/* AVX-512 CPUs with VNNI run vpdpbusd; the others (Skylake-SP) the AVX2 kernel: the same integers */
-static int FE_FN(fe_i8_scan)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
-                             fe_i8_state *st)
-{
-#if FE_I8_HAVE_VNNI
-    if (fe_i8_cpu_vnni())
-        return fe_i8_scan_vnni(a, qs, nq, r0, r1, st);
-#endif
-    return FE_FN(fe_i8_scan_bw)(a, qs, nq, r0, r1, st);
-}
+/* The layer's integer dot products (FV_I8_BLOCK: vpdpbusd at avx512vnni, vpmaddubsw at avx2 and
+ * avx512), or the portable C ones: exact int32 sums, so every level gives the same bounds. */
+FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS, int32_t, 1, FE_I8_NOCVT)
 
 static const char *FE_FN(fe_i8_kernel)(void)
 {
-#if FE_I8_HAVE_VNNI
-    if (fe_i8_cpu_vnni())
-        return "avx512-vnni (vpdpbusd)";
-#endif
-    return "avx2 (vpmaddubsw): no avx512-vnni in this cpu or this build";
-}
-#elif FV_W == 8
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_BW, int32_t, 1, FE_I8_NOCVT)
-static const char *FE_FN(fe_i8_kernel)(void) { return "avx2 (vpmaddubsw + vpmaddwd)"; }
+#ifdef FV_I8_KERNEL_NAME
+    return FV_I8_KERNEL_NAME;
 #else
-FE_I8_SCAN_BODY(FE_FN(fe_i8_scan), , FE_I8_DOTS_C, int32_t, 1, FE_I8_NOCVT)
-static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)"; }
+    return "portable c (int32 sums)";
 #endif
+}
 
 /* ------------------------------------------------------------------ half index build */
 
@@ -441,92 +301,7 @@ static const char *FE_FN(fe_i8_kernel)(void) { return "portable c (int32 sums)";
 static void FE_FN(fe_hx_span)(const float *x, int64_t D, float pf, double up, double down, int bf,
                               uint16_t *hr, double *e2, double *h2, double *x2)
 {
-    int64_t j = 0;
-#if FV_W == 16 && FE_SIMD_X86
-    const __m512 vpf = _mm512_set1_ps(pf);
-    const __m512d vdn = _mm512_set1_pd(down);
-    __m512d E0 = _mm512_loadu_pd(e2), E1 = _mm512_loadu_pd(e2 + 8), H0 = _mm512_loadu_pd(h2);
-    __m512d H1 = _mm512_loadu_pd(h2 + 8), X0 = _mm512_loadu_pd(x2), X1 = _mm512_loadu_pd(x2 + 8);
-    for (; j < D; j += 16) {  /* a tail reads zeros: they add +0 */
-        const int n = D - j >= 16 ? 16 : (int)(D - j);
-        const __m512 xf = n == 16 ? _mm512_loadu_ps(x + j) : _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), x + j);
-        const __m512 xs = _mm512_mul_ps(xf, vpf);
-        __m256i hv;
-        __m512 hf;
-        if (bf) {
-            const __m512i b = _mm512_castps_si512(xs);
-            const __m512i rb = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)),
-                                                                  _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1))), 16);
-            hv = _mm512_cvtepi32_epi16(rb);
-            hf = _mm512_castsi512_ps(_mm512_slli_epi32(rb, 16));
-        } else {
-            hv = _mm512_cvtps_ph(xs, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            hf = _mm512_cvtph_ps(hv);
-        }
-        if (n == 16) {
-            _mm256_storeu_si256((__m256i *)(void *)(hr + j), hv);
-        } else {
-            uint16_t t[16];
-            _mm256_storeu_si256((__m256i *)(void *)t, hv);
-            memcpy(hr + j, t, (size_t)n * sizeof(uint16_t));
-        }
-        const __m512d v0 = _mm512_cvtps_pd(_mm512_castps512_ps256(xf));
-        const __m512d v1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xf), 1)));
-        const __m512d u0 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(hf)), vdn);
-        const __m512d u1 = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(hf), 1))), vdn);
-        const __m512d d0 = _mm512_sub_pd(v0, u0), d1 = _mm512_sub_pd(v1, u1);
-        E0 = _mm512_add_pd(E0, _mm512_mul_pd(d0, d0));
-        E1 = _mm512_add_pd(E1, _mm512_mul_pd(d1, d1));
-        H0 = _mm512_add_pd(H0, _mm512_mul_pd(u0, u0));
-        H1 = _mm512_add_pd(H1, _mm512_mul_pd(u1, u1));
-        X0 = _mm512_add_pd(X0, _mm512_mul_pd(v0, v0));
-        X1 = _mm512_add_pd(X1, _mm512_mul_pd(v1, v1));
-    }
-    _mm512_storeu_pd(e2, E0); _mm512_storeu_pd(e2 + 8, E1);
-    _mm512_storeu_pd(h2, H0); _mm512_storeu_pd(h2 + 8, H1);
-    _mm512_storeu_pd(x2, X0); _mm512_storeu_pd(x2 + 8, X1);
-#elif FV_W == 8 && FE_SIMD_X86
-    const __m256 vpf = _mm256_set1_ps(pf);
-    const __m256d vdn = _mm256_set1_pd(down);
-    __m256d E[4], H[4], X[4];  /* lanes 4b..4b+3 in register b */
-    for (int b = 0; b < 4; b++) {
-        E[b] = _mm256_loadu_pd(e2 + 4 * b);
-        H[b] = _mm256_loadu_pd(h2 + 4 * b);
-        X[b] = _mm256_loadu_pd(x2 + 4 * b);
-    }
-    for (; j + 16 <= D; j += 16)
-        for (int hh = 0; hh < 2; hh++) {
-            const __m256 xf = _mm256_loadu_ps(x + j + 8 * hh);
-            const __m256 xs = _mm256_mul_ps(xf, vpf);
-            __m256 hf;
-            if (bf) {
-                const __m256i b = _mm256_castps_si256(xs);
-                const __m256i rb = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)),
-                                                                      _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1))), 16);
-                const __m256i pk = _mm256_permute4x64_epi64(_mm256_packus_epi32(rb, rb), 0x08);
-                _mm_storeu_si128((__m128i *)(void *)(hr + j + 8 * hh), _mm256_castsi256_si128(pk));
-                hf = _mm256_castsi256_ps(_mm256_slli_epi32(rb, 16));
-            } else {
-                const __m128i hv = _mm256_cvtps_ph(xs, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-                _mm_storeu_si128((__m128i *)(void *)(hr + j + 8 * hh), hv);
-                hf = _mm256_cvtph_ps(hv);
-            }
-            for (int q = 0; q < 2; q++) {
-                const int b = 2 * hh + q;
-                const __m256d v = _mm256_cvtps_pd(q ? _mm256_extractf128_ps(xf, 1) : _mm256_castps256_ps128(xf));
-                const __m256d u = _mm256_mul_pd(_mm256_cvtps_pd(q ? _mm256_extractf128_ps(hf, 1) : _mm256_castps256_ps128(hf)), vdn);
-                const __m256d d = _mm256_sub_pd(v, u);
-                E[b] = _mm256_add_pd(E[b], _mm256_mul_pd(d, d));
-                H[b] = _mm256_add_pd(H[b], _mm256_mul_pd(u, u));
-                X[b] = _mm256_add_pd(X[b], _mm256_mul_pd(v, v));
-            }
-        }
-    for (int b = 0; b < 4; b++) {
-        _mm256_storeu_pd(e2 + 4 * b, E[b]);
-        _mm256_storeu_pd(h2 + 4 * b, H[b]);
-        _mm256_storeu_pd(x2 + 4 * b, X[b]);
-    }
-#endif
+    int64_t j = FV_HX_SPAN(x, D, pf, down, bf, hr, e2, h2, x2);  /* the layer's vector prefix */
     (void)pf;
     for (; j < D; j++)
         FE_HX_ONE(j);

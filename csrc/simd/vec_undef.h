@@ -18,6 +18,9 @@
  *                             alignment) as FV_W floats, exactly as csrc/fe_half.h converts them
  *   FV_LOADU_I8(p)            optional: FV_W int8 values (any alignment) as floats (impl/kinds.h has a
  *                             scalar fallback for layers without one)
+ *   FV_I8_ABSMAX, FV_I8_QUANT, FV_HX_SPAN, FV_I8_BLOCK, FV_I8_KERNEL_NAME
+ *                             optional: the int8 index's vector code (impl/int8.h runs portable C
+ *                             where a layer has none); FV_I8_VNNI selects vpdpbusd (avx512vnni)
  *   fv_reduce16(acc)          the 16-lane tree of impl/dot.h on one row's 16 / FV_W vectors
  *   fv_reduce16_rows(acc, out)  the same for FV_ROWS rows at once (acc[r * 16 / FV_W + j])
  */
@@ -44,4 +47,10 @@
 #undef FV_LOADU_F16
 #undef FV_LOADU_BF16
 #undef FV_LOADU_I8
+#undef FV_I8_ABSMAX
+#undef FV_I8_QUANT
+#undef FV_HX_SPAN
+#undef FV_I8_BLOCK
+#undef FV_I8_KERNEL_NAME
+#undef FV_I8_VNNI
 #undef FV_KEEP_UPTO

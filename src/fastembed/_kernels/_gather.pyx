@@ -108,7 +108,7 @@ def gather(cnp.ndarray table not None, cnp.ndarray ids not None, cnp.ndarray out
     cdef const fe_kind_ops *k = kind_ops(kind)
     cdef int code = id_code(ids)
     cdef fe_intp n = cnp.PyArray_SIZE(ids)
-    cdef fe_intp V, D
+    cdef fe_intp V = 0, D = 0
     cdef const char *tp = rows_of(table, kind, &V, &D)
     cdef const float *sc = scales_of(kind, scales, V)
     cdef fe_intp rb = D * fe_kind_itemsize[kind]
@@ -156,7 +156,7 @@ def to_float32(cnp.ndarray src not None, int kind, float[:, ::1] out not None, i
     Assumes validated input: out (n, D), not overlapping src. numpy: fastembed._dtypes' conversion
     (float16 NaNs come out quiet, as the x86 conversion instructions make them)."""
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp n, D, i
+    cdef fe_intp n = 0, D = 0, i
     cdef const char *sp = rows_of(src, kind, &n, &D)
     cdef const float *sc = scales_of(kind, scales, n)
     cdef fe_intp rb = D * fe_kind_itemsize[kind]
@@ -218,7 +218,7 @@ def embed(cnp.ndarray table not None, int kind, const float[::1] scales, const i
     Returns -1 on success, else the first position whose id is outside [0, len(table)).
     """
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp V, D
+    cdef fe_intp V = 0, D = 0
     cdef const char *tab = rows_of(table, kind, &V, &D)
     cdef const float *sc = scales_of(kind, scales, V)
     cdef fe_intp rb = D * fe_kind_itemsize[kind]

@@ -51,7 +51,7 @@ def bag(cnp.ndarray table not None, cnp.ndarray ids not None, const int64_t[::1]
     may then be written, others not).
     """
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp V, D
+    cdef fe_intp V = 0, D = 0
     cdef const char *tp = rows_of(table, kind, &V, &D)
     cdef const float *sc = scales_of(kind, scales, V)
     cdef int64_t B = out.shape[0], N = cnp.PyArray_SIZE(ids)

@@ -54,7 +54,7 @@ def row_norms(cnp.ndarray table not None, int kind, const float[::1] scales, flo
     (Ctrl-C) between chunks of rows.
     """
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp V, D, c0, c1, per_chunk
+    cdef fe_intp V = 0, D = 0, c0, c1, per_chunk
     cdef const char *tp = rows_of(table, kind, &V, &D)
     cdef const float *sc = scales_of(kind, scales, V)
     cdef int t, nt = team(V, n_threads)
@@ -112,7 +112,7 @@ def scan(cnp.ndarray table not None, int kind, const float[::1] scales, const fl
     """
     cdef fe_topk_args a
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp V, D
+    cdef fe_intp V = 0, D = 0
     cdef const char *tp = rows_of(table, kind, &V, &D)
     cdef const float *sc = scales_of(kind, scales, V)
     if queries.shape[1] != D:
@@ -290,7 +290,7 @@ def scores(cnp.ndarray table not None, int kind, const float[::1] inv, const flo
     """
     cdef const fe_ops *o = ops()
     cdef const fe_kind_ops *k = kind_ops(kind)
-    cdef fe_intp R, D, Q = queries.shape[0], r0, r1, b0, b1, u
+    cdef fe_intp R = 0, D = 0, Q = queries.shape[0], r0, r1, b0, b1, u
     cdef const char *tp = rows_of(table, kind, &R, &D)
     cdef const float *sc = scales_of(kind, scales, R)
     cdef fe_intp rb = D * fe_kind_itemsize[kind]
