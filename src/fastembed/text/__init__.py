@@ -1,0 +1,11 @@
+"""From text to vectors: tokenizers, static sentence-embedding models and transformer embedding layers.
+
+* :class:`Tokenizer` - a ``tokenizer.json`` to ragged ids (flat int64 ids + offsets); BERT-family
+  WordPiece files run natively (C, OpenMP over texts), every other file through Hugging Face
+  ``tokenizers`` (the ``[text]`` extra).
+"""
+from __future__ import annotations
+
+from fastembed.text.tokenizer import TokenIds, Tokenizer
+
+__all__ = ["Tokenizer", "TokenIds"]
