@@ -3,9 +3,12 @@
 * :class:`Tokenizer` - a ``tokenizer.json`` to ragged ids (flat int64 ids + offsets); BERT-family
   WordPiece files run natively (C, OpenMP over texts), every other file through Hugging Face
   ``tokenizers`` (the ``[text]`` extra).
+* :class:`StaticModel` - model2vec / sentence-transformers static models: ``encode(sentences)``
+  -> (N, D) float32, as those libraries encode.
 """
 from __future__ import annotations
 
+from fastembed.text.static import StaticModel
 from fastembed.text.tokenizer import TokenIds, Tokenizer
 
-__all__ = ["Tokenizer", "TokenIds"]
+__all__ = ["Tokenizer", "TokenIds", "StaticModel"]

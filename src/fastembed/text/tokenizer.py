@@ -331,7 +331,8 @@ class Tokenizer:
         return m
 
     def encode_batch(self, texts: Sequence[str], *, add_special_tokens: bool = True, max_length=_CONFIG,
-                     n_threads=None, max_chars: Optional[int] = None, skip_unk: bool = False) -> TokenIds:
+                     n_threads=None, max_chars: Optional[int] = None, skip_unk: bool = False,
+                     truncation_side: Optional[str] = None) -> TokenIds:
         """Encode ``texts`` to ragged ids.
 
         Parameters
@@ -349,6 +350,8 @@ class Tokenizer:
             Encode only each text's first ``max_chars`` characters (model2vec's pre-truncation).
         skip_unk : bool
             Leave the unknown-token id out (model2vec's encode does).
+        truncation_side : {None, "right", "left"}
+            Which ids truncation keeps (right: the first ones); default: the file's direction.
 
         Returns
         -------
@@ -369,6 +372,9 @@ class Tokenizer:
         if trunc >= 0 and stride and stride >= trunc - nspec:
             raise ValueError(f"max_length {trunc} leaves {trunc - nspec} ids besides the special tokens: the "
                              f"file's truncation stride ({stride}) must be smaller (tokenizers' rule)")
+        if truncation_side not in (None, "right", "left"):
+            raise ValueError(f"truncation_side must be None, 'right' or 'left', got {truncation_side!r}")
+        left = self.truncate_left if truncation_side is None else truncation_side == "left"
         mc = -1 if max_chars is None else int(max_chars)
         skip = -1
         if skip_unk:
@@ -377,11 +383,12 @@ class Tokenizer:
         if self.backend == "native":
             # the team from the number of texts at ~100 bytes each (measuring them would cost a pass)
             nt = team_size(len(texts) * 100, GRAIN_TOKENIZE_BYTES, n_threads, items=max(len(texts), 1))
-            ids, offsets = self._wp.encode(texts, add_special_tokens, trunc, self.truncate_left, mc, skip, nt)
+            ids, offsets = self._wp.encode(texts, add_special_tokens, trunc, left, mc, skip, nt)
             return TokenIds(ids, offsets)
-        return self._encode_hf(texts, add_special_tokens, trunc, mc, skip)
+        return self._encode_hf(texts, add_special_tokens, trunc, mc, skip, left)
 
-    def _encode_hf(self, texts: list, add_special: bool, trunc: int, max_chars: int, skip: int) -> TokenIds:
+    def _encode_hf(self, texts: list, add_special: bool, trunc: int, max_chars: int, skip: int,
+                   left: bool) -> TokenIds:
         for i, t in enumerate(texts):
             if type(t) is not str and not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, not str")
@@ -402,7 +409,7 @@ class Tokenizer:
             else:
                 hf.enable_truncation(trunc, stride=int(trunc_cfg.get("stride", 0)),
                                      strategy=_snake(trunc_cfg.get("strategy", "LongestFirst")),
-                                     direction=trunc_cfg.get("direction", "Right").lower())
+                                     direction="left" if left else "right")
             fn = getattr(hf, "encode_batch_fast", None) or hf.encode_batch
             encs = fn(texts, add_special_tokens=add_special)
         lens = np.fromiter((len(e.ids) for e in encs), np.int64, len(encs))
