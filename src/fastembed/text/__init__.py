@@ -5,10 +5,13 @@
   ``tokenizers`` (the ``[text]`` extra).
 * :class:`StaticModel` - model2vec / sentence-transformers static models: ``encode(sentences)``
   -> (N, D) float32, as those libraries encode.
+* :class:`TransformerEmbedding` - the embedding layer of a BERT- or GPT-2-family checkpoint
+  (word + position (+ type) rows, LayerNorm fused into the same pass): texts or ids -> (B, T, D).
 """
 from __future__ import annotations
 
 from fastembed.text.static import StaticModel
 from fastembed.text.tokenizer import TokenIds, Tokenizer
+from fastembed.text.transformer import TransformerEmbedding
 
-__all__ = ["Tokenizer", "TokenIds", "StaticModel"]
+__all__ = ["Tokenizer", "TokenIds", "StaticModel", "TransformerEmbedding"]
