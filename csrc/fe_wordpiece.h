@@ -285,6 +285,7 @@ typedef struct {
     uint8_t *words;     /* fe_wp_pretokenize: words go here instead of through WordPiece */
     int64_t *ends;
     int64_t n_words;
+    int oom;            /* a buffer could not grow */
 } fe_wp_state;
 
 /* WordPiece of the current word into the body. */
@@ -299,6 +300,13 @@ static void fe_wp_flush_word(fe_wp_state *st)
         int64_t at = st->n_words ? st->ends[st->n_words - 1] : 0;
         memcpy(st->words + at, s, (size_t)n);
         st->ends[st->n_words++] = at + n;
+        st->wlen = st->wchars = 0;
+        return;
+    }
+    /* a word of k characters gives at most k ids: the body's size bound (FE_UNI_MAX_CP_PER_BYTE ids
+     * per input byte) covers this; the check keeps a wrong bound from ever writing past the buffer */
+    if (fe_wp_grow((void **)&st->w->body, &st->w->body_cap, st->nbody + st->wchars + 1, sizeof(int64_t))) {
+        st->oom = 1;
         st->wlen = st->wchars = 0;
         return;
     }
@@ -478,7 +486,7 @@ static int64_t fe_wp_encode_one(const fe_wp_model *m, const fe_wp_opts *o, const
         || fe_wp_grow((void **)&w->word, &w->word_cap, 4 * FE_UNI_MAX_EXPANSION * n + 8, 1)
         || fe_wp_grow((void **)&w->run, &w->run_cap, FE_UNI_MAX_EXPANSION * n + 8, sizeof(uint32_t)))
         return -1;
-    fe_wp_state st = {m, w, 0, 0, 0, 0, NULL, NULL, 0};
+    fe_wp_state st = {m, w, 0, 0, 0, 0, NULL, NULL, 0, 0};
     int64_t seg = 0;
     if (m->n_added) {
         for (int64_t i = 0; i < n;) {
@@ -489,12 +497,16 @@ static int64_t fe_wp_encode_one(const fe_wp_model *m, const fe_wp_opts *o, const
                 continue;
             }
             fe_wp_segment(&st, s + seg, i - seg);
+            if (fe_wp_grow((void **)&w->body, &w->body_cap, st.nbody + 1, sizeof(int64_t)))
+                return -1;
             w->body[st.nbody++] = m->added_id[a];
             i += len;
             seg = i;
         }
     }
     fe_wp_segment(&st, s + seg, n - seg);
+    if (st.oom)
+        return -1;
 
     int64_t nb = st.nbody, b0 = 0;
     int nspec = o->add_special ? m->n_prefix + m->n_suffix : 0;
@@ -545,7 +557,7 @@ static int64_t fe_wp_pretokenize(const fe_wp_model *m, const uint8_t *s, int64_t
     if (fe_wp_grow((void **)&w->word, &w->word_cap, 4 * FE_UNI_MAX_EXPANSION * n + 8, 1)
         || fe_wp_grow((void **)&w->run, &w->run_cap, FE_UNI_MAX_EXPANSION * n + 8, sizeof(uint32_t)))
         return -1;
-    fe_wp_state st = {m, w, 0, 0, 0, 0, out, ends, 0};
+    fe_wp_state st = {m, w, 0, 0, 0, 0, out, ends, 0, 0};
     fe_wp_segment(&st, s, n);
     return st.n_words;
 }
