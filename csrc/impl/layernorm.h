@@ -9,35 +9,48 @@
  *   rstd  = 1 / sqrt(var + eps)                        float32, correctly rounded sqrt and division
  *   dst[i] = ((x[i] - mean) * rstd) * gamma[i] + beta[i]
  *
- * S is the dot product's order (impl/dot.h) with x in place of the products: element i goes to lane
- * i % 16 (lanes start at +0.0) in increasing i, then the fixed tree. So every level gives the same bits
- * as fastembed.reference.embed_layernorm. x is kept in `tmp` (D floats, L1-resident) between the
- * three sweeps, so the output row is written once (streaming stores when asked).
+ * S is a 64-lane sum: element i goes to lane i % 64 (lanes start at +0.0) in increasing i; then lane
+ * l += lane l + 32 (l < 32), l += l + 16 (l < 16), and the dot product's 16-lane tree (impl/dot.h).
+ * 64 lanes (not the dot product's 16) give 4 independent add chains even at AVX-512, so a row's sums
+ * are not one serial chain of D / 16 additions. Every level gives the same bits as
+ * fastembed.reference.embed_layernorm. x is kept in `tmp` (D floats, L1-resident) between the three
+ * sweeps, so the output row is written once (streaming stores when asked).
  */
 
+#define FE_NL (64 / FV_W)
 #define FE_NV (16 / FV_W)
 
-/* lanes[0..16) += t[0..16) (a zero-padded tail chunk: +0.0 leaves a lane unchanged) */
-FE_ALWAYS_INLINE void FE_FN(fe_ln_add16)(FV *acc, const float *t)
+/* lanes[0..64) += t[0..64) (a zero-padded tail chunk: +0.0 leaves a lane unchanged) */
+FE_ALWAYS_INLINE void FE_FN(fe_ln_add64)(FV *acc, const float *t)
 {
-    for (int j = 0; j < FE_NV; j++)
+    for (int j = 0; j < FE_NL; j++)
         acc[j] = FV_ADD(acc[j], FV_LOADU(t + j * FV_W));
+}
+
+/* the 64 lanes folded to 16 (l += l + 32, then l += l + 16), then the 16-lane tree */
+FE_ALWAYS_INLINE float FE_FN(fe_ln_reduce64)(FV *acc)
+{
+    for (int j = 0; j < 32 / FV_W; j++)
+        acc[j] = FV_ADD(acc[j], acc[j + 32 / FV_W]);
+    for (int j = 0; j < 16 / FV_W; j++)
+        acc[j] = FV_ADD(acc[j], acc[j + 16 / FV_W]);
+    return FE_FN(fv_reduce16)(acc);
 }
 
 static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, const float *pos,
                                    const float *types, const float *gamma, const float *beta, float eps,
                                    fe_intp d, float *tmp, int stream)
 {
-    FV acc[FE_NV];
+    FV acc[FE_NL];
     const FV s = FV_SET1(scale);
-    const fe_intp full = d & ~(fe_intp)15;
-    float t[16];
+    const fe_intp full = d & ~(fe_intp)63;
+    float t[64];
     fe_intp i;
     /* sweep 1: x into tmp, and its lane sums */
-    for (int j = 0; j < FE_NV; j++)
+    for (int j = 0; j < FE_NL; j++)
         acc[j] = FV_ZERO();
-    for (i = 0; i < full; i += 16) {
-        for (int j = 0; j < FE_NV; j++) {
+    for (i = 0; i < full; i += 64) {
+        for (int j = 0; j < FE_NL; j++) {
             const fe_intp k = i + j * FV_W;
             FV x = FV_ADD(FV_MUL(FV_LOADU(src + k), s), FV_LOADU(pos + k));
             if (types)
@@ -47,7 +60,7 @@ static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, co
         }
     }
     if (full < d) {
-        for (int l = 0; l < 16; l++) {
+        for (int l = 0; l < 64; l++) {
             float x = 0.0f;
             if (full + l < d) {
                 x = fe_ldf(src + full + l) * scale + fe_ldf(pos + full + l);
@@ -57,28 +70,28 @@ static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, co
             }
             t[l] = x;
         }
-        FE_FN(fe_ln_add16)(acc, t);
+        FE_FN(fe_ln_add64)(acc, t);
     }
-    const float mean = FE_FN(fv_reduce16)(acc) / (float)d;
+    const float mean = FE_FN(fe_ln_reduce64)(acc) / (float)d;
     const float neg = -mean;
     const FV nm = FV_SET1(neg);
     /* sweep 2: the centred sum of squares */
-    for (int j = 0; j < FE_NV; j++)
+    for (int j = 0; j < FE_NL; j++)
         acc[j] = FV_ZERO();
-    for (i = 0; i < full; i += 16) {
-        for (int j = 0; j < FE_NV; j++) {
+    for (i = 0; i < full; i += 64) {
+        for (int j = 0; j < FE_NL; j++) {
             FV c = FV_ADD(FV_LOADU(tmp + i + j * FV_W), nm);
             acc[j] = FV_ADD(acc[j], FV_MUL(c, c));
         }
     }
     if (full < d) {
-        for (int l = 0; l < 16; l++) {
+        for (int l = 0; l < 64; l++) {
             float c = full + l < d ? tmp[full + l] + neg : 0.0f;
             t[l] = full + l < d ? c * c : 0.0f;
         }
-        FE_FN(fe_ln_add16)(acc, t);
+        FE_FN(fe_ln_add64)(acc, t);
     }
-    const float var = FE_FN(fv_reduce16)(acc) / (float)d;
+    const float var = FE_FN(fe_ln_reduce64)(acc) / (float)d;
     const float rstd = 1.0f / sqrtf(var + eps);
     const FV r = FV_SET1(rstd);
     /* sweep 3: normalise, scale, shift, write the output row once */
@@ -100,3 +113,4 @@ static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, co
 }
 
 #undef FE_NV
+#undef FE_NL

@@ -113,16 +113,17 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
     return out[0] if single else out
 
 
-def _sum16_rows(X) -> np.ndarray:
-    """The 16-lane fixed-order float32 sum of every row of X (n, D) (csrc/impl/layernorm.h: element i
-    to lane i % 16 in increasing i, lanes from +0.0, then the tree of :func:`_dot16`)."""
+def _sum64_rows(X) -> np.ndarray:
+    """The 64-lane fixed-order float32 sum of every row of X (n, D) (csrc/impl/layernorm.h: element i
+    to lane i % 64 in increasing i, lanes from +0.0; then lane l += l + 32, l += l + 16, and the
+    16-lane tree of :func:`_dot16`)."""
     n, D = X.shape
-    acc = np.zeros((n, 16), np.float32)
+    acc = np.zeros((n, 64), np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
-        for i in range(0, D, 16):
-            c = X[:, i:i + 16]
+        for i in range(0, D, 64):
+            c = X[:, i:i + 64]
             acc[:, : c.shape[1]] += c
-        for w in (8, 4, 2, 1):
+        for w in (32, 16, 8, 4, 2, 1):
             acc[:, :w] += acc[:, w:2 * w]
     return acc[:, 0].copy()
 
@@ -132,7 +133,7 @@ def embed_layernorm(weights, ids, positions, gamma, beta, eps, *, position_ids=N
     """BERT's embedding layer: ``LayerNorm(weights[ids] * scale + pos[p] (+ type_table[t]))`` with
     gamma / beta / eps, in float32 with the fused kernel's statistics (bit for bit):
 
-    ``x`` as :func:`embed`; ``mean = S(x) / D``; ``var = S((x - mean)**2) / D`` (S: :func:`_sum16_rows`);
+    ``x`` as :func:`embed`; ``mean = S(x) / D``; ``var = S((x - mean)**2) / D`` (S: :func:`_sum64_rows`);
     ``rstd = 1 / sqrt(var + eps)``; ``out = ((x - mean) * rstd) * gamma + beta``.
     ids (B, T) or (T,); positions p as :func:`embed`; token_types (B, T), default type row 0 when a
     type table is given.
@@ -144,9 +145,9 @@ def embed_layernorm(weights, ids, positions, gamma, beta, eps, *, position_ids=N
     X = np.ascontiguousarray(x, f32).reshape(-1, shape[-1])
     D = f32(X.shape[1])
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        mean = _sum16_rows(X) / D
+        mean = _sum64_rows(X) / D
         c = X + (-mean)[:, None]
-        var = _sum16_rows(c * c) / D
+        var = _sum64_rows(c * c) / D
         rstd = f32(1) / np.sqrt(var + f32(eps))
         out = (c * rstd[:, None]) * np.asarray(gamma, f32) + np.asarray(beta, f32)
     return out.reshape(shape)

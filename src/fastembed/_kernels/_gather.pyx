@@ -328,7 +328,7 @@ def embed_layernorm(const float[:, ::1] table not None, const int64_t[::1] ids n
                     float[:, ::1] out not None, int n_threads, bint stream=False,
                     const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
     """out[i] = LayerNorm(table[ids[i]] * scale + pos[p(i)] (+ types[t(i)])) * gamma + beta, one pass
-    over the output (csrc/impl/layernorm.h: float32 statistics in a fixed 16-lane order).
+    over the output (csrc/impl/layernorm.h: float32 statistics in a fixed 64-lane order).
 
     p(i), t(i) as :func:`embed`. Assumes validated input: every position row within [0, len(pos)),
     type_idx within [0, len(types)), gamma and beta of D floats, D >= 1, out (len(ids), D).

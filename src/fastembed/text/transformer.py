@@ -3,7 +3,7 @@
 * BERT family (``bert``, ``distilbert``, ``roberta``, ``xlm-roberta``, ``camembert``, ``electra``
   with the hidden size as embedding size): word + position (+ token type) rows, then LayerNorm with
   the checkpoint's gamma, beta and eps, fused into one kernel (csrc/impl/layernorm.h): each output row
-  is written once, its float32 statistics summed in a fixed 16-lane order, so every SIMD level and
+  is written once, its float32 statistics summed in a fixed 64-lane order, so every SIMD level and
   thread count gives the same bits as :func:`fastembed.reference.embed_layernorm`.
 * GPT-2 family (``gpt2``): ``wte[ids] + wpe[positions]`` through the table's fused embed kernel.
 """
