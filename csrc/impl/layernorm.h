@@ -49,16 +49,24 @@ static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, co
     /* sweep 1: x into tmp, and its lane sums */
     for (int j = 0; j < FE_NL; j++)
         acc[j] = FV_ZERO();
-    for (i = 0; i < full; i += 64) {
-        for (int j = 0; j < FE_NL; j++) {
-            const fe_intp k = i + j * FV_W;
-            FV x = FV_ADD(FV_MUL(FV_LOADU(src + k), s), FV_LOADU(pos + k));
-            if (types)
-                x = FV_ADD(x, FV_LOADU(types + k));
-            FV_STOREU(tmp + k, x);
-            acc[j] = FV_ADD(acc[j], x);
-        }
+    /* x * 1.0f is x: BERT-family rows skip the multiply (the same bits) */
+#define FE_LN_SWEEP1(LOADX)                                                      \
+    for (i = 0; i < full; i += 64) {                                             \
+        for (int j = 0; j < FE_NL; j++) {                                        \
+            const fe_intp k = i + j * FV_W;                                      \
+            FV x = FV_ADD(LOADX, FV_LOADU(pos + k));                             \
+            if (types)                                                           \
+                x = FV_ADD(x, FV_LOADU(types + k));                              \
+            FV_STOREU(tmp + k, x);                                               \
+            acc[j] = FV_ADD(acc[j], x);                                          \
+        }                                                                        \
     }
+    if (scale == 1.0f) {
+        FE_LN_SWEEP1(FV_LOADU(src + k))
+    } else {
+        FE_LN_SWEEP1(FV_MUL(FV_LOADU(src + k), s))
+    }
+#undef FE_LN_SWEEP1
     if (full < d) {
         for (int l = 0; l < 64; l++) {
             float x = 0.0f;
