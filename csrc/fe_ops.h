@@ -120,6 +120,10 @@ typedef struct fe_ops {
                        fe_i8_state *st);
     int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                         fe_i8_state *st);
+    /* ---- the fused embedding + LayerNorm row (impl/layernorm.h): x = (src * scale + pos) (+ types),
+     * dst = ((x - mean) * rstd) * gamma + beta with 64-lane float32 statistics; tmp holds d floats */
+    void (*embed_ln_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
+                         const float *gamma, const float *beta, float eps, fe_intp d, float *tmp, int stream);
 } fe_ops;
 
 #endif /* FE_OPS_H */

@@ -53,7 +53,7 @@ def test_stubs_match_compiled_modules(tmp_path):
     import subprocess
     import sys
     mods = ["fastembed._kernels." + m for m in ("_argcheck", "_config", "_gather", "_topk", "_parse", "_train", "_pool",
-                                                "_fasttext", "_simd", "_index")]
+                                                "_fasttext", "_simd", "_index", "_wordpiece")]
     r = subprocess.run([sys.executable, "-m", "mypy.stubtest", *mods], capture_output=True, text=True,
                        cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -9,6 +9,7 @@
 #include "impl/kinds.h"
 #include "impl/pool.h"
 #include "impl/int8.h"
+#include "impl/layernorm.h"
 
 static const fe_ops FE_FN(fe_ops_table) = {
     .name = FE_LEVEL_NAME,
@@ -36,4 +37,5 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .hx_build = FE_FN(fe_hx_build),
     .hx_scan_f16 = FE_FN(fe_hx_scan_f16),
     .hx_scan_bf16 = FE_FN(fe_hx_scan_bf16),
+    .embed_ln_row = FE_FN(fe_embed_ln_row),
 };

@@ -25,7 +25,7 @@ from fastembed._kernels import _config
 
 __all__ = ["resolve_threads", "cpu_count", "team_size", "run_parallel", "Cancelled", "worker_pool",
            "GRAIN_COPY_BYTES", "GRAIN_DOT_FLOPS", "GRAIN_MERGE_SCORES", "GRAIN_ROWS_BYTES",
-           "GRAIN_PARSE_BYTES", "GRAIN_FORMAT_VALUES", "GRAIN_CRC_BYTES"]
+           "GRAIN_PARSE_BYTES", "GRAIN_FORMAT_VALUES", "GRAIN_CRC_BYTES", "GRAIN_TOKENIZE_BYTES"]
 
 # ---------------------------------------------------------------- named work thresholds (grains)
 # Work per thread below which starting (or waking) one more thread costs more than it saves;
@@ -37,6 +37,7 @@ GRAIN_ROWS_BYTES = 1 << 18    # row-wise passes over the table (norms, quantisat
 GRAIN_PARSE_BYTES = 1 << 20   # text files: bytes parsed per thread (below: parse on the calling thread)
 GRAIN_FORMAT_VALUES = 1 << 16  # text files: values formatted per thread
 GRAIN_CRC_BYTES = 1 << 24     # native files: bytes checksummed per thread
+GRAIN_TOKENIZE_BYTES = 1 << 15  # native WordPiece: bytes of text per thread (~1 ms of work)
 
 
 def cpu_count() -> int:

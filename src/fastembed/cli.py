@@ -22,6 +22,8 @@ from fastembed.corpus import planted_corpus
 from fastembed.glove import train_glove
 from fastembed.io import FORMATS, SAVE_FORMATS, detect_format, load, save
 from fastembed.positions import SinusoidalPositions
+from fastembed.text.sentences import SentenceIndex, read_lines
+from fastembed.text.static import StaticModel
 from fastembed.training import Word2Vec, train_word2vec
 
 __all__ = ["main", "build_parser"]
@@ -357,6 +359,90 @@ def cmd_bench(args) -> None:
     benchmarks.run(sections, quick=args.quick, n_threads=args.threads, simd=args.simd)
 
 
+def _positive(value, name: str) -> None:
+    if value is not None and value < 1:
+        raise UserError(f"{name} must be at least 1, got {value}")
+
+
+def _check_model_dir(path: str) -> None:
+    if not os.path.exists(path):
+        raise UserError(f"no such model directory: {path}")
+    if not os.path.isdir(path):
+        raise UserError(f"{path} is a file; MODEL is a model2vec or sentence-transformers static model directory")
+
+
+def _check_input(path: str, what: str) -> None:
+    if path == "-":
+        return
+    if not os.path.exists(path):
+        raise UserError(f"no such {what}: {path}")
+    if os.path.isdir(path):
+        raise UserError(f"{what} {path} is a directory, expected a text file (one sentence a line)")
+    if not os.access(path, os.R_OK):
+        raise UserError(f"cannot read {what} {path}")
+
+
+def _threads(n) -> Optional[int]:
+    if n == 0:
+        raise UserError("--threads 0 is not a thread count (use a positive number, or -1 for all cores)")
+    return n
+
+
+def cmd_encode(args) -> None:
+    """Sentence vectors of every line of a file (or stdin) into a .npy array."""
+    _check_model_dir(args.model)
+    _check_input(args.input, "input file")
+    if not args.output.endswith(".npy"):
+        raise UserError(f"-o/--output must name a .npy file, got {args.output}")
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        raise UserError(f"the output's directory does not exist: {out_dir}")
+    if not os.access(out_dir, os.W_OK):
+        raise UserError(f"cannot write to {out_dir}")
+    _positive(args.batch_size, "--batch-size")
+    _positive(args.max_length, "--max-length")
+    nt = _threads(args.threads)
+    model = StaticModel.from_pretrained(args.model)
+    sentences = read_lines(args.input)
+    t0 = time.perf_counter()
+    kw = {} if args.max_length is None else {"max_length": args.max_length}
+    vec = model.encode(sentences, batch_size=args.batch_size, n_threads=nt,
+                       show_progress_bar=False if args.no_progress else None, **kw)
+    dt = time.perf_counter() - t0
+    tmp = args.output + ".tmp.npy"
+    np.save(tmp, vec)
+    os.replace(tmp, args.output)
+    print(f"fastembed: {len(sentences)} sentences -> {args.output} ({vec.shape[0]} x {vec.shape[1]} float32) in "
+          f"{dt:.2f} s", file=sys.stderr)
+
+
+def cmd_search(args) -> None:
+    """Top-k lines of a corpus for each query (the corpus is encoded once and kept on disk)."""
+    _check_model_dir(args.model)
+    _check_input(args.corpus, "corpus")
+    if args.corpus == "-":
+        raise UserError("--corpus must be a file (its vectors and index are kept beside it), not stdin")
+    if not args.queries:
+        raise UserError("give at least one query")
+    empty = [q for q in args.queries if not q.strip()]
+    if empty:
+        raise UserError("a query is empty")
+    _positive(args.k, "-k")
+    nt = _threads(args.threads)
+    cache = os.path.dirname(os.path.abspath(args.corpus))
+    if not os.access(cache, os.W_OK):
+        raise UserError(f"cannot write the corpus's vectors and index beside it: {cache} is not writable")
+    model = StaticModel.from_pretrained(args.model)
+    log = (lambda m: print(f"fastembed: {m}", file=sys.stderr))
+    idx = SentenceIndex.open(model, args.corpus, rebuild=args.rebuild, n_threads=nt, log=log,
+                             progress=False if args.no_progress else None)
+    for q, hits in zip(args.queries, idx.search(args.queries, args.k, n_threads=nt)):
+        if len(args.queries) > 1:
+            print(f"# {q}")
+        for line, score, text in hits:
+            print(f"{score:.4f}\t{line + 1}\t{text}")
+
+
 def _frequent_words(table, n: int) -> List[str]:
     """The n most frequent words: by count when the vocabulary has counts (ties in row order),
     else the first n rows (vector files are written most frequent first)."""
@@ -620,6 +706,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "or FASTEMBED_SIMD)")
     b.set_defaults(func=cmd_bench)
 
+    en = sub.add_parser("encode", help="sentence vectors of a static model (model2vec / sentence-transformers) "
+                                       "for every line of a file, into a .npy array")
+    en.add_argument("model", metavar="MODEL", help="a model2vec or sentence-transformers static model directory")
+    en.add_argument("input", metavar="FILE", nargs="?", default="-", help="UTF-8 text, one sentence a line "
+                                                                          "(default or '-': stdin)")
+    en.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="the (lines, dim) float32 array")
+    en.add_argument("--batch-size", type=int, default=4096, help="sentences per step (default: %(default)s)")
+    en.add_argument("--max-length", type=int, default=None, help="tokens per sentence (default: the model's)")
+    en.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    en.add_argument("--no-progress", action="store_true",
+                    help="no progress bar (default: a bar for more than 100,000 lines on a terminal)")
+    en.set_defaults(func=cmd_encode)
+
+    sr = sub.add_parser("search", help="the lines of a corpus most similar to a query, with a static model "
+                                       "(the corpus's vectors and an exact int8 index are kept beside it)")
+    sr.add_argument("model", metavar="MODEL", help="a model2vec or sentence-transformers static model directory")
+    sr.add_argument("queries", metavar="QUERY", nargs="*", help="the text(s) to search for (at least one)")
+    sr.add_argument("--corpus", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
+    sr.add_argument("-k", type=int, default=5, help="lines per query (default: %(default)s)")
+    sr.add_argument("--rebuild", action="store_true",
+                    help="encode the corpus again (default: reuse the kept vectors if corpus and model are unchanged)")
+    sr.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    sr.add_argument("--no-progress", action="store_true",
+                    help="no progress bar while encoding the corpus (default: a bar for more than 100,000 lines "
+                         "on a terminal)")
+    sr.set_defaults(func=cmd_search)
+
     pl = sub.add_parser("plot", help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")
     pl.add_argument("words", nargs="*", metavar="WORD",
                     help=f"words to plot (default: with --vectors the --top most frequent words, else "
@@ -638,7 +751,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # `fastembed search MODEL --corpus FILE "query"`: argparse takes the positionals before an
+        # option in one go, so queries after --corpus arrive here
+        if getattr(args, "func", None) is cmd_search and not any(x.startswith("-") and x != "-" for x in extra):
+            args.queries = list(args.queries) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         args.func(args)
     except (UserError, FileNotFoundError, IsADirectoryError, PermissionError) as e:

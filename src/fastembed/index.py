@@ -90,7 +90,7 @@ from fastembed import search
 from fastembed._kernels import _index, _topk
 from fastembed._threads import GRAIN_DOT_FLOPS, GRAIN_ROWS_BYTES, team_size
 
-__all__ = ["Int8Index", "HalfIndex", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build"]
+__all__ = ["Int8Index", "HalfIndex", "IndexStats", "KINDS", "MAX_DIM", "BLOCK_ROWS", "build", "save", "load"]
 
 KINDS = ("int8", "float16", "bfloat16")
 MAX_DIM = (2 ** 31 - 1) // (127 * 127)  # int32 dot products of codes in [-127, 127] stay exact
@@ -398,3 +398,46 @@ def _build_half(weights: np.ndarray, kind: str, n_threads, inv: Optional[np.ndar
 def kernel_name() -> str:
     """The integer kernel the active SIMD level runs (for show_config)."""
     return _index.kernel_name()
+
+
+# ------------------------------------------------------------------ on disk
+
+_SAVED_FORMAT = 1
+
+
+def save(idx: "Int8Index", path) -> None:
+    """Write an int8 index to ``path`` (an uncompressed ``.npz``: its arrays as built, so
+    :func:`load` gives back the same index, answers bit for bit)."""
+    if not isinstance(idx, Int8Index):
+        raise TypeError(f"only an Int8Index can be saved, got {type(idx).__name__}")
+    V, D = idx.shape
+    np.savez(path, format=np.int64(_SAVED_FORMAT), shape=np.array([V, D], np.int64), buf=idx._buf,
+             rowsum=idx._rowsum, scales=idx.scales, coef_cosine=idx._coef["cosine"], coef_dot=idx._coef["dot"],
+             max_norm=np.float64(idx.max_norm))
+
+
+def load(path) -> "Int8Index":
+    """An index written by :func:`save`; ValueError naming the file if it is not one (or is
+    damaged: every array's size is checked against the shape)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            a = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a saved fastembed index: {e}") from None
+    need = ("format", "shape", "buf", "rowsum", "scales", "coef_cosine", "coef_dot", "max_norm")
+    missing = [k for k in need if k not in a]
+    if missing:
+        raise ValueError(f"{path} is not a saved fastembed index (missing {', '.join(missing)})")
+    if int(a["format"]) != _SAVED_FORMAT:
+        raise ValueError(f"{path}: index format {int(a['format'])}, this fastembed reads {_SAVED_FORMAT}")
+    V, D = (int(x) for x in a["shape"])
+    nb = -(-V // BLOCK_ROWS)
+    want = {"buf": (nb * BLOCK_ROWS * 4 * -(-D // 4), np.int8), "rowsum": (nb * BLOCK_ROWS, np.int32),
+            "scales": (V, np.float32), "coef_cosine": (nb * 3 * BLOCK_ROWS, np.float32),
+            "coef_dot": (nb * 3 * BLOCK_ROWS, np.float32)}
+    for k, (n, dt) in want.items():
+        if a[k].shape != (n,) or a[k].dtype != dt:
+            raise ValueError(f"{path}: {k} has {a[k].dtype} shape {a[k].shape}, expected {np.dtype(dt)} ({n},) "
+                             f"for a ({V}, {D}) table (damaged file)")
+    return Int8Index(a["buf"], a["rowsum"], (V, D), a["scales"], {"cosine": a["coef_cosine"], "dot": a["coef_dot"]},
+                     float(a["max_norm"]))

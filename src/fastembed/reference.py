@@ -27,7 +27,7 @@ __all__ = ["lookup", "one_hot", "embed", "sinusoidal_table", "topk", "row_norms"
            "mean_vector", "sif", "fasttext_hash", "fasttext_ngrams", "fasttext_ngram_ids", "fasttext_vectors",
            "load_fasttext_bin", "glove_cooccurrence", "glove_records", "glove_shuffle", "glove_epoch",
            "int8_quantize", "int8_coefficients", "int8_query_codes", "int8_bounds", "int8_search",
-           "half_index_rows", "half_index_coefficients", "half_index_bounds"]
+           "half_index_rows", "half_index_coefficients", "half_index_bounds", "embed_layernorm"]
 
 
 def _dtype_name(dtype) -> str:
@@ -125,6 +125,46 @@ def embed(weights, ids, positions, *, offset=0, position_ids=None, scale=None, t
         tt = np.zeros((B, T), np.int64) if token_types is None else np.asarray(token_types).reshape(B, T)
         out = out + np.asarray(type_table, np.float32)[tt]
     return out[0] if single else out
+
+
+def _sum64_rows(X) -> np.ndarray:
+    """The 64-lane fixed-order float32 sum of every row of X (n, D) (csrc/impl/layernorm.h: element i
+    to lane i % 64 in increasing i, lanes from +0.0; then lane l += l + 32, l += l + 16, and the
+    16-lane tree of :func:`_dot16`)."""
+    n, D = X.shape
+    acc = np.zeros((n, 64), np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(0, D, 64):
+            c = X[:, i:i + 64]
+            acc[:, : c.shape[1]] += c
+        for w in (32, 16, 8, 4, 2, 1):
+            acc[:, :w] += acc[:, w:2 * w]
+    return acc[:, 0].copy()
+
+
+def embed_layernorm(weights, ids, positions, gamma, beta, eps, *, position_ids=None, offset=0,
+                    token_types=None, type_table=None, scale=None) -> np.ndarray:
+    """BERT's embedding layer: ``LayerNorm(weights[ids] * scale + pos[p] (+ type_table[t]))`` with
+    gamma / beta / eps, in float32 with the fused kernel's statistics (bit for bit):
+
+    ``x`` as :func:`embed`; ``mean = S(x) / D``; ``var = S((x - mean)**2) / D`` (S: :func:`_sum64_rows`);
+    ``rstd = 1 / sqrt(var + eps)``; ``out = ((x - mean) * rstd) * gamma + beta``.
+    ids (B, T) or (T,); positions p as :func:`embed`; token_types (B, T), default type row 0 when a
+    type table is given.
+    """
+    f32 = np.float32
+    x = embed(weights, ids, positions, offset=offset, position_ids=position_ids, scale=scale,
+              token_types=token_types, type_table=type_table)
+    shape = x.shape
+    X = np.ascontiguousarray(x, f32).reshape(-1, shape[-1])
+    D = f32(X.shape[1])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean = _sum64_rows(X) / D
+        c = X + (-mean)[:, None]
+        var = _sum64_rows(c * c) / D
+        rstd = f32(1) / np.sqrt(var + f32(eps))
+        out = (c * rstd[:, None]) * np.asarray(gamma, f32) + np.asarray(beta, f32)
+    return out.reshape(shape)
 
 
 def sinusoidal_table(max_len: int, dim: int, *, layout: str = "interleaved",

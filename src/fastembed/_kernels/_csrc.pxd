@@ -185,6 +185,9 @@ cdef extern from "fe_ops.h" nogil:
                            fe_i8_state *st) noexcept nogil
         int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                             fe_i8_state *st) noexcept nogil
+        void (*embed_ln_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
+                             const float *gamma, const float *beta, float eps, fe_intp d, float *tmp,
+                             int stream) noexcept nogil
 
 # ---------------------------------------------------------------- fe_config.h
 cdef extern from "fe_config.h" nogil:

@@ -259,3 +259,87 @@ def embed(cnp.ndarray table not None, int kind, const float[::1] scales, const i
         res = first_bad(bad, nt)
     free(bad)
     return res
+
+
+# ------------------------------------------------------------------------------------------ embed + LayerNorm
+
+cdef fe_intp _embed_ln_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const int64_t *ids,
+                             const float *pos, const int64_t *pidx, const int64_t *poff, fe_intp T, float scale,
+                             const float *types, const int64_t *tidx, const float *gamma, const float *beta,
+                             float eps, fe_intp lo, fe_intp hi, float *out, float *tmp, int stream) noexcept nogil:
+    cdef fe_intp i, p, ahead = fe_prefetch_ahead(D)
+    cdef uint64_t u
+    for i in range(lo, hi):
+        if i + ahead < hi:
+            u = <uint64_t>ids[i + ahead]
+            if u < <uint64_t>V:
+                fe_prefetch_row(table + <fe_intp>u * D, D)
+        u = <uint64_t>ids[i]
+        if u >= <uint64_t>V:
+            return i
+        p = pidx[i] if pidx != NULL else poff[i // T] + i % T
+        o.embed_ln_row(out + i * D, table + <fe_intp>u * D, scale, pos + p * D,
+                       (types + (tidx[i] * D if tidx != NULL else 0)) if types != NULL else NULL,
+                       gamma, beta, eps, D, tmp, stream)
+    if stream:
+        o.stream_fence()
+    return -1
+
+
+def embed_layernorm(const float[:, ::1] table not None, const int64_t[::1] ids not None,
+                    const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
+                    const float[:, ::1] types, const int64_t[::1] type_idx,
+                    const float[::1] gamma not None, const float[::1] beta not None, float eps,
+                    float[:, ::1] out not None, int n_threads, bint stream=False,
+                    const int64_t[::1] pos_offsets=None, fe_intp seq_len=0):
+    """out[i] = LayerNorm(table[ids[i]] * scale + pos[p(i)] (+ types[t(i)])) * gamma + beta, one pass
+    over the output (csrc/impl/layernorm.h: float32 statistics in a fixed 64-lane order).
+
+    p(i), t(i) as :func:`embed`. Assumes validated input: every position row within [0, len(pos)),
+    type_idx within [0, len(types)), gamma and beta of D floats, D >= 1, out (len(ids), D).
+    numpy: :func:`fastembed.reference.embed_layernorm`, bit for bit at every SIMD level.
+
+    Returns -1 on success, else the first position whose id is outside [0, len(table)).
+    """
+    cdef fe_intp n = ids.shape[0], V = table.shape[0], D = table.shape[1]
+    cdef fe_intp lo, hi, res
+    cdef int t, nt
+    cdef fe_intp *bad
+    cdef float *tmp
+    cdef const float *tp = NULL
+    cdef const int64_t *ti = NULL
+    cdef const int64_t *pi = NULL
+    cdef const int64_t *po = NULL
+    cdef const float *wp = NULL
+    cdef const fe_ops *o = ops()
+    if n == 0:
+        return -1
+    if D == 0:
+        raise ValueError("embed_layernorm needs D >= 1")
+    if V:
+        wp = &table[0, 0]
+    if pos_idx is not None:
+        pi = &pos_idx[0]
+    else:
+        po = &pos_offsets[0]
+    if types is not None:
+        tp = &types[0, 0]
+        if type_idx is not None:
+            ti = &type_idx[0]
+    nt = team(n, n_threads)
+    bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
+    tmp = <float *>malloc(nt * (D + 16) * sizeof(float))
+    if bad == NULL or tmp == NULL:
+        free(bad)
+        free(tmp)
+        raise MemoryError()
+    with nogil:
+        for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
+            lo = n * t // nt
+            hi = n * (t + 1) // nt
+            bad[t] = _embed_ln_range(o, wp, V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale, tp, ti,
+                                     &gamma[0], &beta[0], eps, lo, hi, &out[0, 0], tmp + t * (D + 16), stream)
+        res = first_bad(bad, nt)
+    free(bad)
+    free(tmp)
+    return res
