@@ -116,7 +116,7 @@ class SentenceIndex:
                 vec = np.load(vec_f, mmap_mode="r")
                 idx = fe_index.load(idx_f)
                 if vec.shape == (len(sentences), model.dim) and idx.shape == vec.shape:
-                    return cls(model, sentences, EmbeddingTable(vec), idx)
+                    return cls(model, sentences, EmbeddingTable(vec, copy=False), idx)
         if log is not None:
             log(f"encoding {len(sentences)} lines of {corpus} into {d}")
         vec = model.encode(sentences, n_threads=n_threads, show_progress_bar=progress)
@@ -146,8 +146,8 @@ class SentenceIndex:
                              "(its vector is zero)")
         q, _ = as_queries(qv, self.table.dim, normalize=True)
         cand = search.Candidates.build(as_restrict(None, V), None, q.shape[0], V)
-        scores, ids = search.run(self.table.weights, search.LinearScorer(q, self.table.inv_norms(n_threads)), k,
-                                 cand, n_threads=n_threads, index=self.index)
+        scores, ids = search.run(self.table.weights, search.LinearScorer(q), min(k, V), cand,
+                                 inv=self.table.inv_norms(n_threads), n_threads=n_threads, index=self.index)
         out = []
         for s_row, i_row in zip(scores, ids):
             out.append([(int(i), float(s), self.sentences[int(i)]) for s, i in zip(s_row, i_row) if i >= 0])

@@ -205,7 +205,7 @@ class TransformerEmbedding:
             bad = _gather.embed_layernorm(W, flat, self.positions, pidx, 1.0, types, tidx, self.gamma, self.beta,
                                           self.eps, o2, nt, stream, offsets, T)
         else:
-            bad = _gather.embed(W, flat, self.positions, pidx, 1.0, types, tidx, o2, nt, stream, offsets, T)
+            bad = _gather.embed(W, 0, None, flat, self.positions, pidx, 1.0, types, tidx, o2, nt, stream, offsets, T)
         if bad >= 0:
             raise_bad_id(x, bad, W.shape[0], table="the word embeddings")
         return out
