@@ -1,5 +1,6 @@
 """Reading and writing embedding files: word2vec text and binary, GloVe, the native directory
-(memory-mappable ``.npy`` + keys + checksums), safetensors checkpoints, and reading fastText
+(memory-mappable ``.npy`` + keys + checksums), safetensors checkpoints, spaCy vectors directories
+(:mod:`~fastembed.io.spacy_vectors`; reading and writing need spaCy), and reading fastText
 ``.bin`` models (their word vectors, and :func:`load_fasttext` for vectors of unknown words).
 
 The formats are one registry (:mod:`fastembed.io._registry`); each lives in its own module

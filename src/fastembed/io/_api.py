@@ -43,7 +43,7 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     format : "auto" or one of ``FORMATS``
         "auto" decides by content (see :func:`detect_format`).
     limit : int, optional
-        Read only the first ``limit`` vectors (text, binary and fastText formats).
+        Read only the first ``limit`` vectors (text, binary, fastText and spaCy formats).
     dtype : None, "float32", "float16" or "bfloat16" (or np.float32 / np.float16)
         The table's storage dtype. None: the file's own: native directories keep the dtype they
         were saved with, safetensors F16 / BF16 / F32 tensors keep theirs (memory-mapped read-only,
@@ -52,7 +52,8 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     encoding, unicode_errors : how keys are decoded ("strict", "replace", "ignore").
     progress : None (a tqdm bar for files over 8 MB on a terminal), True or False.
     mmap : bool
-        Native format: map the matrix read-only instead of reading it (pages load on first touch).
+        Native and spaCy directories: map the matrix read-only instead of reading it (pages load
+        on first touch; a spaCy table whose rows are not one per key in order is gathered).
     duplicates : "error" (default) or "first" (keep the first vector of a repeated key).
     tensor, vocab : safetensors only: the tensor name (needed when the file has several 2-D
         tensors) and an optional vocabulary (a file with one token a line, or a list of keys).
@@ -86,8 +87,9 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
         fmt = detect(src) if format == "auto" else REGISTRY[format]
         if fmt.read is None:
             raise src.error(refusal(fmt, src))
-        if src.is_dir and fmt.name != "native":
-            raise src.error(f"is a directory; only the native format is (format={format!r})")
+        if src.is_dir and not fmt.directory:
+            dirs = tuple(name for name, f in REGISTRY.items() if f.directory)
+            raise src.error(f"is a directory; of the formats only {dirs} are (format={format!r})")
         table = fmt.read(src, opts)
     if storage is not None and table.storage is not storage:
         # readers give their file's dtype (text: float32); converted here, in blocks
