@@ -12,7 +12,7 @@ from fastembed.io._registry import FORMATS, REGISTRY, SAVE_FORMATS, detect, refu
 from fastembed.io._source import Source
 from fastembed.table import EmbeddingTable
 
-__all__ = ["load", "save", "detect_format"]
+__all__ = ["load", "save", "detect_format", "check_save_format"]
 
 
 def detect_format(path) -> str:
@@ -132,10 +132,22 @@ def save(table: EmbeddingTable, path, format: str = "word2vec", *, tensor: str =
     """
     if not isinstance(table, EmbeddingTable):
         raise TypeError(f"save takes an EmbeddingTable, got {type(table).__name__}")
-    fmt = REGISTRY.get(format)
+    fmt = REGISTRY[check_save_format(format)]
+    opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)
+    fmt.write(table, os.fspath(path), opts)
+
+
+def check_save_format(format: str) -> str:
+    """``format`` if :func:`save` can write it (the registry's answer), else the ValueError
+    :func:`save` would raise: callers (the CLI's ``train --format``) check before long work.
+
+    Raises
+    ------
+    ValueError : an unknown format, or one fastembed reads but cannot write (named).
+    """
+    fmt = REGISTRY.get(format) if isinstance(format, str) else None
     if fmt is not None and fmt.write is None and fmt.read is not None:
         raise ValueError(f"format {format!r} can be loaded but not saved; choose from {SAVE_FORMATS}")
     if fmt is None or fmt.write is None:
         raise ValueError(f"unknown format {format!r}; choose from {SAVE_FORMATS}")
-    opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)
-    fmt.write(table, os.fspath(path), opts)
+    return format
