@@ -58,6 +58,11 @@ class Candidates:
     def __init__(self, row_hi: int, mask=None, excl_ptr=None, excl=None):
         self.row_hi, self.mask, self.excl_ptr, self.excl = row_hi, mask, excl_ptr, excl
 
+    def __repr__(self) -> str:
+        masked = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.mask.size} rows"
+        excl = "None" if self.excl is None else f"{self.excl.size} ids for {self.excl_ptr.size - 1} queries"
+        return f"Candidates(row_hi={self.row_hi}, mask={masked}, exclude={excl})"
+
     @classmethod
     def build(cls, restrict: Restrict, exclude, Q: int, V: int) -> "Candidates":
         """From a validated ``restrict`` and a raw ``exclude`` (validated here by
@@ -86,6 +91,10 @@ class LinearScorer:
     def __init__(self, queries: np.ndarray, inv: Optional[np.ndarray]):
         self.queries, self.inv = queries, inv
         self.n_queries = queries.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"LinearScorer(n_queries={self.n_queries}, dim={self.queries.shape[1]}, "
+                f"metric={'cosine' if self.inv is not None else 'dot'})")
 
     def prefers_gemm(self, D: int) -> bool:
         Q = self.n_queries
@@ -126,6 +135,9 @@ class SharedWordScorer:
         self.words, self.ia, self.ib, self.ic, self.qscale, self.inv = words, ia, ib, ic, qscale, inv
         self.n_queries = ia.shape[0]
 
+    def __repr__(self) -> str:
+        return f"SharedWordScorer(n_queries={self.n_queries}, words={self.words.shape[0]}, dim={self.words.shape[1]})"
+
     def prefers_gemm(self, D: int) -> bool:
         return True
 
@@ -147,6 +159,10 @@ class CosMulScorer:
     def __init__(self, terms: np.ndarray, p: int, n: int, inv: np.ndarray, eps: float):
         self.terms, self.p, self.n, self.inv, self.eps = terms, p, n, inv, np.float32(eps)
         self.n_queries = terms.shape[0] // (p + n) if p + n else 0
+
+    def __repr__(self) -> str:
+        return (f"CosMulScorer(n_queries={self.n_queries}, positive={self.p}, negative={self.n}, "
+                f"eps={float(self.eps):g})")
 
     def prefers_gemm(self, D: int) -> bool:
         return True

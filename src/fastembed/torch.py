@@ -39,6 +39,7 @@ gives sparse gradients (torch raises), the gradient is coalesced (one row per id
 """
 from __future__ import annotations
 
+import logging
 import weakref
 from typing import Any, Optional, Tuple
 
@@ -55,6 +56,8 @@ from fastembed._validate import as_int, check_id_range
 from fastembed.table import EmbeddingTable
 
 __all__ = ["Embedding", "EmbeddingBag"]
+
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ tensors <-> arrays
@@ -142,6 +145,8 @@ class _Shared:
         if t.weights.__array_interface__["data"][0] != w.data_ptr():
             raise RuntimeError("the fastembed table does not share the weight's memory; this is a bug")
         self.__dict__["_fe_cache"] = (key, weakref.ref(w), t)
+        log.debug("%s: fastembed table over the weight (%d x %d at 0x%x)%s", type(self).__name__, w.shape[0],
+                  w.shape[1], w.data_ptr(), " rebuilt: the parameter or its storage changed" if cached else "")
         return t
 
     @property

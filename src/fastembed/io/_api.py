@@ -2,7 +2,9 @@
 ``fastembed.io`` and ``fastembed``)."""
 from __future__ import annotations
 
+import logging
 import os
+import time
 from typing import Optional
 
 from fastembed._dtypes import convert
@@ -13,6 +15,8 @@ from fastembed.io._source import Source
 from fastembed.table import EmbeddingTable
 
 __all__ = ["load", "save", "detect_format", "check_save_format"]
+
+log = logging.getLogger(__name__)
 
 
 def detect_format(path) -> str:
@@ -83,6 +87,7 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     opts = LoadOptions(limit=limit, encoding=encoding, unicode_errors=unicode_errors, progress=progress,
                        mmap=mmap, duplicates=duplicates, tensor=tensor, vocab=vocab, n_threads=n_threads,
                        verify=verify, dtype=storage)
+    t0 = time.perf_counter()
     with Source(path) as src:
         fmt = detect(src) if format == "auto" else REGISTRY[format]
         if fmt.read is None:
@@ -95,6 +100,8 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
         # readers give their file's dtype (text: float32); converted here, in blocks
         table = EmbeddingTable(convert(table.weights, table.storage, storage), vocab=table.vocab,
                                padding_idx=table.padding_idx, dtype=storage)
+    log.info("loaded %s (%s): %d x %d %s in %.3f s", os.fspath(path), fmt.name, table.num_embeddings, table.dim,
+             table.storage.name, time.perf_counter() - t0)
     return table
 
 
@@ -134,7 +141,10 @@ def save(table: EmbeddingTable, path, format: str = "word2vec", *, tensor: str =
         raise TypeError(f"save takes an EmbeddingTable, got {type(table).__name__}")
     fmt = REGISTRY[check_save_format(format)]
     opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)
+    t0 = time.perf_counter()
     fmt.write(table, os.fspath(path), opts)
+    log.info("saved %d x %d to %s (%s) in %.3f s", table.num_embeddings, table.dim, os.fspath(path), format,
+             time.perf_counter() - t0)
 
 
 def check_save_format(format: str) -> str:
