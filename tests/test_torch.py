@@ -122,6 +122,21 @@ def test_embedding_max_norm_equals_torch(rng):
         ours(torch.tensor([1, 500]))
 
 
+def test_bag_max_norm_equals_torch(rng):
+    ours, theirs = _pair("EmbeddingBag", mode="sum", max_norm=2.0)
+    ids, offsets = _bag_inputs(rng)
+    assert torch.equal(ours(ids, offsets), theirs(ids, offsets))
+    assert torch.equal(ours.weight, theirs.weight)
+
+
+def test_meta_device_modules_are_checked_when_they_run():
+    m = fet.Embedding(10, 3, device="meta")  # built lazily, as frameworks do before loading weights
+    with pytest.raises(ValueError, match=r"the weight is on meta; fastembed's kernels run on the CPU \(module.cpu\(\)\)"):
+        m(torch.tensor([1]))
+    m.to_empty(device="cpu")
+    assert m(torch.tensor([1])).shape == (1, 3)
+
+
 def test_embedding_threads_give_the_same_bits(rng):
     ids = _ids(rng, 500, (64, 64))
     g = torch.from_numpy(rng.standard_normal((64, 64, 24)).astype(np.float32))

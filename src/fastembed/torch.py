@@ -80,12 +80,18 @@ def _float_array(t: torch.Tensor) -> np.ndarray:
     return t.detach().contiguous().to(torch.float32).numpy()
 
 
-def _check_weight(w: torch.Tensor) -> None:
-    if w.device.type != "cpu":
-        raise ValueError(f"the weight is on {w.device}; fastembed's kernels run on the CPU (module.cpu())")
+def _check_dtype(w: torch.Tensor) -> None:
     if w.dtype != torch.float32:
         raise TypeError(f"fastembed.torch modules hold float32 weights, got {w.dtype} (module.float() "
                         "converts it)")
+
+
+def _check_weight(w: torch.Tensor) -> None:
+    """The weight the kernels can share (checked at each forward: modules may be built on the
+    meta device and moved, or converted, later)."""
+    if w.device.type != "cpu":
+        raise ValueError(f"the weight is on {w.device}; fastembed's kernels run on the CPU (module.cpu())")
+    _check_dtype(w)
     if w.dim() != 2:
         raise ValueError(f"the weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(w.shape)}")
     if not w.is_contiguous():
@@ -229,7 +235,7 @@ class Embedding(_Shared, nn.Embedding):
                          norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
                          _weight=_weight, _freeze=_freeze, device=device, dtype=dtype)
         self.n_threads = None if n_threads is None else as_int(n_threads, "n_threads")
-        _check_weight(self.weight)
+        _check_dtype(self.weight)  # the rest when the kernels first run (meta-device modules move later)
 
     def forward(self, input: Any) -> torch.Tensor:
         """``weight[input]``: (*input.shape, embedding_dim) float32."""
@@ -378,7 +384,7 @@ class EmbeddingBag(_Shared, nn.EmbeddingBag):
                          include_last_offset=include_last_offset, padding_idx=padding_idx, device=device,
                          dtype=dtype)
         self.n_threads = None if n_threads is None else as_int(n_threads, "n_threads")
-        _check_weight(self.weight)
+        _check_dtype(self.weight)  # the rest when the kernels first run (meta-device modules move later)
 
     def forward(self, input: Any, offsets: Any = None, per_sample_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Pool each bag: (B, embedding_dim) float32. ``input`` (B, T) (offsets None) or (N,) with
