@@ -3,6 +3,9 @@
 Environment variables:
   FASTEMBED_MARCH_NATIVE=1   compile with -march=native (only for a machine you build and run on)
   FASTEMBED_DEBUG=1          turn Cython's bounds/wraparound/initialized checks back on, -O0 -g
+  FASTEMBED_DEBUG_INFO=1     keep debug information in an optimised build (for profilers and gdb);
+                             release builds are compiled with -g0 and linked with --strip-debug
+                             (each .so: ~1.4 MB of DWARF against ~230 KB of code)
   FASTEMBED_ANNOTATE=1       write Cython's annotated HTML next to each .pyx
   FASTEMBED_NO_OPENMP=1      build without OpenMP even if the compiler has it
   FASTEMBED_SANITIZE=address,undefined
@@ -126,10 +129,23 @@ def simd_macros():
     raise SystemExit("fastembed: the compiler cannot build csrc/fe_simd.h:\n" + (errors[-1] if errors else ""))
 
 
+def strip_flags(keep_debug: bool):
+    """(compile flags, link flags) for a release build without debug information: -g0 overrides
+    the -g in Python's own CFLAGS, and the linker drops any DWARF left in objects it links in.
+    Nothing when debug info is wanted (FASTEMBED_DEBUG, FASTEMBED_DEBUG_INFO, sanitizers)."""
+    if keep_debug:
+        return [], []
+    link = ["-Wl,--strip-debug"]
+    if not _try_compile("int main(void) { return 0; }", link):  # e.g. Apple's ld64 (it has -S instead)
+        link = ["-Wl,-S"] if _try_compile("int main(void) { return 0; }", ["-Wl,-S"]) else []
+    return ["-g0"], link
+
+
 def build_config():
     omp_c, omp_l = openmp_flags()
     debug = _env("FASTEMBED_DEBUG")
     san_c, san_l = sanitize_flags()
+    strip_c, strip_l = strip_flags(debug or bool(san_c) or _env("FASTEMBED_DEBUG_INFO"))
     cflags = ["-O0", "-g"] if debug else (["-O1"] if san_c else ["-O3"])
     # Bit-exact equality with the numpy reference and across SIMD levels: no fused multiply-add
     # contraction, no fast-math.
@@ -146,7 +162,7 @@ def build_config():
     # a call to an undeclared function links against nothing in an extension module and fails only
     # at import (or calls the wrong symbol): an error at build time instead
     cflags += ["-Werror=implicit-function-declaration"]
-    cflags += san_c
+    cflags += san_c + strip_c
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
     if _env("FASTEMBED_MARCH_NATIVE"):
         cflags.append("-march=native")
@@ -155,7 +171,7 @@ def build_config():
         macros.append(("FE_TARGET_CLONES", "1"))  # csrc/fe_pool.h only (see CLONES_PROBE)
     if omp_c:
         macros.append(("FE_OPENMP", "1"))
-    return cflags + omp_c, omp_l + san_l, macros, debug
+    return cflags + omp_c, omp_l + san_l + strip_l, macros, debug
 
 
 def extensions():

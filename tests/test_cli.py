@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -35,13 +36,16 @@ def test_help_for_every_command():
         assert c == 0 and "usage: fastembed " + cmd in o.replace("neighbours", "neighbors")
 
 
-def test_demo():
-    code, out, err = run("demo", "--dim", "12", "--no-progress")
+def test_demo(tmp_path):
+    code, out, err = run("demo", "--dim", "12", "--no-progress", cwd=tmp_path)
     assert code == 0, err
     for line in ["one-hot vectors", "cosine(cat, dog) = cosine(cat, airplane) = 0", "nearest neighbours",
                  "king - man + woman", "queen ranks #1", "'dog bites man' vs 'man bites dog'",
                  "how EMBED_DIM changes the picture"]:
         assert line in out, line
+    # the vectors go to the current directory (not a fixed file in the system temp dir)
+    assert "saved the " in out and "to fastembed-demo-vectors.txt" in out
+    assert fe.load(tmp_path / "fastembed-demo-vectors.txt").dim == 12
 
 
 def test_demo_on_a_vector_file(vectors):
@@ -119,7 +123,7 @@ def test_plot(vectors, tmp_path):
 def test_bench_quick_section():
     code, out, err = run("bench", "--quick", "embed")
     assert code == 0, err
-    assert "numpy/fused" in out and "(64, 512)" in out
+    assert "numpy/fused" in out and "(8, 512)" in out
 
 
 def test_bench_at_one_simd_level(monkeypatch, capsys):
@@ -357,3 +361,175 @@ def test_demo_hint_commands_run(tmp_path, capsys, monkeypatch):
     # on a vector file, the hint uses that file
     code, out, err = cli_main(capsys, "demo", "--vectors", saved)
     assert code == 0 and f"--vectors '{saved}'" in out and "saved the" not in out
+
+
+# ------------------------------------------------------------------ rough edges (issue 27)
+
+def _corpus(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in planted_corpus(3000, seed=1)) + "\n")
+    return corpus
+
+
+@pytest.mark.parametrize("args,msg", [
+    # a format fastembed reads but cannot write: refused before training (the registry says so)
+    (["train", "CORPUS", "-o", "OUT", "--format", "fasttext-bin"],
+     "--format fasttext-bin: format 'fasttext-bin' can be loaded but not saved; choose from"),
+    (["train", "CORPUS", "-o", "OUT", "--format", "nope"], "--format nope: unknown format 'nope'; choose from"),
+    (["train", "CORPUS", "-o", "nodir/vec.txt"], "--output nodir/vec.txt: the directory"),
+    (["train", "CORPUS", "-o", "OUT", "--save-model", "nodir/model"], "--save-model nodir/model: the directory"),
+    (["train", "CORPUS", "-o", "OUT", "--model", "glove", "--tmpdir", "nodir"], "--tmpdir nodir: no such directory"),
+])
+def test_train_checks_every_option_before_training(tmp_path, capsys, args, msg):
+    corpus = _corpus(tmp_path)
+    args = [str(corpus) if a == "CORPUS" else str(tmp_path / "vec.txt") if a == "OUT" else a for a in args]
+    t0 = time.perf_counter()
+    code, out, err = cli_main(capsys, *args, "--epochs", "50")  # 50 epochs would take many seconds
+    assert code == 2 and msg in err and err.startswith("fastembed: error: ")
+    assert "epoch" not in err and time.perf_counter() - t0 < 2
+    assert not (tmp_path / "vec.txt").exists()
+
+
+def test_train_format_follows_the_io_registry(tmp_path, capsys, monkeypatch):
+    """The check asks the registry: a format that becomes writable is accepted with no CLI change."""
+    from fastembed.io import _registry
+    f = _registry.REGISTRY["fasttext-bin"]
+    if f.write is None:
+        written = []
+        monkeypatch.setitem(_registry.REGISTRY, "fasttext-bin",
+                            _registry.Format(f.name, f.detect, f.read, lambda t, p, o: written.append(p)))
+        monkeypatch.setattr(_registry, "SAVE_FORMATS", _registry.SAVE_FORMATS + ("fasttext-bin",))
+        import fastembed.io._api as api
+        monkeypatch.setattr(api, "SAVE_FORMATS", _registry.SAVE_FORMATS)
+    corpus = _corpus(tmp_path)
+    code, out, err = cli_main(capsys, "train", corpus, "-o", tmp_path / "m.bin", "--format", "fasttext-bin",
+                              "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress")
+    assert code == 0, err
+    assert "(fasttext-bin)" in out
+
+
+def test_epoch_lines_go_through_the_progress_bar(tmp_path, monkeypatch, capsys):
+    """Per-epoch lines are written with tqdm.write, which clears and redraws the bars, never with a
+    bare print under a live bar."""
+    from fastembed import cli
+    lines = []
+    monkeypatch.setattr(cli.tqdm, "write", staticmethod(lambda s, file=None, **kw: lines.append((s, file))))
+    corpus = _corpus(tmp_path)
+    code, out, err = cli_main(capsys, "train", corpus, "-o", tmp_path / "v.txt", "--dim", "4", "--epochs", "2",
+                              "--min-count", "1", "--no-progress")
+    assert code == 0, err
+    assert [s.split(":")[0] for s, _ in lines] == ["epoch 1", "epoch 2"]
+    assert all(f is sys.stderr for _, f in lines) and "epoch" not in err
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["neighbors", "cat", "--vectors", "VEC", "-k", "-3"], "argument -k: must be a positive integer, got -3"),
+    (["neighbors", "cat", "--vectors", "VEC", "-k", "0"], "argument -k: must be a positive integer, got 0"),
+    (["neighbors", "cat", "--vectors", "VEC", "-k", "two"], "argument -k: expected a positive integer, got 'two'"),
+    (["neighbors", "cat", "--vectors", "VEC", "--restrict", "0"], "argument --restrict: must be a positive integer"),
+    (["analogy", "man", "king", "woman", "--vectors", "VEC", "-k", "-1"], "argument -k: must be a positive"),
+    (["evaluate", "--vectors", "VEC", "--pairs", "p.tsv", "--restrict", "-5"], "argument --restrict: must be a"),
+    (["plot", "--vectors", "VEC", "--top", "0", "-o", "m.png"], "argument --top: must be a positive integer"),
+])
+def test_counts_are_checked_while_parsing(vectors, tmp_path, args, msg):
+    args = [str(vectors) if a == "VEC" else a for a in args]
+    code, out, err = run(*args, cwd=tmp_path)
+    assert code == 2 and msg in err and out == ""
+
+
+def test_neighbors_prints_nothing_before_an_error(vectors, tmp_path):
+    # the second sentence has no known word: nothing of the first is printed
+    code, out, err = run("neighbors", "--vectors", vectors, "--sentence", "cat dog", "--sentence", "zzz qqq",
+                         "cat", cwd=tmp_path)
+    assert code == 2 and out == "" and "none of the words of 'zzz qqq' is in the vocabulary" in err
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["evaluate", "--vectors", "VEC", "--analogies", "missing.txt"], "no such file or directory: missing.txt"),
+    (["sentences", "--vectors", "VEC", "-i", "missing.txt"], "no such file or directory: missing.txt"),
+    (["sentences", "--vectors", "VEC", "-i", "S", "-o", "nodir/x.npy"], "--output nodir/x.npy: the directory"),
+    (["convert", "VEC", "nodir/out"], "OUT nodir/out: the directory"),
+    (["plot", "--vectors", "VEC", "cat", "dog", "-o", "nodir/m.png"], "--output nodir/m.png: the directory"),
+    (["demo", "--save", "nodir/v.txt"], "--save nodir/v.txt: the directory"),
+    (["demo", "--vectors", "missing.txt"], "no such file or directory: missing.txt"),
+])
+def test_files_are_checked_before_work(vectors, tmp_path, args, msg):
+    (tmp_path / "s.txt").write_text("cat dog\n")
+    args = [str(vectors) if a == "VEC" else str(tmp_path / "s.txt") if a == "S" else a for a in args]
+    code, out, err = run(*args, cwd=tmp_path)
+    assert code == 2 and msg in err and err.startswith("fastembed: error: ")
+    assert "loading" not in out and "one-hot" not in out
+
+
+def test_every_suggestion_is_a_real_flag(vectors, tmp_path):
+    """The library's suggestions (duplicates=, unicode_errors=, tensor=, format=) are printed as
+    this CLI's flags, and following the suggestion works."""
+    dup = tmp_path / "dup.txt"
+    dup.write_text("3 2\ncat 1 2\ndog 3 4\ncat 5 6\n")
+    code, _, err = run("info", dup, cwd=tmp_path)
+    assert code == 2 and "pass --duplicates first to keep the first vector" in err and "duplicates='first'" not in err
+    code, out, err = run("info", dup, "--duplicates", "first", cwd=tmp_path)
+    assert code == 0 and "shape:   2 x 2" in out, err
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"1 2\nca\xfft 1 2\n")
+    code, _, err = run("info", bad, cwd=tmp_path)
+    assert code == 2 and "pass --unicode-errors replace" in err
+    assert run("info", bad, "--unicode-errors", "replace", cwd=tmp_path)[0] == 0
+    st = pytest.importorskip("safetensors.numpy")
+    sp = tmp_path / "two.safetensors"
+    st.save_file({"a": np.ones((3, 2), np.float32), "b": np.zeros((4, 2), np.float32)}, str(sp))
+    code, _, err = run("convert", sp, tmp_path / "o.txt", "--to", "word2vec", cwd=tmp_path)
+    assert code == 2 and "pass --tensor NAME to choose one of the 2-D tensors ['a', 'b']" in err
+    code, _, err = run("info", sp, "--tensor", "b", cwd=tmp_path)
+    assert code == 0, err
+    glove_hdr = tmp_path / "hdr.txt"
+    glove_hdr.write_text("2 2\ncat 1 2\ndog 3 4\n")
+    code, _, err = run("convert", glove_hdr, tmp_path / "o.txt", "--from", "glove", cwd=tmp_path)
+    assert code == 2 and "use --from word2vec" in err and "format=" not in err
+    t = fe.EmbeddingTable(np.ones((1, 0), np.float32), vocab=["a"])  # D = 0: GloVe cannot hold it
+    fe.save(t, tmp_path / "k.native", format="native")
+    code, _, err = run("convert", tmp_path / "k.native", tmp_path / "k.glove", "--to", "glove", cwd=tmp_path)
+    assert code == 2 and "use --to word2vec or --to native" in err, err
+
+
+def test_cli_spelling_covers_the_library_suggestions():
+    """Every 'pass x=' suggestion in the product's messages is spelled as a flag by the CLI, or is
+    listed here with why the CLI cannot reach it."""
+    import pathlib
+    import re
+    from fastembed import cli
+    unreachable = {
+        "vocab=": "the CLI refuses tables without keys before any word question",
+        "ignore_missing=True": "the CLI's sentences and neighbors skip unknown words themselves",
+        "counts=": "sentences --mode sif checks for counts first",
+        "scales=": "the CLI builds tables from files, which carry int8 codes with their scales",
+        "index=None": "the CLI never passes an index",
+    }
+    src = pathlib.Path(cli.__file__).parent
+    found = set()
+    for p in src.rglob("*.py"):
+        if p.name in ("cli.py", "reference.py", "benchmarks.py"):
+            continue
+        text = re.sub(r"[\"']\s*\n\s*f?[\"']", "", p.read_text())  # join string literals split over lines
+        found |= set(re.findall(r"pass ([a-z_]+=(?:'[a-z]+'|True|None)?)", text))
+    parser = cli.build_parser()
+    for s in sorted(found):
+        if s in unreachable:
+            continue
+        spelled = cli.cli_spelling(f"pass {s}")
+        assert spelled != f"pass {s}", f"the CLI has no flag for the suggestion 'pass {s}'"
+        flag = spelled.split()[1]
+        assert flag in parser._subparsers._group_actions[0].choices["info"].format_help(), flag
+    assert {"duplicates='first'", "unicode_errors='replace'", "tensor="} <= found
+
+
+def test_spacy_directories_are_read_by_the_cli(tmp_path):
+    spacy_vectors = pytest.importorskip("spacy.vectors", reason="spaCy is not installed")
+    from spacy.strings import StringStore
+    keys = ["cat", "dog", "king"]
+    W = np.eye(3, dtype=np.float32)
+    spacy_vectors.Vectors(strings=StringStore(keys), data=W, keys=keys).to_disk(tmp_path / "sp")
+    code, out, err = run("info", tmp_path / "sp", cwd=tmp_path)
+    assert code == 0 and "format:  spacy" in out, err
+    code, out, err = run("convert", tmp_path / "sp", tmp_path / "sp.txt", "--to", "word2vec", cwd=tmp_path)
+    assert code == 0 and fe.load(tmp_path / "sp.txt").vocab.keys == keys

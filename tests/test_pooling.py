@@ -783,7 +783,7 @@ def test_cli_sentences(cli_vectors, capsys, monkeypatch, tmp_path):
     code, _, err = _cli(["sentences", "--vectors", d / "plain.txt", "--mode", "sif"], capsys, monkeypatch, lines)
     assert code == 2 and "--mode sif needs word counts and" in err and "has none; use mean, sum or max" in err
     code, _, err = _cli(["sentences", "--vectors", d / "native", "-i", tmp_path / "nope"], capsys, monkeypatch)
-    assert code == 2 and "no such file:" in err
+    assert code == 2 and f"no such file or directory: {tmp_path / 'nope'}" in err
 
 
 def test_cli_neighbors_of_a_sentence(cli_vectors, capsys, monkeypatch):

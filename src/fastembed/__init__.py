@@ -5,7 +5,14 @@ training (word2vec skip-gram and CBOW, GloVe) over contiguous float32 matrices. 
 """
 from __future__ import annotations
 
+import logging
+
 from fastembed._version import __version__
+
+# Diagnostics (files loaded and saved, training epochs, ...) go to the "fastembed" logger and its
+# children, quiet unless the application configures logging, e.g.
+# logging.basicConfig(level=logging.INFO). Warnings a user should act on use the warnings module.
+logging.getLogger("fastembed").addHandler(logging.NullHandler())
 
 try:
     from fastembed._kernels import _config, _gather  # noqa: F401

@@ -349,6 +349,10 @@ class Restrict:
     def __init__(self, row_hi: int, mask: Optional[np.ndarray]):
         self.row_hi, self.mask = row_hi, mask
 
+    def __repr__(self) -> str:
+        mask = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.mask.size} rows"
+        return f"Restrict(row_hi={self.row_hi}, mask={mask})"
+
 
 def as_restrict(restrict, V: int, clip: bool = False) -> Restrict:
     """``restrict``: None, an int n (only the first n rows), a 1-D array of row ids, or a (V,)

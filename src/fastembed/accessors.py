@@ -34,6 +34,9 @@ class Accessor(Generic[A]):
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         return self.cls if obj is None else self.cls(obj)
 
+    def __repr__(self) -> str:
+        return f"Accessor({self.cls.__name__})"
+
 
 def register(target: type, name: str, cls: type) -> None:
     """Attach accessor ``cls`` to the class ``target`` as ``target.<name>``."""

@@ -47,6 +47,8 @@ def zipf_ids(rng, V: int, shape, s: float = 1.0) -> np.ndarray:
 
 
 SETTLE_SECONDS = 0.15
+# --quick (``fastembed bench --quick``, under a minute): fewer cases, two rounds, a shorter settle
+QUICK = dict(rounds=2, settle=0.05)
 
 
 def best_time(fns: Dict[str, Callable], rounds: int = 5, min_time: float = 0.02,
@@ -113,7 +115,7 @@ def _ratio(a, b):
 def bench_lookup(quick: bool, n_threads: int, rng) -> None:
     torch = _optional("torch")
     tables = [(50257, 768)] if quick else [(50257, 768), (400000, 300)]
-    id_shapes = [(1, 1), (1, 128), (64, 512)] if quick else [(1, 1), (1, 128), (8, 512), (64, 512)]
+    id_shapes = [(1, 128), (64, 512)] if quick else [(1, 1), (1, 128), (8, 512), (64, 512)]
     rows = []
     for V, D in tables:
         W = rng.standard_normal((V, D), dtype=np.float32)
@@ -136,7 +138,7 @@ def bench_lookup(quick: bool, n_threads: int, rng) -> None:
                     tout = torch.from_numpy(out.reshape(-1, D))
                     tids = torch.from_numpy(flat)
                     fns["torch_out"] = lambda: torch.index_select(tw, 0, tids, out=tout)
-                r = best_time(fns, rounds=3 if quick else 5)
+                r = best_time(fns, **QUICK) if quick else best_time(fns)
                 gbs = out.nbytes / r["ours_out"] / 1e9
                 cgbs = out.nbytes / r["copyto"] / 1e9
                 rows.append([f"{V}x{D}", f"{shape}", dist, _fmt_time(r["ours_out"]), _fmt_time(r["ours"]),
@@ -162,7 +164,7 @@ def bench_embed(quick: bool, n_threads: int, rng) -> None:
     pos = rng.standard_normal((P, D), dtype=np.float32)
     t = EmbeddingTable(W)
     rows = []
-    for shape in [(8, 512), (64, 512)]:
+    for shape in [(8, 512)] if quick else [(8, 512), (64, 512)]:
         for dist in ("uniform", "zipf"):
             B, T = shape
             ids = rng.integers(0, V, shape) if dist == "uniform" else zipf_ids(rng, V, shape)
@@ -189,7 +191,7 @@ def bench_embed(quick: bool, n_threads: int, rng) -> None:
                     torch.index_select(tw, 0, tids, out=tout)
                     tout.view(B, T, D).mul_(float(s)).add_(tp)
                 fns["torch"] = torch_two_pass
-            r = best_time(fns, rounds=3 if quick else 5)
+            r = best_time(fns, **QUICK) if quick else best_time(fns)
             # the fused/lookup target compares two memory-bound passes whose bandwidth drifts on a
             # shared machine: pair them call by call and take the median per-pair ratio
             p = _paired_times({"fused": fns["fused"], "lookup": fns["lookup"]}, 10 if quick else 40)
@@ -219,7 +221,7 @@ def _numpy_topk(W, inv, q, k):
 
 def bench_topk(quick: bool, n_threads: int, rng) -> None:
     torch, faiss = _optional("torch"), _optional("faiss")
-    tables = [(100000, 300), (1000000, 100)] if quick else [(100000, 300), (400000, 300), (1000000, 100), (50257, 768)]
+    tables = [(100000, 300)] if quick else [(100000, 300), (400000, 300), (1000000, 100), (50257, 768)]
     rows = []
     k = 10
     for V, D in tables:
@@ -233,7 +235,7 @@ def bench_topk(quick: bool, n_threads: int, rng) -> None:
             index = faiss.IndexFlatIP(D)
             index.add(W * inv[:, None])  # faiss needs pre-normalised rows: a full copy
         read = best_time({"sum": lambda: np.sum(W)}, rounds=3)["sum"]
-        for Q in (1, 16, 256):
+        for Q in (1, 16) if quick else (1, 16, 256):
             qs = rng.standard_normal((Q, D), dtype=np.float32)
             qn, _ = as_queries(qs, D, True)
             fns = {
@@ -252,7 +254,7 @@ def bench_topk(quick: bool, n_threads: int, rng) -> None:
                     return f
                 fns["faiss1"] = faiss_at(1)
                 fns["faiss2"] = faiss_at(2)
-            r = best_time(fns, rounds=3 if quick else 5, min_time=0.05)
+            r = best_time(fns, min_time=0.05, **(QUICK if quick else {}))
             fbest = min(r["faiss1"], r["faiss2"]) if index is not None else None
             gbs = W.nbytes / r["ours"] / 1e9 if Q == 1 else None
             rows.append([f"{V}x{D}", Q, _fmt_time(r["ours"]), _fmt_time(r["ours_dot"]), _fmt_time(r["numpy"]),

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
-import tempfile
 import time
 from typing import List, Optional, Tuple
 
 import numpy as np
+from tqdm import tqdm
 
 from fastembed import benchmarks, pooling, simd
 from fastembed._onehot import one_hot
 from fastembed._version import __version__
 from fastembed.corpus import planted_corpus
 from fastembed.glove import train_glove
-from fastembed.io import FORMATS, SAVE_FORMATS, detect_format, load, save
+from fastembed.io import FORMATS, SAVE_FORMATS, FileFormatError, check_save_format, detect_format, load, save
 from fastembed.positions import SinusoidalPositions
 from fastembed.text.sentences import SentenceIndex, read_lines
 from fastembed.text.static import StaticModel
@@ -37,8 +38,16 @@ HINT_TEXT_BYTES = 50 * 2 ** 20  # text vector files larger than this get a hint 
 PLOT_TOP_WORDS = 20             # plot --vectors without words: this many of the most frequent words
 PLANTED_WORDS = ["cat", "dog", "kitten", "puppy", "car", "airplane", "truck", "king", "queen", "man", "woman",
                  "prince", "princess"]
-DEMO_VECTORS = os.path.join(tempfile.gettempdir(), "fastembed-demo-vectors.txt")
+DEMO_VECTORS = "fastembed-demo-vectors.txt"  # in the current directory unless --save says where
 VECTORS_HELP = "a vector file or native directory (any format fastembed.load reads)"
+
+# The library's error messages suggest keyword arguments; on the command line each is a flag. One
+# table, so every suggestion the CLI prints is a flag it has (tests/test_cli.py checks both).
+CLI_SPELLING = [
+    (r"pass duplicates='first'", "pass --duplicates first"),
+    (r"pass unicode_errors='replace'", "pass --unicode-errors replace"),
+    (r"pass tensor=", "pass --tensor NAME"),
+]
 
 
 # ------------------------------------------------------------------ helpers
@@ -48,18 +57,67 @@ def _fmt_vec(v, n=6) -> str:
     return f"[{items}{', ...' if len(v) > n else ''}]"
 
 
-def _load(path: str, fmt: str = "auto", hint: bool = True):
-    """A table with keys; native directories are memory-mapped. A large text file, parsed again on
-    every command, gets a hint on stderr to convert it once (``hint=False``: not for convert)."""
-    if not os.path.exists(path):
-        raise UserError(f"no such file or directory: {path}")
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (checked while parsing, before any work)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
+    return v
+
+
+def _check_inputs(*paths: Optional[str]) -> None:
+    """Every input file the command names exists (checked before any work)."""
+    for p in paths:
+        if p is not None and not os.path.exists(p):
+            raise UserError(f"no such file or directory: {p}")
+
+
+def _check_output(path: Optional[str], flag: str) -> None:
+    """The directory an output goes to exists (checked before any work, not after training)."""
+    if path is None:
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"{flag} {path}: the directory {parent} does not exist")
+
+
+def _load(path: str, args=None, fmt: str = "auto", hint: bool = True, need_vocab: bool = True):
+    """A table with keys; native and spaCy directories are memory-mapped. The load options
+    (--duplicates, --unicode-errors, --tensor) come from ``args``. A large text file, parsed again
+    on every command, gets a hint on stderr to convert it once (``hint=False``: not for convert)."""
+    _check_inputs(path)
     kind = detect_format(path) if fmt == "auto" else fmt
     if hint:
         _hint_convert(path, kind)
-    t = load(path, format=fmt, mmap=(kind == "native"))
-    if t.vocab is None:
+    opts = {k: getattr(args, k) for k in ("duplicates", "unicode_errors", "tensor") if hasattr(args, k)}
+    t = load(path, format=fmt, mmap=kind in ("native", "spacy"), **opts)
+    if need_vocab and t.vocab is None:
         raise UserError(f"{path} has no keys (words); word commands need a vocabulary")
     return t
+
+
+def cli_spelling(message: str, format_flag: Optional[str] = None) -> str:
+    """A library message with its keyword-argument suggestions spelled as this CLI's flags
+    (:data:`CLI_SPELLING`); ``format='x'`` becomes ``format_flag x`` (convert's --from for a file
+    it reads, --to / train's --format for one it writes) when the command has such a flag."""
+    for pattern, flag in CLI_SPELLING:
+        message = re.sub(pattern, flag, message)
+    if format_flag is not None:
+        message = re.sub(r"format='([\w-]+)'( or '([\w-]+)')?",
+                         lambda m: f"{format_flag} {m.group(1)}" + (f" or {format_flag} {m.group(3)}"
+                                                                    if m.group(3) else ""), message)
+    return message
+
+
+def _format_flag(args, exc: BaseException) -> Optional[str]:
+    """The flag that picks a format for what failed: convert reads with --from and writes with
+    --to; train writes with --format; other commands detect formats and have none."""
+    if isinstance(exc, FileFormatError):
+        return "--from" if hasattr(args, "input_format") else None
+    return "--to" if hasattr(args, "to") else "--format" if getattr(args, "command", None) == "train" else None
 
 
 def _hint_convert(path: str, kind: str) -> None:
@@ -95,6 +153,8 @@ def _header(title: str) -> None:
 def cmd_demo(args) -> None:
     if args.dim < 2:
         raise UserError(f"--dim must be at least 2, got {args.dim}")
+    _check_inputs(args.vectors)
+    _check_output(args.save, "--save")
     words = ["cat", "dog", "airplane", "king", "queen"]
 
     _header("1. one-hot vectors: every word is its own axis")
@@ -106,7 +166,7 @@ def cmd_demo(args) -> None:
 
     if args.vectors:
         print(f"\nloading {args.vectors} ...")
-        table = _load(args.vectors)
+        table = _load(args.vectors, args)
         source = args.vectors
     else:
         _header(f"2. learning dense vectors: word2vec on a small planted corpus (EMBED_DIM={args.dim})")
@@ -190,19 +250,21 @@ def _rank_of(pairs, key, table) -> str:
 def cmd_neighbors(args) -> None:
     if not args.words and not args.sentence:
         raise UserError("give one or more words, or --sentence TEXT")
-    t = _load(args.vectors)
+    t = _load(args.vectors, args)
     _check_words(t, args.words)
-    for text in args.sentence or []:
-        _sentence_neighbors(t, text, args.k, args.restrict)
+    # every answer is computed before the first line is printed: an error prints nothing else
+    blocks = [_sentence_neighbors(t, text, args.k, args.restrict) for text in args.sentence or []]
     for w in args.words:
-        print(f"{w}:")
-        for k, s in t.words.most_similar(w, topn=args.k, restrict_vocab=args.restrict):
+        blocks.append((f"{w}:", t.words.most_similar(w, topn=args.k, restrict_vocab=args.restrict)))
+    for title, pairs in blocks:
+        print(title)
+        for k, s in pairs:
             print(f"  {s:+.4f}  {k}")
 
 
-def _sentence_neighbors(t, text: str, k: int, restrict) -> None:
-    """Words nearest (cosine) to gensim's mean vector of the sentence's known words; those words
-    themselves are left out of the answers, as most_similar does."""
+def _sentence_neighbors(t, text: str, k: int, restrict):
+    """(title, [(word, score)]): words nearest (cosine) to gensim's mean vector of the sentence's
+    known words; those words themselves are left out of the answers, as most_similar does."""
     words = text.split()
     known = [w for w in words if w in t.vocab]
     unknown = [w for w in words if w not in t.vocab]
@@ -215,19 +277,16 @@ def _sentence_neighbors(t, text: str, k: int, restrict) -> None:
     if not np.any(v):
         raise UserError(f"the mean vector of {text!r} is zero")
     scores, ids = t.topk(v, k, exclude=sorted(set(t.vocab.encode(known).tolist())), restrict=restrict)
-    print(f"{text!r}:")
-    for s_, i in zip(scores, ids):
-        if i >= 0:
-            print(f"  {s_:+.4f}  {t.vocab.keys[i]}")
+    return f"{text!r}:", [(t.vocab.keys[i], s_) for s_, i in zip(scores, ids) if i >= 0]
 
 
 def cmd_sentences(args) -> None:
-    t = _load(args.vectors)
+    _check_inputs(args.vectors, args.input)
+    _check_output(args.output, "--output")
+    t = _load(args.vectors, args)
     if args.mode == "sif" and t.vocab.counts is None:
         raise UserError(f"--mode sif needs word counts and {args.vectors} has none; use mean, sum or max")
     if args.input:
-        if not os.path.exists(args.input):
-            raise UserError(f"no such file: {args.input}")
         with open(args.input, encoding="utf-8") as f:
             lines = f.read().splitlines()
     else:
@@ -250,7 +309,7 @@ def cmd_sentences(args) -> None:
 
 
 def cmd_analogy(args) -> None:
-    t = _load(args.vectors)
+    t = _load(args.vectors, args)
     _check_words(t, [args.a, args.b, args.c])
     print(f"{args.a} : {args.b} :: {args.c} : ?")
     for k, s in t.words.analogy(args.a, args.b, args.c, topn=args.k, method=args.method):
@@ -258,7 +317,7 @@ def cmd_analogy(args) -> None:
 
 
 def cmd_similarity(args) -> None:
-    t = _load(args.vectors)
+    t = _load(args.vectors, args)
     _check_words(t, [args.w1, args.w2])
     print(f"{t.words.similarity(args.w1, args.w2):.6f}")
 
@@ -266,17 +325,17 @@ def cmd_similarity(args) -> None:
 # ------------------------------------------------------------------ files
 
 def cmd_convert(args) -> None:
-    t = (_load(args.input, args.input_format, hint=False) if args.input_format != "safetensors"
-         else load(args.input))
+    _check_inputs(args.input)
+    _check_output(args.output, "OUT")
+    t = _load(args.input, args, args.input_format, hint=False, need_vocab=False)
     save(t, args.output, format=args.to)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({args.to})")
 
 
 def cmd_info(args) -> None:
-    if not os.path.exists(args.path):
-        raise UserError(f"no such file or directory: {args.path}")
+    _check_inputs(args.path)
     fmt = detect_format(args.path)
-    t = load(args.path, mmap=(fmt == "native"))
+    t = _load(args.path, args, hint=False, need_vocab=False)
     n = t.norms()
     print(f"path:    {args.path}")
     print(f"format:  {fmt}")
@@ -290,15 +349,27 @@ def cmd_info(args) -> None:
 def cmd_train(args) -> None:
     if not os.path.exists(args.corpus):
         raise UserError(f"no such corpus file: {args.corpus}")
+    # everything that could fail after training is checked first: the output's directory and format
+    _check_output(args.output, "--output")
+    _check_output(args.save_model, "--save-model")
+    if args.tmpdir is not None and not os.path.isdir(args.tmpdir):
+        raise UserError(f"--tmpdir {args.tmpdir}: no such directory")
+    fmt = args.format or ("word2vec-binary" if args.output.endswith(".bin") else "native"
+                          if not os.path.splitext(args.output)[1] else "word2vec")
+    try:
+        check_save_format(fmt)  # the io registry says which formats can be written
+    except ValueError as exc:
+        raise UserError(f"--format {fmt}: {exc}") from None
     model = args.model
 
     def report(h):
+        # through the bar's writer: a plain print would garble the progress bar on a terminal
         if model == "glove":
-            print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['pairs']} pairs, "
-                  f"{h['pairs_per_sec'] / 1e6:.2f}M pairs/s", file=sys.stderr)
+            tqdm.write(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['pairs']} pairs, "
+                       f"{h['pairs_per_sec'] / 1e6:.2f}M pairs/s", file=sys.stderr)
         else:
-            print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['raw_words']} words, "
-                  f"{h['words_per_sec'] / 1e3:.0f}k words/s", file=sys.stderr)
+            tqdm.write(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['raw_words']} words, "
+                       f"{h['words_per_sec'] / 1e3:.0f}k words/s", file=sys.stderr)
     window = args.window if args.window is not None else (10 if model == "glove" else 5)
     epochs = args.epochs if args.epochs is not None else (25 if model == "glove" else 5)
     try:
@@ -319,19 +390,15 @@ def cmd_train(args) -> None:
                 print(f"wrote the full model (for further training) to {args.save_model}")
     except (ValueError, FloatingPointError) as exc:
         raise UserError(str(exc)) from None
-    fmt = args.format or ("word2vec-binary" if args.output.endswith(".bin") else "native"
-                          if not os.path.splitext(args.output)[1] else "word2vec")
     save(t, args.output, format=fmt)
     print(f"wrote {len(t)} x {t.dim} vectors to {args.output} ({fmt})")
 
 
 def cmd_evaluate(args) -> None:
-    t = _load(args.vectors)
     if not args.analogies and not args.pairs:
         raise UserError("give --analogies FILE and/or --pairs FILE")
-    for path in (args.analogies, args.pairs):
-        if path and not os.path.exists(path):
-            raise UserError(f"no such file: {path}")
+    _check_inputs(args.vectors, args.analogies, args.pairs)
+    t = _load(args.vectors, args)
     if args.analogies:
         r = t.words.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
         for s in r.sections:
@@ -561,7 +628,9 @@ def cmd_plot(args) -> None:
         import matplotlib  # noqa: F401 - the optional dependency, checked before any work
     except ImportError:
         raise UserError("plot needs matplotlib: pip install 'fastembed-engine[plot]'") from None
-    t = _load(args.vectors) if args.vectors else _train_planted(args.dim, progress=False)
+    _check_inputs(args.vectors)
+    _check_output(args.output, "--output")
+    t = _load(args.vectors, args) if args.vectors else _train_planted(args.dim, progress=False)
     if args.words:
         words = list(dict.fromkeys(args.words))
     else:
@@ -589,27 +658,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"fastembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="a guided tour of embeddings on the real engine")
+    # how vector files are read, for every command that reads one (the flags the library's load
+    # errors point to: see CLI_SPELLING)
+    lo = argparse.ArgumentParser(add_help=False)
+    lg = lo.add_argument_group("reading vector files")
+    lg.add_argument("--duplicates", choices=("error", "first"), default="error",
+                    help="a key repeated in a text or binary file: an error, or keep its first vector "
+                         "(default: %(default)s)")
+    lg.add_argument("--unicode-errors", choices=("strict", "replace", "ignore"), default="strict",
+                    help="keys that are not valid UTF-8: an error, or decode them with replacement "
+                         "characters / dropping bad bytes (default: %(default)s)")
+    lg.add_argument("--tensor", metavar="NAME", default=None,
+                    help="safetensors: the tensor to read when the file holds several 2-D tensors "
+                         "(default: the only one)")
+
+    d = sub.add_parser("demo", parents=[lo], help="a guided tour of embeddings on the real engine")
     d.add_argument("--dim", type=int, default=16, help="EMBED_DIM: columns of the learned table (default: %(default)s)")
     d.add_argument("--vectors", metavar="PATH", help="run the tour on a vector file instead of training "
                                                      "(default: train on a small planted corpus)")
     d.add_argument("--save", metavar="PATH", help="where to write the trained vectors for the commands the demo "
-                                                  f"suggests (word2vec text; default: {DEMO_VECTORS})")
+                                                  f"suggests (word2vec text; default: {DEMO_VECTORS} in the "
+                                                  "current directory)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar (default: a bar while training)")
     d.set_defaults(func=cmd_demo)
 
-    n = sub.add_parser("neighbors", aliases=["neighbours"], help="nearest words by cosine")
+    n = sub.add_parser("neighbors", aliases=["neighbours"], parents=[lo], help="nearest words by cosine")
     n.add_argument("words", nargs="*", metavar="WORD", help="words to find the neighbours of")
     n.add_argument("--sentence", action="append", metavar="TEXT",
                    help="neighbours of a sentence: the mean of its word vectors (unknown words skipped; "
                         "may be repeated)")
     n.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
-    n.add_argument("-k", type=int, default=10, help="how many neighbours (default: %(default)s)")
-    n.add_argument("--restrict", type=int, metavar="N", help="search only the first N (most frequent) words "
-                                                             "(default: all)")
+    n.add_argument("-k", type=_positive_int, default=10, help="how many neighbours (default: %(default)s)")
+    n.add_argument("--restrict", type=_positive_int, metavar="N",
+                   help="search only the first N (most frequent) words (default: all)")
     n.set_defaults(func=cmd_neighbors)
 
-    se = sub.add_parser("sentences", help="one vector per input line (mean / sum / max / SIF of its words)")
+    se = sub.add_parser("sentences", parents=[lo], help="one vector per input line (mean / sum / max / SIF of its words)")
     se.add_argument("--vectors", required=True, metavar="PATH")
     se.add_argument("--mode", choices=pooling.SENTENCE_MODES, default="mean",
                     help="pooling of the word vectors (sif: Arora et al. 2017, needs word counts)")
@@ -619,23 +703,23 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--lower", action="store_true", help="lowercase the lines first")
     se.set_defaults(func=cmd_sentences)
 
-    a = sub.add_parser("analogy", help="A : B :: C : ? (e.g. man king woman)")
+    a = sub.add_parser("analogy", parents=[lo], help="A : B :: C : ? (e.g. man king woman)")
     a.add_argument("a", metavar="A", help="A is to B ...")
     a.add_argument("b", metavar="B", help="... as C is to ?")
     a.add_argument("c", metavar="C", help="the word whose counterpart is asked for")
     a.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
-    a.add_argument("-k", type=int, default=5, help="how many answers (default: %(default)s)")
+    a.add_argument("-k", type=_positive_int, default=5, help="how many answers (default: %(default)s)")
     a.add_argument("--method", choices=["add", "mul"], default="add",
                    help="add: 3CosAdd (B - A + C), mul: 3CosMul (Levy & Goldberg) (default: %(default)s)")
     a.set_defaults(func=cmd_analogy)
 
-    s = sub.add_parser("similarity", help="cosine similarity of two words")
+    s = sub.add_parser("similarity", parents=[lo], help="cosine similarity of two words")
     s.add_argument("w1", metavar="W1", help="a word")
     s.add_argument("w2", metavar="W2", help="another word")
     s.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     s.set_defaults(func=cmd_similarity)
 
-    c = sub.add_parser("convert", help="convert between vector formats")
+    c = sub.add_parser("convert", parents=[lo], help="convert between vector formats")
     c.add_argument("input", metavar="IN", help="a vector file (or native directory) to read")
     c.add_argument("output", metavar="OUT", help="the file (or native directory) to write")
     c.add_argument("--to", choices=SAVE_FORMATS, default="native",
@@ -644,7 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the format of IN (default: %(default)s, detected from its content)")
     c.set_defaults(func=cmd_convert)
 
-    i = sub.add_parser("info", help="shape, vocabulary sample and norms of a vector file")
+    i = sub.add_parser("info", parents=[lo], help="shape, vocabulary sample and norms of a vector file")
     i.add_argument("path", metavar="PATH", help="a vector file or native directory")
     i.set_defaults(func=cmd_info)
 
@@ -654,8 +738,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", required=True, metavar="OUT")
     t.add_argument("--model", choices=("sg", "cbow", "glove"), default="sg",
                    help="sg: word2vec skip-gram; cbow: word2vec CBOW; glove: GloVe (default sg)")
-    t.add_argument("--format", choices=FORMATS, help="default: by OUT's extension (.bin binary, "
-                                                     "none native, else word2vec text)")
+    t.add_argument("--format", metavar="FORMAT",
+                   help=f"the format of OUT, one of {', '.join(SAVE_FORMATS)} (checked before training; "
+                        "default: by OUT's extension: .bin word2vec-binary, none native, else word2vec text)")
     t.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
     t.add_argument("--window", type=int, default=None,
                    help="context words each side (default 5 for word2vec, 10 for GloVe)")
@@ -685,12 +770,12 @@ def build_parser() -> argparse.ArgumentParser:
     gl.add_argument("--tmpdir", default=None, help="where spilled co-occurrence runs go (default: system temp)")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="analogy accuracy and/or word-pair correlation")
+    e = sub.add_parser("evaluate", parents=[lo], help="analogy accuracy and/or word-pair correlation")
     e.add_argument("--vectors", required=True, metavar="PATH", help=VECTORS_HELP)
     e.add_argument("--analogies", metavar="FILE", help="analogy questions, questions-words.txt format "
                                                        "(default: none)")
     e.add_argument("--pairs", metavar="FILE", help="word1<TAB>word2<TAB>score lines (default: none)")
-    e.add_argument("--restrict", type=int, default=300000, metavar="N",
+    e.add_argument("--restrict", type=_positive_int, default=300000, metavar="N",
                    help="answer among the first N (most frequent) words; questions with other words are "
                         "skipped, as gensim does (default: %(default)s)")
     e.add_argument("--method", choices=["add", "mul"], default="add",
@@ -699,7 +784,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="kernel timings against numpy (and torch / faiss if installed)")
     b.add_argument("sections", nargs="*", help="lookup, embed, topk, analogy, io, backward, word2vec, simd")
-    b.add_argument("--quick", action="store_true", help="fewer, smaller cases (lookup, embed, topk)")
+    b.add_argument("--quick", action="store_true", help="fewer, smaller cases of lookup, embed and topk: under a "
+                                                        "minute (default: every case)")
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--simd", metavar="LEVEL", default=None,
                    help="run at this SIMD level (see fastembed.simd; default: the best this CPU supports, "
@@ -733,13 +819,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "on a terminal)")
     sr.set_defaults(func=cmd_search)
 
-    pl = sub.add_parser("plot", help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")
+    pl = sub.add_parser("plot", parents=[lo], help="2-D map (PCA of unit vectors) of words as a PNG (needs matplotlib)")
     pl.add_argument("words", nargs="*", metavar="WORD",
                     help=f"words to plot (default: with --vectors the --top most frequent words, else "
                          f"{len(PLANTED_WORDS)} words of the planted corpus)")
     pl.add_argument("--vectors", metavar="PATH", help=VECTORS_HELP + " (default: train on the planted corpus)")
     pl.add_argument("--dim", type=int, default=16, help="EMBED_DIM when training (default: %(default)s)")
-    pl.add_argument("--top", type=int, default=PLOT_TOP_WORDS, metavar="N",
+    pl.add_argument("--top", type=_positive_int, default=PLOT_TOP_WORDS, metavar="N",
                     help="with --vectors and no words: plot the N most frequent words (default: %(default)s)")
     pl.add_argument("--skip-missing", action="store_true",
                     help="leave out words not in the vocabulary, with a warning (default: such words are an "
@@ -768,7 +854,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"fastembed: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     except ValueError as e:  # malformed files and arguments: the message names what and where
-        print(f"fastembed: error: {e}", file=sys.stderr)
+        print(f"fastembed: error: {cli_spelling(str(e), _format_flag(args, e))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `fastembed neighbors ... | head`
         return 0

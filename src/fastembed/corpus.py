@@ -126,6 +126,12 @@ class Sentences:
         self.corpus = corpus
         self.encoding = encoding
 
+    def __repr__(self) -> str:
+        if self.path is not None:
+            return f"Sentences({self.path!r}, encoding={self.encoding!r})"
+        n = f"{len(self.corpus)} sentences" if hasattr(self.corpus, "__len__") else "an iterable"
+        return f"Sentences(<{type(self.corpus).__name__} of {n}>)"
+
     def __iter__(self) -> Iterator[List[str]]:
         if self.path is not None:
             yield from iter_file_sentences(self.path, self.encoding)

@@ -30,6 +30,7 @@ though the process' resident size counts them while mapped); training the record
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -46,6 +47,8 @@ from fastembed._validate import as_bool, as_float, as_int
 from fastembed.corpus import MAX_SENTENCE_WORDS, Sentences, count_words, encode_batches, prefetch
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
 
 __all__ = ["GloVe", "train_glove", "Cooccurrence"]
 
@@ -298,6 +301,13 @@ class GloVe:
         self.history: List[dict] = []
         self.stats: dict = {}
 
+    def __repr__(self) -> str:
+        state = f"vocab={len(self.table)}, epochs={len(self.history)} trained" if self.table is not None else "untrained"
+        return (f"GloVe(dim={self.dim}, window={self.window}, min_count={self.min_count}, epochs={self.epochs}, "
+                f"learning_rate={self.learning_rate:g}, x_max={self.x_max:g}, alpha={self.alpha:g}, "
+                f"symmetric={self.symmetric}, vectors={self.vectors!r}, workers={self.workers}, seed={self.seed}, "
+                f"{state})")
+
     # ------------------------------------------------------------------ vocabulary
     def build_vocab(self, corpus, encoding: str = "utf-8") -> Vocabulary:
         """Count the corpus' words and keep those seen ``min_count`` times (frequency-sorted)."""
@@ -436,6 +446,8 @@ class GloVe:
                 info = {"epoch": epoch + 1, "loss": cost / pairs, "pairs": pairs, "skipped": skipped,
                         "seconds": secs, "pairs_per_sec": pairs / secs if secs > 0 else float("inf")}
                 self.history.append(info)
+                log.info("GloVe epoch %d: loss %.4f, %d pairs, %.0f pairs/s", info["epoch"], info["loss"], pairs,
+                         info["pairs_per_sec"])
                 if skipped:
                     raise FloatingPointError(
                         f"GloVe training diverged: {skipped} of {pairs} pairs had a non-finite error in "

@@ -21,6 +21,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from fastembed import _interop as interop
 from fastembed._kernels import _pool
 from fastembed._sparse import segments
 from fastembed._threads import GRAIN_COPY_BYTES, team_size
@@ -290,8 +291,9 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
     Returns
     -------
     out : ndarray, (B, D) float32
-        Empty bags (and bags of only padding) give zeros.
-    argmax : ndarray, (B, D) int64, only with ``return_argmax=True``
+        Empty bags (and bags of only padding) give zeros. A torch tensor when ``ids`` is one (torch
+        in, torch out: the tensor shares the array's memory) and ``out`` is not given.
+    argmax : ndarray, (B, D) int64, only with ``return_argmax=True`` (a tensor as ``out``)
 
     Raises
     ------
@@ -309,15 +311,19 @@ def bag(weights, ids, offsets=None, *, mode: str = "mean", per_sample_weights=No
     s = _bags(ids, offsets, include_last_offset, per_sample_weights, mode, vocab)
     pad = _padding(padding_idx, V)
     shape = (s.B, D)
+    torch_out = out is None and interop.is_torch_tensor(ids)  # torch in, torch out
     if out is None:
-        out = np.empty(shape, np.float32)
+        out = dst = np.empty(shape, np.float32)
     else:
-        check_out(out, shape, W)
+        dst = check_out(out, shape, W)  # a numpy view of a torch out= tensor
     argmax = np.empty(shape, np.int64) if return_argmax else None
     nt = team_size((s.ids.size + s.B) * D * 4, GRAIN_COPY_BYTES, n_threads, items=max(s.B, 1))
-    bad = _pool.bag(W, s.ids, s.bounds, s.T, s.psw, pad, code, out, argmax, nt, kind, scales)
+    bad = _pool.bag(W, s.ids, s.bounds, s.T, s.psw, pad, code, dst, argmax, nt, kind, scales)
     if bad >= 0:
         _raise_bad(s, bad, V)
+    if torch_out:
+        out = interop.numpy_to_torch(out)
+        argmax = None if argmax is None else interop.numpy_to_torch(argmax)
     return (out, argmax) if return_argmax else out
 
 
@@ -376,7 +382,9 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
         torch); ids that won nothing get zeros. Equal to :func:`fastembed.reference.bag_backward`
         (a dense ``np.add.at``) bit for bit, whatever the thread count.
 
-    The gradient with respect to ``per_sample_weights`` is not computed.
+    Both are torch tensors (sharing the arrays' memory) when ``ids`` is a tensor. The gradient
+    with respect to ``per_sample_weights`` is not computed (:class:`fastembed.torch.EmbeddingBag`
+    computes it).
     """
     code = _mode_code(mode)
     V, D = _stored_rows(weights)[0].shape
@@ -390,7 +398,7 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
         raise ValueError(f"grad_out has shape {g.shape}, expected ({s.B}, {D}) (bags, dim)")
     flat = s.ids.astype(np.int64, copy=False).reshape(-1)
     if code == MODES["max"]:
-        return _max_backward(weights, (V, D), s, flat, pad, g, argmax, n_threads)
+        return _like(ids, *_max_backward(weights, (V, D), s, flat, pad, g, argmax, n_threads))
     if argmax is not None:
         raise ValueError(f"argmax is only used with mode='max', got mode={mode!r}")
     order, starts, uniq = segments(flat, skip=pad if pad >= 0 else None)
@@ -401,7 +409,14 @@ def bag_backward(weights, ids, offsets, grad_out, mode: str = "mean", per_sample
     nt = team_size((order.size + uniq.size) * D * 4, GRAIN_COPY_BYTES, n_threads, items=max(uniq.size, 1))
     _pool.backward_rows(np.ascontiguousarray(order, dtype=np.int64), starts, s.bounds, s.B, max(s.T, 1),
                         np.ascontiguousarray(g), s.psw, rows, nt)
-    return uniq.astype(np.int64, copy=False), rows
+    return _like(ids, uniq.astype(np.int64, copy=False), rows)
+
+
+def _like(ids, uniq: np.ndarray, rows: np.ndarray):
+    """(unique ids, rows) as torch tensors when the ids were a tensor (torch in, torch out)."""
+    if interop.is_torch_tensor(ids):
+        return interop.numpy_to_torch(uniq), interop.numpy_to_torch(rows)
+    return uniq, rows
 
 
 def _max_backward(weights, shape, s: _Spec, flat, pad, g, argmax, n_threads):

@@ -27,14 +27,9 @@ The protocol
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Protocol, Tuple, runtime_checkable
 
 import numpy as np
-
-try:  # Python >= 3.8
-    from typing import Protocol, runtime_checkable
-except ImportError:  # pragma: no cover
-    from typing_extensions import Protocol, runtime_checkable  # type: ignore
 
 __all__ = ["RowSource"]
 

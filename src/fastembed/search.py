@@ -56,6 +56,11 @@ class Candidates:
     def __init__(self, row_hi: int, mask=None, excl_ptr=None, excl=None):
         self.row_hi, self.mask, self.excl_ptr, self.excl = row_hi, mask, excl_ptr, excl
 
+    def __repr__(self) -> str:
+        masked = "None" if self.mask is None else f"{int(self.mask.sum())} of {self.mask.size} rows"
+        excl = "None" if self.excl is None else f"{self.excl.size} ids for {self.excl_ptr.size - 1} queries"
+        return f"Candidates(row_hi={self.row_hi}, mask={masked}, exclude={excl})"
+
     @classmethod
     def build(cls, restrict: Restrict, exclude, Q: int, V: int) -> "Candidates":
         """From a validated ``restrict`` and a raw ``exclude`` (validated here by
@@ -89,6 +94,10 @@ class LinearScorer:
     def needs_inv(self) -> bool:
         return self.cosine
 
+    def __repr__(self) -> str:
+        return (f"LinearScorer(n_queries={self.n_queries}, dim={self.queries.shape[1]}, "
+                f"metric={'cosine' if self.cosine else 'dot'})")
+
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         q, Q, n = self.queries, self.n_queries, rows.shape[0]
         qb = min(Q, max(16, GEMM_TILE_FLOATS // max(n, 1)))  # query tiles bound the score buffer
@@ -113,6 +122,9 @@ class SharedWordScorer:
         self.words, self.ia, self.ib, self.ic, self.qscale = words, ia, ib, ic, qscale
         self.n_queries = ia.shape[0]
 
+    def __repr__(self) -> str:
+        return f"SharedWordScorer(n_queries={self.n_queries}, words={self.words.shape[0]}, dim={self.words.shape[1]})"
+
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         m, n = self.words.shape[0], rows.shape[0]
         if local.get("wd") is None or local["wd"].size < m * n:  # flat scratch, grown as needed
@@ -133,6 +145,10 @@ class CosMulScorer:
     def __init__(self, terms: np.ndarray, p: int, n: int, eps: float):
         self.terms, self.p, self.n, self.eps = terms, p, n, np.float32(eps)
         self.n_queries = terms.shape[0] // (p + n) if p + n else 0
+
+    def __repr__(self) -> str:
+        return (f"CosMulScorer(n_queries={self.n_queries}, positive={self.p}, negative={self.n}, "
+                f"eps={float(self.eps):g})")
 
     def block(self, local, weights, rows, r0, n_valid, cand, inv, hs, hi):
         Q, t, nb = self.n_queries, self.p + self.n, rows.shape[0]

@@ -31,6 +31,7 @@ What follows gensim 4 and word2vec.c, and where they differ, which one we follow
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -47,6 +48,8 @@ from fastembed.corpus import Sentences, count_words, encode_batches, prefetch
 from fastembed.io import load as load_table, save as save_table
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
 
 __all__ = ["train_word2vec", "Word2Vec"]
 
@@ -155,6 +158,13 @@ class Word2Vec:
     def wv(self) -> Optional[EmbeddingTable]:
         """The input vectors (gensim's name)."""
         return self.table
+
+    def __repr__(self) -> str:
+        state = (f"vocab={len(self.table)}, epochs_trained={self.epochs_trained}" if self.table is not None
+                 else "untrained")
+        return (f"Word2Vec({'skip-gram' if self.sg else 'cbow'}, dim={self.dim}, window={self.window}, "
+                f"negative={self.negative}, min_count={self.min_count}, sample={self.sample:g}, "
+                f"epochs={self.epochs}, alpha={self.alpha:g}, workers={self.workers}, seed={self.seed}, {state})")
 
     @property
     def vocab(self) -> Optional[Vocabulary]:
@@ -305,6 +315,8 @@ class Word2Vec:
                             "effective_words_per_sec": eff_total / secs if secs > 0 else float("inf"),
                             "alpha": alpha_at(done)}
                     self.history.append(info)
+                    log.info("word2vec epoch %d: loss %.4f, %d words, %.0f words/s", info["epoch"], info["loss"],
+                             raw_total, info["words_per_sec"])
                     for cb in self.callbacks:
                         cb(info)
         finally:

@@ -1,5 +1,6 @@
 """Reading and writing embedding files: word2vec text and binary, GloVe, the native directory
-(memory-mappable ``.npy`` + keys + checksums), safetensors checkpoints, and reading fastText
+(memory-mappable ``.npy`` + keys + checksums), safetensors checkpoints, spaCy vectors directories
+(:mod:`~fastembed.io.spacy_vectors`; reading and writing need spaCy), and reading fastText
 ``.bin`` models (their word vectors, and :func:`load_fasttext` for vectors of unknown words).
 
 The formats are one registry (:mod:`fastembed.io._registry`); each lives in its own module
@@ -21,11 +22,11 @@ Guarantees:
 from __future__ import annotations
 
 from fastembed._files import open_binary, open_text
-from fastembed.io._api import detect_format, load, save
+from fastembed.io._api import check_save_format, detect_format, load, save
 from fastembed.io._errors import FileFormatError
 from fastembed.io._registry import FORMATS, SAVE_FORMATS
 from fastembed.io.fasttext import FastTextVectors, load_fasttext
 from fastembed.io.safetensors import load_positions, load_safetensors
 
 __all__ = ["load", "save", "open_text", "open_binary", "load_safetensors", "load_positions",
-           "FORMATS", "SAVE_FORMATS", "detect_format", "FileFormatError", "load_fasttext", "FastTextVectors"]
+           "FORMATS", "SAVE_FORMATS", "detect_format", "check_save_format", "FileFormatError", "load_fasttext", "FastTextVectors"]

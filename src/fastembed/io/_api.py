@@ -2,7 +2,9 @@
 ``fastembed.io`` and ``fastembed``)."""
 from __future__ import annotations
 
+import logging
 import os
+import time
 from typing import Optional
 
 from fastembed._dtypes import convert
@@ -12,7 +14,9 @@ from fastembed.io._registry import FORMATS, REGISTRY, SAVE_FORMATS, detect, refu
 from fastembed.io._source import Source
 from fastembed.table import EmbeddingTable
 
-__all__ = ["load", "save", "detect_format"]
+__all__ = ["load", "save", "detect_format", "check_save_format"]
+
+log = logging.getLogger(__name__)
 
 
 def detect_format(path) -> str:
@@ -43,7 +47,7 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     format : "auto" or one of ``FORMATS``
         "auto" decides by content (see :func:`detect_format`).
     limit : int, optional
-        Read only the first ``limit`` vectors (text, binary and fastText formats).
+        Read only the first ``limit`` vectors (text, binary, fastText and spaCy formats).
     dtype : None, "float32", "float16" or "bfloat16" (or np.float32 / np.float16)
         The table's storage dtype. None: the file's own: native directories keep the dtype they
         were saved with, safetensors F16 / BF16 / F32 tensors keep theirs (memory-mapped read-only,
@@ -52,7 +56,8 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     encoding, unicode_errors : how keys are decoded ("strict", "replace", "ignore").
     progress : None (a tqdm bar for files over 8 MB on a terminal), True or False.
     mmap : bool
-        Native format: map the matrix read-only instead of reading it (pages load on first touch).
+        Native and spaCy directories: map the matrix read-only instead of reading it (pages load
+        on first touch; a spaCy table whose rows are not one per key in order is gathered).
     duplicates : "error" (default) or "first" (keep the first vector of a repeated key).
     tensor, vocab : safetensors only: the tensor name (needed when the file has several 2-D
         tensors) and an optional vocabulary (a file with one token a line, or a list of keys).
@@ -82,18 +87,22 @@ def load(path, format: str = "auto", *, limit: Optional[int] = None, dtype=None,
     opts = LoadOptions(limit=limit, encoding=encoding, unicode_errors=unicode_errors, progress=progress,
                        mmap=mmap, duplicates=duplicates, tensor=tensor, vocab=vocab, n_threads=n_threads,
                        verify=verify, dtype=storage)
+    t0 = time.perf_counter()
     with Source(path) as src:
         fmt = detect(src) if format == "auto" else REGISTRY[format]
         if fmt.read is None:
             raise src.error(refusal(fmt, src))
-        if src.is_dir and fmt.name != "native":
-            raise src.error(f"is a directory; only the native format is (format={format!r})")
+        if src.is_dir and not fmt.directory:
+            dirs = tuple(name for name, f in REGISTRY.items() if f.directory)
+            raise src.error(f"is a directory; of the formats only {dirs} are (format={format!r})")
         table = fmt.read(src, opts)
     if storage is not None and table.storage is not storage:
         # readers give their file's dtype (text: float32); converted here, in blocks
         rows, scales = convert(table.weights, table.storage, storage, scales=table.scales)
         table = EmbeddingTable(rows, scales=scales, vocab=table.vocab, padding_idx=table.padding_idx, dtype=storage,
                                copy=False)
+    log.info("loaded %s (%s): %d x %d %s in %.3f s", os.fspath(path), fmt.name, table.num_embeddings, table.dim,
+             table.storage.name, time.perf_counter() - t0)
     return table
 
 
@@ -131,10 +140,25 @@ def save(table: EmbeddingTable, path, format: str = "word2vec", *, tensor: str =
     """
     if not isinstance(table, EmbeddingTable):
         raise TypeError(f"save takes an EmbeddingTable, got {type(table).__name__}")
-    fmt = REGISTRY.get(format)
+    fmt = REGISTRY[check_save_format(format)]
+    opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)
+    t0 = time.perf_counter()
+    fmt.write(table, os.fspath(path), opts)
+    log.info("saved %d x %d to %s (%s) in %.3f s", table.num_embeddings, table.dim, os.fspath(path), format,
+             time.perf_counter() - t0)
+
+
+def check_save_format(format: str) -> str:
+    """``format`` if :func:`save` can write it (the registry's answer), else the ValueError
+    :func:`save` would raise: callers (the CLI's ``train --format``) check before long work.
+
+    Raises
+    ------
+    ValueError : an unknown format, or one fastembed reads but cannot write (named).
+    """
+    fmt = REGISTRY.get(format) if isinstance(format, str) else None
     if fmt is not None and fmt.write is None and fmt.read is not None:
         raise ValueError(f"format {format!r} can be loaded but not saved; choose from {SAVE_FORMATS}")
     if fmt is None or fmt.write is None:
         raise ValueError(f"unknown format {format!r}; choose from {SAVE_FORMATS}")
-    opts = SaveOptions(tensor=tensor, progress=progress, n_threads=n_threads)
-    fmt.write(table, os.fspath(path), opts)
+    return format

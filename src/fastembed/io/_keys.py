@@ -27,6 +27,10 @@ class KeyCollector:
         self.path, self.dup, self.encoding, self.errors = path, duplicates, encoding, errors
         self.seen = 0  # vectors read, duplicates included
 
+    def __repr__(self) -> str:
+        return (f"KeyCollector({self.path!r}, keys={len(self.keys)}, seen={self.seen}, duplicates={self.dup!r}, "
+                f"encoding={self.encoding!r})")
+
     def add(self, raw: bytes, where: Callable[[], str]) -> bool:
         self.seen += 1
         try:

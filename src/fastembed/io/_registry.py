@@ -15,6 +15,7 @@ import fastembed.io.fasttext as fasttext
 import fastembed.io.foreign as foreign
 import fastembed.io.native as native
 import fastembed.io.safetensors as safetensors
+import fastembed.io.spacy_vectors as spacy_vectors
 import fastembed.io.text as text
 from fastembed.io._options import LoadOptions, SaveOptions
 from fastembed.io._source import Source
@@ -38,6 +39,8 @@ class Format:
     write : callable(EmbeddingTable, str, SaveOptions) -> None, or None if not writable.
     refuse : str or callable(Source) -> str
         What the file is and how to load it instead (raised when ``read`` is None).
+    directory : bool
+        The format is a directory (the others are files).
     """
 
     name: str
@@ -45,10 +48,12 @@ class Format:
     read: Optional[Callable[[Source, LoadOptions], EmbeddingTable]] = None
     write: Optional[Callable[[EmbeddingTable, str, SaveOptions], None]] = None
     refuse: Union[str, Callable[[Source], str]] = ""
+    directory: bool = False
 
 
 REGISTRY: Dict[str, Format] = {f.name: f for f in (
-    Format("native", native.detect, native.read, native.write),
+    Format("spacy", spacy_vectors.detect, spacy_vectors.read, spacy_vectors.write, directory=True),
+    Format("native", native.detect, native.read, native.write, directory=True),  # any other directory
     Format("safetensors", safetensors.detect, safetensors.read, safetensors.write),
     Format("npy", foreign.is_npy, refuse=foreign.NPY),
     Format("npz", foreign.is_zip, refuse=foreign.ZIP),

@@ -36,6 +36,10 @@ class RowSink:
             self.filled.append(0)
         self.block_rows = max(1, BLOCK_BYTES // max(4 * D, 1))
 
+    def __repr__(self) -> str:
+        return (f"RowSink(D={self.D}, rows={self.total}, blocks={len(self.blocks)}, "
+                f"{'fixed' if self.fixed else 'growing'}, limit={self.limit})")
+
     def target(self) -> Tuple[np.ndarray, int, int]:
         """(array, first free row, free rows) to parse into; free rows is 0 when the fixed
         capacity (or the limit) is reached."""

@@ -65,6 +65,10 @@ class Source:
         self._eof = self.is_dir
         self._bar = None
 
+    def __repr__(self) -> str:
+        kind = "directory" if self.is_dir else "compressed file" if self.compressed else "file"
+        return f"Source({self.path!r}, {kind}, offset={self.offset})"
+
     # -------------------------------------------------------------- reading
     def _raw(self, n: int) -> bytes:
         if self._eof:

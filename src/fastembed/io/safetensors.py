@@ -62,7 +62,7 @@ def _unsigned(text: str) -> int:
     return int(text)
 
 
-def _header(path: str) -> Tuple[dict, int, int]:
+def read_header(path: str) -> Tuple[dict, int, int]:
     """(header, offset of the data, bytes of data), every entry validated."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
@@ -120,20 +120,50 @@ def _header(path: str) -> Tuple[dict, int, int]:
     return header, 8 + n, data_bytes
 
 
-def _read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
+def read_tensor(path: str, name: str, header_info=None) -> np.ndarray:
     """A tensor as float32 (F32 memory-mapped read-only; F16, F64 and BF16 converted; I8 codes
     times their row scales)."""
-    header_info = header_info or _header(path)
+    header_info = header_info or read_header(path)
     a, st = _read_stored(path, name, header_info)
     if st.scaled:
         return st.to_float32(a, _read_scales(path, name, a.shape[0], header_info))
     return a if st is FLOAT32 else st.to_float32(a)
 
 
+# element types a model file's plain tensors may hold (read_array): numpy reads them as they are
+PLAIN = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
+         "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
+
+
+def read_array(path: str, name: str, header_info=None) -> np.ndarray:
+    """A tensor as a plain numpy array of its file's element type (F32, F16, F64, integer and BOOL
+    tensors as they are, memory-mapped read-only; BF16 as float32), for model files whose tensors
+    are not fastembed tables (model2vec's int8 vectors are bare codes, its vocabulary mapping I64)."""
+    header, base, _ = header_info or read_header(path)
+    if name not in header or name == "__metadata__":
+        raise FileFormatError(path, f"no tensor named {name!r}; the file has "
+                              f"{sorted(k for k in header if k != '__metadata__')}")
+    info = header[name]
+    dt, shape, (lo, hi) = info["dtype"], tuple(info["shape"]), info["data_offsets"]
+    if dt == "BF16":
+        a, st = _read_stored(path, name, header_info)
+        return st.to_float32(a)
+    if dt not in PLAIN:
+        raise FileFormatError(path, f"tensor {name!r} has dtype {dt}; fastembed reads {', '.join(PLAIN)} and BF16")
+    np_dt = np.dtype(PLAIN[dt])
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if hi - lo != count * np_dt.itemsize:
+        raise FileFormatError(path, f"tensor {name!r} data offsets {lo}..{hi} disagree with its shape "
+                              f"{list(shape)} of {dt}")
+    if count == 0:
+        return np.zeros(shape, np_dt)
+    return np.memmap(path, dtype=np_dt, mode="r", offset=base + lo, shape=shape)
+
+
 def _read_stored(path: str, name: str, header_info=None) -> Tuple[np.ndarray, StorageDType]:
     """A tensor in the storage dtype it is kept as, memory-mapped read-only (F32, F16, BF16 bits),
     or F64 converted to float32; and that storage dtype."""
-    header, base, _ = header_info or _header(path)
+    header, base, _ = header_info or read_header(path)
     if name not in header or name == "__metadata__":
         names = sorted(k for k in header if k != "__metadata__")
         raise FileFormatError(path, f"no tensor named {name!r}; the file has {names}")
@@ -201,7 +231,7 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
     FileFormatError (a ValueError) naming the file for a malformed header or a missing tensor.
     """
     p = os.fspath(path)
-    hi = _header(p)
+    hi = read_header(p)
     header = hi[0]
     if tensor is None:
         two_d = [k for k, v in header.items() if k != "__metadata__" and len(v["shape"]) == 2]
@@ -242,7 +272,7 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
 def load_positions(path, tensor: str) -> LearnedPositions:
     """A position table from a safetensors checkpoint (e.g. GPT-2's ``wpe.weight``): (P, D) float32."""
     p = os.fspath(path)
-    W = _read_tensor(p, tensor)
+    W = read_tensor(p, tensor)
     if W.ndim != 2:
         raise FileFormatError(p, f"tensor {tensor!r} has shape {W.shape}; expected (P, D)")
     return LearnedPositions(np.ascontiguousarray(W))

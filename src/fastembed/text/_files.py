@@ -11,6 +11,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from fastembed.io import safetensors
+
 __all__ = ["missing_model", "read_json", "tensors", "tensor_names"]
 
 
@@ -37,33 +39,22 @@ def read_json(path: str) -> dict:
     return data
 
 
-def _safe_open(path: str):
-    try:
-        from safetensors import safe_open
-    except ImportError:
-        raise ImportError(f"reading {path} needs the `safetensors` package: pip install "
-                          "'fastembed-engine[text]'") from None
-    try:
-        return safe_open(path, framework="numpy")
-    except Exception as e:  # safetensors raises its own SafetensorError, not exported everywhere
-        raise ValueError(f"{path} is not a readable safetensors file: {e}") from None
-
-
 def tensor_names(path: str) -> List[str]:
-    with _safe_open(path) as f:
-        return list(f.keys())
+    """The tensor names of a safetensors file (its header validated by fastembed's own reader)."""
+    header, _, _ = safetensors.read_header(path)
+    return [k for k in header if k != "__metadata__"]
 
 
 def tensors(path: str, names: Sequence[str], optional: Sequence[str] = ()) -> Dict[str, Optional[np.ndarray]]:
     """The named tensors of a safetensors file as numpy arrays (``optional`` ones may be absent:
     None); ValueError naming the file and the tensors it has for a missing one."""
+    info = safetensors.read_header(path)
+    have = set(info[0]) - {"__metadata__"}
     out: Dict[str, Optional[np.ndarray]] = {}
-    with _safe_open(path) as f:
-        have = set(f.keys())
-        for n in names:
-            if n not in have:
-                raise ValueError(f"{path} has no tensor {n!r} (it has {sorted(have)})")
-            out[n] = f.get_tensor(n)
-        for n in optional:
-            out[n] = f.get_tensor(n) if n in have else None
+    for n in names:
+        if n not in have:
+            raise ValueError(f"{path} has no tensor {n!r} (it has {sorted(have)})")
+        out[n] = safetensors.read_array(path, n, info)
+    for n in optional:
+        out[n] = safetensors.read_array(path, n, info) if n in have else None
     return out

@@ -96,6 +96,9 @@ class SentenceIndex:
         self.table = table
         self.index = idx
 
+    def __repr__(self) -> str:
+        return f"SentenceIndex({len(self.sentences)} sentences, dim={self.table.dim}, index={type(self.index).__name__})"
+
     @classmethod
     def open(cls, model: StaticModel, corpus: str, *, rebuild: bool = False, n_threads=None,
              progress=None, log=None) -> "SentenceIndex":
