@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from fastembed import EmbeddingTable, reference as ref
+from fastembed import EmbeddingTable, reference as ref, words
 from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
 from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
 from fastembed.vocab import Vocabulary
@@ -93,7 +93,7 @@ def test_planted_relations(planted):
     assert t.doesnt_match(["cat", "dog", "kitten", "car"]) == "car"
     assert t.rank("cat", "dog") <= 3
     assert t.n_similarity(["cat", "dog"], ["kitten", "puppy"]) > t.n_similarity(["cat", "dog"], ["car"])
-    assert t.rank("king", "king") >= 1
+    assert t.rank("king", "king") == 1
     # vectors work as queries too; their keys are not excluded then
     assert t.most_similar(positive=[t["cat"]], topn=1)[0][0] == "cat"
     assert t.most_similar("cat", topn=None).shape == (len(t),)
@@ -219,6 +219,19 @@ def test_evaluate_word_pairs(planted, tmp_path):
     bad.write_text("cat dog 9\n")
     with pytest.raises(ValueError, match=r"line 1: expected 3 fields"):
         evaluate_word_pairs(planted, bad)
+
+
+def test_rank_of_a_key_with_itself_is_one():
+    # gensim: rank(k, k) = len(closer_than(k, k)) + 1 = 1; it used to count every row (the key's own
+    # score was replaced by -inf before being read as the threshold)
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(50, 8)).astype(np.float32)
+    W[7] = W[3] * 2  # a parallel copy: as close as the key itself
+    t = EmbeddingTable(W, vocab=[f"k{i}" for i in range(50)])
+    assert [words.rank(t, f"k{i}", f"k{i}") for i in range(50)] == [1] * 50
+    cos = (W @ W[0]) / np.linalg.norm(W, axis=1) / np.linalg.norm(W[0])
+    order = [int(i) for i in np.argsort(-cos) if i != 0]
+    assert [words.rank(t, "k0", f"k{j}") for j in order[:5]] == [1, 2, 3, 4, 5]
 
 
 def test_rank_statistics():

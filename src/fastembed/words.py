@@ -321,14 +321,19 @@ def doesnt_match(table, words: Sequence[str]) -> str:
 
 
 def rank(table, key1: str, key2: str) -> int:
-    """1 + the number of keys closer to key1 than key2 is (key1 itself not counted)."""
+    """1 + the number of keys closer to key1 than key2 is (key1 itself not counted): gensim's
+    ``len(closer_than(key1, key2)) + 1``, so ``rank(k, k) == 1`` (nothing is closer to a key than
+    the key itself, whatever the rounding of its self-cosine)."""
     vocab = require_vocab(table)
     i1, i2 = vocab.key_to_id(key1), vocab.key_to_id(key2)
+    if i1 == i2:
+        return 1
     inv = table.inv_norms()
     W = _matrix(table)
     cos = (W @ W[i1]) * inv * inv[i1]
+    threshold = cos[i2]  # read before key1's own score is removed (it is key2's when they are one)
     cos[i1] = -np.inf
-    return int((cos > cos[i2]).sum()) + 1
+    return int((cos > threshold).sum()) + 1
 
 
 def distances(table, word_or_vector, other_words=()) -> np.ndarray:
