@@ -234,6 +234,38 @@ def test_rank_of_a_key_with_itself_is_one():
     assert [words.rank(t, "k0", f"k{j}") for j in order[:5]] == [1, 2, 3, 4, 5]
 
 
+def test_most_similar_weighted_terms_and_query_matrices(planted):
+    t = planted
+    U = unit_rows(t, np.arange(len(t)))
+    vocab = t.vocab
+
+    def expect(q, exclude):
+        cos = (U @ (q / np.linalg.norm(q)))
+        order = [int(i) for i in np.argsort(-cos, kind="stable") if int(i) not in exclude]
+        return [vocab.keys[i] for i in order[:5]], cos
+
+    # gensim's weighted terms: (key, w) adds w * unit(key), in either list; a bare negative weighs -1
+    got = words.most_similar(t, positive=[("king", 2.0), "woman"], negative=["man", ("girl", 0.5)], topn=5)
+    q = 2 * U[vocab["king"]] + U[vocab["woman"]] - U[vocab["man"]] + 0.5 * U[vocab["girl"]]
+    keys, cos = expect(q, {vocab[k] for k in ("king", "woman", "man", "girl")})
+    assert [k for k, _ in got] == keys
+    np.testing.assert_allclose([s for _, s in got], cos[[vocab[k] for k in keys]], rtol=1e-5)
+    # a weighted row id and a weighted vector
+    v = t.lookup(vocab["cat"]).astype(np.float64)
+    got = words.most_similar(t, positive=[(vocab["dog"], 1.0), (v, 3.0)], topn=5)
+    keys, _ = expect(U[vocab["dog"]] + 3 * v, {vocab["dog"]})
+    assert [k for k, _ in got] == keys
+    # a (n, D) array is n query vectors (their keys are not excluded)
+    rows = t.lookup(np.array([vocab["cat"], vocab["kitten"]]))
+    got = words.most_similar(t, positive=rows, topn=5)
+    keys, _ = expect(rows[0].astype(np.float64) + rows[1], set())
+    assert [k for k, _ in got] == keys
+    assert words.most_similar(t, positive=rows, topn=5) == words.most_similar(t, positive=list(rows), topn=5)
+    assert len(words.most_similar_cosmul(t, positive=rows, topn=3)) == 3
+    with pytest.raises(TypeError, match=r"weighted terms such as \('king', 2.0\) are taken by most_similar only"):
+        words.most_similar_cosmul(t, positive=[("king", 2.0)])
+
+
 def test_rank_statistics():
     np.testing.assert_array_equal(_rankdata([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
