@@ -211,6 +211,7 @@ def test_evaluate_word_pairs(planted, tmp_path):
     assert r.spearman == pytest.approx(spearman(gold, model))
     r2 = planted.evaluate_word_pairs(p, dummy4unknown=True)
     assert r2.pairs == 5
+    assert r2.oov_ratio == pytest.approx(20.0)  # gensim 4.4: 1 OOV pair of 5, whether scored 0 or left out
     bad = tmp_path / "bad.tsv"
     bad.write_text("word1\tword2\tscore\ncat\tdog\t9\n")
     with pytest.raises(ValueError, match=r"bad.tsv, line 1: could not convert"):
