@@ -129,6 +129,22 @@ def test_single_line_without_newline_loads(tmp_path):
     assert fe.load(p).weights.tolist() == [[1, 2]]
 
 
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary"])
+def test_a_file_shorter_than_its_header_says_has_an_eof_cause(tmp_path, table, fmt):
+    # the EOFError cause is how callers (gensim's compat layer) tell truncation from other damage
+    p = tmp_path / "v.txt"
+    fe.save(table, p, format=fmt)
+    raw = p.read_bytes()
+    p.write_bytes(b"9" + raw[1:])  # the header claims more vectors than follow
+    with pytest.raises(FileFormatError, match=r"v.txt(, byte \d+)?: (truncated: )?the header says 9") as ei:
+        fe.load(p)
+    assert isinstance(ei.value.__cause__, EOFError)
+    p.write_bytes(raw.replace(raw.split(b"\n")[0], b"5 7"))  # wrong dim: not truncation
+    with pytest.raises(FileFormatError) as ei:
+        fe.load(p)
+    assert not isinstance(ei.value.__cause__, EOFError)
+
+
 def test_truncated_binary_record(tmp_path, table):
     p = tmp_path / "v.bin"
     fe.save(table, p, format="word2vec-binary")
