@@ -272,6 +272,53 @@ def test_initial_vectors_as_gensim(planted):
     assert np.abs(old.table.weights).max() <= 0.05 < np.abs(w.table.weights).max()
 
 
+def test_set_vocab_starts_and_grows_the_model_on_a_given_vocabulary(planted):
+    from fastembed.vocab import Vocabulary
+    w = Word2Vec(dim=6, min_count=1, seed=4, progress=False)
+    counted = Word2Vec(dim=6, min_count=1, seed=4, progress=False)
+    vocab = counted.build_vocab(planted[:200])
+    assert (counted.corpus_count, counted.corpus_total_words) == (200, sum(len(s) for s in planted[:200]))
+    order = Vocabulary(vocab.keys[::-1], vocab.counts[::-1])  # the caller's order is kept
+    w.set_vocab(order)
+    assert w.vocab.keys == vocab.keys[::-1] and w.vocab.counts.tolist() == vocab.counts[::-1].tolist()
+    np.testing.assert_array_equal(w.table.weights, counted.table.weights)  # the same draw, row by row
+    assert not w.syn1neg.any() and w.corpus_count == 0
+    w.syn1neg[:] = 1
+    grown = Vocabulary(order.keys + ["zebra"], np.concatenate([order.counts, [3]]))
+    before = np.array(w.table.weights)
+    w.set_vocab(grown, update=True)
+    np.testing.assert_array_equal(w.table.weights[:-1], before)
+    assert w.syn1neg[:-1].all() and not w.syn1neg[-1].any() and w.vocab.keys[-1] == "zebra"
+    w.set_vocab(order)  # afresh
+    assert not w.syn1neg.any() and len(w.vocab) == len(order)
+    with pytest.raises(ValueError, match=f"the new vocabulary must start with its {len(order)} keys in their order"):
+        w.set_vocab(Vocabulary(["zebra"] + order.keys, np.ones(len(order) + 1, np.int64)), update=True)
+    with pytest.raises(RuntimeError, match=r"set_vocab\(update=True\) needs a model with a vocabulary"):
+        Word2Vec(progress=False).set_vocab(order, update=True)
+    with pytest.raises(TypeError, match="vocab must be a fastembed Vocabulary with counts"):
+        w.set_vocab(Vocabulary(["a"]))
+    with pytest.raises(ValueError, match="count 0 of key 'b' must be >= 1"):
+        w.set_vocab(Vocabulary(["a", "b"], [2, 0]))
+    with pytest.raises(ValueError, match="the vocabulary is empty"):
+        w.set_vocab(Vocabulary([], np.zeros(0, np.int64)))
+
+
+@pytest.mark.parametrize("e", [0.0, 0.75, 1.0, -0.5])
+def test_ns_exponent_shapes_the_negative_distribution(planted, e, tmp_path):
+    from fastembed._kernels import _train
+    w = Word2Vec(dim=4, min_count=1, ns_exponent=e, progress=False)
+    vocab = w.build_vocab(planted[:300])
+    _, prob, alias = w._tables(vocab)
+    p2, a2 = _train.alias_table(vocab.counts.astype(np.float64) ** e)
+    np.testing.assert_array_equal(prob, p2)
+    np.testing.assert_array_equal(alias, a2)
+    w.train(planted[:300], epochs=1)
+    w.save(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m", progress=False).ns_exponent == e
+    with pytest.raises(ValueError, match="ns_exponent"):
+        Word2Vec(ns_exponent=float("nan"))
+
+
 def test_cbow_learns_planted_relations(planted):
     w = Word2Vec(dim=16, min_count=1, epochs=5, sg=0, progress=False, workers=2, seed=1)
     t = w.train(planted)
