@@ -727,7 +727,8 @@ def load_binary(path, encoding="utf-8"):
 
     A "V D" header line, then V records ``key b" " <4 * D bytes little-endian float32>``, each
     followed by b"\\n" if the first one is (else none is), keys non-empty without b" " or b"\\n"
-    (at most 65536 bytes), nothing after the last record, keys unique. Raises ValueError otherwise.
+    (at most 65536 bytes) after any newlines before them (skipped, as word2vec.c and gensim do),
+    nothing after the last record, keys unique. Raises ValueError otherwise.
     """
     data = _read_bytes(path)
     nl = data.find(b"\n")
@@ -740,6 +741,8 @@ def load_binary(path, encoding="utf-8"):
     newline = sp >= 0 and data[sp + 1 + nb: sp + 2 + nb] == b"\n"
     keys, rows, seen = [], [], set()
     for _ in range(V):
+        while data[pos: pos + 1] == b"\n":
+            pos += 1
         sp = data.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
         if sp < 0:
             raise ValueError("no key")
