@@ -350,12 +350,20 @@ class KeyedVectors:
         """A KeyedVectors over a table's rows and keys (sharing both); ``counts``: the 'count'
         attribute (int64 array)."""
         kv = cls.__new__(cls)
-        keys = table.vocab.keys
-        kv._init_state(table.dim, _writable_rows(table), keys, dict(zip(keys, range(len(keys)))), table)
-        kv.next_index = len(keys)
-        if counts is not None:
-            kv.expandos["count"] = np.asarray(counts, np.int64)
+        kv._adopt(table, counts)
         return kv
+
+    def _adopt(self, table: EmbeddingTable, counts=None) -> None:
+        """Hold ``table`` (its rows become :attr:`vectors`, its keys the index): this object's state
+        is replaced in place, so references to it (``wv = model.wv``) follow a new vocabulary."""
+        events = getattr(self, "lifecycle_events", None)
+        keys = table.vocab.keys
+        self._init_state(table.dim, _writable_rows(table), keys, dict(zip(keys, range(len(keys)))), table)
+        self.next_index = len(keys)
+        if counts is not None:
+            self.expandos["count"] = np.asarray(counts, np.int64)
+        if events is not None:
+            self.lifecycle_events = events
 
     # -------------------------------------------------------------- the table and the rows
     @property
@@ -1350,3 +1358,697 @@ class KeyedVectors:
 def load_word2vec_format(*args, **kwargs) -> KeyedVectors:
     """Alias of :meth:`KeyedVectors.load_word2vec_format` (as gensim's module function)."""
     return KeyedVectors.load_word2vec_format(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------ fastText
+
+class FastTextKeyedVectors(KeyedVectors):
+    """gensim's ``FastTextKeyedVectors``: a fastText model's word vectors plus its character n-gram
+    rows (:attr:`vectors_ngrams`), so any word has a vector (the mean of its n-gram rows), over a
+    :class:`fastembed.io.FastTextVectors`.
+
+    ``key in kv`` is True for any str when the model has n-grams (as gensim); ``has_index_for`` /
+    ``key_to_index`` tell the known words. Unknown words work as queries (``most_similar``,
+    ``similarity``, ``distances``...) with their n-gram vectors.
+    """
+
+    def __init__(self, vector_size, min_n, max_n, bucket, count=0, dtype=REAL):
+        super().__init__(vector_size, count=count, dtype=dtype)
+        self.min_n, self.max_n, self.bucket = int(min_n), int(max_n), int(bucket)
+        self.vectors_ngrams = np.zeros((self.bucket, int(vector_size)), np.float32)
+        self._eos_subwords, self._encoding, self._ft = True, "utf-8", None
+
+    @classmethod
+    def _from_ft(cls, ft: "fe_io.FastTextVectors") -> "FastTextKeyedVectors":
+        kv = cls._from_table(ft.table, ft.table.vocab.counts)
+        kv.min_n, kv.max_n, kv.bucket = ft.minn, ft.maxn, ft.bucket
+        kv.vectors_ngrams = ft.ngrams
+        kv._eos_subwords = ft.args.eos_subwords if ft.args is not None else True
+        kv._encoding = "utf-8"
+        kv._ft = ft
+        return kv
+
+    def _fasttext(self) -> "fe_io.FastTextVectors":
+        """The fastembed FastTextVectors over the current table and n-gram rows."""
+        ft = getattr(self, "_ft", None)
+        t = self.table
+        if ft is None or ft.table is not t or ft.ngrams is not self.vectors_ngrams:
+            ft = fe_io.FastTextVectors(t, self.vectors_ngrams, minn=self.min_n, maxn=self.max_n,
+                                       eos_subwords=getattr(self, "_eos_subwords", True),
+                                       encoding=getattr(self, "_encoding", "utf-8"))
+            self._ft = ft
+        return ft
+
+    def __getstate__(self):
+        d = super().__getstate__()
+        d["_ft"] = None
+        return d
+
+    def __contains__(self, word) -> bool:
+        if self.bucket == 0:
+            return word in self.key_to_index
+        return True
+
+    def get_vector(self, word, norm=False) -> np.ndarray:
+        """A known word's row, or an unknown word's mean n-gram vector (zeros, with a warning, when
+        it has no n-gram; KeyError when the model has none)."""
+        if self.has_index_for(word):
+            return super().get_vector(word, norm=norm)
+        if self.bucket == 0:
+            raise KeyError("cannot calculate vector for OOV word without ngrams")
+        ft = self._fasttext()
+        if not len(ft.ngram_ids(word)):
+            logger.warning("could not extract any ngrams from %r, returning origin vector", word)
+            return np.zeros(self.vector_size, np.float32)
+        v = ft.vectors([word])[0]
+        if norm:
+            return (v / np.linalg.norm(v)).astype(np.float32)
+        return v
+
+    def _row_of(self, key):
+        if self.has_index_for(key):
+            return self.get_index(key)
+        return self.get_vector(key)
+
+    def _term(self, key):
+        if self.has_index_for(key):
+            return self.get_index(key)
+        return self.get_vector(key, norm=True)
+
+    def get_sentence_vector(self, sentence) -> np.ndarray:
+        """The mean of the words' unit vectors (fastText's ``get_sentence_vector``)."""
+        return self.get_mean_vector(sentence)
+
+    @property
+    def vectors_vocab(self):
+        raise AttributeError("vectors_vocab: fastembed keeps the word vectors fastText computes (vectors) and the "
+                             "n-gram rows (vectors_ngrams), not the raw word rows, which only training uses")
+
+    def resize_vectors(self, seed=0):
+        raise NotImplementedError("resize_vectors: fastembed does not train fastText models, whose vectors are "
+                                  "derived from the n-gram rows")
+
+    def _extra_files(self, d: str) -> dict:
+        np.save(os.path.join(d, NGRAMS_FILE), np.ascontiguousarray(self.vectors_ngrams, np.float32),
+                allow_pickle=False)
+        return {"min_n": self.min_n, "max_n": self.max_n, "bucket": self.bucket,
+                "eos_subwords": bool(getattr(self, "_eos_subwords", True)),
+                "encoding": getattr(self, "_encoding", "utf-8")}
+
+    def _load_extra(self, p: str, meta: dict, mmap) -> None:
+        self.min_n, self.max_n, self.bucket = int(meta["min_n"]), int(meta["max_n"]), int(meta["bucket"])
+        self._eos_subwords, self._encoding = bool(meta.get("eos_subwords", True)), meta.get("encoding", "utf-8")
+        self.vectors_ngrams = np.load(os.path.join(p, NGRAMS_FILE), mmap_mode="r" if mmap == "r" else None,
+                                      allow_pickle=False)
+        self._ft = None
+
+    def _adopt_gensim_extra(self, obj) -> None:
+        self.min_n, self.max_n, self.bucket = int(obj.min_n), int(obj.max_n), int(obj.bucket)
+        self.vectors_ngrams = np.ascontiguousarray(obj.vectors_ngrams, np.float32)
+        self._eos_subwords, self._encoding, self._ft = True, "utf-8", None  # gensim n-grams every word
+
+
+def load_facebook_vectors(path, encoding="utf-8") -> FastTextKeyedVectors:
+    """A fastText ``.bin`` model's word vectors and n-gram rows (gensim's ``load_facebook_vectors``),
+    read by fastembed's compiled reader: ``vectors`` equal gensim's bit for bit.
+
+    Raises fastembed.io.FileFormatError (a ValueError naming the file and byte) for a file that is
+    not a fastText model, a quantised one (.ftz) or a truncated one; EOFError where it is shorter than
+    its header says.
+    """
+    try:
+        ft = fe_io.load_fasttext(path, encoding=encoding, progress=False)
+    except fe_io.FileFormatError as exc:
+        raise _as_gensim_error(exc) from exc
+    return FastTextKeyedVectors._from_ft(ft)
+
+
+class FastText:
+    """A fastText model loaded by :func:`load_facebook_model`: its settings and :attr:`wv`
+    (:class:`FastTextKeyedVectors`). fastembed does not train fastText models: constructing one to
+    train, ``build_vocab`` and ``train`` raise NotImplementedError."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("FastText training: fastembed does not train fastText models; load a trained "
+                                  "one with load_facebook_model(path) (its .wv answers word questions)")
+
+    @classmethod
+    def _from_ft(cls, ft: "fe_io.FastTextVectors") -> "FastText":
+        m = cls.__new__(cls)
+        a = ft.args
+        m.wv = FastTextKeyedVectors._from_ft(ft)
+        m.vector_size = a.dim
+        m.window, m.epochs, m.negative, m.min_count = a.ws, a.epoch, a.neg, a.min_count
+        m.sample, m.word_ngrams, m.bucket, m.min_n, m.max_n = a.t, a.word_ngrams, a.bucket, a.minn, a.maxn
+        m.sg = 1 if a.model == 2 else 0
+        m.hs = 1 if a.loss == 1 else 0
+        m.corpus_total_words = a.ntokens
+        m.lifecycle_events = []
+        return m
+
+    def build_vocab(self, *args, **kwargs):
+        raise NotImplementedError("FastText.build_vocab: fastembed does not train fastText models")
+
+    def train(self, *args, **kwargs):
+        raise NotImplementedError("FastText.train: fastembed does not train fastText models")
+
+    def __str__(self) -> str:
+        return f"FastText<vocab={len(self.wv)}, vector_size={self.vector_size}>"
+
+
+def load_facebook_model(path, encoding="utf-8") -> FastText:
+    """A fastText ``.bin`` model (gensim's ``load_facebook_model``) for its word vectors: ``.wv`` and
+    the model's settings; fastembed does not continue training it (``train`` raises
+    NotImplementedError). Errors as :func:`load_facebook_vectors`."""
+    try:
+        ft = fe_io.load_fasttext(path, encoding=encoding, progress=False)
+    except fe_io.FileFormatError as exc:
+        raise _as_gensim_error(exc) from exc
+    return FastText._from_ft(ft)
+
+
+# ------------------------------------------------------------------------------------------ Word2Vec
+
+class LineSentence:
+    """gensim's ``LineSentence``: a text file (``.gz`` / ``.bz2`` too) of one sentence a line,
+    tokens separated by whitespace, sentences longer than ``max_sentence_length`` cut into pieces;
+    ``limit``: only the first lines. Given to :class:`Word2Vec`, the file is streamed by fastembed's
+    reader."""
+
+    def __init__(self, source, max_sentence_length=MAX_WORDS_IN_BATCH, limit=None):
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError(f"LineSentence reads a file path, got {type(source).__name__}")
+        self.source = os.fspath(source)
+        if not os.path.isfile(self.source):
+            raise FileNotFoundError(f"no such corpus file: {self.source}")
+        self.max_sentence_length = int(max_sentence_length)
+        self.limit = limit
+
+    def __iter__(self):
+        with open_binary(self.source) as f:
+            for line in itertools.islice(f, self.limit):
+                toks = line.decode("utf-8").split()
+                i = 0
+                while i < len(toks):
+                    yield toks[i: i + self.max_sentence_length]
+                    i += self.max_sentence_length
+
+    def _as_path(self) -> Optional[str]:
+        """The file, when fastembed's own reader gives the same sentences (its cut is 10000 words)."""
+        if self.limit is None and self.max_sentence_length == fe_corpus.MAX_SENTENCE_WORDS:
+            return self.source
+        return None
+
+
+def _keep_vocab_item(word, count, min_count, trim_rule) -> bool:
+    """gensim's rule: count >= min_count, unless ``trim_rule(word, count, min_count)`` says
+    RULE_KEEP (2) or RULE_DISCARD (1)."""
+    default = count >= min_count
+    if trim_rule is None:
+        return default
+    rule = trim_rule(word, count, min_count)
+    if rule == RULE_KEEP:
+        return True
+    if rule == RULE_DISCARD:
+        return False
+    return default
+
+
+def _gensim_callback_noop(cb, name: str) -> bool:
+    """True when a callback's ``name`` method is absent or gensim's base no-op."""
+    m = getattr(type(cb), name, None)
+    return m is None or getattr(m, "__qualname__", "").startswith("CallbackAny2Vec.")
+
+
+class Word2Vec:
+    """gensim 4.x's ``Word2Vec`` (skip-gram / CBOW with negative sampling) over fastembed's trainer
+    (:class:`fastembed.training.Word2Vec`, a compiled Hogwild kernel).
+
+    Takes gensim's constructor arguments with gensim's defaults (CBOW, ``vector_size=100``,
+    ``workers=3``...). Given ``sentences`` or ``corpus_file`` it builds the vocabulary and trains, as
+    gensim does. :attr:`wv` is a :class:`KeyedVectors` over the rows the trainer writes.
+
+    Not implemented, each raising NotImplementedError naming the argument: ``hs=1`` (hierarchical
+    softmax), ``null_word``, ``shrink_windows=False``, ``max_vocab_size`` smaller than the corpus'
+    distinct words (gensim prunes while counting), ``word_count`` in :meth:`train`, batch callbacks
+    (``on_batch_begin`` / ``on_batch_end``). ``hashfxn`` only seeds :meth:`seeded_vector` (gensim's
+    training does not use it either); ``batch_words`` and ``queue_factor`` / ``report_delay`` tune
+    gensim's job queue and do not change what is learnt.
+
+    Reproducibility: with ``workers=1`` a run is reproducible bit for bit; the random streams are
+    fastembed's, so vectors differ from gensim's run for run (quality is measured in bench/).
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
+                 max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001, sg=0, hs=0, negative=5,
+                 ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
+                 sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None,
+                 max_final_vocab=None, shrink_windows=True):
+        if hs:
+            raise NotImplementedError(f"hs={hs!r}: fastembed trains with negative sampling only (hierarchical "
+                                      "softmax is not implemented); use hs=0 with negative > 0")
+        if null_word:
+            raise NotImplementedError(f"null_word={null_word!r}: fastembed adds no null word; use null_word=0")
+        if not shrink_windows:
+            raise NotImplementedError("shrink_windows=False: fastembed's windows always shrink at random (word2vec.c's "
+                                      "and gensim's default); use shrink_windows=True")
+        if isinstance(batch_words, bool) or not isinstance(batch_words, Integral) or batch_words < 1:
+            raise ValueError(f"batch_words must be a positive int, got {batch_words!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, Integral) or min_count < 0:
+            raise ValueError(f"min_count must be a non-negative int, got {min_count!r}")
+        for name, v in (("max_vocab_size", max_vocab_size), ("max_final_vocab", max_final_vocab)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, Integral) or v < 1):
+                raise ValueError(f"{name} must be None or a positive int, got {v!r}")
+        self.vector_size = int(vector_size)
+        self.layer1_size = self.vector_size
+        self.alpha, self.min_alpha = float(alpha), float(min_alpha)
+        self.window, self.min_count, self.sample, self.seed = int(window), int(min_count), float(sample), seed
+        self.max_vocab_size, self.max_final_vocab = max_vocab_size, max_final_vocab
+        self.workers = int(workers)
+        self.sg, self.hs, self.negative = int(bool(sg)), 0, int(negative)
+        self.ns_exponent, self.cbow_mean = float(ns_exponent), int(bool(cbow_mean))
+        self.hashfxn, self.epochs, self.null_word = hashfxn, int(epochs), 0
+        self.sorted_vocab, self.batch_words, self.compute_loss = sorted_vocab, int(batch_words), bool(compute_loss)
+        self.comment, self.shrink_windows = comment, True
+        self.train_count, self.total_train_time = 0, 0
+        self.running_training_loss = 0
+        self.min_alpha_yet_reached = float(alpha)
+        self.corpus_count = self.corpus_total_words = 0
+        self.effective_min_count = self.min_count
+        self.raw_vocab = None
+        self.lifecycle_events = []
+        self._trainer = training.Word2Vec(dim=self.vector_size, window=self.window, negative=self.negative,
+                                          min_count=1, sample=self.sample, epochs=max(self.epochs, 1),
+                                          alpha=self.alpha, min_alpha=self.min_alpha, sg=self.sg,
+                                          cbow_mean=bool(self.cbow_mean), init="gensim", workers=self.workers,
+                                          seed=seed, progress=False, compute_loss=self.compute_loss,
+                                          ns_exponent=self.ns_exponent)
+        self.wv = KeyedVectors(self.vector_size)
+        if sentences is not None or corpus_file is not None:
+            self._check_corpus_sanity(sentences, corpus_file, passes=self.epochs + 1)
+            self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file, trim_rule=trim_rule)
+            self.train(corpus_iterable=sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
+                       total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha,
+                       end_alpha=self.min_alpha, compute_loss=self.compute_loss, callbacks=callbacks)
+        else:
+            if trim_rule is not None:
+                logger.warning("The rule, if given, is only used to prune vocabulary during build_vocab() and is not "
+                               "stored as part of the model. Model initialized without sentences. trim_rule provided, "
+                               "if any, will be ignored.")
+            if callbacks:
+                logger.warning("Callbacks are no longer retained by the model, so must be provided whenever training "
+                               "is triggered, as in initialization with a corpus or calling `train()`. The callbacks "
+                               "provided in this initialization without triggering train will be ignored.")
+        self.add_lifecycle_event("created", params=str(self))
+
+    # -------------------------------------------------------------- plumbing
+    def __str__(self) -> str:
+        return f"{self.__class__.__name__}<vocab={len(self.wv.index_to_key)}, vector_size={self.wv.vector_size}, " \
+               f"alpha={self.alpha}>"
+
+    def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event) -> None:
+        _event(self, event_name, log_level, **event)
+
+    @property
+    def syn1neg(self) -> Optional[np.ndarray]:
+        """(V, vector_size) float32 output vectors (negative sampling), written by training."""
+        return self._trainer.syn1neg
+
+    @syn1neg.setter
+    def syn1neg(self, value) -> None:
+        a = np.ascontiguousarray(value, np.float32)
+        if a.ndim != 2 or a.shape[1] != self.vector_size:
+            raise ValueError(f"syn1neg must be (V, {self.vector_size}), got shape {a.shape}")
+        self._trainer.syn1neg = a
+
+    @property
+    def trainer(self) -> "training.Word2Vec":
+        """The fastembed trainer underneath."""
+        return self._trainer
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        t = self._trainer
+        d["_trainer"] = None
+        d["_trainer_state"] = {k: v for k, v in t.__dict__.items() if k not in ("table", "callbacks", "_counted")}
+        return d
+
+    def __setstate__(self, d):
+        state = d.pop("_trainer_state")
+        self.__dict__.update(d)
+        t = training.Word2Vec.__new__(training.Word2Vec)
+        t.__dict__.update(state)
+        t.table, t.callbacks, t._counted = None, [], None
+        self._trainer = t
+        if len(self.wv):
+            t.table = self.wv.table
+
+    @staticmethod
+    def _check_corpus_sanity(corpus_iterable=None, corpus_file=None, passes=1):
+        if corpus_file is None and corpus_iterable is None:
+            raise TypeError("Either one of corpus_file or corpus_iterable value must be provided")
+        if corpus_file is not None and corpus_iterable is not None:
+            raise TypeError("Both corpus_file and corpus_iterable must not be provided at the same time")
+        if corpus_iterable is None and not os.path.isfile(corpus_file):
+            raise TypeError("Parameter corpus_file must be a valid path to a file, got %r instead" % corpus_file)
+        if corpus_iterable is not None:
+            if isinstance(corpus_iterable, (str, bytes, os.PathLike)):
+                raise TypeError("corpus_iterable must be an iterable of lists of str, got a "
+                                f"{type(corpus_iterable).__name__}: pass a file as corpus_file=... (or "
+                                "LineSentence(path))")
+            if not isinstance(corpus_iterable, Iterable):
+                raise TypeError(f"The corpus_iterable must be an iterable of lists of strings, got {corpus_iterable!r} "
+                                "instead")
+            if iter(corpus_iterable) is corpus_iterable and passes > 1:
+                raise TypeError(f"Using a generator as corpus_iterable can't support {passes} passes. Try a "
+                                "re-iterable sequence.")
+
+    @staticmethod
+    def _corpus(corpus_iterable, corpus_file):
+        """What fastembed's trainer reads: a path (a corpus_file, or a LineSentence's own file when its
+        reader gives the same sentences) or the re-iterable."""
+        if corpus_file is not None:
+            return os.fspath(corpus_file)
+        if isinstance(corpus_iterable, LineSentence) and corpus_iterable._as_path() is not None:
+            return corpus_iterable._as_path()
+        return corpus_iterable
+
+    def _sync(self) -> None:
+        """Push the gensim attributes (which scripts may change between calls) to the trainer,
+        validated by its rules, and bind it to ``wv``'s current rows."""
+        t = self._trainer
+        check = training.Word2Vec(dim=self.vector_size, window=self.window, negative=self.negative, min_count=1,
+                                  sample=self.sample, epochs=max(int(self.epochs or 1), 1), alpha=self.alpha,
+                                  min_alpha=min(self.min_alpha, self.alpha), sg=int(bool(self.sg)),
+                                  cbow_mean=bool(self.cbow_mean), workers=self.workers, seed=t.seed, progress=False,
+                                  compute_loss=bool(self.compute_loss), ns_exponent=self.ns_exponent)
+        for k in ("window", "negative", "sample", "alpha", "min_alpha", "sg", "cbow_mean", "workers", "compute_loss",
+                  "ns_exponent"):
+            setattr(t, k, getattr(check, k))
+        table = self.wv.table
+        if table is not t.table:
+            if t.syn1neg is None or t.syn1neg.shape[0] != len(table):
+                raise RuntimeError(f"wv has {len(table)} keys but the model's output layer has "
+                                   f"{0 if t.syn1neg is None else t.syn1neg.shape[0]} rows: build the vocabulary with "
+                                   "build_vocab() (vectors loaded into wv cannot be trained without it)")
+            if table.vocab.counts is None:
+                raise RuntimeError("wv has no 'count' attribute for its keys: build the vocabulary with build_vocab()")
+            t.table = table
+
+    # -------------------------------------------------------------- vocabulary
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Count the corpus and choose the vocabulary as gensim does: ``min_count`` (raised to what
+        ``max_final_vocab`` needs), ``trim_rule``, sorted by descending count (ties: the word seen
+        later first) with ``sorted_vocab``; ``update=True`` appends new words to a trained model."""
+        if kwargs:
+            raise TypeError(f"build_vocab() got unexpected keyword arguments {sorted(kwargs)}")
+        self._check_corpus_sanity(corpus_iterable, corpus_file, passes=1)
+        corpus = self._corpus(corpus_iterable, corpus_file)
+        one_shot = not isinstance(corpus, str) and iter(corpus) is corpus
+        wc = fe_corpus.count_words(corpus if one_shot else fe_corpus.Sentences(corpus))
+        raw = wc.counts
+        if self.max_vocab_size is not None and len(raw) > self.max_vocab_size:
+            raise NotImplementedError(f"max_vocab_size={self.max_vocab_size}: the corpus has {len(raw)} distinct words "
+                                      "and gensim would prune rare ones while counting; fastembed counts every word: "
+                                      "pass max_vocab_size=None (max_final_vocab caps the vocabulary)")
+        self.corpus_count, self.corpus_total_words = wc.sentences, wc.words
+        if update and not len(self.wv):
+            raise RuntimeError("You cannot do an online vocabulary-update of a model which has no prior vocabulary. "
+                               "First build the vocabulary of your model with a corpus before doing an online update.")
+        vocab = self._prepare_vocab(raw, update, trim_rule)
+        self.raw_vocab = raw if keep_raw_vocab else None
+        if len(vocab) == 0:
+            logger.warning("the vocabulary is empty: no word occurs min_count=%d times", self.effective_min_count)
+            self.wv._adopt(EmbeddingTable(np.zeros((0, self.vector_size), np.float32),
+                                          vocab=Vocabulary([], np.zeros(0, np.int64)), copy=False),
+                           np.zeros(0, np.int64))
+            return
+        self._trainer.set_vocab(vocab, update=update, corpus=None if one_shot else corpus, corpus_words=wc.words)
+        self.wv._adopt(self._trainer.table, vocab.counts)
+        self.add_lifecycle_event("build_vocab", msg=f"collected {len(raw)} word types from a corpus of {wc.words} raw "
+                                 f"words and {wc.sentences} sentences; kept {len(vocab)}")
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
+                              update=False):
+        """The vocabulary from a ``{word: count}`` dict (gensim's), chosen as :meth:`build_vocab` does."""
+        raw = dict(word_freq)
+        if update and not len(self.wv):
+            raise RuntimeError("You cannot do an online vocabulary-update of a model which has no prior vocabulary. "
+                               "First build the vocabulary of your model with a corpus before doing an online update.")
+        self.corpus_count = corpus_count if corpus_count else 0
+        self.corpus_total_words = int(sum(raw.values()))
+        vocab = self._prepare_vocab(raw, update, trim_rule)
+        self.raw_vocab = raw if keep_raw_vocab else None
+        if len(vocab):
+            self._trainer.set_vocab(vocab, update=update)
+            self.wv._adopt(self._trainer.table, vocab.counts)
+
+    def _prepare_vocab(self, raw: dict, update: bool, trim_rule) -> Vocabulary:
+        eff = self.min_count
+        if self.max_final_vocab is not None:
+            by_count = sorted(raw, key=lambda w: raw[w], reverse=True)
+            calc = raw[by_count[self.max_final_vocab]] + 1 if self.max_final_vocab < len(by_count) else 1
+            eff = max(calc, self.min_count)
+        self.effective_min_count = eff
+        if not update:
+            keep = [w for w, c in raw.items() if _keep_vocab_item(w, c, eff, trim_rule)]
+            counts = np.fromiter((raw[w] for w in keep), np.int64, len(keep))
+            if self.sorted_vocab and len(keep):
+                order = np.lexsort((-np.arange(len(keep)), -counts))  # gensim: by count, ties latest first
+                keep = [keep[i] for i in order.tolist()]
+                counts = counts[order]
+            return Vocabulary(keep, counts)
+        old = list(self.wv.index_to_key)
+        old_counts = np.asarray(self.wv.expandos["count"], np.int64)
+        known = self.wv.key_to_index
+        new = [w for w, c in raw.items() if w not in known and _keep_vocab_item(w, c, eff, trim_rule)]
+        merged = old_counts + np.fromiter((raw.get(w, 0) for w in old), np.int64, len(old))
+        return Vocabulary(old + new, np.concatenate([merged, np.fromiter((raw[w] for w in new), np.int64, len(new))]))
+
+    # -------------------------------------------------------------- training
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
+              start_alpha=None, end_alpha=None, word_count=0, queue_factor=2, report_delay=1.0, compute_loss=False,
+              callbacks=(), **kwargs):
+        """Train ``epochs`` passes (gensim's rules: ``total_examples`` or ``total_words`` and ``epochs``
+        are required); the learning rate falls linearly from ``start_alpha`` to ``end_alpha`` over the
+        call. Returns ``(effective words trained, raw words read)``."""
+        if kwargs:
+            raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}")
+        self.alpha = start_alpha or self.alpha
+        self.min_alpha = end_alpha or self.min_alpha
+        self.epochs = epochs
+        if word_count:
+            raise NotImplementedError(f"word_count={word_count!r}: fastembed's schedule starts each train() call at "
+                                      "start_alpha; use word_count=0")
+        if not self.negative:
+            raise ValueError("You must set either 'hs' or 'negative' to be positive for proper training. When both "
+                             "'hs=0' and 'negative=0', there will be no training.")
+        if self.hs:
+            raise NotImplementedError("hs=1: this model uses hierarchical softmax, which fastembed does not train")
+        if not len(self.wv.key_to_index):
+            raise RuntimeError("you must first build vocabulary before training the model")
+        if total_words is None and total_examples is None:
+            raise ValueError("You must specify either total_examples or total_words, for proper learning-rate and "
+                             "progress calculations. If you've just built the vocabulary using the same corpus, using "
+                             "the count cached in the model is sufficient: total_examples=model.corpus_count.")
+        if epochs is None or epochs <= 0:
+            raise ValueError("You must specify an explicit epochs count. The usual value is epochs=model.epochs.")
+        self._check_corpus_sanity(corpus_iterable, corpus_file, passes=epochs)
+        for cb in callbacks:
+            for name in ("on_batch_begin", "on_batch_end"):
+                if not _gensim_callback_noop(cb, name):
+                    raise NotImplementedError(f"callbacks: {type(cb).__name__}.{name} is not called by fastembed's "
+                                              "trainer (it trains batches in compiled code); epoch and train "
+                                              "callbacks are")
+        if self.alpha > self.min_alpha_yet_reached:
+            logger.warning("Effective 'alpha' higher than previous training cycles")
+        self.compute_loss = bool(compute_loss)
+        self.running_training_loss = 0
+        self._sync()
+        t = self._trainer
+        corpus = self._corpus(corpus_iterable, corpus_file)
+        done = {"epoch": 0, "effective": 0, "raw": 0}
+
+        def epoch_end(info):
+            done["epoch"] += 1
+            done["effective"] += info["effective_words"]
+            done["raw"] += info["raw_words"]
+            if self.compute_loss:
+                self.running_training_loss += info["loss"] * info["effective_words"]
+            for cb in callbacks:
+                if hasattr(cb, "on_epoch_end"):
+                    cb.on_epoch_end(self)
+            if done["epoch"] < epochs:
+                for cb in callbacks:
+                    if hasattr(cb, "on_epoch_begin"):
+                        cb.on_epoch_begin(self)
+
+        t.callbacks = [epoch_end]
+        for cb in callbacks:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin(self)
+        for cb in callbacks:
+            if hasattr(cb, "on_epoch_begin"):
+                cb.on_epoch_begin(self)
+        t0 = time.perf_counter()
+        try:
+            t.train(corpus, epochs=epochs, start_alpha=self.alpha, end_alpha=min(self.min_alpha, self.alpha))
+        finally:
+            t.callbacks = []
+        elapsed = time.perf_counter() - t0
+        self.wv._values_changed()
+        self.train_count += 1
+        self.total_train_time += elapsed
+        self.min_alpha_yet_reached = self.min_alpha
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(self)
+        self.add_lifecycle_event("train", msg=f"training on {done['raw']} raw words ({done['effective']} effective "
+                                 f"words) took {elapsed:.1f}s, {done['effective'] / max(elapsed, 1e-9):.0f} effective "
+                                 "words/s")
+        return done["effective"], done["raw"]
+
+    def get_latest_training_loss(self) -> float:
+        """The loss summed over the last :meth:`train` call so far (with ``compute_loss=True``)."""
+        return self.running_training_loss
+
+    def predict_output_word(self, context_words_list, topn=10):
+        """The ``topn`` words most probable at the centre of the context words (softmax over
+        ``syn1neg`` of the context's mean input vector), as gensim's."""
+        if not self.negative:
+            raise RuntimeError("We have currently only implemented predict_output_word for the negative sampling "
+                               "scheme, so you need to have run word2vec with negative > 0 for this to work.")
+        if self.syn1neg is None or not len(self.wv):
+            raise RuntimeError("Parameters required for predicting the output words not found.")
+        idx = [self.wv.get_index(w) for w in context_words_list if w in self.wv]
+        if not idx:
+            logger.warning("All the input context words are out-of-vocabulary for the current model.")
+            return None
+        l1 = np.sum(self.wv.vectors[idx], axis=0)
+        if self.cbow_mean:
+            l1 /= len(idx)
+        prob = np.exp(np.dot(l1, self.syn1neg.T))
+        prob /= np.sum(prob)
+        top = np.argsort(-prob, kind="stable")[:topn]
+        return [(self.wv.index_to_key[i], prob[i]) for i in top.tolist()]
+
+    def score(self, *args, **kwargs):
+        raise RuntimeError("We have currently only implemented score for the hierarchical softmax scheme, so you need "
+                           "to have run word2vec with hs=1 and negative=0 for this to work.")
+
+    def estimate_memory(self, vocab_size=None, report=None) -> dict:
+        """Bytes the model needs, by part (gensim's estimate)."""
+        vocab_size = vocab_size or len(self.wv)
+        report = report or {}
+        report["vocab"] = vocab_size * 500
+        report["vectors"] = vocab_size * self.vector_size * 4
+        if self.negative:
+            report["syn1neg"] = vocab_size * self.layer1_size * 4
+        report["total"] = sum(report.values())
+        return report
+
+    def seeded_vector(self, seed_string, vector_size) -> np.ndarray:
+        """gensim's ``pseudorandom_weak_vector``: a small random vector seeded by ``hashfxn(seed_string)``."""
+        once = np.random.Generator(np.random.SFC64(self.hashfxn(seed_string) & 0xffffffff))
+        return (once.random(vector_size).astype(REAL) - 0.5) / vector_size
+
+    def init_sims(self, replace=False) -> None:
+        warnings.warn("Call to deprecated `init_sims` (Use fill_norms() instead).", DeprecationWarning, stacklevel=2)
+        self.wv.fill_norms()
+        if replace:
+            self.wv.unit_normalize_all()
+
+    # -------------------------------------------------------------- save / load
+    _SAVED = ("vector_size", "layer1_size", "alpha", "min_alpha", "window", "min_count", "sample", "seed",
+              "max_vocab_size", "max_final_vocab", "workers", "sg", "hs", "negative", "ns_exponent", "cbow_mean",
+              "epochs", "null_word", "sorted_vocab", "batch_words", "compute_loss", "comment", "shrink_windows",
+              "train_count", "total_train_time", "running_training_loss", "min_alpha_yet_reached", "corpus_count",
+              "corpus_total_words", "effective_min_count")
+
+    def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
+             pickle_protocol=PICKLE_PROTOCOL) -> None:
+        """Save the full model (vectors, vocabulary and counts, output layer, settings) to a
+        directory: fastembed's trainer format plus this facade's fields. ``Word2Vec.load`` reads it
+        and training continues; ``fastembed.load(path)`` opens the vectors as a table."""
+        p = _check_save_args(fname_or_handle, separately, sep_limit, ignore, pickle_protocol)
+        if not len(self.wv):
+            raise RuntimeError("nothing to save: build the vocabulary or train first")
+        self._sync()
+        self.add_lifecycle_event("saved", fname_or_handle=p)
+        self._trainer.save(p)
+        meta = {"format": META_FORMAT, "version": META_VERSION, "class": type(self).__name__,
+                "settings": {k: getattr(self, k) for k in self._SAVED},
+                "lifecycle_events": _jsonable_events(self.lifecycle_events)}
+        with open(os.path.join(p, META_FILE), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1, default=repr)
+
+    @classmethod
+    def load(cls, fname, mmap=None) -> "Word2Vec":
+        """Load what :meth:`save` wrote (ready to train further), or a gensim pickle through gensim
+        (ImportError naming gensim when it is missing), converted."""
+        if mmap not in (None, "c"):
+            raise NotImplementedError(f"mmap={mmap!r}: a Word2Vec model loads writable, to train further; map its "
+                                      "vectors read-only with KeyedVectors.load(path, mmap='r')")
+        p = os.fspath(fname)
+        if not os.path.isdir(p):
+            kind = fe_io.detect_format(p)
+            if kind != "pickle":
+                raise ValueError(f"{p} is a {kind} file, not a saved Word2Vec model")
+            return cls._from_gensim(_gensim_pickle(p, None, "Word2Vec"))
+        trainer = training.Word2Vec.load(p, progress=False)
+        meta = _file_meta(p)
+        m = cls.__new__(cls)
+        m._trainer = trainer
+        s = trainer._settings()
+        defaults = {"vector_size": s["dim"], "layer1_size": s["dim"], "alpha": s["alpha"], "min_alpha": s["min_alpha"],
+                    "window": s["window"], "min_count": s["min_count"], "sample": s["sample"], "seed": s["seed"],
+                    "max_vocab_size": None, "max_final_vocab": s["max_vocab"], "workers": trainer.workers,
+                    "sg": s["sg"], "hs": 0, "negative": s["negative"], "ns_exponent": s.get("ns_exponent", 0.75),
+                    "cbow_mean": int(s["cbow_mean"]), "epochs": s["epochs"], "null_word": 0, "sorted_vocab": 1,
+                    "batch_words": MAX_WORDS_IN_BATCH, "compute_loss": s["compute_loss"], "comment": None,
+                    "shrink_windows": True, "train_count": 0, "total_train_time": 0, "running_training_loss": 0,
+                    "min_alpha_yet_reached": s["alpha"], "corpus_count": 0, "corpus_total_words": 0,
+                    "effective_min_count": s["min_count"]}
+        saved = (meta or {}).get("settings", {})
+        for k in cls._SAVED:
+            setattr(m, k, saved.get(k, defaults[k]))
+        m.hashfxn = hash
+        m.raw_vocab = None
+        m.lifecycle_events = list((meta or {}).get("lifecycle_events", []))
+        m.wv = KeyedVectors._from_table(trainer.table, trainer.table.vocab.counts)
+        return m
+
+    @classmethod
+    def _from_gensim(cls, g) -> "Word2Vec":
+        """A facade model from a gensim Word2Vec (its vectors, vocabulary, counts, output layer, settings)."""
+        if not hasattr(g, "wv") or not hasattr(g, "vector_size"):
+            raise TypeError(f"the pickle holds a {type(g).__name__}, not a gensim Word2Vec model")
+        m = cls.__new__(cls)
+        hs = int(getattr(g, "hs", 0))
+        neg = int(getattr(g, "negative", 5))
+        trainer = training.Word2Vec(dim=int(g.vector_size), window=max(int(g.window), 1), negative=neg, min_count=1,
+                                    sample=float(g.sample), epochs=max(int(g.epochs), 1), alpha=float(g.alpha),
+                                    min_alpha=min(float(g.min_alpha), float(g.alpha)), sg=int(bool(g.sg)),
+                                    cbow_mean=bool(g.cbow_mean), workers=int(getattr(g, "workers", 3)),
+                                    seed=int(g.seed), progress=False, ns_exponent=float(getattr(g, "ns_exponent", .75)))
+        keys = list(g.wv.index_to_key)
+        counts = np.asarray(g.wv.expandos.get("count", np.ones(len(keys))), np.int64)
+        trainer.set_vocab(Vocabulary(keys, np.maximum(counts, 1)))
+        with trainer.table.writing() as w:
+            w[:] = np.asarray(g.wv.vectors, np.float32)
+        s1 = getattr(g, "syn1neg", None)
+        if s1 is not None and np.shape(s1) == trainer.syn1neg.shape:
+            trainer.syn1neg = np.ascontiguousarray(s1, np.float32)
+        m._trainer = trainer
+        for k in cls._SAVED:
+            if k == "hs":
+                continue
+            v = getattr(g, k, None)
+            setattr(m, k, v.item() if isinstance(v, np.generic) else v)
+        m.hs = hs
+        m.hashfxn = getattr(g, "hashfxn", hash)
+        m.raw_vocab = None
+        m.lifecycle_events = list(getattr(g, "lifecycle_events", None) or [])
+        m.wv = KeyedVectors._from_table(trainer.table, counts)
+        return m
