@@ -979,7 +979,8 @@ class KeyedVectors:
         ok_vocab = self._ok_vocab(restrict_vocab, case_insensitive)
         oov = quadruplets = 0
         sections, section = [], None
-        asked = []  # (section, a, b, c, expected) answered by the model
+        asked = []  # (a, b, c, expected) answered by the model
+        order = []  # per section, in file order: (question, index into asked, or -1 for a dummy)
         p = os.fspath(analogies)
         with open_binary(p) as fin:
             for line_no, raw in enumerate(fin):
@@ -988,6 +989,7 @@ class KeyedVectors:
                     if section:
                         sections.append(section)
                     section = {"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []}
+                    order.append([])
                     continue
                 if not section:
                     raise ValueError("Missing section header before line #%i in %s" % (line_no, p))
@@ -1000,27 +1002,31 @@ class KeyedVectors:
                 if a not in ok_vocab or b not in ok_vocab or c not in ok_vocab or expected not in ok_vocab:
                     oov += 1
                     if dummy4unknown:
-                        section["incorrect"].append((a, b, c, expected))
+                        order[-1].append(((a, b, c, expected), -1))
                     continue
-                asked.append((section, a, b, c, expected))
+                order[-1].append(((a, b, c, expected), len(asked)))
+                asked.append((a, b, c, expected))
         if section:
             sections.append(section)
+        hit = []
         if asked:
-            ia, ib, ic = (np.array([ok_vocab[q[j]] for q in asked], np.int64) for j in (1, 2, 3))
+            ia, ib, ic = (np.array([ok_vocab[q[j]] for q in asked], np.int64) for j in (0, 1, 2))
             _, top = fe_words.analogy_ids(self.table, ia, ib, ic, topn=5, method=method,
-                                       restrict_vocab=restrict_vocab or None)
+                                          restrict_vocab=restrict_vocab or None)
             keys = self.index_to_key
-            for q, row in zip(asked, top.tolist()):
-                sec, a, b, c, expected = q
+            for (a, b, c, expected), row in zip(asked, top.tolist()):
                 ignore = {a, b, c}
                 predicted = None
-                for i in row:
+                for i in row:  # gensim: the first of the top 5 that is none of a, b, c in any case
                     if i < 0:
                         break
                     predicted = keys[i].upper() if case_insensitive else keys[i]
                     if predicted in ok_vocab and predicted not in ignore:
                         break
-                sec["correct" if predicted == expected else "incorrect"].append((a, b, c, expected))
+                hit.append(predicted == expected)
+        for sec, qs in zip(sections, order):
+            for q, j in qs:
+                sec["correct" if j >= 0 and hit[j] else "incorrect"].append(q)
         for s in sections:
             self._log_evaluate_word_analogies(s)
         total = {"section": "Total accuracy",
@@ -1503,6 +1509,7 @@ class FastText:
         m.sg = 1 if a.model == 2 else 0
         m.hs = 1 if a.loss == 1 else 0
         m.corpus_total_words = a.ntokens
+        m.nwords = m.vocab_size = len(m.wv)
         m.lifecycle_events = []
         return m
 
