@@ -719,3 +719,35 @@ def test_load_facebook_model_settings(tmp_path):
     bad.write_bytes(open(p, "rb").read()[:5000])
     with pytest.raises((EOFError, ValueError), match="bad.bin"):
         load_facebook_vectors(bad)
+
+
+def test_most_similar_builds_the_exact_index_once_queries_repeat(tmp_path):
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((20000, 256), dtype=np.float32)  # 5.1M values: above AUTO_INDEX_MIN_VALUES
+    keys = [f"k{i}" for i in range(len(W))]
+    p = tmp_path / "big.bin"
+    fe.save(fe.EmbeddingTable(W, vocab=keys), p, format="word2vec-binary")
+    kv = KeyedVectors.load_word2vec_format(p, binary=True)
+    plain = KeyedVectors.load_word2vec_format(p, binary=True)
+    plain.auto_index = None
+    queries = [f"k{i}" for i in rng.choice(len(W), 6, replace=False)]
+    first = kv.most_similar(queries[0])
+    assert kv.table.index is None  # one query does not pay for a build
+    answers = [kv.most_similar(q) for q in queries]
+    assert kv.table.index is not None and kv.table.index.kind == "int8"
+    assert answers == [plain.most_similar(q) for q in queries]  # the scan's answers, bit for bit
+    assert first == answers[0] and plain.table.index is None
+    kv["k1"] = np.ones(256)  # a write drops the index; two more queries rebuild it
+    assert kv.table.index is None
+    kv.most_similar("k2")
+    assert kv.table.index is None
+    assert kv.most_similar("k2") == plain.most_similar("k2")
+    assert kv.table.index is not None
+    small = KeyedVectors.load_word2vec_format(gensim_data("euclidean_vectors.bin"), binary=True)
+    for _ in range(3):
+        small.most_similar("war")
+    assert small.table.index is None  # below the size where the index pays
+    half = KeyedVectors.load_word2vec_format(p, binary=True, datatype=np.float16)
+    for _ in range(3):
+        half.most_similar("k0")
+    assert half.table.index is None  # half tables scan their 2-byte rows

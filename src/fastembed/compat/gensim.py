@@ -88,6 +88,15 @@ PICKLE_PROTOCOL = 4
 MAX_WORDS_IN_BATCH = 10000           # gensim's default batch_words (and its longest sentence)
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2  # gensim.utils' trim_rule answers
 
+# most_similar builds the table's exact int8 index (fastembed.index: the scan's answer, bit for bit,
+# reading a quarter of the bytes) at the AUTO_INDEX_AFTER-th query since the last write, for tables
+# of at least AUTO_INDEX_MIN_VALUES values: gensim scripts loop over most_similar, and the build
+# (about 2 scans' time) pays for itself from the third query. kv.auto_index = None turns it off
+# (the index costs V * D bytes beside the float32 rows).
+AUTO_INDEX = "int8"
+AUTO_INDEX_MIN_VALUES = 1 << 22
+AUTO_INDEX_AFTER = 2
+
 META_FILE = "gensim.json"            # the facade's state, beside the native table files
 META_FORMAT = "fastembed-gensim"
 META_VERSION = 1
@@ -319,7 +328,12 @@ class KeyedVectors:
         The fastembed table over ``vectors`` with the keys as its vocabulary.
     index_to_key : list, key_to_index : dict, vector_size : int, norms : (V,) array or None,
     expandos : dict of per-key attribute arrays (``get_vecattr`` / ``set_vecattr``), next_index : int
+    auto_index : "int8" (default) or None
+        ``most_similar`` builds the table's exact int8 index for large tables once queries repeat
+        (answers identical to the scan; the index costs V * D bytes); None: never.
     """
+
+    auto_index = AUTO_INDEX
 
     def __init__(self, vector_size, count=0, dtype=np.float32, mapfile_path=None):
         if isinstance(vector_size, bool) or not isinstance(vector_size, Integral) or vector_size < 0:
@@ -344,6 +358,7 @@ class KeyedVectors:
         self._table_keys = index_to_key if table is not None else None
         self._table_len = len(index_to_key)
         self._slots = False
+        self._unindexed_queries = 0
 
     @classmethod
     def _from_table(cls, table: EmbeddingTable, counts=None) -> "KeyedVectors":
@@ -413,8 +428,9 @@ class KeyedVectors:
         return t
 
     def _values_changed(self) -> None:
-        """After a write into :attr:`vectors`: cached norms (ours, the table's) are stale."""
+        """After a write into :attr:`vectors`: cached norms (ours, the table's, its index) are stale."""
         self._norms = None
+        self._unindexed_queries = 0
         if self._table is not None:
             self._table.invalidate_norms()
 
@@ -422,9 +438,24 @@ class KeyedVectors:
         """After keys or the rows' array changed: the table is rebuilt on next use (and the old one,
         which others may hold, forgets its norms: its rows may have been written too)."""
         self._norms = None
+        self._unindexed_queries = 0
         if self._table is not None:
             self._table.invalidate_norms()
         self._table = None
+
+    def _maybe_index(self, t: EmbeddingTable) -> None:
+        """Build the table's exact search index when queries repeat on a large float32 table (see
+        AUTO_INDEX); a table the index cannot serve just keeps scanning."""
+        kind = self.auto_index
+        if not kind or t.index is not None or t.dtype != np.float32 or len(t) * t.dim < AUTO_INDEX_MIN_VALUES:
+            return
+        self._unindexed_queries = getattr(self, "_unindexed_queries", 0) + 1
+        if self._unindexed_queries >= AUTO_INDEX_AFTER:
+            self._unindexed_queries = 0
+            try:
+                t.build_index(kind)
+            except (ValueError, TypeError):  # e.g. a dim beyond the int8 index's limit
+                self.auto_index = None
 
     def _out_key(self, k):
         return self.index_to_key[k.row] if self._slots and isinstance(k, _Slot) else k
@@ -768,6 +799,8 @@ class KeyedVectors:
         clip_end = max(0, V + clip_end) if clip_end < 0 else min(clip_end, V)
         t = self.table
         if clip_start == 0:
+            if topn is not None:
+                self._maybe_index(t)
             res = fe_words.most_similar(t, pos, neg, topn=topn, restrict_vocab=clip_end)
             return res if topn is None else self._out_pairs(res)
         dists = fe_words.most_similar(t, pos, neg, topn=None, restrict_vocab=clip_end)[clip_start:]
