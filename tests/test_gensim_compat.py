@@ -751,3 +751,43 @@ def test_most_similar_builds_the_exact_index_once_queries_repeat(tmp_path):
     for _ in range(3):
         half.most_similar("k0")
     assert half.table.index is None  # half tables scan their 2-byte rows
+
+
+def test_intersect_word2vec_format_takes_the_known_keys_vectors(small, tmp_path):
+    p, keys, W = small
+    kv = KeyedVectors.load_word2vec_format(p)
+    other = tmp_path / "other.txt"
+    fe.save(fe.EmbeddingTable(np.full((3, 6), 7.0, np.float32), vocab=["w1", "zz", "w5"]), other)
+    kv.most_similar("w1")  # norms cached: the merge must refresh them
+    with pytest.raises(NotImplementedError, match=r"lockf=0.0: fastembed's trainer has no per-word lock factors"):
+        kv.intersect_word2vec_format(other)
+    kv.intersect_word2vec_format(other, lockf=1.0)
+    assert len(kv) == 40 and "zz" not in kv
+    assert (kv["w1"] == 7).all() and (kv["w5"] == 7).all() and np.array_equal(kv["w2"], W[2])
+    assert kv.most_similar("w1", topn=1) == [("w5", pytest.approx(1.0))]
+    fe.save(fe.EmbeddingTable(np.ones((1, 3), np.float32), vocab=["w1"]), other)
+    with pytest.raises(ValueError, match="incompatible vector size 3 in file"):
+        kv.intersect_word2vec_format(other, lockf=1.0)
+    ft = load_facebook_vectors(gensim_data("lee_fasttext.bin"))
+    got = ft.vectors_for_all(["night", "blargh"], allow_inference=False)
+    assert got.index_to_key == ["night"]
+    inferred = ft.vectors_for_all(["night", "blargh"])
+    assert inferred.index_to_key == ["night", "blargh"] and isinstance(inferred, KeyedVectors)
+    np.testing.assert_array_equal(inferred["blargh"], ft["blargh"])
+
+
+def test_index_answers_equal_the_scan_with_restrict_and_clips(tmp_path):
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((17000, 256), dtype=np.float32)
+    kv = KeyedVectors(256)
+    kv.add_vectors([f"k{i}" for i in range(len(W))], W)
+    plain = KeyedVectors(256)
+    plain.add_vectors([f"k{i}" for i in range(len(W))], W)
+    plain.auto_index = None
+    for _ in range(2):
+        kv.most_similar("k3")
+    assert kv.table.index is not None
+    for kw in (dict(restrict_vocab=5000), dict(restrict_vocab=10 ** 9), dict(clip_end=900), dict(topn=50),
+               dict(negative=["k9"]), dict(positive=[("k1", 2.0), "k8"])):
+        q = kw.pop("positive", "k3")
+        assert kv.most_similar(q, **kw) == plain.most_similar(q, **kw), kw

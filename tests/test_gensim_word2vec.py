@@ -143,12 +143,17 @@ def test_callbacks_are_called_as_gensim(corpus):
 
 def test_unsupported_arguments_are_refused_by_name(corpus):
     for kw, msg in ((dict(hs=1), r"hs=1: fastembed trains with negative sampling only"),
-                    (dict(null_word=1), "null_word=1"), (dict(shrink_windows=False), "shrink_windows=False")):
+                    (dict(null_word=1), "null_word=1")):
         with pytest.raises(NotImplementedError, match=msg):
             Word2Vec(corpus[:50], **kw)
     with pytest.raises(NotImplementedError, match=r"max_vocab_size=10: the corpus has \d+ distinct words"):
         Word2Vec(corpus[:50], max_vocab_size=10)
     assert len(Word2Vec(corpus[:50], max_vocab_size=10 ** 6, min_count=1, vector_size=4).wv) > 10
+    fixed = Word2Vec(corpus[:50], vector_size=4, min_count=1, shrink_windows=False, compute_loss=True, workers=1, sg=1)
+    shrunk = Word2Vec(corpus[:50], vector_size=4, min_count=1, compute_loss=True, workers=1, sg=1)
+    assert fixed.trainer.shrink_windows is False and shrunk.trainer.shrink_windows is True
+    # skip-gram trains a pair per context word: whole windows train more of them
+    assert fixed.get_latest_training_loss() > 1.2 * shrunk.get_latest_training_loss()
     m = Word2Vec(corpus[:50], vector_size=4, min_count=1)
     with pytest.raises(NotImplementedError, match="word_count=5"):
         m.train(corpus[:50], total_examples=50, epochs=1, word_count=5)

@@ -213,7 +213,7 @@ def test_hypothesis_backward(seed, n):
 
 
 @pytest.mark.parametrize("D", [1, 19, 32])
-@pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum"])
+@pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum", "sg_fixed_window", "cbow_fixed_window"])
 def test_w2v_kernel_equals_reference(D, mode, simd_level):
     from fastembed._kernels import _train
     from fastembed.training import _exp_tables
@@ -230,11 +230,12 @@ def test_w2v_kernel_equals_reference(D, mode, simd_level):
     syn0 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32) * np.float32(3)  # |f| past 6 too
     s0, s1 = syn0.copy(), syn1.copy()
-    sg, mean = mode == "sg", mode == "cbow_mean"
+    sg, mean = mode.startswith("sg"), mode in ("cbow_mean", "cbow_fixed_window")
+    shrink = not mode.endswith("fixed_window")
     kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345,
-                                  exp_t, logsig_t, True, 1, sg, mean)
+                                  exp_t, logsig_t, True, 1, sg, mean, shrink)
     rkept, rloss = ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345, exp_t, logsig_t,
-                                 sg, mean)
+                                 sg, mean, shrink)
     assert kept == rkept and 0 < kept < words.size
     assert loss == pytest.approx(rloss, rel=1e-12)
     np.testing.assert_array_equal(syn0, s0)
@@ -301,6 +302,22 @@ def test_set_vocab_starts_and_grows_the_model_on_a_given_vocabulary(planted):
         w.set_vocab(Vocabulary(["a", "b"], [2, 0]))
     with pytest.raises(ValueError, match="the vocabulary is empty"):
         w.set_vocab(Vocabulary([], np.zeros(0, np.int64)))
+
+
+def test_fixed_windows_train_every_pair_of_the_window(planted, tmp_path):
+    # with shrink_windows=False no position's window is shrunk: each sentence trains more pairs, so
+    # the summed loss of one epoch (loss per kept word times kept words) is larger
+    runs = {}
+    for shrink in (True, False):
+        w = Word2Vec(dim=8, min_count=1, window=4, epochs=1, workers=1, sample=0, progress=False, shrink_windows=shrink)
+        w.train(planted[:2000])
+        runs[shrink] = w
+    h = {k: v.history[0] for k, v in runs.items()}
+    assert h[False]["loss"] > 1.3 * h[True]["loss"]  # per kept word: about (2w) / (w + 1) times the pairs
+    runs[False].save(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m", progress=False).shrink_windows is False
+    with pytest.raises(TypeError, match="shrink_windows"):
+        Word2Vec(shrink_windows="no")
 
 
 @pytest.mark.parametrize("e", [0.0, 0.75, 1.0, -0.5])

@@ -303,9 +303,10 @@ def _dot16(a, b) -> np.float32:
 
 
 def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, negative, alpha0, alpha1,
-              seed, exp_table, logsig_table, sg=True, cbow_mean=True):
+              seed, exp_table, logsig_table, sg=True, cbow_mean=True, shrink_windows=True):
     """Negative-sampling updates (skip-gram, or CBOW with ``sg=False``), one sentence and one
-    position at a time, in place.
+    position at a time, in place; each position's window shrunk by a random 0..window-1, or whole
+    with ``shrink_windows=False`` (no random number drawn then).
 
     The same algorithm and random stream as the kernel (word2vec.c's linear congruential
     generator, seeded per sentence; alias-table negatives; float32 arithmetic in the kernel's
@@ -379,7 +380,7 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
                 sent.append(int(w))
             kept += len(sent)
             for i, word in enumerate(sent):
-                b = nxt() % window
+                b = nxt() % window if shrink_windows else 0
                 ctx = [j for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)) if j != i]
                 if sg:
                     for j in ctx:

@@ -103,6 +103,9 @@ class Word2Vec:
     ns_exponent : float, default 0.75
         Negative words are drawn with probability proportional to ``count ** ns_exponent`` (gensim's
         name; 0 draws uniformly, 1 by frequency, negative values favour rare words).
+    shrink_windows : bool, default True
+        Each position's window is shrunk by a random 0..window-1 words (word2vec.c; near words
+        weigh more); False uses the whole window everywhere (gensim's ``shrink_windows=False``).
     cbow_mean : bool, default True
         CBOW: the mean of the context vectors (True) or their sum (False), as gensim.
     init : {"gensim", "word2vec.c"}, default "gensim"
@@ -131,7 +134,7 @@ class Word2Vec:
                  sg: int = 1, cbow_mean: bool = True, init: str = "gensim",
                  workers: Optional[int] = None, seed: int = 1, max_vocab: Optional[int] = None,
                  progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True,
-                 ns_exponent: float = 0.75):
+                 ns_exponent: float = 0.75, shrink_windows: bool = True):
         self.dim = as_int(dim, "dim", lo=1)
         self.window = as_int(window, "window", lo=1)
         self.negative = as_int(negative, "negative", lo=0, hi=_train.MAX_NEGATIVE)
@@ -143,6 +146,7 @@ class Word2Vec:
         self.sg = as_int(sg, "sg", lo=0, hi=1)
         self.cbow_mean = as_bool(cbow_mean, "cbow_mean")
         self.ns_exponent = as_float(ns_exponent, "ns_exponent")
+        self.shrink_windows = as_bool(shrink_windows, "shrink_windows")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.init = init
@@ -171,7 +175,7 @@ class Word2Vec:
     def _settings(self) -> dict:
         return {k: getattr(self, k) for k in ("dim", "window", "negative", "min_count", "sample", "epochs", "alpha",
                                                "min_alpha", "sg", "cbow_mean", "init", "seed", "max_vocab",
-                                               "compute_loss", "ns_exponent")}
+                                               "compute_loss", "ns_exponent", "shrink_windows")}
 
     # ------------------------------------------------------------------ vocabulary
     def build_vocab(self, corpus, update: bool = False, encoding: str = "utf-8") -> Vocabulary:
@@ -339,7 +343,8 @@ class Word2Vec:
                         a0, a1 = alpha_at(done), alpha_at(done + raw)
                         kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, alias_prob, alias, self.window,
                                                       self.negative, a0, a1, (key + n_sent) & _M64, exp_t, logsig_t,
-                                                      self.compute_loss, self.workers, bool(self.sg), self.cbow_mean)
+                                                      self.compute_loss, self.workers, bool(self.sg), self.cbow_mean,
+                                                      self.shrink_windows)
                         n_sent += starts.size - 1
                         done += raw
                         eff_total += kept

@@ -29,7 +29,7 @@ gensim is never imported unless a gensim pickle is loaded; scipy only by ``evalu
 (p-values) and POT only by ``wmdistance``, each raising an ImportError naming the package when it
 is missing.
 
-What fastembed does not do raises an error naming the argument (``hs=1``, ``shrink_windows=False``,
+What fastembed does not do raises an error naming the argument (``hs=1``, ``null_word=1``,
 ``datatype=np.float64``, ...), never a silent substitute. Deliberate differences from gensim 4.4,
 where gensim's behaviour is a defect:
 
@@ -1629,7 +1629,7 @@ class Word2Vec:
     gensim does. :attr:`wv` is a :class:`KeyedVectors` over the rows the trainer writes.
 
     Not implemented, each raising NotImplementedError naming the argument: ``hs=1`` (hierarchical
-    softmax), ``null_word``, ``shrink_windows=False``, ``max_vocab_size`` smaller than the corpus'
+    softmax), ``null_word``, ``max_vocab_size`` smaller than the corpus'
     distinct words (gensim prunes while counting), ``word_count`` in :meth:`train`, batch callbacks
     (``on_batch_begin`` / ``on_batch_end``). ``hashfxn`` only seeds :meth:`seeded_vector` (gensim's
     training does not use it either); ``batch_words`` and ``queue_factor`` / ``report_delay`` tune
@@ -1649,9 +1649,6 @@ class Word2Vec:
                                       "softmax is not implemented); use hs=0 with negative > 0")
         if null_word:
             raise NotImplementedError(f"null_word={null_word!r}: fastembed adds no null word; use null_word=0")
-        if not shrink_windows:
-            raise NotImplementedError("shrink_windows=False: fastembed's windows always shrink at random (word2vec.c's "
-                                      "and gensim's default); use shrink_windows=True")
         if isinstance(batch_words, bool) or not isinstance(batch_words, Integral) or batch_words < 1:
             raise ValueError(f"batch_words must be a positive int, got {batch_words!r}")
         if isinstance(min_count, bool) or not isinstance(min_count, Integral) or min_count < 0:
@@ -1669,7 +1666,7 @@ class Word2Vec:
         self.ns_exponent, self.cbow_mean = float(ns_exponent), int(bool(cbow_mean))
         self.hashfxn, self.epochs, self.null_word = hashfxn, int(epochs), 0
         self.sorted_vocab, self.batch_words, self.compute_loss = sorted_vocab, int(batch_words), bool(compute_loss)
-        self.comment, self.shrink_windows = comment, True
+        self.comment, self.shrink_windows = comment, bool(shrink_windows)
         self.train_count, self.total_train_time = 0, 0
         self.running_training_loss = 0
         self.min_alpha_yet_reached = float(alpha)
@@ -1682,7 +1679,7 @@ class Word2Vec:
                                           alpha=self.alpha, min_alpha=self.min_alpha, sg=self.sg,
                                           cbow_mean=bool(self.cbow_mean), init="gensim", workers=self.workers,
                                           seed=seed, progress=False, compute_loss=self.compute_loss,
-                                          ns_exponent=self.ns_exponent)
+                                          ns_exponent=self.ns_exponent, shrink_windows=self.shrink_windows)
         self.wv = KeyedVectors(self.vector_size)
         if sentences is not None or corpus_file is not None:
             self._check_corpus_sanity(sentences, corpus_file, passes=self.epochs + 1)
@@ -1781,9 +1778,10 @@ class Word2Vec:
                                   sample=self.sample, epochs=max(int(self.epochs or 1), 1), alpha=self.alpha,
                                   min_alpha=min(self.min_alpha, self.alpha), sg=int(bool(self.sg)),
                                   cbow_mean=bool(self.cbow_mean), workers=self.workers, seed=t.seed, progress=False,
-                                  compute_loss=bool(self.compute_loss), ns_exponent=self.ns_exponent)
+                                  compute_loss=bool(self.compute_loss), ns_exponent=self.ns_exponent,
+                                  shrink_windows=bool(self.shrink_windows))
         for k in ("window", "negative", "sample", "alpha", "min_alpha", "sg", "cbow_mean", "workers", "compute_loss",
-                  "ns_exponent"):
+                  "ns_exponent", "shrink_windows"):
             setattr(t, k, getattr(check, k))
         table = self.wv.table
         if table is not t.table:
@@ -2047,7 +2045,7 @@ class Word2Vec:
                     "sg": s["sg"], "hs": 0, "negative": s["negative"], "ns_exponent": s.get("ns_exponent", 0.75),
                     "cbow_mean": int(s["cbow_mean"]), "epochs": s["epochs"], "null_word": 0, "sorted_vocab": 1,
                     "batch_words": MAX_WORDS_IN_BATCH, "compute_loss": s["compute_loss"], "comment": None,
-                    "shrink_windows": True, "train_count": 0, "total_train_time": 0, "running_training_loss": 0,
+                    "shrink_windows": s.get("shrink_windows", True), "train_count": 0, "total_train_time": 0, "running_training_loss": 0,
                     "min_alpha_yet_reached": s["alpha"], "corpus_count": 0, "corpus_total_words": 0,
                     "effective_min_count": s["min_count"]}
         saved = (meta or {}).get("settings", {})
@@ -2071,7 +2069,8 @@ class Word2Vec:
                                     sample=float(g.sample), epochs=max(int(g.epochs), 1), alpha=float(g.alpha),
                                     min_alpha=min(float(g.min_alpha), float(g.alpha)), sg=int(bool(g.sg)),
                                     cbow_mean=bool(g.cbow_mean), workers=int(getattr(g, "workers", 3)),
-                                    seed=int(g.seed), progress=False, ns_exponent=float(getattr(g, "ns_exponent", .75)))
+                                    seed=int(g.seed), progress=False, ns_exponent=float(getattr(g, "ns_exponent", .75)),
+                                    shrink_windows=bool(getattr(g, "shrink_windows", True)))
         keys = list(g.wv.index_to_key)
         counts = np.asarray(g.wv.expandos.get("count", np.ones(len(keys))), np.int64)
         trainer.set_vocab(Vocabulary(keys, np.maximum(counts, 1)))
