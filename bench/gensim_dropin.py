@@ -243,8 +243,11 @@ def table(out: str) -> None:
     if ours and theirs and "most_similar_answers" in ours[0] and "most_similar_answers" in theirs[0]:
         a, b = ours[0]["most_similar_answers"], theirs[0]["most_similar_answers"]
         same = [_same_lists(x, y) for x, y in zip(a, b)]
-        print(f"\nmost_similar: {sum(s[0] for s in same)} of {len(same)} answers identical, "
-              f"{sum(s[1] for s in same)} equal up to near-tie order (|score difference| <= 1e-5)")
+        keys = sum([k for k, _ in x] == [k for k, _ in y] for x, y in zip(a, b))
+        diff = max(abs(s1 - s2) for x, y in zip(a, b) for (_, s1), (_, s2) in zip(x, y))
+        print(f"\nmost_similar: {keys} of {len(same)} answers with the same keys in the same order, "
+              f"{sum(s[1] for s in same)} equal up to near-tie order; largest score difference {diff:.2g} "
+              f"(float32 sums in another order)")
     if ours and "analogies_answers" in ours[0] and (gchunks or (theirs and "analogies_answers" in theirs[0])):
         osec = {s["section"]: s for s in ours[0]["analogies_answers"][1]}
         gsecs = [s for r in gchunks for s in r["analogies_answers"][1] if s["section"] != "Total accuracy"] \
@@ -260,13 +263,14 @@ def table(out: str) -> None:
     w = _load(out, "w2v-*.json")
     if w:
         print("\n### Word2Vec through the compat class: clustered corpus (2M tokens), dim 100, window 5, negative 5, "
-              "min_count 5, sample 1e-3, 5 epochs, 2 workers\n")
-        print("| model | fastembed quality (per seed) | gensim quality (per seed) | quality ratio | target | "
+              "min_count 5, sample 1e-3, 2 workers\n")
+        print("| model | epochs | fastembed quality (per seed) | gensim quality (per seed) | quality ratio | target | "
               "fastembed eff. words/s (median, spread) | gensim eff. words/s | speed-up | target |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for sg, name in ((1, "skip-gram"), (0, "CBOW")):
-            f = [r for r in w if r["lib"] == "fastembed" and r["sg"] == sg]
-            g = [r for r in w if r["lib"] == "gensim" and r["sg"] == sg]
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for (sg, epochs) in sorted({(r["sg"], r["epochs"]) for r in w}, reverse=True):
+            name = "skip-gram" if sg else "CBOW"
+            f = [r for r in w if r["lib"] == "fastembed" and r["sg"] == sg and r["epochs"] == epochs]
+            g = [r for r in w if r["lib"] == "gensim" and r["sg"] == sg and r["epochs"] == epochs]
             if not f or not g:
                 continue
             fq, gq = [r["quality"] for r in f], [r["quality"] for r in g]
@@ -274,7 +278,7 @@ def table(out: str) -> None:
             gs = [r["effective"] / r["train_seconds"] / 1e6 for r in g]
             qr = np.mean(fq) / np.mean(gq)
             sr = _med(fs) / _med(gs)
-            print(f"| {name} | {' '.join(f'{q:.4f}' for q in fq)} (mean {np.mean(fq):.4f}) | "
+            print(f"| {name} | {epochs} | {' '.join(f'{q:.4f}' for q in fq)} (mean {np.mean(fq):.4f}) | "
                   f"{' '.join(f'{q:.4f}' for q in gq)} (mean {np.mean(gq):.4f}) | {qr:.3f} | >= 0.99 "
                   f"{'met' if qr >= 0.99 else 'missed'} | {_med(fs):.2f}M ({_spread(fs)}) | {_med(gs):.2f}M "
                   f"({_spread(gs)}) | {sr:.2f}x | >= 1.5x {'met' if sr >= 1.5 else 'missed'} |")
@@ -321,7 +325,7 @@ def main() -> None:
         r = json.load(open(res))
         print(json.dumps({"load": r["load"], "analogies": r["analogies"], "score": r["analogies_answers"][0]}))
     elif a.what == "w2v":
-        res = os.path.join(a.out, f"w2v-{a.lib}-sg{a.sg}-seed{a.seed}.json")
+        res = os.path.join(a.out, f"w2v-{a.lib}-sg{a.sg}-e{a.epochs}-seed{a.seed}.json")
         run_script(W2V_SCRIPT, a.lib, "w2v", [a.sg, a.seed, a.workers, a.epochs, res])
         r = json.load(open(res))
         r.update(lib=a.lib, sg=a.sg, seed=a.seed, workers=a.workers, epochs=a.epochs)
