@@ -278,10 +278,12 @@ static inline void fe_line_shape(const char *p, const char *end, int64_t *ntok, 
 }
 
 /* word2vec binary records: key b' ' <4*d bytes little-endian float32>, either each followed by
- * b'\n' (word2vec.c; newline mode) or packed (gensim). Status codes: */
+ * b'\n' (word2vec.c; newline mode) or packed (gensim). Newlines before a key are skipped, as
+ * word2vec.c's reader (fscanf "%s") and gensim's do (files mixing the two layouts have them).
+ * Status codes: */
 #define FE_BIN_OK 0            /* stopped at max_rows or at a record not yet complete in the buffer */
 #define FE_BIN_KEY_TOO_LONG (-1)  /* no b' ' within max_key bytes */
-#define FE_BIN_BAD_KEY (-2)       /* a key holding b'\n' (or starting with one when packed), or empty */
+#define FE_BIN_BAD_KEY (-2)       /* a key holding b'\n', or empty */
 #define FE_BIN_NO_NEWLINE (-3)    /* newline mode: the byte after a record is not b'\n' */
 
 /* Parse whole records of buf[0:n] into rows (row i at out + i * d), at most max_rows.
@@ -296,6 +298,8 @@ static inline int fe_parse_binary(const char *buf, int64_t n, int64_t d, int new
     int status = FE_BIN_OK;
     while (r < max_rows && pos < n) {
         int64_t ks = pos;
+        while (ks < n && buf[ks] == '\n') ks++;
+        if (ks == n) { pos = ks; break; }  /* only newlines left: consumed, the next record follows */
         int64_t lim = n - ks < max_key + 1 ? n - ks : max_key + 1;
         const char *sp = (const char *)memchr(buf + ks, ' ', (size_t)lim);
         if (sp == NULL) {

@@ -29,6 +29,8 @@ typedef struct {
     int window, negative;
     const float *exp_table;   /* sigmoid over [-MAX_EXP, MAX_EXP) */
     const float *logsig_table;/* log(sigmoid) over the same grid */
+    int fixed_window;         /* 1: every position uses the full window (gensim's shrink_windows=False);
+                                 0 (zero-initialised): shrunk at random, as word2vec.c */
 } fe_w2v_model;
 
 static inline uint64_t fe_next(uint64_t *r)
@@ -117,11 +119,12 @@ static inline int64_t fe_w2v_subsample(const fe_w2v_model *m, const int32_t *wor
 }
 
 /* The context [*j0, *j1) of position i of len kept words, the window shrunk by a random b in
- * [0, window) as word2vec.c does (so near words weigh more). */
+ * [0, window) as word2vec.c does (so near words weigh more); with fixed_window no shrink and no
+ * random number drawn. */
 static inline void fe_w2v_window(const fe_w2v_model *m, int64_t i, int64_t len, uint64_t *r,
                                  int64_t *j0, int64_t *j1)
 {
-    const int b = (int)(fe_next(r) % (uint64_t)m->window);
+    const int b = m->fixed_window ? 0 : (int)(fe_next(r) % (uint64_t)m->window);
     *j0 = i - m->window + b;
     *j1 = i + m->window - b + 1;
     if (*j0 < 0) *j0 = 0;

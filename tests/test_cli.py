@@ -508,8 +508,8 @@ def test_cli_spelling_covers_the_library_suggestions():
     src = pathlib.Path(cli.__file__).parent
     found = set()
     for p in src.rglob("*.py"):
-        if p.name in ("cli.py", "reference.py", "benchmarks.py"):
-            continue
+        if p.name in ("cli.py", "reference.py", "benchmarks.py") or p.parent.name == "compat":
+            continue  # (the compat facades speak their original library's arguments, not the CLI's)
         text = re.sub(r"[\"']\s*\n\s*f?[\"']", "", p.read_text())  # join string literals split over lines
         found |= set(re.findall(r"pass ([a-z_]+=(?:'[a-z]+'|True|None)?)", text))
     parser = cli.build_parser()

@@ -129,6 +129,41 @@ def test_single_line_without_newline_loads(tmp_path):
     assert fe.load(p).weights.tolist() == [[1, 2]]
 
 
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary"])
+def test_a_file_shorter_than_its_header_says_has_an_eof_cause(tmp_path, table, fmt):
+    # the EOFError cause is how callers (gensim's compat layer) tell truncation from other damage
+    p = tmp_path / "v.txt"
+    fe.save(table, p, format=fmt)
+    raw = p.read_bytes()
+    p.write_bytes(b"9" + raw[1:])  # the header claims more vectors than follow
+    with pytest.raises(FileFormatError, match=r"v.txt(, byte \d+)?: (truncated: )?the header says 9") as ei:
+        fe.load(p)
+    assert isinstance(ei.value.__cause__, EOFError)
+    p.write_bytes(raw.replace(raw.split(b"\n")[0], b"5 7"))  # wrong dim: not truncation
+    with pytest.raises(FileFormatError) as ei:
+        fe.load(p)
+    assert not isinstance(ei.value.__cause__, EOFError)
+
+
+def test_binary_keys_after_newlines_as_word2vec_c_and_gensim_read_them(tmp_path):
+    # word2vec.c's reader (fscanf "%s") and gensim skip newlines before a key; files mixing the
+    # packed and newline layouts have them
+    v = [np.array(x, "<f4") for x in ([1, 2, 3], [4, 5, 6], [7, 8, 9])]
+    p = tmp_path / "mixed.bin"
+    p.write_bytes(b"3 3\n" + b"\nabc " + v[0].tobytes() + b"cdefdg " + v[1].tobytes() + b"\n\ndef " + v[2].tobytes())
+    t = fe.load(p)
+    assert t.vocab.keys == ["abc", "cdefdg", "def"]
+    np.testing.assert_array_equal(t.weights, np.stack(v))
+    p.write_bytes(b"2 3\n" + b"abc " + v[0].tobytes() + b"\n\n\nx " + v[1].tobytes() + b"\n")  # newline mode
+    assert fe.load(p).vocab.keys == ["abc", "x"]
+    p.write_bytes(b"2 3\n" + b"abc " + v[0].tobytes() + b"\n\n")
+    with pytest.raises(FileFormatError, match="truncated: the header says 2 vectors"):
+        fe.load(p)
+    p.write_bytes(b"1 3\n" + b"\n a" + v[0].tobytes())
+    with pytest.raises(FileFormatError, match=r"mixed.bin, byte 5: a key is empty"):
+        fe.load(p, format="word2vec-binary")
+
+
 def test_truncated_binary_record(tmp_path, table):
     p = tmp_path / "v.bin"
     fe.save(table, p, format="word2vec-binary")

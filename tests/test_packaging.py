@@ -15,7 +15,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 EXTRAS = PROJECT["optional-dependencies"]
 TOOLING = {"test", "bench", "all"}  # not features of the package
 # distribution -> the modules fastembed imports from it (dask[distributed] installs both)
-IMPORT_NAMES = {"dask": {"dask", "distributed"}}
+IMPORT_NAMES = {"dask": {"dask", "distributed"}, "pot": {"ot"}}
 # imports of the tooling shipped in the package (benchmarks, the io fuzzer) and of packages that
 # come with another extra's package (srsly with spaCy)
 NOT_FEATURES = {"faiss", "safetensors", "srsly", "tqdm", "threadpoolctl", "numpy"}

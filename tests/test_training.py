@@ -214,7 +214,7 @@ def test_hypothesis_backward(seed, n):
 
 
 @pytest.mark.parametrize("D", [1, 19, 32])
-@pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum"])
+@pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum", "sg_fixed_window", "cbow_fixed_window"])
 def test_w2v_kernel_equals_reference(D, mode, simd_level):
     from fastembed._kernels import _train
     from fastembed.training import _exp_tables
@@ -231,11 +231,12 @@ def test_w2v_kernel_equals_reference(D, mode, simd_level):
     syn0 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, (len(vocab), D)).astype(np.float32) * np.float32(3)  # |f| past 6 too
     s0, s1 = syn0.copy(), syn1.copy()
-    sg, mean = mode == "sg", mode == "cbow_mean"
+    sg, mean = mode.startswith("sg"), mode in ("cbow_mean", "cbow_fixed_window")
+    shrink = not mode.endswith("fixed_window")
     kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345,
-                                  exp_t, logsig_t, True, 1, sg, mean)
+                                  exp_t, logsig_t, True, 1, sg, mean, shrink)
     rkept, rloss = ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 3, 0.5, 0.1, 12345, exp_t, logsig_t,
-                                 sg, mean)
+                                 sg, mean, shrink)
     assert kept == rkept and 0 < kept < words.size
     assert loss == pytest.approx(rloss, rel=1e-12)
     np.testing.assert_array_equal(syn0, s0)
@@ -271,6 +272,69 @@ def test_initial_vectors_as_gensim(planted):
     old = Word2Vec(dim=10, min_count=1, seed=3, init="word2vec.c", progress=False)
     old.build_vocab(planted[:100])
     assert np.abs(old.table.weights).max() <= 0.05 < np.abs(w.table.weights).max()
+
+
+def test_set_vocab_starts_and_grows_the_model_on_a_given_vocabulary(planted):
+    from fastembed.vocab import Vocabulary
+    w = Word2Vec(dim=6, min_count=1, seed=4, progress=False)
+    counted = Word2Vec(dim=6, min_count=1, seed=4, progress=False)
+    vocab = counted.build_vocab(planted[:200])
+    assert (counted.corpus_count, counted.corpus_total_words) == (200, sum(len(s) for s in planted[:200]))
+    order = Vocabulary(vocab.keys[::-1], vocab.counts[::-1])  # the caller's order is kept
+    w.set_vocab(order)
+    assert w.vocab.keys == vocab.keys[::-1] and w.vocab.counts.tolist() == vocab.counts[::-1].tolist()
+    np.testing.assert_array_equal(w.table.weights, counted.table.weights)  # the same draw, row by row
+    assert not w.syn1neg.any() and w.corpus_count == 0
+    w.syn1neg[:] = 1
+    grown = Vocabulary(order.keys + ["zebra"], np.concatenate([order.counts, [3]]))
+    before = np.array(w.table.weights)
+    w.set_vocab(grown, update=True)
+    np.testing.assert_array_equal(w.table.weights[:-1], before)
+    assert w.syn1neg[:-1].all() and not w.syn1neg[-1].any() and w.vocab.keys[-1] == "zebra"
+    w.set_vocab(order)  # afresh
+    assert not w.syn1neg.any() and len(w.vocab) == len(order)
+    with pytest.raises(ValueError, match=f"the new vocabulary must start with its {len(order)} keys in their order"):
+        w.set_vocab(Vocabulary(["zebra"] + order.keys, np.ones(len(order) + 1, np.int64)), update=True)
+    with pytest.raises(RuntimeError, match=r"set_vocab\(update=True\) needs a model with a vocabulary"):
+        Word2Vec(progress=False).set_vocab(order, update=True)
+    with pytest.raises(TypeError, match="vocab must be a fastembed Vocabulary with counts"):
+        w.set_vocab(Vocabulary(["a"]))
+    with pytest.raises(ValueError, match="count 0 of key 'b' must be >= 1"):
+        w.set_vocab(Vocabulary(["a", "b"], [2, 0]))
+    with pytest.raises(ValueError, match="the vocabulary is empty"):
+        w.set_vocab(Vocabulary([], np.zeros(0, np.int64)))
+
+
+def test_fixed_windows_train_every_pair_of_the_window(planted, tmp_path):
+    # with shrink_windows=False no position's window is shrunk: each sentence trains more pairs, so
+    # the summed loss of one epoch (loss per kept word times kept words) is larger
+    runs = {}
+    for shrink in (True, False):
+        w = Word2Vec(dim=8, min_count=1, window=4, epochs=1, workers=1, sample=0, progress=False, shrink_windows=shrink)
+        w.train(planted[:2000])
+        runs[shrink] = w
+    h = {k: v.history[0] for k, v in runs.items()}
+    assert h[False]["loss"] > 1.3 * h[True]["loss"]  # per kept word: about (2w) / (w + 1) times the pairs
+    runs[False].save(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m", progress=False).shrink_windows is False
+    with pytest.raises(TypeError, match="shrink_windows"):
+        Word2Vec(shrink_windows="no")
+
+
+@pytest.mark.parametrize("e", [0.0, 0.75, 1.0, -0.5])
+def test_ns_exponent_shapes_the_negative_distribution(planted, e, tmp_path):
+    from fastembed._kernels import _train
+    w = Word2Vec(dim=4, min_count=1, ns_exponent=e, progress=False)
+    vocab = w.build_vocab(planted[:300])
+    _, prob, alias = w._tables(vocab)
+    p2, a2 = _train.alias_table(vocab.counts.astype(np.float64) ** e)
+    np.testing.assert_array_equal(prob, p2)
+    np.testing.assert_array_equal(alias, a2)
+    w.train(planted[:300], epochs=1)
+    w.save(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m", progress=False).ns_exponent == e
+    with pytest.raises(ValueError, match="ns_exponent"):
+        Word2Vec(ns_exponent=float("nan"))
 
 
 def test_cbow_learns_planted_relations(planted):

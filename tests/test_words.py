@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from fastembed import EmbeddingTable, reference as ref
+from fastembed import EmbeddingTable, reference as ref, words
 from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
 from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
 from fastembed.vocab import Vocabulary
@@ -93,7 +93,7 @@ def test_planted_relations(planted):
     assert t.words.doesnt_match(["cat", "dog", "kitten", "car"]) == "car"
     assert t.words.rank("cat", "dog") <= 3
     assert t.words.n_similarity(["cat", "dog"], ["kitten", "puppy"]) > t.words.n_similarity(["cat", "dog"], ["car"])
-    assert t.words.rank("king", "king") >= 1
+    assert t.words.rank("king", "king") == 1
     # vectors work as queries too; their keys are not excluded then
     assert t.words.most_similar(positive=[t["cat"]], topn=1)[0][0] == "cat"
     assert t.words.most_similar("cat", topn=None).shape == (len(t),)
@@ -211,6 +211,7 @@ def test_evaluate_word_pairs(planted, tmp_path):
     assert r.spearman == pytest.approx(spearman(gold, model))
     r2 = planted.words.evaluate_word_pairs(p, dummy4unknown=True)
     assert r2.pairs == 5
+    assert r2.oov_ratio == pytest.approx(20.0)  # gensim 4.4: 1 OOV pair of 5, whether scored 0 or left out
     bad = tmp_path / "bad.tsv"
     bad.write_text("word1\tword2\tscore\ncat\tdog\t9\n")
     with pytest.raises(ValueError, match=r"bad.tsv, line 1: could not convert"):
@@ -219,6 +220,51 @@ def test_evaluate_word_pairs(planted, tmp_path):
     bad.write_text("cat dog 9\n")
     with pytest.raises(ValueError, match=r"line 1: expected 3 fields"):
         evaluate_word_pairs(planted, bad)
+
+
+def test_rank_of_a_key_with_itself_is_one():
+    # gensim: rank(k, k) = len(closer_than(k, k)) + 1 = 1; it used to count every row (the key's own
+    # score was replaced by -inf before being read as the threshold)
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(50, 8)).astype(np.float32)
+    W[7] = W[3] * 2  # a parallel copy: as close as the key itself
+    t = EmbeddingTable(W, vocab=[f"k{i}" for i in range(50)])
+    assert [words.rank(t, f"k{i}", f"k{i}") for i in range(50)] == [1] * 50
+    cos = (W @ W[0]) / np.linalg.norm(W, axis=1) / np.linalg.norm(W[0])
+    order = [int(i) for i in np.argsort(-cos) if i != 0]
+    assert [words.rank(t, "k0", f"k{j}") for j in order[:5]] == [1, 2, 3, 4, 5]
+
+
+def test_most_similar_weighted_terms_and_query_matrices(planted):
+    t = planted
+    U = t.unit_rows(np.arange(len(t)))
+    vocab = t.vocab
+
+    def expect(q, exclude):
+        cos = (U @ (q / np.linalg.norm(q)))
+        order = [int(i) for i in np.argsort(-cos, kind="stable") if int(i) not in exclude]
+        return [vocab.keys[i] for i in order[:5]], cos
+
+    # gensim's weighted terms: (key, w) adds w * unit(key), in either list; a bare negative weighs -1
+    got = words.most_similar(t, positive=[("king", 2.0), "woman"], negative=["man", ("girl", 0.5)], topn=5)
+    q = 2 * U[vocab["king"]] + U[vocab["woman"]] - U[vocab["man"]] + 0.5 * U[vocab["girl"]]
+    keys, cos = expect(q, {vocab[k] for k in ("king", "woman", "man", "girl")})
+    assert [k for k, _ in got] == keys
+    np.testing.assert_allclose([s for _, s in got], cos[[vocab[k] for k in keys]], rtol=1e-5)
+    # a weighted row id and a weighted vector
+    v = t.lookup(vocab["cat"]).astype(np.float64)
+    got = words.most_similar(t, positive=[(vocab["dog"], 1.0), (v, 3.0)], topn=5)
+    keys, _ = expect(U[vocab["dog"]] + 3 * v, {vocab["dog"]})
+    assert [k for k, _ in got] == keys
+    # a (n, D) array is n query vectors (their keys are not excluded)
+    rows = t.lookup(np.array([vocab["cat"], vocab["kitten"]]))
+    got = words.most_similar(t, positive=rows, topn=5)
+    keys, _ = expect(rows[0].astype(np.float64) + rows[1], set())
+    assert [k for k, _ in got] == keys
+    assert words.most_similar(t, positive=rows, topn=5) == words.most_similar(t, positive=list(rows), topn=5)
+    assert len(words.most_similar_cosmul(t, positive=rows, topn=3)) == 3
+    with pytest.raises(TypeError, match=r"weighted terms such as \('king', 2.0\) are taken by most_similar only"):
+        words.most_similar_cosmul(t, positive=[("king", 2.0)])
 
 
 def test_rank_statistics():

@@ -198,6 +198,7 @@ def evaluate_word_pairs(table, path, delimiter: str = "\t", restrict_vocab: int 
                 continue
             gold.append(sim)
             model.append(words.similarity(table, ok[a], ok[b]))
-    n = len(gold) + oov  # gensim counts OOV pairs twice with dummy4unknown; so do we
+    # gensim 4.4: OOV pairs / all valid pairs (with dummy4unknown the OOV pairs are already in gold)
+    n = len(gold) if dummy4unknown else len(gold) + oov
     return PairsResult(pearson=pearson(gold, model), spearman=spearman(gold, model),
                        oov_ratio=100.0 * oov / n if n else 0.0, pairs=len(gold))

@@ -364,9 +364,10 @@ def _dot16(a, b) -> np.float32:
 
 
 def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, negative, alpha0, alpha1,
-              seed, exp_table, logsig_table, sg=True, cbow_mean=True):
+              seed, exp_table, logsig_table, sg=True, cbow_mean=True, shrink_windows=True):
     """Negative-sampling updates (skip-gram, or CBOW with ``sg=False``), one sentence and one
-    position at a time, in place.
+    position at a time, in place; each position's window shrunk by a random 0..window-1, or whole
+    with ``shrink_windows=False`` (no random number drawn then).
 
     The same algorithm and random stream as the kernel (word2vec.c's linear congruential
     generator, seeded per sentence; alias-table negatives; float32 arithmetic in the kernel's
@@ -440,7 +441,7 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
                 sent.append(int(w))
             kept += len(sent)
             for i, word in enumerate(sent):
-                b = nxt() % window
+                b = nxt() % window if shrink_windows else 0
                 ctx = [j for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)) if j != i]
                 if sg:
                     for j in ctx:
@@ -789,7 +790,8 @@ def load_binary(path, encoding="utf-8"):
 
     A "V D" header line, then V records ``key b" " <4 * D bytes little-endian float32>``, each
     followed by b"\\n" if the first one is (else none is), keys non-empty without b" " or b"\\n"
-    (at most 65536 bytes), nothing after the last record, keys unique. Raises ValueError otherwise.
+    (at most 65536 bytes) after any newlines before them (skipped, as word2vec.c and gensim do),
+    nothing after the last record, keys unique. Raises ValueError otherwise.
     """
     data = _read_bytes(path)
     nl = data.find(b"\n")
@@ -802,6 +804,8 @@ def load_binary(path, encoding="utf-8"):
     newline = sp >= 0 and data[sp + 1 + nb: sp + 2 + nb] == b"\n"
     keys, rows, seen = [], [], set()
     for _ in range(V):
+        while data[pos: pos + 1] == b"\n":
+            pos += 1
         sp = data.find(b" ", pos, pos + _MAX_KEY_BYTES + 1)
         if sp < 0:
             raise ValueError("no key")

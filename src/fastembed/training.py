@@ -103,6 +103,12 @@ class Word2Vec:
         frequent words are subsampled with threshold ``sample``).
     sg : {1, 0}, default 1
         1 skip-gram, 0 CBOW.
+    ns_exponent : float, default 0.75
+        Negative words are drawn with probability proportional to ``count ** ns_exponent`` (gensim's
+        name; 0 draws uniformly, 1 by frequency, negative values favour rare words).
+    shrink_windows : bool, default True
+        Each position's window is shrunk by a random 0..window-1 words (word2vec.c; near words
+        weigh more); False uses the whole window everywhere (gensim's ``shrink_windows=False``).
     cbow_mean : bool, default True
         CBOW: the mean of the context vectors (True) or their sum (False), as gensim.
     init : {"gensim", "word2vec.c"}, default "gensim"
@@ -122,13 +128,16 @@ class Word2Vec:
     history : one dict per epoch of every train call: epoch, loss (per trained pair-word), raw and
         effective words, seconds, words_per_sec, effective_words_per_sec, alpha (at the epoch's end).
     epochs_trained : epochs run over the model's life (keys every epoch's random streams).
+    corpus_count, corpus_total_words : sentences and words of the corpus the last
+        :meth:`build_vocab` counted (gensim's names; 0 before).
     """
 
     def __init__(self, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5,
                  sample: float = 1e-3, epochs: int = 5, alpha: float = 0.025, min_alpha: float = 1e-4,
                  sg: int = 1, cbow_mean: bool = True, init: str = "gensim",
                  workers: Optional[int] = None, seed: int = 1, max_vocab: Optional[int] = None,
-                 progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True):
+                 progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True,
+                 ns_exponent: float = 0.75, shrink_windows: bool = True):
         self.dim = as_int(dim, "dim", lo=1)
         self.window = as_int(window, "window", lo=1)
         self.negative = as_int(negative, "negative", lo=0, hi=_train.MAX_NEGATIVE)
@@ -139,6 +148,8 @@ class Word2Vec:
         self.sample = as_float(sample, "sample", lo=0.0)
         self.sg = as_int(sg, "sg", lo=0, hi=1)
         self.cbow_mean = as_bool(cbow_mean, "cbow_mean")
+        self.ns_exponent = as_float(ns_exponent, "ns_exponent")
+        self.shrink_windows = as_bool(shrink_windows, "shrink_windows")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.init = init
@@ -152,6 +163,7 @@ class Word2Vec:
         self.syn1neg: Optional[np.ndarray] = None
         self.history: List[dict] = []
         self.epochs_trained = 0
+        self.corpus_count = self.corpus_total_words = 0
         self._counted = None  # (corpus identity, raw words) of the last vocabulary pass
 
     @property
@@ -173,7 +185,7 @@ class Word2Vec:
     def _settings(self) -> dict:
         return {k: getattr(self, k) for k in ("dim", "window", "negative", "min_count", "sample", "epochs", "alpha",
                                                "min_alpha", "sg", "cbow_mean", "init", "seed", "max_vocab",
-                                               "compute_loss")}
+                                               "compute_loss", "ns_exponent", "shrink_windows")}
 
     # ------------------------------------------------------------------ vocabulary
     def build_vocab(self, corpus, update: bool = False, encoding: str = "utf-8") -> Vocabulary:
@@ -187,27 +199,27 @@ class Word2Vec:
         """
         sents = Sentences(corpus, encoding)
         wc = count_words(sents)
-        self._counted = (_identity(sents), wc.words)
         counts = wc.counts
         if update:
             if self.table is None:
                 raise RuntimeError("build_vocab(update=True) needs a model with a vocabulary: call "
                                    "build_vocab(corpus) or train(corpus) first")
-            return self._update_vocab(counts)
-        if not counts:
-            raise ValueError("the corpus has no words" + (" (no sentences at all)" if not wc.sentences else ""))
-        vocab = Vocabulary.from_counts(counts, min_count=self.min_count, max_size=self.max_vocab)
-        if len(vocab) == 0:
-            top = counts.most_common(1)[0]
-            raise ValueError(f"no word occurs at least min_count={self.min_count} times (the most "
-                             f"frequent, {top[0]!r}, occurs {top[1]} times): lower min_count")
-        V = len(vocab)
-        self.table = EmbeddingTable(_initial_vectors(V, self.dim, self.seed, self.init), vocab=vocab, copy=False)
-        self.syn1neg = np.zeros((V, self.dim), np.float32)
-        self.history, self.epochs_trained = [], 0
+            vocab = self._update_vocab(counts)
+        else:
+            if not counts:
+                raise ValueError("the corpus has no words" + (" (no sentences at all)" if not wc.sentences else ""))
+            vocab = Vocabulary.from_counts(counts, min_count=self.min_count, max_size=self.max_vocab)
+            if len(vocab) == 0:
+                top = counts.most_common(1)[0]
+                raise ValueError(f"no word occurs at least min_count={self.min_count} times (the most "
+                                 f"frequent, {top[0]!r}, occurs {top[1]} times): lower min_count")
+        self.set_vocab(vocab, update=update, corpus=sents, corpus_words=wc.words)
+        self.corpus_count, self.corpus_total_words = wc.sentences, wc.words
         return vocab
 
     def _update_vocab(self, counts) -> Vocabulary:
+        """The grown vocabulary of build_vocab(update=True): known words' counts summed, new words
+        occurring min_count times appended (most frequent first, up to max_vocab words in all)."""
         old = self.table.vocab
         index = old._index_map()
         merged = old.counts.copy()
@@ -221,15 +233,58 @@ class Word2Vec:
         new = Vocabulary.from_counts(fresh, min_count=self.min_count)
         room = None if self.max_vocab is None else max(0, self.max_vocab - len(old))
         keys = new.keys if room is None else new.keys[:room]
-        V0, V = len(old), len(old) + len(keys)
-        vocab = Vocabulary(old.keys + list(keys), np.concatenate([merged, new.counts[: len(keys)]]))
-        syn0 = _initial_vectors(V, self.dim, self.seed, self.init)  # gensim: a full draw, old rows kept
-        syn0[:V0] = self.table.weights
+        return Vocabulary(old.keys + list(keys), np.concatenate([merged, new.counts[: len(keys)]]))
+
+    def set_vocab(self, vocab: Vocabulary, update: bool = False, *, corpus=None,
+                  corpus_words: Optional[int] = None, encoding: str = "utf-8") -> None:
+        """Start the weights on a vocabulary chosen by the caller: what :meth:`build_vocab` does once
+        it has counted (for callers with their own word choice, e.g. gensim's ``trim_rule``).
+
+        Parameters
+        ----------
+        vocab : Vocabulary with counts (one per key, >= 1), in the rows' order
+        update : bool
+            False: start afresh (input vectors drawn as ``init`` says, output vectors zero, history
+            cleared). True: grow the model (``build_vocab(update=True)``): ``vocab`` must start with
+            the model's keys in their order; their rows are kept and the new keys get fresh input
+            rows (a full draw, as gensim) and zero output rows.
+        corpus, corpus_words : the corpus the counts came from (a path or re-iterable) and its number
+            of words, optional: :meth:`train` on that corpus then needs no counting pass.
+
+        Raises
+        ------
+        TypeError : ``vocab`` is not a Vocabulary with counts.
+        ValueError : an empty vocabulary, counts below 1, or (growing) keys that do not start with the
+            model's.
+        RuntimeError : ``update=True`` on a model without a vocabulary.
+        """
+        if not isinstance(vocab, Vocabulary) or vocab.counts is None:
+            raise TypeError("vocab must be a fastembed Vocabulary with counts")
+        V = len(vocab)
+        if V == 0:
+            raise ValueError("the vocabulary is empty")
+        if int(vocab.counts.min()) < 1:
+            i = int(np.argmin(vocab.counts))
+            raise ValueError(f"count {int(vocab.counts[i])} of key {vocab.keys[i]!r} must be >= 1 (negative "
+                             "sampling and subsampling draw by count)")
+        syn0 = _initial_vectors(V, self.dim, self.seed, self.init)
         syn1 = np.zeros((V, self.dim), np.float32)
-        syn1[:V0] = self.syn1neg
+        if not update:
+            self.history, self.epochs_trained = [], 0
+        elif self.table is None:
+            raise RuntimeError("set_vocab(update=True) needs a model with a vocabulary")
+        else:
+            old = self.table.vocab
+            V0 = len(old)
+            if V < V0 or vocab.keys[:V0] != old.keys:
+                raise ValueError(f"a model with a vocabulary grows: the new vocabulary must start with its "
+                                 f"{V0} keys in their order")
+            syn0[:V0] = self.table.weights  # gensim: a full draw, old rows kept
+            syn1[:V0] = self.syn1neg
         self.table = EmbeddingTable(syn0, vocab=vocab, copy=False)
         self.syn1neg = syn1
-        return vocab
+        if corpus is not None and corpus_words is not None:
+            self._counted = (_identity(Sentences(corpus, encoding)), as_int(corpus_words, "corpus_words", lo=0))
 
     def _tables(self, vocab: Vocabulary):
         counts = vocab.counts.astype(np.float64)
@@ -240,7 +295,7 @@ class Word2Vec:
             keep = np.minimum(np.round(p * 2 ** 32), 2 ** 32 - 1).astype(np.uint32)
         else:
             keep = None
-        prob, alias = _train.alias_table(counts ** 0.75)  # negatives ~ unigram^0.75, O(1) draws
+        prob, alias = _train.alias_table(counts ** self.ns_exponent)  # negatives ~ unigram^0.75, O(1) draws
         return keep, prob, alias
 
     # ------------------------------------------------------------------ training
@@ -298,7 +353,8 @@ class Word2Vec:
                         a0, a1 = alpha_at(done), alpha_at(done + raw)
                         kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, alias_prob, alias, self.window,
                                                       self.negative, a0, a1, (key + n_sent) & _M64, exp_t, logsig_t,
-                                                      self.compute_loss, self.workers, bool(self.sg), self.cbow_mean)
+                                                      self.compute_loss, self.workers, bool(self.sg), self.cbow_mean,
+                                                      self.shrink_windows)
                         n_sent += starts.size - 1
                         done += raw
                         eff_total += kept

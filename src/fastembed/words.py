@@ -76,20 +76,45 @@ def as_vector(table, x, name: str = "a query vector") -> np.ndarray:
 def _as_list(x) -> list:
     if x is None:
         return []
+    if isinstance(x, np.ndarray) and x.ndim == 2:
+        return list(x)  # a (n, D) array: n query vectors (gensim)
     if isinstance(x, (str, np.ndarray)) or np.isscalar(x):
         return [x]
     return list(x)
 
 
-def _terms(table, positive, negative, unit_vectors: bool, n_threads=None):
+def _weighted(x):
+    """gensim's weighted term ``(key | row id | vector, weight)`` as (term, float weight), else None
+    (a pair of floats is a 2-D vector, not a weighted term)."""
+    if (isinstance(x, (tuple, list)) and len(x) == 2 and isinstance(x[0], (str, numbers.Integral, np.ndarray))
+            and not isinstance(x[0], (bool, np.bool_)) and isinstance(x[1], numbers.Real)
+            and not isinstance(x[1], (bool, np.bool_))):
+        return x[0], float(x[1])
+    return None
+
+
+def _terms(table, positive, negative, unit_vectors: bool, n_threads=None, weights: bool = False):
     """(positive unit/raw vectors, negative ones, ids of the keys and row ids used); the rows of
-    keys and ids are fetched in one ``unit_rows`` call (one round trip for a sharded table)."""
-    pos, neg, used, slots = [], [], [], []
+    keys and ids are fetched in one ``unit_rows`` call (one round trip for a sharded table).
+
+    With ``weights``, a ``(term, w)`` item contributes ``w`` times its vector, in either list (gensim's
+    rule: the weight is used as given; a bare negative term weighs -1): it goes into the positive
+    list scaled by ``w``. Without, weighted items are refused by name."""
+    pos, neg, used, slots, fetch = [], [], [], [], []
     for items, dst in ((_as_list(positive), pos), (_as_list(negative), neg)):
         for x in items:
+            wx = _weighted(x)
+            if wx is not None:
+                if not weights:
+                    raise TypeError(f"weighted terms such as {x!r} are taken by most_similar only")
+                tp, _, tu = _terms(table, [wx[0]], None, unit_vectors, n_threads)
+                pos.append(tp[0] * wx[1])
+                used.extend(tu)
+                continue
             i = term_id(table, x)
             if i is not None:
                 used.append(i)
+                fetch.append(i)
                 slots.append((dst, len(dst)))
                 dst.append(None)
             else:
@@ -100,8 +125,8 @@ def _terms(table, positive, negative, unit_vectors: bool, n_threads=None):
                         raise ValueError(f"a query vector must be a nonzero ({table.dim},) vector")
                     v = v / np.abs(v).max() / n
                 dst.append(v)
-    if used:
-        for (dst, j), u in zip(slots, table.unit_rows(used, n_threads)):
+    if fetch:
+        for (dst, j), u in zip(slots, table.unit_rows(fetch, n_threads)):
             dst[j] = u
     return pos, neg, used
 
@@ -127,7 +152,10 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
 
     Parameters
     ----------
-    positive, negative : key, row id, (D,) vector, or a list of them
+    positive, negative : key, row id, (D,) vector, a list of them, or a (n, D) array of n vectors;
+        a list item may be a weighted term ``(key | row id | vector, weight)`` (gensim's): it
+        contributes ``weight`` times its unit vector (raw vector) in either list, where a bare
+        negative term weighs -1 and a bare positive one 1
     topn : int >= 0 or None
         None returns the (V,) (or (restrict_vocab,)) float32 array of cosines instead; 0 returns [].
     restrict_vocab : int, optional
@@ -141,7 +169,7 @@ def most_similar(table, positive=None, negative=None, topn: Optional[int] = 10, 
     """
     row_hi = _clip_restrict(table, restrict_vocab)
     topn = as_topn(topn, n=row_hi)
-    pos, neg, used = _terms(table, positive, negative, unit_vectors=False, n_threads=n_threads)
+    pos, neg, used = _terms(table, positive, negative, unit_vectors=False, n_threads=n_threads, weights=True)
     terms = pos + [-v for v in neg]
     if not terms:
         raise ValueError("cannot compute similarity with no input: give positive and/or negative keys")

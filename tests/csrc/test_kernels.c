@@ -541,7 +541,7 @@ static void run_w2v(const fe_ops *o, int64_t D, float alpha, float init, int pla
             res->syn1[w * D] = 1.0f;
         }
     }
-    fe_w2v_model m = {res->syn0, res->syn1, D, W2V_V, NULL, prob, alias, 3, 4, exp_t, logsig_t};
+    fe_w2v_model m = {res->syn0, res->syn1, D, W2V_V, NULL, prob, alias, 3, 4, exp_t, logsig_t, 0};
     res->kept = 0;
     res->nonfinite = 0;
     res->loss = 0.0;

@@ -78,6 +78,7 @@ cdef extern from "fe_w2v.h" nogil:
         int negative
         const float *exp_table
         const float *logsig_table
+        int fixed_window
     uint64_t fe_mix(uint64_t x) noexcept
 
 # ---------------------------------------------------------------- fe_int8.h

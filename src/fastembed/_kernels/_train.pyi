@@ -18,6 +18,7 @@ def w2v_batch(syn0: npt.NDArray[np.float32], syn1neg: npt.NDArray[np.float32], w
               alias_prob: npt.NDArray[np.uint32], alias: npt.NDArray[np.int32],
               window: int, negative: int, alpha0: float, alpha1: float, seed: int,
               exp_table: npt.NDArray[np.float32], logsig_table: npt.NDArray[np.float32], compute_loss: bool,
-              n_threads: int, sg: bool = ..., cbow_mean: bool = ...) -> Tuple[int, float]: ...
+              n_threads: int, sg: bool = ..., cbow_mean: bool = ...,
+              shrink_windows: bool = ...) -> Tuple[int, float]: ...
 
 __test__: dict

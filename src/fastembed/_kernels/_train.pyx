@@ -116,9 +116,11 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
               const int32_t[::1] alias not None, int window, int negative,
               float alpha0, float alpha1, uint64_t seed, const float[::1] exp_table not None,
               const float[::1] logsig_table not None, bint compute_loss, int n_threads,
-              bint sg=True, bint cbow_mean=True):
+              bint sg=True, bint cbow_mean=True, bint shrink_windows=True):
     """Negative-sampling updates for the sentences words[starts[s]:starts[s+1]]: skip-gram
-    (``sg``) or CBOW (mean of the context vectors with ``cbow_mean``, else their sum).
+    (``sg``) or CBOW (mean of the context vectors with ``cbow_mean``, else their sum). Each
+    position's window is shrunk by a random 0..window-1 (``shrink_windows``, word2vec.c's and
+    gensim's default) or used whole.
 
     The learning rate falls linearly from alpha0 (first sentence) to alpha1 (last). Sentence s
     draws random numbers from its own seed mix(seed + s) (the caller passes seed = its epoch key
@@ -159,6 +161,7 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     m.alias = &alias[0]
     m.window = window
     m.negative = negative
+    m.fixed_window = 0 if shrink_windows else 1
     m.exp_table = &exp_table[0]
     m.logsig_table = &logsig_table[0]
     if S < nt:

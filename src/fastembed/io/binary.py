@@ -88,7 +88,8 @@ def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
         buf = buf[consumed:]
         if n == 0 and eof:
             raise src.error(f"truncated: the header says {V} vectors of {D} float32 but the file ends "
-                            f"after {keys.seen}", byte=offset)
+                            f"after {keys.seen}", byte=offset) from EOFError(
+                                "the file ends before the vectors its header announces")
     if opts.limit is None:
         extra = buf or src.read(1)
         if extra:

@@ -273,8 +273,9 @@ def _read_text(src: Source, opts: LoadOptions, fmt: str) -> EmbeddingTable:
         rest = buf.strip() or src.read(1 << 20).strip()
         if rest:
             raise src.error(f"the header says {V} vectors but the file has more", line=line_no)
-        if keys.seen < V:
-            raise src.error(f"the header says {V} vectors but the file has {keys.seen}")
+        if keys.seen < V:  # an EOFError cause marks truncation (gensim's compat layer raises it)
+            raise src.error(f"the header says {V} vectors but the file has {keys.seen}") from EOFError(
+                "the file ends before the vectors its header announces")
     W = sink.result()
     return EmbeddingTable(W, vocab=keys.vocabulary(), copy=False)
 
