@@ -114,3 +114,21 @@ def test_cosines_equal_the_reference_and_the_topk_scores(rng, dtype, simd_level,
     np.testing.assert_array_equal(s, np.take_along_axis(t.cosines(qn, n_threads=nt), i, 1))
     assert t.cosines(q, row_hi=0).shape == (3, 0)
     assert EmbeddingTable.zeros(4, 0).cosines(np.zeros((2, 0), np.float32)).shape == (2, 4)
+
+
+def test_large_float64_weights_announce_their_float32_copy(monkeypatch):
+    """The dtype rule: float64 rows are rounded to float32 (a copy); from CONVERT_WARN_BYTES of
+    input up, a ConversionWarning says so (small arrays stay quiet)."""
+    import warnings
+    from fastembed import _validate
+    w = np.arange(24, dtype=np.float64).reshape(6, 4) / 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = fe.EmbeddingTable(w)  # below the threshold: silent
+    assert t.weights.dtype == np.float32 and np.array_equal(t.weights, w.astype(np.float32))
+    monkeypatch.setattr(_validate, "CONVERT_WARN_BYTES", w.nbytes)
+    with pytest.warns(fe.ConversionWarning, match=r"weights: a 6 x 4 float64 array .* rounded to float32 storage"):
+        fe.EmbeddingTable(w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fe.EmbeddingTable(w.astype(np.float32))  # float32 input is never announced

@@ -475,3 +475,22 @@ def test_pooling_takes_and_returns_tensors(rng):
     assert isinstance(t.pool.bag(ids, offsets), torch.Tensor)
     assert isinstance(pooling.bag(t, ids, offsets), torch.Tensor)
     assert isinstance(pooling.bag(W, ids.numpy(), offsets.numpy()), np.ndarray)  # numpy in, numpy out
+
+
+def test_table_lookup_and_embed_take_and_return_tensors(rng):
+    W = rng.standard_normal((30, 5)).astype(np.float32)
+    t = EmbeddingTable(W)
+    ids = torch.tensor([[3, 0, 29], [7, 7, 1]])
+    out = t.lookup(ids)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32 and tuple(out.shape) == (2, 3, 5)
+    np.testing.assert_array_equal(out.numpy(), W[ids.numpy()])
+    assert isinstance(t[ids], torch.Tensor)
+    assert isinstance(t.lookup(ids.numpy()), np.ndarray)  # numpy in, numpy out
+    buf = np.empty((2, 3, 5), np.float32)
+    assert t.lookup(ids, out=buf) is buf  # an explicit out is returned as given
+    P = rng.standard_normal((4, 5)).astype(np.float32)
+    e = t.embed(ids, P)
+    assert isinstance(e, torch.Tensor)
+    np.testing.assert_array_equal(e.numpy(), t.embed(ids.numpy(), P))
+    with pytest.raises(IndexError, match="30"):
+        t.lookup(torch.tensor([30]))

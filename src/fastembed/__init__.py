@@ -26,6 +26,7 @@ except ImportError as exc:  # never fall back to the slow reference silently
 from fastembed.table import EmbeddingTable
 from fastembed._onehot import one_hot
 from fastembed._threads import resolve_threads
+from fastembed._validate import ConversionWarning
 from fastembed._config import show_config
 from fastembed.vocab import Vocabulary
 from fastembed.io import load, load_fasttext, save
@@ -35,4 +36,4 @@ from fastembed import accessors, corpus, evaluate, interop, optim, pooling, rows
 
 __all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec",
            "train_glove", "GloVe", "corpus", "evaluate", "interop", "optim", "pooling", "rows", "search", "words",
-           "resolve_threads", "show_config", "__version__"]
+           "resolve_threads", "show_config", "ConversionWarning", "__version__"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -26,7 +27,8 @@ import numpy as np
 from fastembed._kernels._argcheck import out_problem  # the compiled twin of check_out's tests
 
 __all__ = ["as_ids", "check_id_range", "first_out_of_range", "describe_position", "raise_bad_id",
-           "as_int", "as_float", "as_bool", "as_steps", "as_scales", "as_float_matrix", "as_weights", "as_queries", "as_k",
+           "as_int", "as_float", "as_bool", "as_steps", "as_scales", "as_float_matrix", "as_weights",
+           "ConversionWarning", "CONVERT_WARN_BYTES", "as_queries", "as_k",
            "check_out", "as_array", "as_sparse_rows", "as_restrict", "as_exclude", "as_row_ids", "Restrict", "check_range",
            "check_norm_range", "holds_keys", "writable_somewhere"]
 
@@ -216,9 +218,20 @@ def as_float_matrix(x, name: str, ndim: Sequence[int] = (2,), copy: bool = False
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+class ConversionWarning(UserWarning):
+    """A large array given in a wider float dtype than the table stores is being copied."""
+
+
+# The dtype rule: rows given as float64 (or longdouble) are rounded to the table's storage dtype
+# (float32 by default), which is a copy; a copy of at least this many bytes of input is announced
+# with a ConversionWarning (below it, silent: the common small-array case stays quiet)
+CONVERT_WARN_BYTES = 1 << 28
+
+
 def as_weights(w, name: str = "weights") -> np.ndarray:
     """A table's (V, D) floating-point matrix as an ndarray, keeping memory maps and read-only
-    arrays as they are; subclasses such as ``np.matrix`` become plain ndarrays."""
+    arrays as they are; subclasses such as ``np.matrix`` become plain ndarrays. float64 input of
+    ``CONVERT_WARN_BYTES`` or more raises a :class:`ConversionWarning` (it will be copied)."""
     if isinstance(w, np.memmap):
         a = w
     elif type(w) is np.ndarray:
@@ -229,6 +242,10 @@ def as_weights(w, name: str = "weights") -> np.ndarray:
         raise TypeError(f"{name} must be a floating-point array, got dtype {a.dtype}")
     if a.ndim != 2:
         raise ValueError(f"{name} must be 2-D (V, D), got shape {a.shape}")
+    if a.dtype.itemsize > 4 and a.nbytes >= CONVERT_WARN_BYTES:
+        warnings.warn(f"{name}: a {a.shape[0]} x {a.shape[1]} {a.dtype} array ({a.nbytes / 2**20:.0f} MiB) is "
+                      f"rounded to float32 storage, a {a.size * 4 / 2**20:.0f} MiB copy; pass float32 rows (or "
+                      "dtype='float16' / 'int8') to avoid it", ConversionWarning, stacklevel=3)
     return a
 
 

@@ -74,7 +74,9 @@ class EmbeddingTable:
     weights : array_like, shape (V, D), floating point; or a torch tensor / module
         Read-only arrays and read-only memory maps are used without a copy. A writable numpy
         array is copied (see ``copy``). torch tensors are shared and watched. Other float dtypes
-        are converted and non-contiguous arrays copied. With ``dtype="bfloat16"`` a uint16 array
+        are converted (float64 is rounded to float32: a copy, announced by a
+        ``fastembed.ConversionWarning`` from 256 MiB of input up) and non-contiguous arrays
+        copied. With ``dtype="bfloat16"`` a uint16 array
         is taken as bfloat16 bit patterns; with ``dtype="int8"`` and ``scales``, an int8 array as
         row-scaled codes.
     copy : bool or None, default None
@@ -336,7 +338,8 @@ class EmbeddingTable:
 
         Returns
         -------
-        ndarray, shape (*ids.shape, D), float32
+        ndarray, shape (*ids.shape, D), float32 (a torch.Tensor sharing it when ``ids`` is a
+        tensor and ``out`` is not given: torch in, torch out)
 
         Raises
         ------
@@ -348,6 +351,7 @@ class EmbeddingTable:
         w = self._live()
         a = self._ids(ids)
         shape = a.shape + (w.shape[1],)
+        torch_out = out is None and _interop.is_torch_tensor(ids)  # torch in, torch out
         if out is None:
             out = dst = np.empty(shape, np.float32)
         else:
@@ -358,7 +362,7 @@ class EmbeddingTable:
         bad = _gather.gather(st.bits(w), a, dst, nt, nbytes >= STREAM_MIN_BYTES, st.kernel, self._scales)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
-        return out
+        return _interop.numpy_to_torch(out) if torch_out else out
 
     def __getitem__(self, key: Union[IdsLike, slice]) -> F32Array:
         """``table[ids]`` is ``lookup(ids)``; ``table[1:3]`` a (2, D) float32 copy of those rows;
@@ -411,7 +415,8 @@ class EmbeddingTable:
 
         Returns
         -------
-        ndarray, shape (*ids.shape, D), float32
+        ndarray, shape (*ids.shape, D), float32 (a torch.Tensor when ``ids`` is a tensor and
+        ``out`` is not given)
 
         Raises
         ------
@@ -423,6 +428,7 @@ class EmbeddingTable:
         D = w.shape[1]
         e = embed_inputs(a.shape, D, positions, offset, position_ids, scale, token_types, type_table)
         shape = a.shape + (D,)
+        torch_out = out is None and _interop.is_torch_tensor(ids)  # torch in, torch out
         if out is None:
             out = dst = np.empty(shape, np.float32)
         else:
@@ -434,7 +440,7 @@ class EmbeddingTable:
         bad = _gather.embed(st.bits(w), st.kernel, self._scales, *args)
         if bad >= 0:
             raise_bad_id(a, bad, w.shape[0])
-        return out
+        return _interop.numpy_to_torch(out) if torch_out else out
 
     # ------------------------------------------------------------------ norms
     def inv_norms(self, n_threads: Threads = None) -> F32Array:
