@@ -17,7 +17,7 @@ import numpy as np
 
 from fastembed import reference as ref
 from fastembed._kernels import _fasttext
-from fastembed.benchmarks import best_time
+from fastembed.bench import best_time
 from fastembed.io import load_fasttext
 from fastembed.io.fasttext import MAGIC
 

@@ -6,7 +6,7 @@
 """
 import argparse
 
-from fastembed import benchmarks
+from fastembed import bench as benchmarks  # the fastembed.bench package (was fastembed/benchmarks.py)
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

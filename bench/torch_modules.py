@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from fastembed.benchmarks import best_time, print_table, zipf_ids
+from fastembed.bench import best_time, print_table, zipf_ids
 
 
 def _fmt(t):

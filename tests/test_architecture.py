@@ -4,16 +4,23 @@
 * no module imports the package face (``import fastembed`` / ``from fastembed import Name`` of a
   name that is not a submodule), except ``__init__`` and ``__main__``;
 * no function-level imports of the package's own modules (optional dependencies may be imported
-  lazily);
+  lazily), except the CLI's ``bench`` command importing the benchmark package ``fastembed.bench``:
+  tooling is loaded when that command runs, never at start-up;
 * the validation layer imports no kernel module; the file openers import nothing of the package.
 """
 import ast
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[1] / "src" / "fastembed"
 FACE_ALLOWED = {"fastembed.__init__", "fastembed.__main__"}
+# tooling that product modules may load only lazily, and which of them may: the benchmarks (the CLI's
+# `bench` command). Everything else under TOOLING is never imported by a product module.
+LAZY_TOOLING = {"fastembed.bench": {"fastembed.cli"}}
 
 
 def _modules():
@@ -28,6 +35,13 @@ def _modules():
 
 
 MODULES = _modules()
+
+
+def _child_env():
+    """The environment for a child interpreter that imports this checkout's fastembed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(PKG.parent)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
 
 
 def _resolve(node, current: str):
@@ -147,7 +161,7 @@ def test_no_function_level_imports_of_own_modules():
     bad = []
     for name in MODULES:
         _, nested, _ = _imports(name)
-        bad += [f"{name}:{line} imports {m}" for m, line in nested]
+        bad += [f"{name}:{line} imports {m}" for m, line in nested if name not in LAZY_TOOLING.get(_package(m), ())]
     assert not bad, "function-level imports of fastembed's own modules:\n" + "\n".join(bad)
 
 
@@ -171,18 +185,52 @@ def test_layering_rules():
     assert not top & features, f"fastembed.table imports features {sorted(top & features)}"
 
 
+def _package(module: str) -> str:
+    """The tooling package a module belongs to (fastembed.bench.kernels -> fastembed.bench)."""
+    return "fastembed.bench" if module.startswith("fastembed.bench.") else module
+
+
+TOOLING = {"fastembed.reference", "fastembed.testing", "fastembed.bench"}
+
+
 def test_tooling_stays_out_of_the_product():
-    """fastembed.reference and fastembed.testing serve the tests and bench/: no product module
-    imports them (at module level or in a function), and the fuzz harness lives with the tests."""
-    tooling = {"fastembed.reference", "fastembed.testing"}
+    """fastembed.reference, fastembed.testing and the benchmarks (fastembed.bench) serve the tests
+    and bench/: no product module imports them at module level, and in a function only the CLI's
+    ``bench`` command imports fastembed.bench; the fuzz harness lives with the tests."""
     bad = []
     for name in MODULES:
-        if name in tooling:
+        if _package(name) in TOOLING:
             continue
         top, nested, _ = _imports(name)
-        bad += [f"{name} imports {m}" for m in (top | {m for m, _ in nested}) & tooling]
+        bad += [f"{name} imports {m}" for m in top if _package(m) in TOOLING]
+        bad += [f"{name}:{line} imports {m} in a function" for m, line in nested
+                if _package(m) in TOOLING and name not in LAZY_TOOLING.get(_package(m), ())]
     assert not bad, bad
     assert not (PKG / "io" / "_fuzz.py").exists()
+    assert not (PKG / "benchmarks.py").exists(), "the benchmarks are the package fastembed.bench"
+
+
+def test_the_checker_sees_the_cli_import_the_benchmarks_lazily():
+    """The allowance above is used, and used from inside the bench command (not vacuous)."""
+    top, nested, _ = _imports("fastembed.cli")
+    assert not any(_package(m) == "fastembed.bench" for m in top)
+    lines = [line for m, line in nested if m == "fastembed.bench"]
+    assert lines, "fastembed.cli no longer imports fastembed.bench in its bench command"
+    tree = ast.parse(MODULES["fastembed.cli"].read_text(encoding="utf-8"))
+    cmd = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "cmd_bench")
+    assert all(cmd.lineno <= line <= cmd.end_lineno for line in lines), lines
+
+
+@pytest.mark.parametrize("statement", ["import fastembed", "import fastembed, fastembed.cli",
+                                       "import fastembed.cli; fastembed.cli.build_parser()"])
+def test_start_up_imports_no_tooling(statement):
+    """Importing the package or the CLI (and building its parser) loads neither the benchmarks nor
+    the numpy reference, checked in a fresh interpreter."""
+    code = (f"{statement}\nimport sys\n"
+            "bad = sorted(m for m in sys.modules if m.startswith(('fastembed.bench', 'fastembed.reference')))\n"
+            "assert 'fastembed' in sys.modules and not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_child_env(), timeout=300)
+    assert r.returncode == 0, r.stderr
 
 
 def test_the_table_is_a_storage_core():

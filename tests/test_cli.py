@@ -129,9 +129,9 @@ def test_bench_quick_section():
 def test_bench_at_one_simd_level(monkeypatch, capsys):
     # in process, with a one-line section: the flag reaches the kernels, every table title and the
     # run header name the level, and the previous level is restored
-    from fastembed import benchmarks, cli, simd
-    monkeypatch.setitem(benchmarks.SECTIONS, "tiny",
-                        lambda quick, n_threads, rng: benchmarks.print_table(f"level {simd.get_level()}", ["a"], [["1"]]))
+    from fastembed import bench, cli, simd
+    monkeypatch.setitem(bench.SECTIONS, "tiny",
+                        lambda quick, n_threads, rng: bench.print_table(f"level {simd.get_level()}", ["a"], [["1"]]))
     level, before = simd.supported_levels()[0], simd.get_level()
     assert cli.main(["bench", "--simd", level, "tiny"]) == 0
     out = capsys.readouterr().out
@@ -508,7 +508,7 @@ def test_cli_spelling_covers_the_library_suggestions():
     src = pathlib.Path(cli.__file__).parent
     found = set()
     for p in src.rglob("*.py"):
-        if p.name in ("cli.py", "reference.py", "benchmarks.py") or p.parent.name == "compat":
+        if p.name in ("cli.py", "reference.py") or p.parent.name in ("compat", "bench"):
             continue  # (the compat facades speak their original library's arguments, not the CLI's)
         text = re.sub(r"[\"']\s*\n\s*f?[\"']", "", p.read_text())  # join string literals split over lines
         found |= set(re.findall(r"pass ([a-z_]+=(?:'[a-z]+'|True|None)?)", text))

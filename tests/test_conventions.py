@@ -14,8 +14,9 @@ from fastembed import corpus, search
 from fastembed.io._source import Source
 
 PKG = pathlib.Path(fe.__file__).parent
-# modules whose job is printing to a terminal: the CLI, the benchmark tables, show_config
-PRINTING = {"cli.py", "benchmarks.py", "_config.py"}
+# modules whose job is printing to a terminal: the CLI, show_config, and the benchmark tables (the
+# fastembed.bench package)
+PRINTING = {"cli.py", "_config.py"}
 
 
 def _modules():
@@ -83,7 +84,7 @@ def test_reprs_say_what_they_hold(tmp_path):
 def test_no_print_in_library_code():
     bad = []
     for p in PKG.rglob("*.py"):
-        if p.name in PRINTING or p.name == "_fuzz.py":
+        if p.name in PRINTING or p.parent.name == "bench" or p.name == "_fuzz.py":
             continue
         for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":

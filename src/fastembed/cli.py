@@ -16,7 +16,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from fastembed import benchmarks, pooling, simd
+from fastembed import pooling, simd
 from fastembed._onehot import one_hot
 from fastembed._version import __version__
 from fastembed.corpus import planted_corpus
@@ -414,16 +414,18 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    bad = [s for s in args.sections if s not in benchmarks.SECTIONS]
+    # the benchmarks are tooling, not product: imported when this command runs, never at start-up
+    from fastembed import bench
+    bad = [s for s in args.sections if s not in bench.SECTIONS]
     if bad:
-        raise UserError(f"unknown benchmark section(s) {bad}; choose from {sorted(benchmarks.SECTIONS)}")
+        raise UserError(f"unknown benchmark section(s) {bad}; choose from {sorted(bench.SECTIONS)}")
     if args.simd is not None:  # an unknown or unsupported level is refused before any timing
         try:
             simd.resolve_level(args.simd)
         except ValueError as exc:
             raise UserError(f"--simd: {exc}") from None
     sections = args.sections or (["lookup", "embed", "topk"] if args.quick else None)
-    benchmarks.run(sections, quick=args.quick, n_threads=args.threads, simd=args.simd)
+    bench.run(sections, quick=args.quick, n_threads=args.threads, simd=args.simd)
 
 
 def _positive(value, name: str) -> None:
