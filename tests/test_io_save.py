@@ -16,7 +16,7 @@ import fastembed as fe
 from fastembed import EmbeddingTable, Vocabulary
 from fastembed._kernels import _parse
 from fastembed.io import native as fio_native
-from fastembed.io._atomic import wait_for_cleanup
+from fastembed.io import wait_for_cleanup
 from fastembed.io import text as fio_text
 from _children import finish, sigint_default
 

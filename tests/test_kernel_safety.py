@@ -17,7 +17,7 @@ import pytest
 import fastembed as fe
 from fastembed import EmbeddingTable, reference as ref
 from fastembed._kernels import _train
-from fastembed.training import _exp_tables
+from fastembed.training import exp_tables
 from _children import finish, sigint_default
 
 # ------------------------------------------------------------------ word2vec sigmoid tables
@@ -26,7 +26,7 @@ from _children import finish, sigint_default
 def _guarded_tables():
     """The sigmoid tables as views of arrays with a NaN entry past their end: a read one past the
     table (index SIZE) poisons the model instead of reading unrelated memory."""
-    exp_t, logsig_t = _exp_tables()
+    exp_t, logsig_t = exp_tables()
     out = []
     for t in (exp_t, logsig_t):
         big = np.full(t.size + 1, np.nan, np.float32)
@@ -95,8 +95,8 @@ def test_w2v_scratch_allocation_failure_is_a_memory_error():
     code = textwrap.dedent("""
         import resource, numpy as np
         from fastembed._kernels import _train
-        from fastembed.training import _exp_tables
-        exp_t, logsig_t = _exp_tables()
+        from fastembed.training import exp_tables
+        exp_t, logsig_t = exp_tables()
         n = 40_000_000                      # one sentence: 160 MB of words, 160 MB of scratch
         words = np.zeros(n, np.int32)
         words[0] = 1                        # word 1 is kept (and written to the scratch), word 0 dropped

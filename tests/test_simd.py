@@ -152,13 +152,13 @@ def test_rows_norms_and_scans_identical_bits_across_levels(rng, D):
 
 
 def test_learning_kernels_identical_bits_across_levels(rng):
-    from fastembed.training import Word2Vec, _exp_tables
+    from fastembed.training import Word2Vec, exp_tables, sampling_tables
     D = 37
     corpus = [[f"w{i}" for i in rng.integers(0, 30, rng.integers(2, 15))] for _ in range(40)]
     w = Word2Vec(dim=D, min_count=1, window=3, negative=4, sample=0.01, progress=False)
     vocab = w.build_vocab(corpus)
-    keep, prob, alias = w._tables(vocab)
-    exp_t, logsig_t = _exp_tables()
+    keep, prob, alias = sampling_tables(vocab, w.sample, w.ns_exponent)
+    exp_t, logsig_t = exp_tables()
     sent = [vocab.encode(s) for s in corpus]
     words = np.concatenate(sent).astype(np.int32)
     starts = np.concatenate([[0], np.cumsum([len(s) for s in sent])]).astype(np.int64)

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 import fastembed as fe
 from fastembed import EmbeddingTable, reference as ref
 from fastembed.corpus import PLANTED_GROUPS, iter_file_sentences, planted_corpus
-from fastembed.training import Word2Vec
+from fastembed.training import Word2Vec, sampling_tables
 from conftest import make_memmap
 
 
@@ -217,13 +217,13 @@ def test_hypothesis_backward(seed, n):
 @pytest.mark.parametrize("mode", ["sg", "cbow_mean", "cbow_sum", "sg_fixed_window", "cbow_fixed_window"])
 def test_w2v_kernel_equals_reference(D, mode, simd_level):
     from fastembed._kernels import _train
-    from fastembed.training import _exp_tables
+    from fastembed.training import exp_tables
     rng = np.random.default_rng(D)
     corpus = [[f"w{i}" for i in rng.integers(0, 20, rng.integers(2, 12))] for _ in range(30)]
     w = Word2Vec(dim=D, min_count=1, window=3, negative=3, sample=0.005, progress=False)
     vocab = w.build_vocab(corpus)
-    keep, prob, alias = w._tables(vocab)
-    exp_t, logsig_t = _exp_tables()
+    keep, prob, alias = sampling_tables(vocab, w.sample, w.ns_exponent)
+    exp_t, logsig_t = exp_tables()
     ids = [vocab.encode(s) for s in corpus]
     words = np.concatenate(ids).astype(np.int32)
     starts = np.concatenate([[0], np.cumsum([len(s) for s in ids])]).astype(np.int64)
@@ -326,7 +326,7 @@ def test_ns_exponent_shapes_the_negative_distribution(planted, e, tmp_path):
     from fastembed._kernels import _train
     w = Word2Vec(dim=4, min_count=1, ns_exponent=e, progress=False)
     vocab = w.build_vocab(planted[:300])
-    _, prob, alias = w._tables(vocab)
+    _, prob, alias = sampling_tables(vocab, w.sample, w.ns_exponent)
     p2, a2 = _train.alias_table(vocab.counts.astype(np.float64) ** e)
     np.testing.assert_array_equal(prob, p2)
     np.testing.assert_array_equal(alias, a2)
@@ -419,7 +419,7 @@ def test_save_load_continue(planted, tmp_path):
             m.save(path)
     finally:
         tr.np.save = real
-    from fastembed.io._atomic import wait_for_cleanup
+    from fastembed.io import wait_for_cleanup
     wait_for_cleanup()  # the directory the first save replaced is deleted on the worker pool
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     np.testing.assert_array_equal(Word2Vec.load(path).syn1neg, w.syn1neg)
@@ -464,8 +464,8 @@ def test_divergence_raises_without_bad_reads(sg):
 
 def test_sigmoid_table_indexing():
     from fastembed._kernels import _train
-    from fastembed.training import _exp_tables
-    exp_t, logsig_t = _exp_tables()
+    from fastembed.training import exp_tables
+    exp_t, logsig_t = exp_tables()
     scale = np.float32(_train.EXP_TABLE_SIZE) / np.float32(2 * _train.MAX_EXP)
     f = np.linspace(-5.999, 5.999, 2001).astype(np.float32)
     idx = ((f + np.float32(6)) * scale).astype(np.int64)

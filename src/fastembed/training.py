@@ -61,11 +61,33 @@ MODEL_VERSION = 1
 _M64 = (1 << 64) - 1
 
 
-def _exp_tables():
+# The two helpers below are internal API (not in __all__, not exported by the package): the word2vec
+# kernel's inputs, which the tests and the benchmarks (fastembed.bench) need to call it directly.
+
+def exp_tables():
+    """The sigmoid and log-sigmoid lookup tables the word2vec kernel reads (word2vec.c's expTable):
+    two float32 arrays of ``_train.EXP_TABLE_SIZE`` entries sampling [-MAX_EXP, MAX_EXP)."""
     n, mx = _train.EXP_TABLE_SIZE, _train.MAX_EXP
     x = (np.arange(n, dtype=np.float64) / n * 2 - 1) * mx
     sig = 1.0 / (1.0 + np.exp(-x))
     return sig.astype(np.float32), np.log(sig).astype(np.float32)
+
+
+def sampling_tables(vocab: Vocabulary, sample: float, ns_exponent: float):
+    """The word2vec kernel's per-word tables for ``vocab``'s counts: ``keep`` (uint32 (V,), the
+    probability of keeping each occurrence scaled to 2**32, or None when ``sample`` is 0) and the
+    alias table (uint32 (V,) probabilities, int32 (V,) aliases) drawing negatives from the unigram
+    distribution raised to ``ns_exponent``."""
+    counts = vocab.counts.astype(np.float64)
+    total = counts.sum()
+    if sample > 0:  # word2vec.c: keep with probability (sqrt(f/t) + 1) * t/f
+        thr = sample * total
+        p = (np.sqrt(counts / thr) + 1) * thr / counts
+        keep = np.minimum(np.round(p * 2 ** 32), 2 ** 32 - 1).astype(np.uint32)
+    else:
+        keep = None
+    prob, alias = _train.alias_table(counts ** ns_exponent)  # negatives ~ unigram^0.75, O(1) draws
+    return keep, prob, alias
 
 
 def _mix(x: int) -> int:
@@ -286,18 +308,6 @@ class Word2Vec:
         if corpus is not None and corpus_words is not None:
             self._counted = (_identity(Sentences(corpus, encoding)), as_int(corpus_words, "corpus_words", lo=0))
 
-    def _tables(self, vocab: Vocabulary):
-        counts = vocab.counts.astype(np.float64)
-        total = counts.sum()
-        if self.sample > 0:  # word2vec.c: keep with probability (sqrt(f/t) + 1) * t/f
-            thr = self.sample * total
-            p = (np.sqrt(counts / thr) + 1) * thr / counts
-            keep = np.minimum(np.round(p * 2 ** 32), 2 ** 32 - 1).astype(np.uint32)
-        else:
-            keep = None
-        prob, alias = _train.alias_table(counts ** self.ns_exponent)  # negatives ~ unigram^0.75, O(1) draws
-        return keep, prob, alias
-
     # ------------------------------------------------------------------ training
     def train(self, corpus, epochs: Optional[int] = None, start_alpha: Optional[float] = None,
               end_alpha: Optional[float] = None, encoding: str = "utf-8") -> EmbeddingTable:
@@ -321,8 +331,8 @@ class Word2Vec:
             raw_per_epoch = count_words(sents).words
             self._counted = (_identity(sents), raw_per_epoch)
         vocab = self.table.vocab
-        keep, alias_prob, alias = self._tables(vocab)
-        exp_t, logsig_t = _exp_tables()
+        keep, alias_prob, alias = sampling_tables(vocab, self.sample, self.ns_exponent)
+        exp_t, logsig_t = exp_tables()
         index = vocab._index_map()
         total = raw_per_epoch * epochs
         cached = None if sents.path is not None else []  # in-memory corpora: ids converted once

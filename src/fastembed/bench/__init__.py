@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from fastembed._config import show_config
-from fastembed._kernels import _simd
+from fastembed import simd as _simd
 from fastembed.bench.distributed import bench_distributed
 from fastembed.bench.files import bench_io, bench_save
 from fastembed.bench.kernels import (bench_analogy, bench_backward, bench_embed, bench_half, bench_index,

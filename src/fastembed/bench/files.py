@@ -12,8 +12,7 @@ from typing import Callable, Dict
 import numpy as np
 
 from fastembed.bench.timing import SETTLE_SECONDS, _fmt_time, _optional, _ratio, print_table
-from fastembed.io import save
-from fastembed.io._atomic import wait_for_cleanup
+from fastembed.io import save, wait_for_cleanup
 from fastembed.table import EmbeddingTable
 
 __all__ = ["bench_io", "bench_save"]

@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from fastembed._kernels import _simd
+from fastembed import simd as _simd
 
 __all__ = ["zipf_ids", "best_time", "print_table", "SETTLE_SECONDS", "QUICK"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from fastembed._files import open_binary, open_text
 from fastembed.io._api import check_save_format, detect_format, load, save
+from fastembed.io._atomic import wait_for_cleanup  # internal API (not in __all__): tests, benchmarks
 from fastembed.io._errors import FileFormatError
 from fastembed.io._registry import FORMATS, SAVE_FORMATS
 from fastembed.io.fasttext import FastTextVectors, load_fasttext
