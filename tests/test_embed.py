@@ -3,38 +3,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fastembed import EmbeddingTable, reference as ref
-from fastembed.positions import LearnedPositions, SinusoidalPositions, sinusoidal_table
+from fastembed.positions import LearnedPositions, SinusoidalPositions
 from conftest import make_memmap
-
-
-@pytest.mark.parametrize("layout", ["interleaved", "concat"])
-@pytest.mark.parametrize("dim", [1, 2, 3, 8, 767])
-def test_sinusoidal_exact_against_float64_reference(layout, dim):
-    got = sinusoidal_table(64, dim, layout=layout)
-    np.testing.assert_array_equal(got, ref.sinusoidal_table(64, dim, layout=layout))
-    assert got.dtype == np.float32 and not got.flags.writeable
-
-
-def test_sinusoidal_layouts_known_values():
-    inter = sinusoidal_table(4, 4)
-    # position 1: sin(1), cos(1), sin(1/100), cos(1/100)
-    np.testing.assert_allclose(inter[1], [np.sin(1), np.cos(1), np.sin(0.01), np.cos(0.01)], rtol=1e-6)
-    np.testing.assert_array_equal(inter[0], [0, 1, 0, 1])
-    cat = sinusoidal_table(4, 4, layout="concat")
-    # fairseq: half=2, freqs 1 and 1/10000
-    np.testing.assert_allclose(cat[1], [np.sin(1), np.sin(1e-4), np.cos(1), np.cos(1e-4)], rtol=1e-6)
-    odd = sinusoidal_table(3, 5, layout="concat")
-    assert not odd[:, 4].any()  # padded column
-
-
-def test_position_sources():
-    s = SinusoidalPositions(16, max_len=32, layout="concat")
-    assert s.weights is s.weights  # computed once, cached
-    assert s.weights.shape == (32, 16) and len(s) == 32 and "concat" in repr(s)
-    lp = LearnedPositions.random(10, 4, seed=1)
-    assert lp.weights.shape == (10, 4) and lp.weights.dtype == np.float32
-    with pytest.raises(ValueError, match="layout must be one of"):
-        SinusoidalPositions(4, layout="rotary")
 
 
 def _tables(rng, V=97, D=13, P=40):

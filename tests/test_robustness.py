@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import fastembed as fe
-from fastembed import EmbeddingTable, Vocabulary
-from fastembed.evaluate import evaluate_word_pairs
+from fastembed import EmbeddingTable
 from fastembed.positions import SinusoidalPositions
 
 
@@ -112,15 +111,8 @@ def test_padding_idx_must_be_an_int(bad):
 
 
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
-def test_vocabulary_keys_and_matrix_subclasses():
-    with pytest.raises(TypeError, match="keys must be str, got int at position 1"):
-        Vocabulary(["a", 1, None])
+def test_matrix_subclasses():
     m = EmbeddingTable(np.matrix([[1.0, 2.0], [3.0, 4.0]], np.float32))
     assert type(m.weights) is np.ndarray and m.lookup(1).shape == (2,)
 
 
-def test_word_pairs_refuse_non_finite_gold_scores(t, tmp_path):
-    p = tmp_path / "pairs.tsv"
-    p.write_text("k1\tk2\t3.0\nk1\tk3\tnan\n")
-    with pytest.raises(ValueError, match=r"pairs.tsv, line 2: the gold score 'nan' is not a finite number"):
-        evaluate_word_pairs(t, p)

@@ -3,60 +3,16 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fastembed import EmbeddingTable, reference as ref, words
-from fastembed.evaluate import evaluate_analogies, evaluate_word_pairs, spearman, _rankdata
 from fastembed.testing import analogy_sensitivity, assert_topk_equivalent
-from fastembed.vocab import Vocabulary
-
-
-# dims: royalty, gender(+male), animal, vehicle, young, then noise
-WORDS = {
-    "king": [1, 1, 0, 0, 0], "queen": [1, -1, 0, 0, 0], "man": [0, 1, 0, 0, 0], "woman": [0, -1, 0, 0, 0],
-    "prince": [1, 1, 0, 0, 1], "princess": [1, -1, 0, 0, 1], "boy": [0, 1, 0, 0, 1], "girl": [0, -1, 0, 0, 1],
-    "cat": [0, 0, 1, 0, 0.2], "dog": [0, 0, 1, 0, 0.1], "kitten": [0, 0, 1, 0, 1], "puppy": [0, 0, 1, 0, 0.9],
-    "car": [0, 0, 0, 1, 0], "airplane": [0, 0, 0, 1, -0.2], "King": [1, 1, 0, 0, 0.05],
-}
+from _planted_words import planted_table
 
 
 @pytest.fixture(scope="module")
 def planted():
-    rng = np.random.default_rng(3)
-    keys = list(WORDS)
-    base = np.array([WORDS[k] for k in keys], np.float32)
-    W = np.concatenate([base * 3, rng.normal(0, 0.05, (len(keys), 11)).astype(np.float32)], axis=1)
-    extra = rng.normal(0, 1, (40, 16)).astype(np.float32)  # distractor words
-    W = np.concatenate([W, extra])
-    keys += [f"w{i}" for i in range(40)]
-    return EmbeddingTable(W, vocab=keys)
+    return planted_table()
 
 
-# ------------------------------------------------------------------ vocabulary
-
-def test_vocabulary_basics():
-    v = Vocabulary(["the", "cat", "sat"], counts=[10, 5, 5])
-    assert len(v) == 3 and "cat" in v and "dog" not in v
-    assert v["cat"] == 1 and v[2] == "sat" and v.key_to_id("the") == 0 and v.id_to_key(1) == "cat"
-    assert v.get("dog") is None and v.get("dog", -1) == -1
-    np.testing.assert_array_equal(v.encode(["sat", "the"]), [2, 0])
-    assert v.encode("cat") == 1 and v.decode([2, 0]) == ["sat", "the"] and v.decode(1) == "cat"
-    assert list(v) == ["the", "cat", "sat"] and v.counts.tolist() == [10, 5, 5]
-    with pytest.raises(KeyError, match="key 'dog' is not in the vocabulary"):
-        v.encode(["cat", "dog"])
-    with pytest.raises(IndexError, match="id 3 is out of range for a vocabulary of 3 keys"):
-        v.id_to_key(3)
-    u = Vocabulary(["<unk>", "a"], unk="<unk>")
-    np.testing.assert_array_equal(u.encode(["a", "zzz"]), [1, 0])
-    assert Vocabulary(["x"], unk=0).key_to_id("nope") == 0
-    with pytest.raises(ValueError, match="duplicate key 'a' at position 2"):
-        Vocabulary(["a", "b", "a"]).key_to_id("a")
-    with pytest.raises(ValueError, match=r"counts has shape \(1,\), expected \(2,\)"):
-        Vocabulary(["a", "b"], counts=[1])
-    with pytest.raises(TypeError, match="keys must be str"):
-        Vocabulary([1, 2])
-    f = Vocabulary.from_counts({"b": 2, "a": 5, "c": 2, "d": 1}, min_count=2)
-    assert f.keys == ["a", "b", "c"] and f.counts.tolist() == [5, 2, 2]
-    assert Vocabulary.from_counts({"b": 2, "a": 5}, max_size=1).keys == ["a"]
-    assert "Vocabulary(3 keys" in repr(v)
-
+# ------------------------------------------------------------------ keys
 
 def test_table_with_keys(planted):
     t = planted
@@ -173,54 +129,7 @@ def test_hypothesis_batched_vs_single_queries(seed, Q, method, topn):
         assert_topk_equivalent(s[q][: ids.size], i[q][: ids.size], sc, ids, tol=tol)
 
 
-# ------------------------------------------------------------------ evaluation files
-
-def test_evaluate_analogies(planted, tmp_path):
-    p = tmp_path / "questions.txt"
-    p.write_text(": family\nman king woman queen\nboy prince girl princess\nMAN KING WOMAN QUEEN\n"
-                 "man king woman unicorn\n: animals\ncat kitten dog puppy\ncat kitten dog car\n", encoding="utf-8")
-    r = evaluate_analogies(planted, p)
-    assert (r.correct, r.answered, r.skipped) == (4, 5, 1)
-    assert r.accuracy == pytest.approx(0.8)
-    assert [s["section"] for s in r.sections] == ["family", "animals", "Total accuracy"]
-    assert r.sections[0]["correct"] == 3 and r.sections[1]["incorrect"] == 1
-    # 3CosMul answers boy : prince :: girl : queen on this planted set (as the reference does)
-    assert planted.words.evaluate_analogies(p, method="mul").correct == 3
-    r2 = evaluate_analogies(planted, p, case_insensitive=False)
-    assert r2.skipped == 2  # upper-case line has no exact keys
-    r3 = evaluate_analogies(planted, p, restrict_vocab=8)
-    assert (r3.skipped, r3.correct) == (3, 3)  # unicorn + both animal questions; family all right
-    bad = tmp_path / "bad.txt"
-    bad.write_text(": s\nman king woman\n")
-    with pytest.raises(ValueError, match=r"bad.txt, line 2: expected 4 words"):
-        evaluate_analogies(planted, bad)
-    bad.write_text("man king woman queen\n")
-    with pytest.raises(ValueError, match=r"line 1: question before any ': section' header"):
-        evaluate_analogies(planted, bad)
-
-
-def test_evaluate_word_pairs(planted, tmp_path):
-    p = tmp_path / "pairs.tsv"
-    p.write_text("# comment\ncat\tdog\t9.0\ncat\tkitten\t8.0\ncat\tcar\t1.0\nking\tqueen\t7\nking\tunicorn\t5\n")
-    r = evaluate_word_pairs(planted, p)
-    assert r.pairs == 4 and r.oov_ratio == pytest.approx(20.0)
-    t = planted
-    model = [t.words.similarity(x, y) for x, y in [("cat", "dog"), ("cat", "kitten"), ("cat", "car"), ("king", "queen")]]
-    gold = [9, 8, 1, 7]
-    assert r.pearson == pytest.approx(np.corrcoef(gold, model)[0, 1])
-    assert r.spearman == pytest.approx(spearman(gold, model))
-    r2 = planted.words.evaluate_word_pairs(p, dummy4unknown=True)
-    assert r2.pairs == 5
-    assert r2.oov_ratio == pytest.approx(20.0)  # gensim 4.4: 1 OOV pair of 5, whether scored 0 or left out
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("word1\tword2\tscore\ncat\tdog\t9\n")
-    with pytest.raises(ValueError, match=r"bad.tsv, line 1: could not convert"):
-        evaluate_word_pairs(planted, bad)
-    assert evaluate_word_pairs(planted, bad, skip_invalid=True).pairs == 1
-    bad.write_text("cat dog 9\n")
-    with pytest.raises(ValueError, match=r"line 1: expected 3 fields"):
-        evaluate_word_pairs(planted, bad)
-
+# ------------------------------------------------------------------ ranks, weighted terms, shared-word analogies
 
 def test_rank_of_a_key_with_itself_is_one():
     # gensim: rank(k, k) = len(closer_than(k, k)) + 1 = 1; it used to count every row (the key's own
@@ -267,14 +176,6 @@ def test_most_similar_weighted_terms_and_query_matrices(planted):
         words.most_similar_cosmul(t, positive=[("king", 2.0)])
 
 
-def test_rank_statistics():
-    np.testing.assert_array_equal(_rankdata([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
-    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    # known value with ties (scipy.stats.spearmanr([1,2,2,3],[1,3,2,4]) = 0.9486832980505138)
-    assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(0.9486832980505138)
-
-
 @pytest.mark.parametrize("restrict", [None, 30])
 def test_shared_word_analogy_path_equals_direct_path(planted, restrict):
     t = planted
@@ -294,9 +195,7 @@ def test_shared_word_analogy_path_equals_direct_path(planted, restrict):
         np.testing.assert_array_equal(t.words.analogy_ids(a, b, c, topn=4, restrict_vocab=restrict, n_threads=nt)[1], i1)
 
 
-def test_more_error_messages(planted, tmp_path):
-    from fastembed.positions import LearnedPositions, sinusoidal_table
-    from fastembed import io as fio
+def test_more_error_messages(planted):
     t = planted
     with pytest.raises(ValueError, match=r"expected a row id, a key or a \(16,\) float vector"):
         t.words.similarity(np.ones(3), "cat")
@@ -304,17 +203,6 @@ def test_more_error_messages(planted, tmp_path):
         t.words.n_similarity([], ["cat"])
     with pytest.raises(ValueError, match="at least one key"):
         t.words.doesnt_match([])
-    with pytest.raises(ValueError, match="max_len and dim must be non-negative"):
-        sinusoidal_table(-1, 4)
-    with pytest.raises(ValueError, match="base must be positive"):
-        sinusoidal_table(4, 4, base=0)
-    with pytest.raises(TypeError, match="position weights must be a floating-point array"):
-        LearnedPositions(np.zeros((3, 2), int))
-    from safetensors.numpy import save_file
-    p = tmp_path / "m.safetensors"
-    save_file({"b": np.zeros(3, np.float32)}, str(p))
-    with pytest.raises(ValueError, match=r"tensor 'b' has shape \(3,\); expected \(P, D\)"):
-        fio.load_positions(p, "b")
 
 
 def test_analogies_on_a_memory_mapped_table(planted, tmp_path):
