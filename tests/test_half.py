@@ -1,7 +1,8 @@
-"""Half-precision storage (float16, bfloat16): what is particular to those dtypes (the conversions,
-float16 arrays and bfloat16 bits at construction, safetensors F16 / BF16 memory-mapped and with the
-safetensors library, torch half tensors, the peak memory of a bfloat16 load). The kernels of every
-storage dtype are tested in tests/test_storage_kinds.py."""
+"""Half-precision storage (the registry's 16-bit unscaled dtypes: float16 and bfloat16 today, and any
+added later with no edit here): what is particular to those dtypes (the conversions, float16 arrays
+and bfloat16 bits at construction, safetensors F16 / BF16 memory-mapped and with the safetensors
+library, torch half tensors, the peak memory of a bfloat16 load). The kernels of every storage dtype
+are tested in tests/test_storage_kinds.py."""
 import json
 import os
 import subprocess
@@ -16,7 +17,8 @@ from fastembed import EmbeddingTable, reference as ref
 from fastembed._dtypes import BFLOAT16, FLOAT16, FLOAT32, STORAGE, resolve
 from fastembed._kernels import _gather, _topk
 
-HALF = ["float16", "bfloat16"]
+# the half dtypes, from the registry (fastembed._dtypes.STORAGE): 2-byte elements, no per-row scale
+HALF = [name for name, st in STORAGE.items() if st.itemsize == 2 and not st.scaled]
 DIMS = [1, 7, 16, 33, 100, 300]
 
 
@@ -48,6 +50,14 @@ def _pair(rng, V, D, dtype, vocab=False, special=False):
 
 
 # ------------------------------------------------------------------ the storage dtypes themselves
+
+def test_the_half_list_comes_from_the_registry():
+    # not vacuous: the two half dtypes fastembed has today are among the registry's 16-bit kinds
+    assert {"float16", "bfloat16"} <= set(HALF)
+    # each has its own safetensors dtype name (the default "F32" would write half rows as float32)
+    names = [STORAGE[d].safetensors for d in HALF]
+    assert len(set(names)) == len(HALF) and "F32" not in names, names
+
 
 def test_registry_names_and_kernel_codes():
     assert resolve("bfloat16") is BFLOAT16 and resolve(np.float16) is FLOAT16 and resolve("float32") is FLOAT32
@@ -179,7 +189,7 @@ def test_safetensors_half_is_memory_mapped_without_conversion(tmp_path, rng, dty
         np.testing.assert_array_equal(u.weights, t.weights)
     # asked for another dtype: converted (exactly to float32; rounded to the other half)
     _same_bits(fe.load(p, dtype="float32").weights, st.to_float32(t.weights))
-    other = "bfloat16" if dtype == "float16" else "float16"
+    other = next(d for d in HALF if d != dtype)
     np.testing.assert_array_equal(fe.load(p, dtype=other).weights,
                                   STORAGE[other].from_float32(st.to_float32(t.weights)))
     # the float32 file loads as half when asked
