@@ -8,9 +8,10 @@ import pytest
 
 import fastembed
 from fastembed import EmbeddingTable, reference as ref, simd
+from fastembed._dtypes import STORAGE
 from fastembed._kernels import _gather, _simd, _topk, _train
 from fastembed._validate import as_queries
-from conftest import SIMD_LEVELS
+from conftest import ONE_LEVEL, SIMD_LEVELS, needs_two_levels
 
 # ------------------------------------------------------------------ choosing the level
 
@@ -93,13 +94,23 @@ def _at_every_level(fn):
 
 
 def _assert_all_equal(results):
+    """The results of every level are equal; a skip saying so when there is only one level (call it
+    after the test's other checks, which still run)."""
     if len(results) < 2:
-        pytest.skip("skipped: one level on this CPU (nothing to compare)")
+        pytest.skip(ONE_LEVEL)
     levels = list(results)
     first = results[levels[0]]
     for level in levels[1:]:
         for a, b in zip(first, results[level]):
             np.testing.assert_array_equal(a, b, err_msg=f"{levels[0]} vs {level}")
+
+
+def test_the_level_comparison_compares_and_says_when_there_is_one_level():
+    with pytest.raises(pytest.skip.Exception, match="one SIMD level on this CPU"):
+        _assert_all_equal({"generic": (np.zeros(2),)})
+    with pytest.raises(AssertionError, match="generic vs avx2"):
+        _assert_all_equal({"generic": (np.zeros(2),), "avx2": (np.ones(2),)})
+    _assert_all_equal({"generic": (np.zeros(2), 3), "avx2": (np.zeros(2), 3)})
 
 
 @pytest.mark.parametrize("D", [1, 13, 16, 37, 100, 300])
@@ -137,8 +148,7 @@ def test_rows_norms_and_scans_identical_bits_across_levels(rng, D):
         return res
 
     results = _at_every_level(run)
-    _assert_all_equal(results)
-    # and equal to the numpy reference's fixed orders
+    # equal to the numpy reference's fixed orders (at the best level), then every level to the others
     res = results[SIMD_LEVELS[-1]]
     np.testing.assert_array_equal(res[0], W[ids])
     np.testing.assert_array_equal(res[1], (W[ids] * np.float32(27.7) + pos[pidx]) + types[tidx])
@@ -149,6 +159,7 @@ def test_rows_norms_and_scans_identical_bits_across_levels(rng, D):
         for j in range(nq):
             want = [ref._dot16(W[r], q[j]) * inv[r] for r in i[j]]
             np.testing.assert_array_equal(s[j], np.array(want, np.float32))
+    _assert_all_equal(results)
 
 
 def test_learning_kernels_identical_bits_across_levels(rng):
@@ -179,11 +190,11 @@ def test_learning_kernels_identical_bits_across_levels(rng):
         return s0, s1, np.array([kept, loss]), r1, r2, t.weights
 
     results = _at_every_level(run)
-    _assert_all_equal(results)
     s0, s1 = syn0.copy(), syn1.copy()
     ref.w2v_batch(s0, s1, words, starts, keep, prob, alias, 3, 4, 0.5, 0.1, 99, exp_t, logsig_t)
     np.testing.assert_array_equal(results[SIMD_LEVELS[0]][0], s0)
     np.testing.assert_array_equal(results[SIMD_LEVELS[0]][1], s1)
+    _assert_all_equal(results)
 
 
 def test_norms_equal_reference_bit_for_bit(rng, simd_level):
@@ -206,7 +217,8 @@ def test_topk_scan_and_gemm_paths_at_every_level(rng, simd_level):
             assert_topk_equivalent(s, i, rs, ri, tol=1e-5)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int8", "float16"])
+@needs_two_levels
+@pytest.mark.parametrize("dtype", list(STORAGE))
 @pytest.mark.parametrize("D", [3, 37, 300])
 def test_bags_identical_bits_across_levels(rng, dtype, D):
     """Pooling runs through the one dispatch table (csrc/impl/pool.h), so FASTEMBED_SIMD reaches it:

@@ -34,5 +34,8 @@ def test_cli_lines_name_real_options():
     from fastembed.cli import build_parser
     text = _section()
     parser = build_parser()
-    for line in re.findall(r"^fastembed train .*$", text, flags=re.M):
-        parser.parse_args(line.split()[1:])  # SystemExit on an unknown option
+    lines = re.findall(r"^fastembed train .*$", text, flags=re.M)
+    assert lines, "the README's training section shows no `fastembed train` command line"
+    for line in lines:
+        args = parser.parse_args(line.split()[1:])  # SystemExit on an unknown option
+        assert args.func.__name__ == "cmd_train", line
