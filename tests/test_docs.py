@@ -86,16 +86,19 @@ def _command_lines():
 
 
 def test_command_lines_parse():
-    from fastembed.cli import build_parser
+    """As fastembed.cli.main parses them (search takes queries after its options)."""
+    from fastembed.cli import build_parser, cmd_search
 
     parser = build_parser()
     lines = list(_command_lines())
     assert len(lines) >= 20
     for where, line in lines:
         try:
-            parser.parse_args(shlex.split(line)[1:])
+            args, extra = parser.parse_known_args(shlex.split(line)[1:])
         except SystemExit:  # pragma: no cover - the message says which line
             pytest.fail(f"{where}: `{line}` does not parse")
+        assert not extra or (args.func is cmd_search and not any(x.startswith("-") for x in extra)), \
+            f"{where}: `{line}`: unrecognized arguments {extra}"
 
 
 def test_every_public_module_has_a_page():
