@@ -70,8 +70,21 @@ def test_relative_links_resolve(page):
     for target in re.findall(r"\]\(([^)\s]+)\)", text):
         if re.match(r"[a-z]+:", target) or target.startswith("#"):
             continue
-        path = (page.parent / target.split("#")[0]).resolve()
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve()
         assert path.exists(), f"{page.relative_to(ROOT)}: the link {target!r} goes nowhere"
+        if anchor:
+            assert anchor in _anchors(path), f"{page.relative_to(ROOT)}: {target!r}: no such heading"
+
+
+def _anchors(path):
+    """The heading ids mkdocs (toc's slugify) and GitHub give a page's headings."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+    out = set()
+    for h in re.findall(r"^#+ (.*)$", text, flags=re.M):
+        h = re.sub(r"[^\w\s-]", "", h).strip().lower()
+        out.add(re.sub(r"[-\s]+", "-", h))
+    return out
 
 
 def _command_lines():
