@@ -126,3 +126,16 @@ def test_every_public_module_has_a_page():
     for m in ("fastembed.reference", "fastembed.benchmarks"):  # tooling: named where layout is described
         assert m.split(".")[1] + ".py" in (DOCS / "layout.md").read_text(encoding="utf-8")
     importlib.import_module("fastembed.io")
+
+
+def test_mkdocs_builds_the_site_strictly(tmp_path):
+    """The README's `pip install mkdocs && mkdocs build`, with warnings as errors (skipped where
+    mkdocs is not installed: it is a documentation tool, not a test requirement)."""
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install mkdocs)")
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "site" / "api" / "table" / "index.html").is_file()
