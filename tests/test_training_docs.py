@@ -1,16 +1,17 @@
-"""The README's training section is part of the product: its Python runs and its command lines parse."""
+"""The training page (docs/api/training.md) is part of the product: its Python runs, says what it
+claims, and its command lines parse."""
 import pathlib
 import re
 
 import pytest
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "api" / "training.md"
 
 
 def _section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("### Training word vectors")
-    end = text.index("\n### ", start + 1)
+    text = PAGE.read_text(encoding="utf-8")
+    start = text.index("## word2vec")
+    end = text.index("\n## Corpora", start + 1)
     return text[start:end]
 
 
@@ -21,9 +22,9 @@ def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
     ns = {}
     for i, code in enumerate(blocks):
         try:
-            exec(compile(code, f"README training python block {i}", "exec"), ns)
+            exec(compile(code, f"docs/api/training.md python block {i}", "exec"), ns)
         except Exception as exc:  # pragma: no cover - the message says which block
-            pytest.fail(f"README training python block {i} failed: {exc!r}\n{code}")
+            pytest.fail(f"docs/api/training.md python block {i} failed: {exc!r}\n{code}")
     animals = {"dog", "kitten", "puppy", "hamster", "rabbit", "cat"}
     assert {k for k, _ in ns["model"].wv.words.most_similar("lion", topn=3)} <= animals
     assert ns["table"].words.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"

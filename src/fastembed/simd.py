@@ -3,15 +3,16 @@
 Every hot kernel is compiled once per SIMD level and all levels return the same bits; one level is
 active per process:
 
-=========  ===================  ==========================================================
-level      where                notes
-=========  ===================  ==========================================================
-generic    every platform       portable C (what CPUs without a dedicated level run)
-sse2       x86-64               the x86-64 baseline; 128-bit streaming stores
-avx2       x86-64 with AVX2     8 floats per register, masked tails (Haswell+, AMD Zen 1-3)
-avx512     x86-64 AVX-512F      16 floats per register (Skylake-SP+, AMD Zen 4+)
-neon       aarch64              the AArch64 baseline (Apple Silicon, Graviton, Ampere)
-=========  ===================  ==========================================================
+==========  ===================  ==========================================================================
+level       where                notes
+==========  ===================  ==========================================================================
+generic     every platform       portable C (what CPUs without a dedicated level run)
+sse2        x86-64               the x86-64 baseline; 128-bit streaming stores
+avx2        x86-64 with AVX2     8 floats per register, masked tails (Haswell+, AMD Zen 1-3)
+avx512      x86-64 AVX-512F      16 floats per register (Skylake-SP+, AMD Zen 4+)
+avx512vnni  x86-64 AVX-512 VNNI  the avx512 level plus vpdpbusd for the int8 index (Ice Lake+, Zen 4+)
+neon        aarch64              the AArch64 baseline (Apple Silicon, Graviton, Ampere)
+==========  ===================  ==========================================================================
 
 At import the best level this CPU supports is chosen, unless the environment variable
 ``FASTEMBED_SIMD`` names one (a level, or ``default`` for the architecture's baseline, or ``best``);
