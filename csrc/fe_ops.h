@@ -46,6 +46,26 @@ typedef struct fe_kind_ops {
                       int64_t r0, int64_t r1, float *hs, int64_t *hi);
 } fe_kind_ops;
 
+/* One fused embedding + LayerNorm call (impl/layernorm.h): row i of out (V x D table, D >= 1) is
+ * LayerNorm(table[ids[i]] * scale + pos[p(i)] (+ types[t(i)])) * gamma + beta, with
+ * p(i) = pidx[i], or poff[i / T] + i % T when pidx is NULL; t(i) = tidx[i], or 0 when tidx is NULL
+ * (types NULL: no token-type row). stream: non-temporal stores for 64-byte aligned rows. */
+typedef struct fe_ln_args {
+    const float *table;
+    fe_intp V, D;
+    const int64_t *ids;
+    const float *pos;
+    const int64_t *pidx, *poff;
+    fe_intp T;
+    float scale;
+    const float *types;
+    const int64_t *tidx;
+    const float *gamma, *beta;
+    float eps;
+    float *out;
+    int stream;
+} fe_ln_args;
+
 typedef struct fe_ops {
     const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "neon" */
     int vector_floats;           /* floats per vector register at this level */
@@ -120,10 +140,10 @@ typedef struct fe_ops {
                        fe_i8_state *st);
     int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                         fe_i8_state *st);
-    /* ---- the fused embedding + LayerNorm row (impl/layernorm.h): x = (src * scale + pos) (+ types),
-     * dst = ((x - mean) * rstd) * gamma + beta with 64-lane float32 statistics; tmp holds d floats */
-    void (*embed_ln_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
-                         const float *gamma, const float *beta, float eps, fe_intp d, float *tmp, int stream);
+    /* ---- the fused embedding + LayerNorm (impl/layernorm.h) over rows [lo, hi) of a->out:
+     * x = (src * scale + pos) (+ types), dst = ((x - mean) * rstd) * gamma + beta with 64-lane
+     * float32 statistics; tmp holds D floats. -1, or the first row whose id is out of range */
+    fe_intp (*embed_ln_range)(const fe_ln_args *a, fe_intp lo, fe_intp hi, float *tmp);
 } fe_ops;
 
 #endif /* FE_OPS_H */

@@ -323,6 +323,62 @@ def test_padding_like_transformers(minilm):
         minilm(["a b c d", "a"], padding=False)
 
 
+@needs_minilm
+def test_pairs_and_left_padding_like_transformers(minilm, tmp_path):
+    transformers = pytest.importorskip("transformers", reason="compares with transformers' tokenizer call")
+    ref_tok = transformers.AutoTokenizer.from_pretrained(MINILM)
+    news = list(td.corpus("news"))
+    a, b = news[:30] + ["", "short"], news[30:60] + ["a second text", ""]
+    for kw in ({}, {"max_length": 24}):
+        got = minilm(a, b, padding=True, **kw)
+        ref = ref_tok(a, b, padding=True, return_tensors="np", **({"truncation": True} | kw if kw else {}))
+        for key in ("input_ids", "attention_mask", "token_type_ids"):
+            np.testing.assert_array_equal(got[key], ref[key])
+        assert set(np.unique(got["token_type_ids"])) == {0, 1}
+    ids, types = minilm.encode_pairs(["the dragon"], ["lived"])
+    assert ids.tolist() == [ref_tok("the dragon", "lived")["input_ids"]] and types.tolist() == [0, 0, 0, 0, 1, 1]
+    # left padding: asked for per call, or from tokenizer_config.json's padding_side (transformers')
+    ref_tok.padding_side = "left"
+    ref = ref_tok(a, padding=True, return_tensors="np")
+    got = minilm(a, padding_side="left")
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        np.testing.assert_array_equal(got[key], ref[key])
+    ref = ref_tok(a, b, padding=True, return_tensors="np")
+    got = minilm(a, b, padding_side="left")
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        np.testing.assert_array_equal(got[key], ref[key])
+    assert minilm.padding_side == "right"
+    (tmp_path / "tokenizer.json").write_bytes(open(os.path.join(MINILM, "tokenizer.json"), "rb").read())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"padding_side": "left"}))
+    left = Tokenizer.from_pretrained(tmp_path)
+    assert left.padding_side == "left"
+    np.testing.assert_array_equal(left(a)["input_ids"], ref_tok(a, padding=True, return_tensors="np")["input_ids"])
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"padding_side": "up"}))
+    with pytest.raises(ValueError, match=r"tokenizer_config.json: padding_side must be 'left' or 'right', got 'up'"):
+        Tokenizer.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="padding_side must be None, 'right' or 'left', got 'top'"):
+        minilm(a, padding_side="top")
+    with pytest.raises(ValueError, match="texts has 2 items and text_pairs 1: one pair per text"):
+        minilm(["a", "b"], ["c"])
+    with pytest.raises(TypeError, match=r"text_pairs\[1\] is int, not str"):
+        minilm(["a", "b"], ["c", 4])
+    with pytest.raises(ValueError, match=r"text_pairs\[0\] is not valid Unicode"):
+        minilm(["a"], ["x\ud800"])
+
+
+def test_file_padding_direction():
+    cfg = _cfg()
+    cfg["padding"] = {"direction": "Left", "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]",
+                      "strategy": "BatchLongest", "pad_to_multiple_of": None}
+    tok = Tokenizer(cfg)
+    assert tok.padding_side == "left"
+    got = tok(["hello world", "hello"])
+    hf = tokenizers.Tokenizer.from_str(json.dumps(cfg))
+    want = hf.encode_batch(["hello world", "hello"])
+    np.testing.assert_array_equal(got["input_ids"], [e.ids for e in want])
+    np.testing.assert_array_equal(got["attention_mask"], [e.attention_mask for e in want])
+
+
 # ------------------------------------------------------------------ errors
 
 def test_bad_texts():

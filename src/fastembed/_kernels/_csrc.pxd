@@ -133,6 +133,24 @@ cdef extern from "fe_pool.h" nogil:
 
 # ---------------------------------------------------------------- fe_ops.h (the SIMD-level kernels)
 cdef extern from "fe_ops.h" nogil:
+    ctypedef struct fe_ln_args:
+        const float *table
+        fe_intp V
+        fe_intp D
+        const int64_t *ids
+        const float *pos
+        const int64_t *pidx
+        const int64_t *poff
+        fe_intp T
+        float scale
+        const float *types
+        const int64_t *tidx
+        const float *gamma
+        const float *beta
+        float eps
+        float *out
+        int stream
+
     ctypedef struct fe_kind_ops:
         void (*copy_row)(float *dst, const void *src, float s, fe_intp d, int stream) noexcept nogil
         void (*embed_row)(float *dst, const void *src, float s, float scale, const float *pos,
@@ -186,9 +204,7 @@ cdef extern from "fe_ops.h" nogil:
                            fe_i8_state *st) noexcept nogil
         int (*hx_scan_bf16)(const fe_i8_args *a, const fe_i8_query *qs, int64_t nq, int64_t r0, int64_t r1,
                             fe_i8_state *st) noexcept nogil
-        void (*embed_ln_row)(float *dst, const float *src, float scale, const float *pos, const float *types,
-                             const float *gamma, const float *beta, float eps, fe_intp d, float *tmp,
-                             int stream) noexcept nogil
+        fe_intp (*embed_ln_range)(const fe_ln_args *a, fe_intp lo, fe_intp hi, float *tmp) noexcept nogil
 
 # ---------------------------------------------------------------- fe_config.h
 cdef extern from "fe_config.h" nogil:

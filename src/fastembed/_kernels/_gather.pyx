@@ -16,7 +16,7 @@ import numpy as np
 cnp.import_array()
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team, first_bad
-from fastembed._kernels._csrc cimport fe_ops, fe_kind_ops, fe_prefetch_row, fe_prefetch_ahead, FE_KIND_F32, fe_kind_itemsize
+from fastembed._kernels._csrc cimport fe_ops, fe_ln_args, fe_kind_ops, fe_prefetch_row, fe_prefetch_ahead, FE_KIND_F32, fe_kind_itemsize
 from fastembed._kernels._kinds cimport kind_ops, rows_of, scales_of
 from fastembed._kernels._simd cimport ops
 
@@ -263,29 +263,6 @@ def embed(cnp.ndarray table not None, int kind, const float[::1] scales, const i
 
 # ------------------------------------------------------------------------------------------ embed + LayerNorm
 
-cdef fe_intp _embed_ln_range(const fe_ops *o, const float *table, fe_intp V, fe_intp D, const int64_t *ids,
-                             const float *pos, const int64_t *pidx, const int64_t *poff, fe_intp T, float scale,
-                             const float *types, const int64_t *tidx, const float *gamma, const float *beta,
-                             float eps, fe_intp lo, fe_intp hi, float *out, float *tmp, int stream) noexcept nogil:
-    cdef fe_intp i, p, ahead = fe_prefetch_ahead(D)
-    cdef uint64_t u
-    for i in range(lo, hi):
-        if i + ahead < hi:
-            u = <uint64_t>ids[i + ahead]
-            if u < <uint64_t>V:
-                fe_prefetch_row(table + <fe_intp>u * D, D)
-        u = <uint64_t>ids[i]
-        if u >= <uint64_t>V:
-            return i
-        p = pidx[i] if pidx != NULL else poff[i // T] + i % T
-        o.embed_ln_row(out + i * D, table + <fe_intp>u * D, scale, pos + p * D,
-                       (types + (tidx[i] * D if tidx != NULL else 0)) if types != NULL else NULL,
-                       gamma, beta, eps, D, tmp, stream)
-    if stream:
-        o.stream_fence()
-    return -1
-
-
 def embed_layernorm(const float[:, ::1] table not None, const int64_t[::1] ids not None,
                     const float[:, ::1] pos not None, const int64_t[::1] pos_idx, float scale,
                     const float[:, ::1] types, const int64_t[::1] type_idx,
@@ -306,29 +283,31 @@ def embed_layernorm(const float[:, ::1] table not None, const int64_t[::1] ids n
     cdef int t, nt
     cdef fe_intp *bad
     cdef float *tmp
-    cdef const float *tp = NULL
-    cdef const int64_t *ti = NULL
-    cdef const int64_t *pi = NULL
-    cdef const int64_t *po = NULL
-    cdef const float *wp = NULL
+    cdef fe_ln_args a
     cdef const fe_ops *o = ops()
     if n == 0:
         return -1
     if D == 0:
         raise ValueError("embed_layernorm needs D >= 1")
-    if V:
-        wp = &table[0, 0]
-    if pos_idx is not None:
-        pi = &pos_idx[0]
-    else:
-        po = &pos_offsets[0]
-    if types is not None:
-        tp = &types[0, 0]
-        if type_idx is not None:
-            ti = &type_idx[0]
+    a.table = &table[0, 0] if V else NULL
+    a.V = V
+    a.D = D
+    a.ids = &ids[0]
+    a.pos = &pos[0, 0]
+    a.pidx = &pos_idx[0] if pos_idx is not None else NULL
+    a.poff = &pos_offsets[0] if pos_idx is None else NULL
+    a.T = seq_len
+    a.scale = scale
+    a.types = &types[0, 0] if types is not None else NULL
+    a.tidx = &type_idx[0] if types is not None and type_idx is not None else NULL
+    a.gamma = &gamma[0]
+    a.beta = &beta[0]
+    a.eps = eps
+    a.out = &out[0, 0]
+    a.stream = stream
     nt = team(n, n_threads)
     bad = <fe_intp *>malloc(nt * sizeof(fe_intp))
-    tmp = <float *>malloc(nt * (D + 16) * sizeof(float))
+    tmp = <float *>malloc(nt * (D + 16) * sizeof(float))  # per thread: one row of x
     if bad == NULL or tmp == NULL:
         free(bad)
         free(tmp)
@@ -337,8 +316,7 @@ def embed_layernorm(const float[:, ::1] table not None, const int64_t[::1] ids n
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             lo = n * t // nt
             hi = n * (t + 1) // nt
-            bad[t] = _embed_ln_range(o, wp, V, D, &ids[0], &pos[0, 0], pi, po, seq_len, scale, tp, ti,
-                                     &gamma[0], &beta[0], eps, lo, hi, &out[0, 0], tmp + t * (D + 16), stream)
+            bad[t] = o.embed_ln_range(&a, lo, hi, tmp + t * (D + 16))
         res = first_bad(bad, nt)
     free(bad)
     free(tmp)

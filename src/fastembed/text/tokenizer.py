@@ -251,6 +251,9 @@ class Tokenizer:
                     break
         self.pad_id: Optional[int] = pad_id
         self.pad_type_id = int(pad.get("pad_type_id", 0)) if pad else 0
+        # the file's padding direction; from_pretrained lets tokenizer_config.json's padding_side
+        # (what transformers' tokenizers use) override it
+        self.padding_side = "left" if pad and pad.get("direction") == "Left" else "right"
 
     @classmethod
     def from_pretrained(cls, path, *, backend: Optional[str] = None) -> "Tokenizer":
@@ -272,7 +275,11 @@ class Tokenizer:
             raise ValueError(f"{f} is not a JSON tokenizer file: {e}") from None
         if not isinstance(config, dict) or "model" not in config:
             raise ValueError(f"{f} is not a tokenizers file (no 'model' entry)")
-        return cls(config, f, backend)
+        tok = cls(config, f, backend)
+        side = _padding_side(os.path.join(os.path.dirname(f), "tokenizer_config.json"))
+        if side is not None:
+            tok.padding_side = side
+        return tok
 
     # ---------------------------------------------------------------- vocabulary
 
@@ -387,20 +394,9 @@ class Tokenizer:
             return TokenIds(ids, offsets)
         return self._encode_hf(texts, add_special_tokens, trunc, mc, skip, left)
 
-    def _encode_hf(self, texts: list, add_special: bool, trunc: int, max_chars: int, skip: int,
-                   left: bool) -> TokenIds:
-        for i, t in enumerate(texts):
-            if type(t) is not str and not isinstance(t, str):
-                raise TypeError(f"texts[{i}] is {type(t).__name__}, not str")
-        if max_chars >= 0:
-            texts = [t[:max_chars] for t in texts]
-        for i, t in enumerate(texts):
-            if not t.isascii():
-                try:
-                    t.encode("utf-8")
-                except UnicodeEncodeError as e:
-                    raise ValueError(f"texts[{i}] is not valid Unicode: {e.reason} at character {e.start} "
-                                     f"(U+{ord(t[e.start]):04X})") from None
+    def _run_hf(self, inputs: list, add_special: bool, trunc: int, left: bool) -> list:
+        """``tokenizers``' encodings of ``inputs`` (str, or (str, str) pairs) with this call's
+        truncation."""
         hf = self.hf
         with self._hf_lock:  # truncation is a setting of the shared tokenizers object
             trunc_cfg = self.config.get("truncation") or {}
@@ -411,7 +407,14 @@ class Tokenizer:
                                      strategy=_snake(trunc_cfg.get("strategy", "LongestFirst")),
                                      direction="left" if left else "right")
             fn = getattr(hf, "encode_batch_fast", None) or hf.encode_batch
-            encs = fn(texts, add_special_tokens=add_special)
+            return fn(inputs, add_special_tokens=add_special)
+
+    def _encode_hf(self, texts: list, add_special: bool, trunc: int, max_chars: int, skip: int,
+                   left: bool) -> TokenIds:
+        _check_texts(texts, "texts")
+        if max_chars >= 0:
+            texts = [t[:max_chars] for t in texts]
+        encs = self._run_hf(texts, add_special, trunc, left)
         lens = np.fromiter((len(e.ids) for e in encs), np.int64, len(encs))
         offsets = np.zeros(len(encs) + 1, np.int64)
         np.cumsum(lens, out=offsets[1:])
@@ -431,17 +434,63 @@ class Tokenizer:
         return self.encode_batch([text], add_special_tokens=add_special_tokens, max_length=max_length,
                                  n_threads=1).ids
 
-    def __call__(self, texts: Sequence[str], *, padding: Union[bool, str, int] = True, max_length=_CONFIG,
-                 add_special_tokens: bool = True, n_threads=None) -> dict:
-        """``transformers``-style batch: ``{"input_ids", "attention_mask", "token_type_ids"}``, each
-        (B, T) int64, padded on the right with :attr:`pad_id` (type :attr:`pad_type_id`).
+    def encode_pairs(self, texts: Sequence[str], text_pairs: Sequence[str], *, add_special_tokens: bool = True,
+                     max_length=_CONFIG) -> Tuple[TokenIds, np.ndarray]:
+        """Encode sentence pairs as one sequence each (BERT: ``[CLS] a [SEP] b [SEP]``), through
+        ``tokenizers`` (its pair template and truncation strategy, e.g. longest-first).
 
+        Returns
+        -------
+        (TokenIds, (N,) int64 token type ids): type 0 for the first text and its special tokens,
+        1 for the second (as the file's pair template says).
+
+        Raises
+        ------
+        ValueError : ``texts`` and ``text_pairs`` of different lengths, a str that is not valid
+            Unicode; TypeError : an item that is not a str (its list and index named).
+        """
+        texts, pairs = texts_list(texts), texts_list(text_pairs)
+        if len(texts) != len(pairs):
+            raise ValueError(f"texts has {len(texts)} items and text_pairs {len(pairs)}: one pair per text")
+        _check_texts(texts, "texts")
+        _check_texts(pairs, "text_pairs")
+        trunc = self._trunc(max_length)
+        encs = self._run_hf(list(zip(texts, pairs)), add_special_tokens, trunc, self.truncate_left)
+        lens = np.fromiter((len(e.ids) for e in encs), np.int64, len(encs))
+        offsets = np.zeros(len(encs) + 1, np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        n = int(offsets[-1])
+        ids = np.fromiter(chain.from_iterable(e.ids for e in encs), np.int64, n)
+        types = np.fromiter(chain.from_iterable(e.type_ids for e in encs), np.int64, n)
+        return TokenIds(ids, offsets), types
+
+    def __call__(self, texts: Sequence[str], text_pairs: Optional[Sequence[str]] = None, *,
+                 padding: Union[bool, str, int] = True, max_length=_CONFIG, add_special_tokens: bool = True,
+                 n_threads=None, padding_side: Optional[str] = None) -> dict:
+        """``transformers``-style batch: ``{"input_ids", "attention_mask", "token_type_ids"}``, each
+        (B, T) int64, padded with :attr:`pad_id` (type :attr:`pad_type_id`) on
+        :attr:`padding_side`.
+
+        text_pairs : sequence of str, optional
+            A second text per text (sentence pairs, :meth:`encode_pairs`): token type 0 for the
+            first, 1 for the second.
         padding : True or "longest" (to the longest text of the batch), "max_length" (to
             ``max_length``), an int (to that length), or False (every text the same length already,
             else ValueError).
+        padding_side : {None, "right", "left"}
+            Default: :attr:`padding_side` (tokenizer_config.json's ``padding_side``, else the
+            direction in tokenizer.json, else right).
         """
-        enc = self.encode_batch(texts, add_special_tokens=add_special_tokens, max_length=max_length,
-                                n_threads=n_threads)
+        if padding_side not in (None, "right", "left"):
+            raise ValueError(f"padding_side must be None, 'right' or 'left', got {padding_side!r}")
+        left = (padding_side or self.padding_side) == "left"
+        if text_pairs is not None:
+            enc, flat_types = self.encode_pairs(texts, text_pairs, add_special_tokens=add_special_tokens,
+                                                max_length=max_length)
+        else:
+            enc = self.encode_batch(texts, add_special_tokens=add_special_tokens, max_length=max_length,
+                                    n_threads=n_threads)
+            flat_types = None
         lengths = enc.lengths
         longest = int(lengths.max()) if lengths.size else 0
         if padding is True or padding == "longest":
@@ -466,11 +515,12 @@ class Tokenizer:
             raise ValueError(f"{self.path or 'this tokenizer'} has no pad token: cannot pad")
         B = len(enc)
         ids = np.full((B, T), self.pad_id if self.pad_id is not None else 0, np.int64)
-        mask = (np.arange(T)[None, :] < lengths[:, None]).astype(np.int64)
-        ids[mask.astype(bool)] = enc.ids
+        col = np.arange(T)[None, :]
+        keep = col >= (T - lengths)[:, None] if left else col < lengths[:, None]
+        ids[keep] = enc.ids  # row-major: each row's ids in order, after (left) or before (right) its padding
         types = np.full((B, T), self.pad_type_id, np.int64)
-        types[mask.astype(bool)] = self._type_ids(enc, add_special_tokens)
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        types[keep] = self._type_ids(enc, add_special_tokens) if flat_types is None else flat_types
+        return {"input_ids": ids, "attention_mask": keep.astype(np.int64), "token_type_ids": types}
 
     def _type_ids(self, enc: TokenIds, add_special: bool) -> np.ndarray:
         """(N,) int64 token type ids of the flat ids: the template's types."""
@@ -490,6 +540,38 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer({self.path!r}, backend={self.backend!r})"
+
+
+def _check_texts(texts: list, name: str) -> None:
+    """TypeError for an item that is not a str, ValueError for one that is not valid Unicode
+    (a lone surrogate), each naming ``name[i]``."""
+    for i, t in enumerate(texts):
+        if type(t) is not str and not isinstance(t, str):
+            raise TypeError(f"{name}[{i}] is {type(t).__name__}, not str")
+    for i, t in enumerate(texts):
+        if not t.isascii():
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError(f"{name}[{i}] is not valid Unicode: {e.reason} at character {e.start} "
+                                 f"(U+{ord(t[e.start]):04X})") from None
+
+
+def _padding_side(path: str) -> Optional[str]:
+    """tokenizer_config.json's ``padding_side`` ("left" / "right"), or None (no file, no entry)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            cfg = json.loads(fh.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} is not a JSON file: {e}") from None
+    side = cfg.get("padding_side") if isinstance(cfg, dict) else None
+    if side is None:
+        return None
+    if side not in ("left", "right"):
+        raise ValueError(f"{path}: padding_side must be 'left' or 'right', got {side!r}")
+    return side
 
 
 def _snake(name: str) -> str:

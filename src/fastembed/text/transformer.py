@@ -212,20 +212,34 @@ class TransformerEmbedding:
 
     # ---------------------------------------------------------------- text -> vectors
 
-    def tokenize(self, texts: Sequence[str], *, max_length: Optional[int] = None, n_threads=None) -> dict:
+    def tokenize(self, texts: Sequence[str], text_pairs: Optional[Sequence[str]] = None, *,
+                 max_length: Optional[int] = None, n_threads=None) -> dict:
         """The padded batch the checkpoint's tokenizer makes with ``padding=True`` (and
         ``truncation=True, max_length=max_length`` when given): ``input_ids``,
-        ``attention_mask``, ``token_type_ids``, each (B, T) int64."""
+        ``attention_mask``, ``token_type_ids``, each (B, T) int64, padded on the tokenizer's
+        ``padding_side``. ``text_pairs``: one second text per text (token type 1)."""
         if self.tokenizer is None:
             raise ValueError(f"{self.path or 'this model'} has no tokenizer.json: use embed_ids")
-        return self.tokenizer(texts_list(texts), padding=True, max_length=max_length, n_threads=n_threads)
+        return self.tokenizer(texts_list(texts), text_pairs, padding=True, max_length=max_length,
+                              n_threads=n_threads)
 
-    def __call__(self, texts: Sequence[str], *, max_length: Optional[int] = None, n_threads=None) -> np.ndarray:
-        """(B, T, D) float32 for ``texts``, T the longest text's tokens (special tokens included);
-        padding positions hold the pad token's embedding, as the model's own embedding layer
-        gives (mask them with :meth:`tokenize`'s ``attention_mask``)."""
-        batch = self.tokenize(texts, max_length=max_length, n_threads=n_threads)
-        return self.embed_ids(batch["input_ids"], batch["token_type_ids"], n_threads=n_threads)
+    def __call__(self, texts: Sequence[str], text_pairs: Optional[Sequence[str]] = None, *,
+                 max_length: Optional[int] = None, n_threads=None) -> np.ndarray:
+        """(B, T, D) float32 for ``texts`` (or the pairs ``texts[b]``, ``text_pairs[b]``: BERT's
+        ``[CLS] a [SEP] b [SEP]`` with token types 0 / 1), T the longest text's tokens (special
+        tokens included); padding positions hold the pad token's embedding, as the model's own
+        embedding layer gives (mask them with :meth:`tokenize`'s ``attention_mask``).
+
+        Left-padded GPT-2-family batches (a tokenizer whose ``padding_side`` is left) count
+        positions from each text's first token, as transformers' ``generate`` does
+        (``attention_mask.cumsum(-1) - 1``, position 1 on padding): a text's vectors do not
+        depend on the padding in front of it."""
+        batch = self.tokenize(texts, text_pairs, max_length=max_length, n_threads=n_threads)
+        positions = None
+        mask = batch["attention_mask"]
+        if self.model_type in GPT2_FAMILY and mask.size and not mask[:, 0].all():
+            positions = np.where(mask == 1, np.cumsum(mask, axis=-1) - 1, 1)
+        return self.embed_ids(batch["input_ids"], batch["token_type_ids"], positions, n_threads=n_threads)
 
     def __repr__(self) -> str:
         return (f"TransformerEmbedding({self.path!r}, {self.model_type}, {self.table.num_embeddings} x {self.dim}, "
