@@ -89,7 +89,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tokens", type=int, default=None)
-    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--epochs", default=None, help="comma list (default 5; 2 with --quick)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2, help="seeds (rounds) per trainer")
     ap.add_argument("--models", default="sg", help="comma list of sg, cbow")
@@ -99,7 +99,7 @@ def main(argv=None):
     ap.add_argument("--fasttext-python", default=os.environ.get("FASTEMBED_FASTTEXT_PYTHON", "/work/ftvenv/bin/python"))
     a = ap.parse_args(argv)
     tokens = a.tokens or (300_000 if a.quick else 1_400_000)
-    epochs = a.epochs or (2 if a.quick else 5)
+    epoch_list = [int(e) for e in a.epochs.split(",")] if a.epochs else [2 if a.quick else 5]
     supported = _simd.supported_levels()
     levels = a.levels.split(",") if a.levels else sorted({lv for lv in ("avx2", supported[-1]) if lv in supported},
                                                           key=supported.index)
@@ -118,7 +118,7 @@ def main(argv=None):
             for s in corpus:
                 f.write(" ".join(s) + "\n")
         oov_report = None
-        for model in a.models.split(","):
+        for model, epochs in [(mo, e) for mo in a.models.split(",") for e in epoch_list]:
             sg = 1 if model == "sg" else 0
             for r in range(a.rounds):
                 seed = r + 1
@@ -127,11 +127,11 @@ def main(argv=None):
                     out = os.path.join(d, "ft.bin")
                     secs = run_fasttext(a.fasttext_python, path, out, sg, epochs, a.threads, seed)
                     q = cluster_quality(fe.load(out))
-                    results.setdefault((model, "fastText (Facebook)"), []).append((q, n_words * epochs / secs, secs))
+                    results.setdefault((model, epochs, "fastText (Facebook)"), []).append((q, n_words * epochs / secs, secs))
                 if have_gensim:
                     time.sleep(0.25)
                     g, secs = run_gensim(corpus, sg, epochs, a.threads, seed)
-                    results.setdefault((model, "gensim FastText"), []).append(
+                    results.setdefault((model, epochs, "gensim FastText"), []).append(
                         (cluster_quality(g.wv), n_words * epochs / secs, secs))
                     del g
                 for level in levels:
@@ -141,29 +141,29 @@ def main(argv=None):
                             time.sleep(0.25)
                             m, secs = run_fastembed(corpus, sg, epochs, a.threads, seed, pp == "1")
                             name = f"fastembed {level}" + (" per_pair" if pp == "1" else " per_position")
-                            results.setdefault((model, name), []).append(
+                            results.setdefault((model, epochs, name), []).append(
                                 (cluster_quality(m.table), n_words * epochs / secs, secs))
                             if oov_report is None:
                                 oov_report = _oov_check(m, d, a.fasttext_python if have_ft else None, have_gensim)
                             del m
                     finally:
                         _simd.set_level(prev)
-    print(f"\nfastText training: clustered corpus, {n_words} tokens, {epochs} epochs, {a.threads} threads, "
+    print(f"\nfastText training: clustered corpus, {n_words} tokens, {a.threads} threads, "
           f"dim 100, window 5, neg 5, min_count 5, sample 1e-4, lr 0.05, n-grams 3-6, 2M buckets; "
           f"{a.rounds} seeds each")
-    hdr = ["model", "trainer", "quality per seed", "quality", "seconds per seed", "words/s (median)",
+    hdr = ["model", "epochs", "trainer", "quality per seed", "quality", "seconds per seed", "words/s (median)",
            "quality / fastText", "speed / fastText"]
     print(" | ".join(hdr))
-    for model in a.models.split(","):
-        base = results.get((model, "fastText (Facebook)"))
+    for model, epochs in [(mo, e) for mo in a.models.split(",") for e in epoch_list]:
+        base = results.get((model, epochs, "fastText (Facebook)"))
         bq = float(np.mean([x[0] for x in base])) if base else None
         bs = float(np.median([x[1] for x in base])) if base else None
-        for (mm, name), rows in results.items():
-            if mm != model:
+        for (mm, ee, name), rows in results.items():
+            if (mm, ee) != (model, epochs):
                 continue
             q = float(np.mean([x[0] for x in rows]))
             s = float(np.median([x[1] for x in rows]))
-            print(" | ".join([model, name, " ".join(f"{x[0]:.4f}" for x in rows), f"{q:.4f}",
+            print(" | ".join([model, str(epochs), name, " ".join(f"{x[0]:.4f}" for x in rows), f"{q:.4f}",
                               " ".join(f"{x[2]:.1f}" for x in rows), f"{s / 1e3:.0f}k",
                               f"{q / bq:.3f}" if bq else "-", f"{s / bs:.2f}x" if bs else "-"]))
     if not have_ft:
