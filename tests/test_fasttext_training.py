@@ -85,6 +85,14 @@ def test_input_rows_are_the_readers_ngrams(corpus):
                                               [k.encode() for k in vocab.keys], 2, 5))
 
 
+@pytest.mark.parametrize("init", ["gensim", "word2vec.c"])
+@pytest.mark.parametrize("n,D", [(1, 1), (5000, 3), (70000, 7), (3, 100)])
+def test_blockwise_initial_rows_equal_word2vecs(n, D, init):
+    from fastembed.fasttext import _draw_rows
+    from fastembed.training import _initial_vectors
+    np.testing.assert_array_equal(_draw_rows(n, D, 7, init), _initial_vectors(n, D, 7, init))
+
+
 def test_training_is_reproducible_and_thread_invariant_in_shape(corpus):
     kw = dict(dim=12, min_count=1, bucket=500, epochs=2, seed=5, progress=False)
     a = fe.FastText(workers=1, **kw)
