@@ -19,6 +19,10 @@
  * in float32 (the build has -ffp-contract=off). This is gensim's order (its adjust_vectors and
  * get_vector), so the results are bit-identical to gensim's; fastText itself multiplies by
  * (float)(1.0 / count) instead of dividing (at most one rounding apart).
+ *
+ * The mean vectors and the training steps are compiled once per SIMD level (csrc/impl/fasttext.h,
+ * reached through the fe_ops table); this header holds the scalar parts (hashing, n-grams, the
+ * dictionary scan) and the structures the kernels take.
  */
 #ifndef FE_FASTTEXT_H
 #define FE_FASTTEXT_H
@@ -27,13 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fe_pool.h"
-
-#if defined(FE_TARGET_CLONES) && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define FE_FT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FE_FT_CLONES
-#endif
+#include "fe_common.h"
+#include "fe_w2v.h"
 
 #define FE_FT_FNV_OFFSET 2166136261u
 #define FE_FT_FNV_PRIME 16777619u
@@ -145,53 +144,15 @@ typedef struct {
     int skip_eos;                /* "</s>" gets no n-grams (fastText since file version 12) */
 } fe_ft_args;
 
-/* out[i - w0] = the mean of word i's row (if it has one) and its n-gram rows, for words [w0, w1);
- * the summation order is the one in the header comment. Returns 0, or -1 when the scratch buffer
- * for the n-gram ids cannot be allocated. Assumes validated input (rows in range, D > 0). */
-FE_FT_CLONES
-static int fe_ft_mean_range(const fe_ft_args *a, int64_t w0, int64_t w1, float *out)
-{
-    const int64_t D = a->D;
-    int64_t cap = 256;
-    int64_t *ids = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
-    if (ids == NULL)
-        return -1;
-    for (int64_t i = w0; i < w1; i++) {
-        float *acc = out + (i - w0) * D;
-        const unsigned char *w = a->blob + a->offsets[i];
-        const int64_t len = a->offsets[i + 1] - a->offsets[i];
-        const int64_t row = a->rows != NULL ? a->rows[i] : (a->words != NULL ? i : -1);
-        int64_t m = 0, count;
-        if (row >= 0 && a->words != NULL)
-            memcpy(acc, a->words + row * D, (size_t)D * sizeof(float));
-        else
-            for (int64_t j = 0; j < D; j++)
-                acc[j] = 0.0f;
-        if (a->bucket > 0 && !(a->skip_eos && fe_ft_is_eos(w, len))) {
-            m = fe_ft_ngrams(w, len, a->minn, a->maxn, (uint32_t)a->bucket, ids, cap);
-            if (m > cap) {
-                free(ids);
-                cap = m;
-                ids = (int64_t *)malloc((size_t)cap * sizeof(int64_t));
-                if (ids == NULL)
-                    return -1;
-                fe_ft_ngrams(w, len, a->minn, a->maxn, (uint32_t)a->bucket, ids, cap);
-            }
-        }
-        for (int64_t k = 0; k < m; k++) {  /* each element its own chain of additions, in n-gram order */
-            const float *restrict r = a->ngrams + ids[k] * D;
-            for (int64_t j = 0; j < D; j++)
-                acc[j] = acc[j] + r[j];
-        }
-        count = m + (row >= 0 && a->words != NULL ? 1 : 0);
-        if (count > 1) {
-            const float c = (float)count;
-            for (int64_t j = 0; j < D; j++)
-                acc[j] = acc[j] / c;
-        }
-    }
-    free(ids);
-    return 0;
-}
+/* fastText training (impl/fasttext.h): word2vec's model (w.syn0 is the (V + bucket, D) input matrix
+ * -- the word rows, then the n-gram buckets; w.syn1neg the (V, D) output rows; w.V the words, among
+ * which noise words are drawn) and each word's input rows, fastText's Dictionary::getSubwords. */
+typedef struct {
+    fe_w2v_model w;
+    const int64_t *sub_starts;   /* (V + 1,): word i's input rows are sub_rows[sub_starts[i]:sub_starts[i + 1]] */
+    const int64_t *sub_rows;     /* the word's own row i first, then V + the bucket of each n-gram */
+    int per_pair;                /* skip-gram: 1 recomputes the hidden vector and updates the input rows
+                                    after every (word, context) pair, as fastText; 0 once per position */
+} fe_ft_model;
 
 #endif /* FE_FASTTEXT_H */

@@ -22,6 +22,7 @@
 #include "fe_half.h"
 #include "fe_topk.h"
 #include "fe_w2v.h"
+#include "fe_fasttext.h"
 #include "fe_int8.h"
 #include "fe_kinds.h"
 #include "fe_pool.h"
@@ -115,6 +116,14 @@ typedef struct fe_ops {
     int64_t (*w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                                  uint64_t seed, int cbow_mean, int32_t *buf, float *neu1, float *neu1e,
                                  double *loss, int64_t *nonfinite);
+    /* ---- fastText (impl/fasttext.h): mean vectors of words [w0, w1) (0, or -1: no memory), and one
+     * skip-gram / CBOW sentence with character n-grams (word2vec's random stream and negative step) */
+    int (*ft_mean_range)(const fe_ft_args *a, int64_t w0, int64_t w1, float *out);
+    int64_t (*ft_sg_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha, uint64_t seed,
+                              int32_t *buf, float *hidden, float *neu1e, float *grad, double *loss,
+                              int64_t *nonfinite);
+    int64_t (*ft_cbow_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha, uint64_t seed,
+                                int32_t *buf, float *hidden, float *neu1e, double *loss, int64_t *nonfinite);
     /* out[u] = sum of grad[order[j]] (times scale[u]) over j in [starts[u], starts[u+1]), in j order */
     void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out);

@@ -372,9 +372,6 @@ def _corpus(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    # a format fastembed reads but cannot write: refused before training (the registry says so)
-    (["train", "CORPUS", "-o", "OUT", "--format", "fasttext-bin"],
-     "--format fasttext-bin: format 'fasttext-bin' can be loaded but not saved; choose from"),
     (["train", "CORPUS", "-o", "OUT", "--format", "nope"], "--format nope: unknown format 'nope'; choose from"),
     (["train", "CORPUS", "-o", "nodir/vec.txt"], "--output nodir/vec.txt: the directory"),
     (["train", "CORPUS", "-o", "OUT", "--save-model", "nodir/model"], "--save-model nodir/model: the directory"),
@@ -406,6 +403,24 @@ def test_train_format_follows_the_io_registry(tmp_path, capsys, monkeypatch):
                               "--dim", "4", "--epochs", "1", "--min-count", "1", "--no-progress")
     assert code == 0, err
     assert "(fasttext-bin)" in out
+
+
+@pytest.mark.parametrize("model", ["fasttext", "fasttext-cbow"])
+def test_train_fasttext_writes_the_whole_model(tmp_path, capsys, model):
+    corpus = _corpus(tmp_path)
+    out_bin = tmp_path / "m.bin"
+    code, out, err = cli_main(capsys, "train", corpus, "-o", out_bin, "--format", "fasttext-bin", "--model", model,
+                              "--dim", "8", "--epochs", "1", "--min-count", "1", "--bucket", "1000", "--minn", "2",
+                              "--maxn", "4", "--workers", "1", "--no-progress")
+    assert code == 0, err
+    assert "1000 n-gram buckets" in out and "(fasttext-bin)" in out
+    v = fe.load_fasttext(out_bin)
+    assert (v.bucket, v.minn, v.maxn, v.args.model) == (1000, 2, 4, 2 if model == "fasttext" else 1)
+    assert v.get_vector("unseenword").any()  # n-grams: vectors for unseen words
+    code, out, err = cli_main(capsys, "train", corpus, "-o", tmp_path / "m.vec", "--model", model, "--dim", "8",
+                              "--epochs", "1", "--min-count", "1", "--bucket", "1000", "--no-progress")
+    assert code == 0, err
+    assert fe.load(tmp_path / "m.vec").shape == v.table.shape
 
 
 def test_epoch_lines_go_through_the_progress_bar(tmp_path, monkeypatch, capsys):

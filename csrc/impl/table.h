@@ -5,6 +5,7 @@
 #include "impl/topk.h"
 #include "impl/tile.h"
 #include "impl/w2v.h"
+#include "impl/fasttext.h"
 #include "impl/segment.h"
 #include "impl/kinds.h"
 #include "impl/pool.h"
@@ -29,6 +30,9 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .dots_block = FE_FN(fe_dots_block),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
+    .ft_mean_range = FE_FN(fe_ft_mean_range),
+    .ft_sg_sentence = FE_FN(fe_ft_sg_sentence),
+    .ft_cbow_sentence = FE_FN(fe_ft_cbow_sentence),
     .segment_sum = FE_FN(fe_segment_sum),
     .i8_quantize = FE_FN(fe_i8_quantize),
     .i8_scan = FE_FN(fe_i8_scan),

@@ -32,8 +32,9 @@ from fastembed.vocab import Vocabulary
 from fastembed.io import load, load_fasttext, save
 from fastembed.training import train_word2vec, Word2Vec
 from fastembed.glove import train_glove, GloVe
+from fastembed.fasttext import train_fasttext, FastText
 from fastembed import accessors, corpus, evaluate, interop, optim, pooling, rows, search, words  # noqa: F401
 
 __all__ = ["EmbeddingTable", "Vocabulary", "one_hot", "load", "load_fasttext", "save", "train_word2vec", "Word2Vec",
-           "train_glove", "GloVe", "corpus", "evaluate", "interop", "optim", "pooling", "rows", "search", "words",
+           "train_glove", "GloVe", "train_fasttext", "FastText", "corpus", "evaluate", "interop", "optim", "pooling", "rows", "search", "words",
            "resolve_threads", "show_config", "ConversionWarning", "__version__"]

@@ -26,6 +26,7 @@ from fastembed.positions import SinusoidalPositions
 from fastembed.text.sentences import SentenceIndex, read_lines
 from fastembed.text.static import StaticModel
 from fastembed.training import Word2Vec, train_word2vec
+from fastembed.fasttext import FastText
 
 __all__ = ["main", "build_parser"]
 
@@ -379,9 +380,25 @@ def cmd_train(args) -> None:
                                symmetric=not args.asymmetric, vectors=args.vectors, workers=args.workers,
                                seed=args.seed, max_vocab=args.max_vocab, memory=int(args.memory_mb * 2 ** 20),
                                tmpdir=args.tmpdir, progress=not args.no_progress, callbacks=[report])
+        elif model in ("fasttext", "fasttext-cbow"):
+            if args.save_model:
+                raise UserError("--save-model is for word2vec; a fastText model is saved whole with "
+                                "--format fasttext-bin")
+            ft = FastText(dim=args.dim, window=window, negative=args.negative, min_count=args.min_count,
+                          sample=1e-4 if args.sample is None else args.sample, epochs=epochs,
+                          alpha=0.05 if args.alpha is None else args.alpha, sg=1 if model == "fasttext" else 0,
+                          minn=args.minn, maxn=args.maxn, bucket=args.bucket, workers=args.workers, seed=args.seed,
+                          max_vocab=args.max_vocab, progress=not args.no_progress, callbacks=[report])
+            t = ft.train(args.corpus)
+            if fmt == "fasttext-bin":  # the whole model: n-gram rows, so readers get vectors for unseen words
+                ft.save(args.output)
+                print(f"wrote the fastText model ({len(t)} words x {t.dim}, {ft.bucket} n-gram buckets) to "
+                      f"{args.output} ({fmt})")
+                return
         else:
             w = Word2Vec(dim=args.dim, window=window, negative=args.negative, min_count=args.min_count,
-                            sample=args.sample, epochs=epochs, alpha=args.alpha, sg=1 if model == "sg" else 0,
+                            sample=1e-3 if args.sample is None else args.sample, epochs=epochs,
+                            alpha=0.025 if args.alpha is None else args.alpha, sg=1 if model == "sg" else 0,
                             cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
                             max_vocab=args.max_vocab, progress=not args.no_progress, callbacks=[report])
             t = w.train(args.corpus)
@@ -734,12 +751,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path", metavar="PATH", help="a vector file or native directory")
     i.set_defaults(func=cmd_info)
 
-    t = sub.add_parser("train", help="train word vectors (word2vec skip-gram or CBOW, or GloVe) on a text "
+    t = sub.add_parser("train", help="train word vectors (word2vec skip-gram or CBOW, fastText, or GloVe) on a text "
                                      "corpus (one sentence a line; .gz/.bz2 too)")
     t.add_argument("corpus", metavar="CORPUS")
     t.add_argument("-o", "--output", required=True, metavar="OUT")
-    t.add_argument("--model", choices=("sg", "cbow", "glove"), default="sg",
-                   help="sg: word2vec skip-gram; cbow: word2vec CBOW; glove: GloVe (default sg)")
+    t.add_argument("--model", choices=("sg", "cbow", "glove", "fasttext", "fasttext-cbow"), default="sg",
+                   help="sg: word2vec skip-gram; cbow: word2vec CBOW; glove: GloVe; fasttext / fasttext-cbow: "
+                        "fastText skip-gram / CBOW with character n-grams (default sg)")
     t.add_argument("--format", metavar="FORMAT",
                    help=f"the format of OUT, one of {', '.join(SAVE_FORMATS)} (checked before training; "
                         "default: by OUT's extension: .bin word2vec-binary, none native, else word2vec text)")
@@ -752,14 +770,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     t.add_argument("--max-vocab", type=int, default=None, help="keep only the most frequent words")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    w2v = t.add_argument_group("word2vec (sg, cbow)")
+    w2v = t.add_argument_group("word2vec and fastText (sg, cbow, fasttext, fasttext-cbow)")
     w2v.add_argument("--negative", type=int, default=5, help="noise words per pair (default 5)")
-    w2v.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold (default 1e-3)")
-    w2v.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (default 0.025)")
+    w2v.add_argument("--sample", type=float, default=None,
+                     help="subsampling threshold (default 1e-3 for word2vec, 1e-4 for fastText)")
+    w2v.add_argument("--alpha", type=float, default=None,
+                     help="initial learning rate (default 0.025 for word2vec, 0.05 for fastText)")
     w2v.add_argument("--cbow-sum", action="store_true", help="CBOW: sum the context vectors (default: mean)")
     w2v.add_argument("--save-model", metavar="DIR", default=None,
                      help="also save the full model (vocabulary, counts, both weight matrices) to DIR, to "
                           "train it further with fastembed.Word2Vec.load(DIR)")
+    ftg = t.add_argument_group("fastText (fasttext, fasttext-cbow); --format fasttext-bin writes the whole model")
+    ftg.add_argument("--minn", type=int, default=3, help="shortest character n-gram (default 3)")
+    ftg.add_argument("--maxn", type=int, default=6, help="longest character n-gram; 0: none (default 6)")
+    ftg.add_argument("--bucket", type=int, default=2_000_000,
+                     help="rows the n-grams are hashed into (default 2000000)")
     gl = t.add_argument_group("GloVe")
     gl.add_argument("--learning-rate", type=float, default=0.05, help="AdaGrad's initial step (default 0.05)")
     gl.add_argument("--x-max", type=float, default=100.0, help="weighting cutoff x_max (default 100)")

@@ -470,6 +470,126 @@ def w2v_batch(syn0, syn1neg, words, starts, keep, alias_prob, alias, window, neg
 
 
 
+def fasttext_batch(syn0, syn1neg, sub_starts, sub_rows, words, starts, keep, alias_prob, alias, window, negative,
+                   alpha0, alpha1, seed, exp_table, logsig_table, sg=True, per_pair=True, shrink_windows=True):
+    """fastText's negative-sampling updates with character n-grams, in place: the kernel
+    ``_train.ft_batch`` one sentence and one position at a time (one thread gives the same bits).
+
+    syn0 (V + bucket, D) input rows; word w's input rows are ``sub_rows[sub_starts[w]:sub_starts[w+1]]``
+    (its own row, then V + each n-gram's bucket); syn1neg (V, D). The random stream, subsampling,
+    window shrink, noise words and the negative-sampling step are :func:`w2v_batch`'s. The hidden
+    vector is fastText's computeHidden: zeros, each row added in order, times float32(1.0 / n); the
+    error vector is added whole to each of the rows. Skip-gram ``per_pair``: hidden recomputed and
+    rows updated after every (word, context) pair (fastText); else once per position with the
+    pairs' errors summed. CBOW: the rows of every context word, in window order.
+    Returns (words kept, summed loss).
+    """
+    f32 = np.float32
+    V, D = syn1neg.shape
+    size, mx = exp_table.size, 6
+    scale = f32(size) / f32(2 * mx)
+    S = len(starts) - 1
+    kept, loss, nonfinite = 0, 0.0, 0
+
+    def index(x):
+        return min(max(int(f32(f32(x + f32(mx)) * scale)), 0), size - 1)
+
+    def logsig(x):
+        if x >= mx:
+            return 0.0
+        if x <= -mx:
+            return float(x)
+        return float(logsig_table[index(x)])
+
+    def rows_of(w):
+        return [int(r) for r in sub_rows[sub_starts[w]: sub_starts[w + 1]]]
+
+    def hidden_of(rows):
+        h = np.zeros(D, f32)
+        for r in rows:
+            h = h + syn0[r]
+        return h * f32(1.0 / len(rows))
+
+    def step(h, targets):
+        nonlocal loss, nonfinite
+        neu1e = np.zeros(D, f32)
+        for d, target in enumerate(targets):
+            label = f32(1.0 if d == 0 else 0.0)
+            if d > 0 and target == targets[0]:
+                continue
+            l2 = syn1neg[target]
+            f = _dot16(h, l2)
+            if not np.isfinite(f):
+                nonfinite += 1
+            if f >= mx:
+                g = (label - f32(1.0)) * alpha
+            elif f <= -mx:
+                g = label * alpha
+            elif f != f:
+                continue
+            else:
+                g = (label - exp_table[index(f)]) * alpha
+            loss -= logsig(f if d == 0 else -f)
+            neu1e += g * l2
+            l2 += g * h
+        return neu1e
+
+    with np.errstate(all="ignore"):
+        for s in range(S):
+            alpha = f32(alpha0) + (f32(alpha1) - f32(alpha0)) * (f32(s) / f32(S))
+            r = _mix((seed + s) & _M64)
+
+            def nxt():
+                nonlocal r
+                r = (r * 25214903917 + 11) & _M64
+                return r >> 16
+
+            def negatives(word):
+                targets = [word]
+                for _ in range(negative):
+                    x = nxt()
+                    k = ((x & 0xFFFFFFFF) * V) >> 32
+                    u = nxt() & 0xFFFFFFFF
+                    targets.append(k if u < alias_prob[k] else int(alias[k]))
+                return targets
+
+            sent = []
+            for w in words[starts[s]: starts[s + 1]]:
+                if keep is not None and keep[w] != 0xFFFFFFFF and (nxt() & 0xFFFFFFFF) >= keep[w]:
+                    continue
+                sent.append(int(w))
+            kept += len(sent)
+            for i, word in enumerate(sent):
+                b = nxt() % window if shrink_windows else 0
+                ctx = [j for j in range(max(0, i - window + b), min(len(sent), i + window - b + 1)) if j != i]
+                if sg:
+                    rows = rows_of(word)
+                    h = hidden_of(rows)
+                    grad = np.zeros(D, f32)
+                    for j in ctx:
+                        if per_pair:
+                            h = hidden_of(rows)
+                        e = step(h, negatives(sent[j]))
+                        if per_pair:
+                            for q in rows:
+                                syn0[q] += e
+                        else:
+                            grad += e
+                    if not per_pair and ctx:
+                        for q in rows:
+                            syn0[q] += grad
+                    continue
+                if not ctx:
+                    continue
+                rows = [q for j in ctx for q in rows_of(sent[j])]
+                e = step(hidden_of(rows), negatives(word))
+                for q in rows:
+                    syn0[q] += e
+    if nonfinite:
+        raise FloatingPointError(f"fastText training diverged: {nonfinite} dot products were NaN or infinite")
+    return kept, loss
+
+
 # ------------------------------------------------------------------ pooling (EmbeddingBag, sentence vectors)
 
 def _bag_layout(ids, offsets, include_last_offset):

@@ -309,6 +309,18 @@ class Word2Vec:
             self._counted = (_identity(Sentences(corpus, encoding)), as_int(corpus_words, "corpus_words", lo=0))
 
     # ------------------------------------------------------------------ training
+    _NAME = "word2vec"
+
+    def _input_rows(self):
+        """A context manager giving the writable (rows, D) float32 input matrix the kernel trains."""
+        return self.table.writing()
+
+    def _batch(self, syn0, words, starts, keep, alias_prob, alias, a0, a1, seed, exp_t, logsig_t):
+        """One kernel call over the sentences words[starts[s]:starts[s+1]]: (words kept, loss)."""
+        return _train.w2v_batch(syn0, self.syn1neg, words, starts, keep, alias_prob, alias, self.window,
+                                self.negative, a0, a1, seed, exp_t, logsig_t, self.compute_loss, self.workers,
+                                bool(self.sg), self.cbow_mean, self.shrink_windows)
+
     def train(self, corpus, epochs: Optional[int] = None, start_alpha: Optional[float] = None,
               end_alpha: Optional[float] = None, encoding: str = "utf-8") -> EmbeddingTable:
         """Train ``epochs`` passes over ``corpus``; returns the input-vector table.
@@ -338,7 +350,7 @@ class Word2Vec:
         cached = None if sents.path is not None else []  # in-memory corpora: ids converted once
         bar = None
         if self.progress:
-            bar = tqdm(total=total, unit="w", unit_scale=True, desc="word2vec" if self.sg else "word2vec cbow",
+            bar = tqdm(total=total, unit="w", unit_scale=True, desc=self._NAME if self.sg else self._NAME + " cbow",
                        leave=False, disable=None if self.progress is True else not self.progress)
         done = 0
 
@@ -346,9 +358,8 @@ class Word2Vec:
             frac = min(n / total, 1.0) if total else 1.0
             return max(a_end, a_start - (a_start - a_end) * frac)
 
-        syn1 = self.syn1neg
         try:
-            with self.table.writing() as syn0:
+            with self._input_rows() as syn0:
                 for _ in range(epochs):
                     epoch = self.epochs_trained
                     key = epoch_key(self.seed, epoch)
@@ -361,10 +372,8 @@ class Word2Vec:
                         if fill:
                             cached.append((words, starts, raw))
                         a0, a1 = alpha_at(done), alpha_at(done + raw)
-                        kept, loss = _train.w2v_batch(syn0, syn1, words, starts, keep, alias_prob, alias, self.window,
-                                                      self.negative, a0, a1, (key + n_sent) & _M64, exp_t, logsig_t,
-                                                      self.compute_loss, self.workers, bool(self.sg), self.cbow_mean,
-                                                      self.shrink_windows)
+                        kept, loss = self._batch(syn0, words, starts, keep, alias_prob, alias, a0, a1,
+                                                 (key + n_sent) & _M64, exp_t, logsig_t)
                         n_sent += starts.size - 1
                         done += raw
                         eff_total += kept
@@ -381,7 +390,7 @@ class Word2Vec:
                             "effective_words_per_sec": eff_total / secs if secs > 0 else float("inf"),
                             "alpha": alpha_at(done)}
                     self.history.append(info)
-                    log.info("word2vec epoch %d: loss %.4f, %d words, %.0f words/s", info["epoch"], info["loss"],
+                    log.info("%s epoch %d: loss %.4f, %d words, %.0f words/s", self._NAME, info["epoch"], info["loss"],
                              raw_total, info["words_per_sec"])
                     for cb in self.callbacks:
                         cb(info)

@@ -81,6 +81,32 @@ cdef extern from "fe_w2v.h" nogil:
         int fixed_window
     uint64_t fe_mix(uint64_t x) noexcept
 
+# ---------------------------------------------------------------- fe_fasttext.h
+cdef extern from "fe_fasttext.h" nogil:
+    ctypedef struct fe_ft_args:
+        const float *words
+        const int64_t *rows
+        const float *ngrams
+        int64_t bucket
+        int64_t D
+        const unsigned char *blob
+        const int64_t *offsets
+        int64_t minn
+        int64_t maxn
+        int skip_eos
+    ctypedef struct fe_ft_model:
+        fe_w2v_model w
+        const int64_t *sub_starts
+        const int64_t *sub_rows
+        int per_pair
+    uint32_t fe_ft_hash(const unsigned char *s, int64_t n) noexcept
+    int64_t fe_ft_ngrams(const unsigned char *w, int64_t len, int64_t minn, int64_t maxn, uint32_t bucket,
+                         int64_t *out, int64_t cap) noexcept
+    int fe_ft_is_eos(const unsigned char *w, int64_t len) noexcept
+    int64_t fe_ft_scan_dict(const unsigned char *buf, int64_t n, int64_t max_entries, int64_t max_word,
+                            unsigned char *words, int64_t *ends, int64_t *counts, int8_t *types,
+                            int64_t *consumed, int *status) noexcept
+
 # ---------------------------------------------------------------- fe_int8.h
 cdef extern from "fe_int8.h" nogil:
     int FE_I8_ROWS
@@ -189,6 +215,13 @@ cdef extern from "fe_ops.h" nogil:
         int64_t (*w2v_cbow_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                                      uint64_t seed, int cbow_mean, int32_t *buf, float *neu1, float *neu1e,
                                      double *loss, int64_t *nonfinite) noexcept nogil
+        int (*ft_mean_range)(const fe_ft_args *a, int64_t w0, int64_t w1, float *out) noexcept nogil
+        int64_t (*ft_sg_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha, uint64_t seed,
+                                  int32_t *buf, float *hidden, float *neu1e, float *grad, double *loss,
+                                  int64_t *nonfinite) noexcept nogil
+        int64_t (*ft_cbow_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha,
+                                    uint64_t seed, int32_t *buf, float *hidden, float *neu1e, double *loss,
+                                    int64_t *nonfinite) noexcept nogil
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
         void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,

@@ -5,7 +5,7 @@ Layer 2 of 3: ``def`` wrappers over typed memoryviews that the Python layer
 (``fastembed.io.fasttext``) has validated. The loops are the plain C of ``csrc/fe_fasttext.h``;
 ``mean_vectors`` splits the words into contiguous ranges holding about the same number of bytes,
 one per OpenMP thread (each word is written by one thread, so the result does not depend on the
-team).
+team), and runs the SIMD level's ``ft_mean_range`` (``csrc/impl/fasttext.h``, the fe_ops table).
 """
 from cython.parallel cimport prange
 
@@ -15,26 +15,9 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
-cdef extern from "fe_fasttext.h" nogil:
-    ctypedef struct fe_ft_args:
-        const float *words
-        const int64_t *rows
-        const float *ngrams
-        int64_t bucket
-        int64_t D
-        const unsigned char *blob
-        const int64_t *offsets
-        int64_t minn
-        int64_t maxn
-        int skip_eos
-    uint32_t fe_ft_hash(const unsigned char *s, int64_t n) noexcept
-    int64_t fe_ft_ngrams(const unsigned char *w, int64_t len, int64_t minn, int64_t maxn, uint32_t bucket,
-                         int64_t *out, int64_t cap) noexcept
-    int fe_ft_is_eos(const unsigned char *w, int64_t len) noexcept
-    int64_t fe_ft_scan_dict(const unsigned char *buf, int64_t n, int64_t max_entries, int64_t max_word,
-                            unsigned char *words, int64_t *ends, int64_t *counts, int8_t *types,
-                            int64_t *consumed, int *status) noexcept
-    int fe_ft_mean_range(const fe_ft_args *a, int64_t w0, int64_t w1, float *out) noexcept
+from fastembed._kernels._csrc cimport (fe_ops, fe_ft_args, fe_ft_hash, fe_ft_ngrams, fe_ft_is_eos,
+                                       fe_ft_scan_dict)
+from fastembed._kernels._simd cimport ops
 
 
 def hash_bytes(const unsigned char[::1] s not None):
@@ -119,6 +102,7 @@ def mean_vectors(const float[:, ::1] words, const int64_t[::1] rows, const float
     cdef int64_t *cuts
     cdef int *bad
     cdef int t, nt, res = 0
+    cdef const fe_ops *o = ops()
     if n == 0 or D == 0:
         return
     a.words = &words[0, 0] if words is not None and words.shape[0] > 0 else NULL
@@ -149,7 +133,7 @@ def mean_vectors(const float[:, ::1] words, const int64_t[::1] rows, const float
             cuts[t] = cuts[t - 1]
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
-            bad[t] = fe_ft_mean_range(&a, cuts[t], cuts[t + 1], &out[0, 0] + cuts[t] * D)
+            bad[t] = o.ft_mean_range(&a, cuts[t], cuts[t + 1], &out[0, 0] + cuts[t] * D)
         for t in range(nt):
             if bad[t] != 0:
                 res = bad[t]

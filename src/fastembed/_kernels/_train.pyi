@@ -20,5 +20,12 @@ def w2v_batch(syn0: npt.NDArray[np.float32], syn1neg: npt.NDArray[np.float32], w
               exp_table: npt.NDArray[np.float32], logsig_table: npt.NDArray[np.float32], compute_loss: bool,
               n_threads: int, sg: bool = ..., cbow_mean: bool = ...,
               shrink_windows: bool = ...) -> Tuple[int, float]: ...
+def ft_batch(syn0: npt.NDArray[np.float32], syn1neg: npt.NDArray[np.float32], sub_starts: npt.NDArray[np.int64],
+             sub_rows: npt.NDArray[np.int64], words: npt.NDArray[np.int32], starts: npt.NDArray[np.int64],
+             keep: Optional[npt.NDArray[np.uint32]], alias_prob: npt.NDArray[np.uint32],
+             alias: npt.NDArray[np.int32], window: int, negative: int, alpha0: float, alpha1: float, seed: int,
+             exp_table: npt.NDArray[np.float32], logsig_table: npt.NDArray[np.float32], compute_loss: bool,
+             n_threads: int, sg: bool = ..., per_pair: bool = ...,
+             shrink_windows: bool = ...) -> Tuple[int, float]: ...
 
 __test__: dict

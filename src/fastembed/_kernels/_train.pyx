@@ -1,4 +1,5 @@
-"""Learning kernels: sparse gradient reduction and updates, and word2vec batches (skip-gram, CBOW).
+"""Learning kernels: sparse gradient reduction and updates, word2vec batches (skip-gram, CBOW) and
+fastText batches (the same, with character n-grams on the input side).
 
 Assumes validated input (fastembed/training.py and EmbeddingTable.backward/apply_sparse check ids,
 shapes, dtypes and read-only tables).
@@ -10,7 +11,7 @@ from libc.stdlib cimport malloc, free
 import numpy as np
 
 from fastembed._kernels._common cimport intp_t as fe_intp, team
-from fastembed._kernels._csrc cimport (fe_ops, fe_w2v_model, fe_mix, FE_EXP_TABLE_SIZE, FE_MAX_EXP,
+from fastembed._kernels._csrc cimport (fe_ops, fe_w2v_model, fe_ft_model, fe_mix, FE_EXP_TABLE_SIZE, FE_MAX_EXP,
                                        FE_MAX_NEGATIVE)
 from fastembed._kernels._simd cimport ops
 
@@ -110,6 +111,24 @@ def sparse_update(float[:, ::1] table not None, const int64_t[::1] ids not None,
             o.axpy(&table[ids[i], 0], -(sp[i] if sp != NULL else lr), &rows[i, 0], D)
 
 
+cdef int _w2v_model(fe_w2v_model *m, float[:, ::1] syn0, float[:, ::1] syn1neg, const uint32_t[::1] keep,
+                    const uint32_t[::1] alias_prob, const int32_t[::1] alias, int window, int negative,
+                    const float[::1] exp_table, const float[::1] logsig_table, bint shrink_windows) except -1:
+    m.syn0 = &syn0[0, 0]
+    m.syn1neg = &syn1neg[0, 0]
+    m.D = syn0.shape[1]
+    m.V = syn1neg.shape[0]
+    m.keep = &keep[0] if keep is not None else NULL
+    m.alias_prob = &alias_prob[0]
+    m.alias = &alias[0]
+    m.window = window
+    m.negative = negative
+    m.fixed_window = 0 if shrink_windows else 1
+    m.exp_table = &exp_table[0]
+    m.logsig_table = &logsig_table[0]
+    return 0
+
+
 def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
               const int32_t[::1] words not None, const int64_t[::1] starts not None,
               const uint32_t[::1] keep, const uint32_t[::1] alias_prob not None,
@@ -152,18 +171,8 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     for s in range(S):
         if starts[s + 1] - starts[s] > maxlen:
             maxlen = starts[s + 1] - starts[s]
-    m.syn0 = &syn0[0, 0]
-    m.syn1neg = &syn1neg[0, 0]
-    m.D = D
-    m.V = syn0.shape[0]
-    m.keep = &keep[0] if keep is not None else NULL
-    m.alias_prob = &alias_prob[0]
-    m.alias = &alias[0]
-    m.window = window
-    m.negative = negative
-    m.fixed_window = 0 if shrink_windows else 1
-    m.exp_table = &exp_table[0]
-    m.logsig_table = &logsig_table[0]
+    _w2v_model(&m, syn0, syn1neg, keep, alias_prob, alias, window, negative, exp_table, logsig_table,
+               shrink_windows)
     if S < nt:
         nt = <int>S
     # every thread's scratch is allocated here, with the GIL, so a failure is a MemoryError and not
@@ -201,5 +210,89 @@ def w2v_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None,
     if nonfinite:
         raise FloatingPointError(
             f"word2vec training diverged: {nonfinite} dot products were NaN or infinite in this batch "
+            f"(learning rate {alpha0:g}); lower alpha")
+    return kept, loss
+
+
+def ft_batch(float[:, ::1] syn0 not None, float[:, ::1] syn1neg not None, const int64_t[::1] sub_starts not None,
+             const int64_t[::1] sub_rows not None, const int32_t[::1] words not None,
+             const int64_t[::1] starts not None, const uint32_t[::1] keep, const uint32_t[::1] alias_prob not None,
+             const int32_t[::1] alias not None, int window, int negative, float alpha0, float alpha1, uint64_t seed,
+             const float[::1] exp_table not None, const float[::1] logsig_table not None, bint compute_loss,
+             int n_threads, bint sg=True, bint per_pair=True, bint shrink_windows=True):
+    """fastText's updates for the sentences words[starts[s]:starts[s+1]]: skip-gram (``sg``) or
+    CBOW, the input side of a word being the mean of its rows ``syn0[sub_rows[sub_starts[w]:
+    sub_starts[w+1]]]`` (its own row, then its n-gram buckets), the output side word2vec's
+    negative-sampling step on ``syn1neg`` (V, D) (noise words among the V words).
+
+    Assumes validated input: ``syn0`` (V + bucket, D), ``sub_starts`` (V + 1,) non-decreasing with
+    at least one row per word, ``sub_rows`` in [0, V + bucket), words in [0, V), ``negative`` <=
+    MAX_NEGATIVE. The learning rate and the random streams are :func:`w2v_batch`'s (sentence s
+    seeded with mix(seed + s)); ``per_pair`` (skip-gram) recomputes the hidden vector after every
+    pair as fastText (else once per position). numpy: :func:`fastembed.reference.fasttext_batch`.
+
+    Returns (words kept after subsampling, summed loss).
+
+    Raises
+    ------
+    MemoryError : the per-thread scratch buffers cannot be allocated.
+    FloatingPointError : a dot product was NaN or infinite (training diverged).
+    """
+    cdef fe_intp S = starts.shape[0] - 1, s, maxlen = 0, D = syn0.shape[1], per_buf, per_vec
+    cdef fe_ft_model f
+    cdef int nt = n_threads if n_threads > 0 else 1
+    cdef int64_t kept = 0, nonfinite = 0, bad
+    cdef double loss = 0.0, lloc
+    cdef int32_t *bufs
+    cdef float *vecs
+    cdef float *v
+    cdef float alpha
+    cdef int tid
+    cdef const fe_ops *o = ops()
+    if S <= 0 or words.shape[0] == 0:
+        return 0, 0.0
+    for s in range(S):
+        if starts[s + 1] - starts[s] > maxlen:
+            maxlen = starts[s + 1] - starts[s]
+    _w2v_model(&f.w, syn0, syn1neg, keep, alias_prob, alias, window, negative, exp_table, logsig_table,
+               shrink_windows)
+    f.sub_starts = &sub_starts[0]
+    f.sub_rows = &sub_rows[0]
+    f.per_pair = 1 if per_pair else 0
+    if S < nt:
+        nt = <int>S
+    per_buf = maxlen + 1
+    per_vec = 3 * (D + 16)  # hidden, neu1e, grad
+    bufs = <int32_t *>malloc(nt * per_buf * sizeof(int32_t))
+    vecs = <float *>malloc(nt * per_vec * sizeof(float))
+    if bufs == NULL or vecs == NULL:
+        free(bufs)
+        free(vecs)
+        raise MemoryError(f"fastText: cannot allocate scratch for {nt} threads (sentences of up to "
+                          f"{maxlen} words, dim {D})")
+    try:
+        with nogil, parallel(num_threads=nt):
+            for s in prange(S, schedule='dynamic', chunksize=8):
+                tid = threadid()
+                v = vecs + tid * per_vec
+                alpha = alpha0 + (alpha1 - alpha0) * (<float>s / <float>S)
+                lloc = 0.0
+                bad = 0
+                if sg:
+                    kept += o.ft_sg_sentence(&f, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                             fe_mix(seed + <uint64_t>s), bufs + tid * per_buf, v, v + D + 16,
+                                             v + 2 * (D + 16), &lloc if compute_loss else NULL, &bad)
+                else:
+                    kept += o.ft_cbow_sentence(&f, &words[starts[s]], starts[s + 1] - starts[s], alpha,
+                                               fe_mix(seed + <uint64_t>s), bufs + tid * per_buf, v, v + D + 16,
+                                               &lloc if compute_loss else NULL, &bad)
+                loss += lloc
+                nonfinite += bad
+    finally:
+        free(bufs)
+        free(vecs)
+    if nonfinite:
+        raise FloatingPointError(
+            f"fastText training diverged: {nonfinite} dot products were NaN or infinite in this batch "
             f"(learning rate {alpha0:g}); lower alpha")
     return kept, loss

@@ -58,7 +58,7 @@ REGISTRY: Dict[str, Format] = {f.name: f for f in (
     Format("npy", foreign.is_npy, refuse=foreign.NPY),
     Format("npz", foreign.is_zip, refuse=foreign.ZIP),
     Format("pickle", foreign.is_pickle, refuse=foreign.pickle_message),  # gensim .kv / .model included
-    Format("fasttext-bin", fasttext.detect, fasttext.read),
+    Format("fasttext-bin", fasttext.detect, fasttext.read, fasttext.write),
     Format("hdf5", foreign.is_hdf5, refuse=foreign.HDF5),
     Format("gzip", foreign.is_gzip, refuse=foreign.GZIP),
     Format("bz2", foreign.is_bz2, refuse=foreign.BZ2),

@@ -48,15 +48,16 @@ from fastembed import words as _words
 from fastembed._kernels import _fasttext
 from fastembed._threads import GRAIN_COPY_BYTES, team_size
 from fastembed._validate import as_float_matrix, as_int
-from fastembed.io._keys import KeyCollector
-from fastembed.io._options import LoadOptions
+from fastembed.io._atomic import atomic_file
+from fastembed.io._keys import KeyCollector, keys_for_writing
+from fastembed.io._options import LoadOptions, SaveOptions
 from fastembed.io._rows import RowSink
 from fastembed.io._source import CHUNK, Source
 from fastembed.io.text import MAX_DIM
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
 
-__all__ = ["detect", "read", "load_fasttext", "FastTextVectors", "FastTextArgs", "MAGIC", "VERSIONS",
+__all__ = ["detect", "read", "write", "write_model", "load_fasttext", "FastTextVectors", "FastTextArgs", "MAGIC", "VERSIONS",
            "MAX_WORD_BYTES"]
 
 MAGIC = 793712314          # fastText's FASTTEXT_FILEFORMAT_MAGIC_INT32
@@ -416,6 +417,78 @@ def _read_model(src: Source, opts: LoadOptions, keep_ngrams: bool) -> "FastTextV
     table = EmbeddingTable(vectors, vocab=Vocabulary(d.keys, d.counts), copy=False)
     return FastTextVectors(table, ngrams if keep_ngrams else np.zeros((0, D), np.float32), minn=a.minn,
                            maxn=a.maxn, eos_subwords=a.eos_subwords, encoding=opts.encoding, args=a)
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+_WRITE_ROWS = 1 << 16  # rows per write() of a matrix (bounded memory for the byte copies)
+
+
+def _write_matrix(f, M: np.ndarray) -> None:
+    f.write(_MATRIX.pack(*M.shape))
+    for r0 in range(0, M.shape[0], _WRITE_ROWS):
+        f.write(np.ascontiguousarray(M[r0: r0 + _WRITE_ROWS], dtype="<f4").tobytes())
+
+
+def write_model(path: str, keys: Sequence[str], counts, input_matrix: np.ndarray, output_matrix: np.ndarray, *,
+                args: dict, ntokens: Optional[int] = None) -> None:
+    """Write a fastText ``.bin`` model (version 12, the layout of the module docstring), atomically.
+
+    Parameters
+    ----------
+    path : the file written (under a temporary name, renamed into place when complete).
+    keys : the V words, in row order (no whitespace, no NUL: fastText splits its input on whitespace).
+    counts : (V,) int counts (fastText sorts its dictionary by them; any order is read back as is).
+    input_matrix : (V + bucket, D) float32: the word rows, then the n-gram buckets.
+    output_matrix : (V, D) float32: the output (negative-sampling) rows.
+    args : the header's arguments by :class:`FastTextArgs` name (dim, ws, epoch, min_count, neg,
+        word_ngrams, loss, model, bucket, minn, maxn, lr_update_rate, t); dim and bucket must agree
+        with the matrices.
+    ntokens : the dictionary's token count (default: the sum of counts).
+
+    Raises
+    ------
+    ValueError : a key the format cannot hold (named, with its row), or shapes that disagree.
+    """
+    V = len(keys)
+    D = int(args["dim"])
+    if input_matrix.shape != (V + int(args["bucket"]), D) or output_matrix.shape != (V, D):
+        raise ValueError(f"a fastText model of {V} words, {args['bucket']} buckets and dim {D} needs an input "
+                         f"matrix of {(V + int(args['bucket']), D)} and an output matrix of {(V, D)}; got "
+                         f"{input_matrix.shape} and {output_matrix.shape}")
+    counts = np.asarray(counts, np.int64)
+    enc = []
+    for i, k in enumerate(keys):
+        b = k.encode("utf-8")
+        if not b or b"\0" in b or any(c in b for c in (b" ", b"\t", b"\n", b"\r", b"\v", b"\f")):
+            raise ValueError(f"key {k!r} at row {i} cannot be written in format 'fasttext-bin': it is empty or holds "
+                             "whitespace or a NUL")
+        enc.append(b)
+    head = struct.pack("<2i", MAGIC, 12) + _ARGS.pack(*[int(args[n]) for n in _ARG_NAMES[:-1]], float(args["t"]))
+    head += _DICT.pack(V, V, 0, int(counts.sum()) if ntokens is None else int(ntokens)) + _I64.pack(-1)
+    entry = struct.Struct("<qb")
+    with atomic_file(path) as f:
+        f.write(head)
+        f.write(b"".join(b + b"\0" + entry.pack(int(c), 0) for b, c in zip(enc, counts.tolist())))
+        f.write(b"\0")  # quant_input: false
+        _write_matrix(f, input_matrix)
+        f.write(b"\0")  # qout: false
+        _write_matrix(f, output_matrix)
+
+
+def write(table: EmbeddingTable, path: str, opts: SaveOptions) -> None:
+    """The registry's writer: the table's rows as a fastText ``.bin`` model without n-grams (bucket
+    0, so every reader gives back the rows bit for bit), the vocabulary's counts (1 without), a zero
+    output matrix. A trained :class:`fastembed.fasttext.FastText` writes its n-grams too
+    (:meth:`~fastembed.fasttext.FastText.save`)."""
+    W = np.ascontiguousarray(table[:] if not table.storage.is_float32 else table.weights, dtype=np.float32)
+    V, D = W.shape
+    keys, _, _ = keys_for_writing(table, "word2vec", "fasttext-bin")
+    vocab = table.vocab
+    counts = vocab.counts if vocab is not None and vocab.counts is not None else np.ones(V, np.int64)
+    args = dict(dim=D, ws=5, epoch=5, min_count=1, neg=5, word_ngrams=1, loss=2, model=2, bucket=0, minn=0, maxn=0,
+                lr_update_rate=100, t=1e-4)
+    write_model(path, keys, counts, W, np.zeros((V, D), np.float32), args=args)
 
 
 def read(src: Source, opts: LoadOptions) -> EmbeddingTable:
