@@ -20,7 +20,7 @@ from fastembed._kernels import _train
 from fastembed.corpus import _CONTEXTS, planted_corpus
 from fastembed.io import _registry
 from fastembed.io.fasttext import FastTextVectors
-from fastembed.training import _exp_tables
+from fastembed.training import exp_tables, sampling_tables
 
 FT_PYTHON = os.environ.get("FASTEMBED_FASTTEXT_PYTHON", "/work/ftvenv/bin/python")
 WORDS = ["cat", "queen", "kingdomx", "zzq", "ö", "catlike", "a"]
@@ -33,7 +33,7 @@ def corpus():
 
 def _batch_inputs(model, corpus, D, rng):
     vocab = model.build_vocab(corpus)
-    keep, prob, alias = model._tables(vocab)
+    keep, prob, alias = sampling_tables(vocab, model.sample, model.ns_exponent)
     ids = [vocab.encode(s) for s in corpus]
     words = np.concatenate(ids).astype(np.int32)
     starts = np.concatenate([[0], np.cumsum([len(s) for s in ids])]).astype(np.int64)
@@ -52,7 +52,7 @@ def test_ft_kernel_equals_reference(D, mode, simd_level):
     words, starts, keep, prob, alias, syn0, syn1 = _batch_inputs(m, corpus, D, rng)
     assert words.max() == len(m.vocab) - 1
     s0, s1 = syn0.copy(), syn1.copy()
-    exp_t, logsig_t = _exp_tables()
+    exp_t, logsig_t = exp_tables()
     sg, per_pair, shrink = mode != "cbow", mode != "sg_per_position", mode != "sg_fixed_window"
     kept, loss = _train.ft_batch(syn0, syn1, m._sub_starts, m._sub_rows, words, starts, keep, prob, alias, 3, 3,
                                  0.5, 0.1, 12345, exp_t, logsig_t, True, 1, sg, per_pair, shrink)
