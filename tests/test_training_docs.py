@@ -18,7 +18,7 @@ def _section() -> str:
 def test_training_doc_python_blocks_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = re.findall(r"```python\n(.*?)```", _section(), flags=re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4  # word2vec, fastText, GloVe, corpus
     ns = {}
     for i, code in enumerate(blocks):
         try:
