@@ -5,6 +5,7 @@
 #include "impl/topk.h"
 #include "impl/tile.h"
 #include "impl/w2v.h"
+#include "impl/glove.h"
 #include "impl/segment.h"
 #include "impl/kinds.h"
 #include "impl/pool.h"
@@ -29,6 +30,7 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .dots_block = FE_FN(fe_dots_block),
     .w2v_sentence = FE_FN(fe_w2v_sentence),
     .w2v_cbow_sentence = FE_FN(fe_w2v_cbow_sentence),
+    .glove_train = FE_FN(fe_glove_train),
     .segment_sum = FE_FN(fe_segment_sum),
     .i8_quantize = FE_FN(fe_i8_quantize),
     .i8_scan = FE_FN(fe_i8_scan),
