@@ -74,14 +74,6 @@ int main(void) {
 }
 """
 
-# csrc/fe_pool.h (pooling) still picks its SIMD clones with target_clones at load time; until its
-# kernels join the fe_ops table (csrc/impl/), FE_TARGET_CLONES keeps that working.
-CLONES_PROBE = r"""
-__attribute__((target_clones("avx512f", "avx2", "default")))
-int f(const float *x, int n) { float s = 0; for (int i = 0; i < n; i++) s += x[i]; return (int)s; }
-int main(void) { float x[4] = {1, 2, 3, 4}; return f(x, 4) == 10 ? 0 : 1; }
-"""
-
 SIMD_PROBE = r"""
 #include "fe_simd.h"
 int main(void) { return fe_simd_count() > 0 ? 0 : 1; }
@@ -167,8 +159,6 @@ def build_config():
     if _env("FASTEMBED_MARCH_NATIVE"):
         cflags.append("-march=native")
     macros += simd_macros()
-    if not _env("FASTEMBED_MARCH_NATIVE") and _try_compile(CLONES_PROBE, ["-O2"], run=True):
-        macros.append(("FE_TARGET_CLONES", "1"))  # csrc/fe_pool.h only (see CLONES_PROBE)
     if omp_c:
         macros.append(("FE_OPENMP", "1"))
     return cflags + omp_c, omp_l + san_l + strip_l, macros, debug

@@ -1,7 +1,9 @@
 /* fastembed: GloVe (Pennington, Socher and Manning 2014): co-occurrence counting and training.
  *
- * Plain C11, no Python or numpy headers; every size and index is 64-bit. Self-contained (it uses no
- * other csrc/ header) so the SIMD dispatch of the other kernels can change without touching it.
+ * Plain C11, no Python or numpy headers; every size and index is 64-bit. Counting, sorting, merging
+ * and shuffling are here (integer and memory work, no SIMD level to choose); the training pass is
+ * compiled once per SIMD level in csrc/impl/glove.h and reached through the fe_ops table
+ * (glove_train), so FASTEMBED_SIMD and the per-level tests reach it.
  *
  * Counting. X[a][b] += 1/d for every pair of words (a before b) at distance d <= window in a
  * sentence (GloVe's cooccur.c with distance weighting; 1 instead of 1/d without it). With symmetric
@@ -29,16 +31,6 @@
 
 #define FE_GLOVE_EMPTY UINT64_MAX
 
-/* The training pass is compiled for AVX-512, AVX2 and the baseline, the loader picking the widest
- * the CPU runs (setup.py defines FE_TARGET_CLONES when the compiler and C library support it). Its
- * square roots and divisions are the cost, and the results are the same bits at every width
- * (elementwise IEEE operations, a fixed-order dot product). */
-#if defined(FE_TARGET_CLONES) && defined(__GNUC__)
-#define FE_GLOVE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FE_GLOVE_CLONES
-#endif
-#define FE_GLOVE_LANES 16
 
 /* ------------------------------------------------------------------ counting */
 
@@ -285,106 +277,11 @@ typedef struct {
     float *W;          /* (2V, D + 1): word vectors and bias (rows < V), context vectors and bias */
     float *G;          /* (2V, D + 1): AdaGrad sums of squared scaled gradients, start at 1 */
     int64_t V, D;
-    float eta, clip;
+    float eta;         /* AdaGrad's initial step for the vector components */
+    float bias_eta;    /* ... and for the biases (see the header comment) */
+    float clip;
     int symmetric;
 } fe_glove_model;
-
-/* Dot product with 16 independent lanes (element i to lane i % 16) summed in a fixed tree, as
- * reference._dot16: the same bits at every vector width. */
-static inline float fe_glove_dot(const float *restrict a, const float *restrict b, int64_t d)
-{
-    float acc[FE_GLOVE_LANES] = {0};
-    int64_t i = 0;
-    for (; i + FE_GLOVE_LANES <= d; i += FE_GLOVE_LANES)
-        for (int l = 0; l < FE_GLOVE_LANES; l++)
-            acc[l] += a[i + l] * b[i + l];
-    for (int l = 0; i + l < d; l++)
-        acc[l] += a[i + l] * b[i + l];
-    for (int w = FE_GLOVE_LANES / 2; w >= 1; w >>= 1)
-        for (int l = 0; l < w; l++)
-            acc[l] += acc[l + w];
-    return acc[0];
-}
-
-static inline float fe_glove_clip(float x, float c)
-{
-    return x > c ? c : (x < -c ? -c : x);
-}
-
-/* One AdaGrad step on the pair (word row w, context row c); returns its cost 0.5 f diff^2, or 0 and
- * counts the pair in *skipped if its error is not finite. (The build's -fno-math-errno lets sqrtf
- * vectorise; the sums are >= 1, so no call could set errno anyway.) */
-static inline double fe_glove_step(const fe_glove_model *m, float *restrict w, float *restrict c,
-                                   float *restrict gw, float *restrict gc, float logx, float fx,
-                                   int64_t *skipped)
-{
-    const int64_t D = m->D;
-    const float diff = fe_glove_dot(w, c, D) + w[D] + c[D] - logx;
-    const float fdiff = fx * diff;
-    if (!isfinite(diff) || !isfinite(fdiff)) {
-        (*skipped)++;
-        return 0.0;
-    }
-    const double cost = 0.5 * (double)fdiff * (double)diff;
-    const float eta = m->eta, clip = m->clip;
-    for (int64_t b = 0; b < D; b++) {
-        const float t1 = fe_glove_clip(fdiff * c[b], clip) * eta;
-        const float t2 = fe_glove_clip(fdiff * w[b], clip) * eta;
-        const float u1 = t1 / sqrtf(gw[b]);
-        const float u2 = t2 / sqrtf(gc[b]);
-        gw[b] += t1 * t1;
-        gc[b] += t2 * t2;
-        w[b] -= u1;
-        c[b] -= u2;
-    }
-    const float fe = fdiff * eta;
-    w[D] -= fe / sqrtf(gw[D]);
-    c[D] -= fe / sqrtf(gc[D]);
-    gw[D] += fe * fe;
-    gc[D] += fe * fe;
-    return cost;
-}
-
-static inline void fe_glove_prefetch(const float *row, int64_t n)
-{
-#if defined(__GNUC__)
-    for (int64_t b = 0; b < n; b += 16)
-        __builtin_prefetch(row + b, 1, 3);
-#else
-    (void)row; (void)n;
-#endif
-}
-
-/* Train on records [r0, r1) in order; returns the summed cost. Rows of the record two ahead are
- * prefetched (four rows a pair, eight in symmetric mode: memory latency is the cost). */
-FE_GLOVE_CLONES static double fe_glove_train(const fe_glove_model *m, const fe_glove_rec *rec, int64_t r0, int64_t r1,
-                             int64_t *skipped)
-{
-    const int64_t Dp = m->D + 1, V = m->V;
-    double cost = 0.0;
-    for (int64_t r = r0; r < r1; r++) {
-        if (r + 2 < r1) {
-            const int64_t a = rec[r + 2].i, b = rec[r + 2].j;
-            fe_glove_prefetch(m->W + a * Dp, Dp);
-            fe_glove_prefetch(m->W + (V + b) * Dp, Dp);
-            fe_glove_prefetch(m->G + a * Dp, Dp);
-            fe_glove_prefetch(m->G + (V + b) * Dp, Dp);
-            if (m->symmetric && a != b) {
-                fe_glove_prefetch(m->W + b * Dp, Dp);
-                fe_glove_prefetch(m->W + (V + a) * Dp, Dp);
-                fe_glove_prefetch(m->G + b * Dp, Dp);
-                fe_glove_prefetch(m->G + (V + a) * Dp, Dp);
-            }
-        }
-        const int64_t i = rec[r].i, j = rec[r].j;
-        cost += fe_glove_step(m, m->W + i * Dp, m->W + (V + j) * Dp, m->G + i * Dp, m->G + (V + j) * Dp,
-                              rec[r].logx, rec[r].fx, skipped);
-        if (m->symmetric && i != j)
-            cost += fe_glove_step(m, m->W + j * Dp, m->W + (V + i) * Dp, m->G + j * Dp,
-                                  m->G + (V + i) * Dp, rec[r].logx, rec[r].fx, skipped);
-    }
-    return cost;
-}
 
 /* ------------------------------------------------------------------ shuffling */
 

@@ -23,6 +23,7 @@
 #include "fe_topk.h"
 #include "fe_w2v.h"
 #include "fe_fasttext.h"
+#include "fe_glove.h"
 #include "fe_int8.h"
 #include "fe_kinds.h"
 #include "fe_pool.h"
@@ -108,7 +109,7 @@ typedef struct fe_ops {
     void (*bag_max_backward_cols)(const int64_t *slot, const float *g, int64_t B, int64_t D, int64_t j0,
                                   int64_t j1, float *rows);
 
-    /* ---- learning (impl/w2v.h, impl/segment.h) */
+    /* ---- learning (impl/w2v.h, impl/glove.h, impl/segment.h) */
     /* one skip-gram sentence; returns the words kept; counts non-finite dot products in *nonfinite */
     int64_t (*w2v_sentence)(const fe_w2v_model *m, const int32_t *words, int64_t n, float alpha,
                             uint64_t seed, int32_t *buf, float *neu1e, double *loss, int64_t *nonfinite);
@@ -124,6 +125,10 @@ typedef struct fe_ops {
                               int64_t *nonfinite);
     int64_t (*ft_cbow_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha, uint64_t seed,
                                 int32_t *buf, float *hidden, float *neu1e, double *loss, int64_t *nonfinite);
+    /* GloVe's AdaGrad pass over records [r0, r1) in order (impl/glove.h); returns the summed cost,
+     * counts the pairs with a non-finite error in *skipped */
+    double (*glove_train)(const fe_glove_model *m, const fe_glove_rec *rec, int64_t r0, int64_t r1,
+                          int64_t *skipped);
     /* out[u] = sum of grad[order[j]] (times scale[u]) over j in [starts[u], starts[u+1]), in j order */
     void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                         int64_t u1, int64_t D, const float *scale, float *out);

@@ -52,7 +52,7 @@ def test_reprs_say_what_they_hold(tmp_path):
     w.train(corpus.planted_corpus(200, seed=0))
     assert repr(w).endswith(f"vocab={len(w.table)}, epochs_trained=1)")
     g = fe.GloVe(dim=4, vectors="word")
-    assert repr(g).startswith("GloVe(dim=4, window=10, min_count=5, epochs=25, learning_rate=0.05, x_max=100, "
+    assert repr(g).startswith("GloVe(dim=4, window=10, min_count=5, epochs=25, learning_rate=0.05, bias_learning_rate=0.05, x_max=100, "
                               "alpha=0.75, symmetric=True, vectors='word'") and repr(g).endswith("untrained)")
     assert repr(corpus.Sentences([["a", "b"], ["c"]])) == "Sentences(<list of 2 sentences>)"
     p = tmp_path / "c.txt"

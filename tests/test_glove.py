@@ -122,9 +122,10 @@ def test_shuffle_equals_reference(rng):
     assert sorted(map(tuple, rec.tolist())) == sorted(map(tuple, r2.tolist()))
 
 
-@pytest.mark.parametrize("D", [1, 16, 19])
+@pytest.mark.parametrize("D", [1, 16, 19, 50])
 @pytest.mark.parametrize("symmetric", [True, False])
-def test_train_kernel_equals_reference(rng, D, symmetric):
+@pytest.mark.parametrize("bias_eta", [0.05, 1.0])
+def test_train_kernel_equals_reference(rng, D, symmetric, bias_eta, simd_level):
     V, n = 12, 200
     i, j = rng.integers(0, V, n), rng.integers(0, V, n)
     i[:3] = j[:3] = V - 1  # diagonal records and the last id
@@ -134,12 +135,51 @@ def test_train_kernel_equals_reference(rng, D, symmetric):
     G = np.ones_like(W)
     W2, G2 = W.copy(), G.copy()
     for _ in range(3):
-        c1 = _glove.train(W, G, rec, 0, n, 0.05, 100.0, symmetric, 1)
-        c2 = ref.glove_epoch(W2, G2, rec, 0.05, 100.0, symmetric)
+        c1 = _glove.train(W, G, rec, 0, n, 0.05, 100.0, symmetric, 1, bias_eta)
+        c2 = ref.glove_epoch(W2, G2, rec, 0.05, 100.0, symmetric, bias_eta)
         assert c1 == c2
         np.testing.assert_array_equal(W, W2)
         np.testing.assert_array_equal(G, G2)
-    assert _glove.train(W, G, rec, 5, 5, 0.05, 100.0, symmetric, 2) == (0.0, 0)
+    assert _glove.train(W, G, rec, 5, 5, 0.05, 100.0, symmetric, 2, bias_eta) == (0.0, 0)
+
+
+def test_train_same_bits_at_every_level(rng):
+    # the pass at each SIMD level this CPU runs against the first level: the same bits (fixed-order dot)
+    from fastembed._kernels import _simd
+    levels = _simd.supported_levels()
+    if len(levels) < 2:
+        pytest.skip("skipped: one level on this CPU")
+    V, D, n = 30, 37, 500
+    rec = ref.glove_records(rng.integers(0, V, n), rng.integers(0, V, n), rng.random(n) * 50 + 0.5, 10.0, 0.75)
+    W0 = (rng.random((2 * V, D + 1), dtype=np.float32) - np.float32(0.5)) / np.float32(D)
+    out = {}
+    previous = _simd.set_level(levels[0])
+    try:
+        for level in levels:
+            _simd.set_level(level)
+            W, G = W0.copy(), np.ones_like(W0)
+            cost = [_glove.train(W, G, rec, 0, n, 0.05, 100.0, True, 1, 0.05) for _ in range(2)]
+            out[level] = (W, G, cost)
+    finally:
+        _simd.set_level(previous)
+    for level in levels[1:]:
+        np.testing.assert_array_equal(out[level][0], out[levels[0]][0], err_msg=level)
+        np.testing.assert_array_equal(out[level][1], out[levels[0]][1], err_msg=level)
+        assert out[level][2] == out[levels[0]][2]
+
+
+def test_bias_learning_rate(rng):
+    corpus = planted_corpus(400, seed=2)
+    kw = dict(dim=6, window=4, min_count=1, epochs=2, workers=1, seed=3, progress=False)
+    a = GloVe(**kw).train(corpus)
+    b = GloVe(**kw, bias_learning_rate=0.05).train(corpus)  # the default is learning_rate
+    np.testing.assert_array_equal(a.weights, b.weights)
+    g = GloVe(**kw, bias_learning_rate=1.0)
+    c = g.train(corpus)
+    assert not np.array_equal(a.weights, c.weights)
+    assert "bias_learning_rate=1" in repr(g)
+    with pytest.raises(ValueError, match="bias_learning_rate"):
+        GloVe(bias_learning_rate=0.0)
 
 
 def test_one_worker_equals_reference_trainer():

@@ -6,6 +6,7 @@
 #include "impl/tile.h"
 #include "impl/w2v.h"
 #include "impl/fasttext.h"
+#include "impl/glove.h"
 #include "impl/segment.h"
 #include "impl/kinds.h"
 #include "impl/pool.h"
@@ -33,6 +34,7 @@ static const fe_ops FE_FN(fe_ops_table) = {
     .ft_mean_range = FE_FN(fe_ft_mean_range),
     .ft_sg_sentence = FE_FN(fe_ft_sg_sentence),
     .ft_cbow_sentence = FE_FN(fe_ft_cbow_sentence),
+    .glove_train = FE_FN(fe_glove_train),
     .segment_sum = FE_FN(fe_segment_sum),
     .i8_quantize = FE_FN(fe_i8_quantize),
     .i8_scan = FE_FN(fe_i8_scan),

@@ -16,11 +16,12 @@ Three stages, each with its own kernel (csrc/fe_glove.h):
 2. **Merging** the runs (k-way, equal keys summed) into training records of 16 bytes per stored
    non-zero (i, j, log X_ij, f(X_ij)); the records are then shuffled once, in place.
 3. **Training**: AdaGrad on sum_ij f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2 with
-   f(x) = min(1, (x / x_max)^alpha), exactly as the reference implementation glove.c (start at
+   f(x) = min(1, (x / x_max)^alpha), as the reference implementation glove.c (start at
    uniform(-0.5, 0.5)/dim, squared-gradient sums at 1, learning rate 0.05, gradient components
-   clipped at 100). Threads share the parameters without locks (Hogwild) over slices of the
-   shuffled records; ``workers=1`` is reproducible bit for bit (and equal to
-   :func:`fastembed.reference.glove_epoch`).
+   clipped at 100; biases stepped with the learning rate as GloVe 1.2, ``bias_learning_rate=1.0``
+   for glove.c's current bias step). The pass runs at the process' SIMD level (csrc/impl/glove.h).
+   Threads share the parameters without locks (Hogwild) over slices of the shuffled records;
+   ``workers=1`` is reproducible bit for bit (and equal to :func:`fastembed.reference.glove_epoch`).
 
 The result is W + W~ (``vectors="sum"``, GloVe's default ``-model 2``) or W (``vectors="word"``).
 Peak memory: counting at most ``memory``; merging the maps still held plus 16 bytes per stored
@@ -233,6 +234,10 @@ class GloVe:
         Passes over the shuffled non-zeros (glove.c's default; its demo uses 15).
     learning_rate : float, default 0.05
         AdaGrad's initial step (glove.c's ``eta``).
+    bias_learning_rate : float, optional
+        AdaGrad's initial step for the biases (None: ``learning_rate``, as GloVe 1.2 and the paper).
+        Stanford's glove.c since its gradient clipping (commit 5b4e03c) steps the biases without
+        ``eta``: ``bias_learning_rate=1.0`` reproduces it (bench/stanford_glove.py measures both).
     x_max, alpha : float, default 100 and 0.75
         The weighting f(x) = min(1, (x / x_max) ** alpha). Note ``alpha`` is GloVe's exponent here,
         not word2vec's learning rate.
@@ -268,8 +273,9 @@ class GloVe:
     """
 
     def __init__(self, dim: int = 100, window: int = 10, min_count: int = 5, max_vocab: Optional[int] = None,
-                 epochs: int = 25, learning_rate: float = 0.05, x_max: float = 100.0, alpha: float = 0.75,
-                 symmetric: bool = True, distance_weighting: bool = True, vectors: str = "sum",
+                 epochs: int = 25, learning_rate: float = 0.05, bias_learning_rate: Optional[float] = None,
+                 x_max: float = 100.0, alpha: float = 0.75, symmetric: bool = True,
+                 distance_weighting: bool = True, vectors: str = "sum",
                  grad_clip: float = 100.0, workers: Optional[int] = None, seed: int = 1,
                  memory: int = 1 << 30, tmpdir: Optional[str] = None, progress=True,
                  callbacks: Sequence[Callable] = ()):
@@ -279,6 +285,8 @@ class GloVe:
         self.max_vocab = None if max_vocab is None else as_int(max_vocab, "max_vocab", lo=1)
         self.epochs = as_int(epochs, "epochs", lo=1)
         self.learning_rate = as_float(learning_rate, "learning_rate", lo=0.0, lo_open=True)
+        self.bias_learning_rate = (self.learning_rate if bias_learning_rate is None else
+                                   as_float(bias_learning_rate, "bias_learning_rate", lo=0.0, lo_open=True))
         self.x_max = as_float(x_max, "x_max", lo=0.0, lo_open=True)
         self.alpha = as_float(alpha, "alpha", lo=0.0)
         self.symmetric = as_bool(symmetric, "symmetric")
@@ -304,7 +312,8 @@ class GloVe:
     def __repr__(self) -> str:
         state = f"vocab={len(self.table)}, epochs={len(self.history)} trained" if self.table is not None else "untrained"
         return (f"GloVe(dim={self.dim}, window={self.window}, min_count={self.min_count}, epochs={self.epochs}, "
-                f"learning_rate={self.learning_rate:g}, x_max={self.x_max:g}, alpha={self.alpha:g}, "
+                f"learning_rate={self.learning_rate:g}, bias_learning_rate={self.bias_learning_rate:g}, "
+                f"x_max={self.x_max:g}, alpha={self.alpha:g}, "
                 f"symmetric={self.symmetric}, vectors={self.vectors!r}, workers={self.workers}, seed={self.seed}, "
                 f"{state})")
 
@@ -436,7 +445,7 @@ class GloVe:
                 for r0 in range(0, n, TRAIN_CHUNK):
                     r1 = min(n, r0 + TRAIN_CHUNK)
                     c, sk = _glove.train(W, G, rec, r0, r1, self.learning_rate, self.grad_clip, self.symmetric,
-                                         self.workers)
+                                         self.workers, self.bias_learning_rate)
                     cost += c
                     skipped += sk
                     if bar is not None:
@@ -476,7 +485,8 @@ class GloVe:
 def train_glove(corpus, dim: int = 100, window: int = 10, min_count: int = 5, max_vocab: Optional[int] = None,
                 epochs: int = 25, learning_rate: float = 0.05, x_max: float = 100.0, alpha: float = 0.75,
                 symmetric: bool = True, distance_weighting: bool = True, vectors: str = "sum",
-                workers: Optional[int] = None, seed: int = 1, memory: int = 1 << 30, tmpdir: Optional[str] = None,
+                bias_learning_rate: Optional[float] = None, workers: Optional[int] = None, seed: int = 1,
+                memory: int = 1 << 30, tmpdir: Optional[str] = None,
                 progress=True, callbacks: Sequence[Callable] = (), encoding: str = "utf-8") -> EmbeddingTable:
     """Train GloVe vectors on a corpus; returns them as a table (see :class:`GloVe`).
 
@@ -492,6 +502,7 @@ def train_glove(corpus, dim: int = 100, window: int = 10, min_count: int = 5, ma
     Vocabulary (counts).
     """
     return GloVe(dim=dim, window=window, min_count=min_count, max_vocab=max_vocab, epochs=epochs,
-                 learning_rate=learning_rate, x_max=x_max, alpha=alpha, symmetric=symmetric,
+                 learning_rate=learning_rate, bias_learning_rate=bias_learning_rate, x_max=x_max, alpha=alpha,
+                 symmetric=symmetric,
                  distance_weighting=distance_weighting, vectors=vectors, workers=workers, seed=seed,
                  memory=memory, tmpdir=tmpdir, progress=progress, callbacks=callbacks).train(corpus, encoding)

@@ -1149,13 +1149,14 @@ def glove_shuffle(rec, seed):
         rec[[k, j]] = rec[[j, k]]
 
 
-def glove_epoch(W, G, rec, eta, clip, symmetric):
+def glove_epoch(W, G, rec, eta, clip, symmetric, bias_eta=None):
     """One AdaGrad pass over the records in order, in place, as the kernel with one thread:
     float32 arithmetic in the kernel's order (16-lane dot product). W, G: (2V, D + 1) float32.
-    Returns (summed cost, pairs skipped as non-finite)."""
+    ``bias_eta``: the biases' step (None: eta). Returns (summed cost, pairs skipped as non-finite)."""
     f32 = np.float32
     V2, Dp = W.shape
     V, D = V2 // 2, Dp - 1
+    bias_eta = f32(eta if bias_eta is None else bias_eta)
     eta, clip = f32(eta), f32(clip)
     fl = rec.view(np.float32)
     cost, skipped = 0.0, 0
@@ -1177,7 +1178,7 @@ def glove_epoch(W, G, rec, eta, clip, symmetric):
         gc[:D] += t2 * t2
         w[:D] -= u1
         c[:D] -= u2
-        fe = fdiff * eta
+        fe = fdiff * bias_eta
         w[D] -= fe / np.sqrt(gw[D])
         c[D] -= fe / np.sqrt(gc[D])
         gw[D] += fe * fe

@@ -106,6 +106,40 @@ cdef extern from "fe_fasttext.h" nogil:
     int64_t fe_ft_scan_dict(const unsigned char *buf, int64_t n, int64_t max_entries, int64_t max_word,
                             unsigned char *words, int64_t *ends, int64_t *counts, int8_t *types,
                             int64_t *consumed, int *status) noexcept
+# ---------------------------------------------------------------- fe_glove.h
+cdef extern from "fe_glove.h" nogil:
+    uint64_t FE_GLOVE_EMPTY
+    int FE_GLOVE_MAX_WINDOW
+    int FE_GLOVE_RADIX
+    ctypedef struct fe_glove_slot:
+        uint64_t key
+        double val
+    ctypedef struct fe_glove_map:
+        fe_glove_slot *slots
+        int64_t cap
+        int64_t n
+        int64_t hard
+    ctypedef struct fe_glove_rec:
+        int32_t i
+        int32_t j
+        float logx
+        float fx
+    ctypedef struct fe_glove_model:
+        float *W
+        float *G
+        int64_t V
+        int64_t D
+        float eta
+        float bias_eta
+        float clip
+        int symmetric
+    int fe_glove_count(fe_glove_map *m, const int32_t *words, const int64_t *starts, int64_t s0,
+                       int64_t s1, int window, const double *weight, int symmetric) noexcept
+    void fe_glove_map_move(const fe_glove_map *src, fe_glove_map *dst) noexcept
+    int64_t fe_glove_map_sort(fe_glove_map *m, fe_glove_slot *tmp, int64_t *count) noexcept
+    int64_t fe_glove_merge(const fe_glove_slot *const *run, const int64_t *rn, int64_t R, int64_t *pos,
+                           int64_t *heap, int64_t *hn_io, fe_glove_slot *out, int64_t cap) noexcept
+    void fe_glove_shuffle(fe_glove_rec *rec, int64_t k_hi, int64_t k_lo, uint64_t *state) noexcept
 
 # ---------------------------------------------------------------- fe_int8.h
 cdef extern from "fe_int8.h" nogil:
@@ -222,6 +256,8 @@ cdef extern from "fe_ops.h" nogil:
         int64_t (*ft_cbow_sentence)(const fe_ft_model *f, const int32_t *words, int64_t n, float alpha,
                                     uint64_t seed, int32_t *buf, float *hidden, float *neu1e, double *loss,
                                     int64_t *nonfinite) noexcept nogil
+        double (*glove_train)(const fe_glove_model *m, const fe_glove_rec *rec, int64_t r0, int64_t r1,
+                              int64_t *skipped) noexcept nogil
         void (*segment_sum)(const float *grad, const int64_t *order, const int64_t *starts, int64_t u0,
                             int64_t u1, int64_t D, const float *scale, float *out) noexcept nogil
         void (*i8_quantize)(const float *table, fe_intp D, fe_intp r0, fe_intp r1, int8_t *codes,

@@ -1,5 +1,6 @@
-"""GloVe kernels (csrc/fe_glove.h): co-occurrence counting into per-thread hash maps, sorting a map
-into a run, the merge of runs, the AdaGrad training pass and the record shuffle.
+"""GloVe kernels: co-occurrence counting into per-thread hash maps, sorting a map into a run, the merge
+of runs and the record shuffle (csrc/fe_glove.h), and the AdaGrad training pass (csrc/impl/glove.h,
+at the process' SIMD level: the fe_ops table's glove_train).
 
 A map or a run is a (n, 2) uint64 array of slots: column 0 the key ``(a << 32) | b`` (``EMPTY`` in a
 free map slot), column 1 the bits of the float64 sum. A record is a row of a (n, 4) int32 array:
@@ -15,40 +16,10 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport malloc, free
 
 
-cdef extern from "fe_glove.h" nogil:
-    uint64_t FE_GLOVE_EMPTY
-    int FE_GLOVE_MAX_WINDOW
-    int FE_GLOVE_RADIX
-    ctypedef struct fe_glove_slot:
-        uint64_t key
-        double val
-    ctypedef struct fe_glove_map:
-        fe_glove_slot *slots
-        int64_t cap
-        int64_t n
-        int64_t hard
-    ctypedef struct fe_glove_rec:
-        int32_t i
-        int32_t j
-        float logx
-        float fx
-    ctypedef struct fe_glove_model:
-        float *W
-        float *G
-        int64_t V
-        int64_t D
-        float eta
-        float clip
-        int symmetric
-    int fe_glove_count(fe_glove_map *m, const int32_t *words, const int64_t *starts, int64_t s0,
-                       int64_t s1, int window, const double *weight, int symmetric) noexcept
-    void fe_glove_map_move(const fe_glove_map *src, fe_glove_map *dst) noexcept
-    int64_t fe_glove_map_sort(fe_glove_map *m, fe_glove_slot *tmp, int64_t *count) noexcept
-    int64_t fe_glove_merge(const fe_glove_slot *const *run, const int64_t *rn, int64_t R, int64_t *pos,
-                           int64_t *heap, int64_t *hn_io, fe_glove_slot *out, int64_t cap) noexcept
-    double fe_glove_train(const fe_glove_model *m, const fe_glove_rec *rec, int64_t r0, int64_t r1,
-                          int64_t *skipped) noexcept
-    void fe_glove_shuffle(fe_glove_rec *rec, int64_t k_hi, int64_t k_lo, uint64_t *state) noexcept
+from fastembed._kernels._csrc cimport (fe_ops, fe_glove_slot, fe_glove_map, fe_glove_rec, fe_glove_model,
+                                       FE_GLOVE_EMPTY, FE_GLOVE_MAX_WINDOW, FE_GLOVE_RADIX, fe_glove_count,
+                                       fe_glove_map_move, fe_glove_map_sort, fe_glove_merge, fe_glove_shuffle)
+from fastembed._kernels._simd cimport ops
 
 EMPTY = FE_GLOVE_EMPTY
 MAX_WINDOW = FE_GLOVE_MAX_WINDOW
@@ -177,10 +148,12 @@ cdef class Merger:
 
 
 def train(float[:, ::1] W not None, float[:, ::1] G not None, const int32_t[:, ::1] rec not None,
-          int64_t r0, int64_t r1, float eta, float clip, bint symmetric, int n_threads):
+          int64_t r0, int64_t r1, float eta, float clip, bint symmetric, int n_threads, float bias_eta):
     """One AdaGrad pass over records r0:r1.
 
-    W and G are (2V, D + 1): word rows, then context rows, the bias in the last column. The range
+    W and G are (2V, D + 1): word rows, then context rows, the bias in the last column. ``eta`` is
+    the step of the vector components, ``bias_eta`` that of the biases (glove.c since its gradient
+    clipping: 1.0; GloVe 1.2: eta). The range
     is split into n_threads contiguous slices trained at once without locks (Hogwild); one thread
     trains the records in order, reproducibly. Returns (summed cost, pairs skipped as non-finite).
     """
@@ -189,6 +162,7 @@ def train(float[:, ::1] W not None, float[:, ::1] G not None, const int32_t[:, :
     cdef int64_t n = r1 - r0, skipped = 0, sk
     cdef double cost = 0.0, c
     cdef const fe_glove_rec *rp
+    cdef const fe_ops *o = ops()
     if n <= 0:
         return 0.0, 0
     if nt > n:
@@ -198,13 +172,14 @@ def train(float[:, ::1] W not None, float[:, ::1] G not None, const int32_t[:, :
     m.V = W.shape[0] // 2
     m.D = W.shape[1] - 1
     m.eta = eta
+    m.bias_eta = bias_eta
     m.clip = clip
     m.symmetric = symmetric
     rp = <const fe_glove_rec *>&rec[0, 0]
     with nogil:
         for t in prange(nt, num_threads=nt, schedule='static', chunksize=1, use_threads_if=nt > 1):
             sk = 0
-            c = fe_glove_train(&m, rp, r0 + n * t // nt, r0 + n * (t + 1) // nt, &sk)
+            c = o.glove_train(&m, rp, r0 + n * t // nt, r0 + n * (t + 1) // nt, &sk)
             cost += c
             skipped += sk
     return cost, skipped
