@@ -258,3 +258,32 @@ def test_hypothesis_topk(V, D, Q, k, seed, path, metric, dup):
     rs, ri = ref.topk(W, q, k, metric=metric)
     scale = 1.0 if metric == "cosine" else float(np.abs(W).max() * np.abs(q).max() * D + 1)
     assert_topk_equivalent(s, i, rs, ri, tol=2e-6 * scale)
+
+
+# ------------------------------------------------------------------ a batch answers as each query alone
+
+@pytest.mark.parametrize("D", [5, 16, 17, 100, 300, 700])
+@pytest.mark.parametrize("metric", ["cosine", "dot"])
+def test_batch_equals_each_query_alone_bit_for_bit(rng, D, metric, simd_level):
+    """The query-lane kernel (impl/tile.h, from half a vector of queries) and the row-tiled kernel
+    (fewer queries) give every (query, row) the bits of the one-query scan: batch sizes on both
+    sides of every level's switch, partial vectors of queries, dimensions with and without a
+    partial 16-lane chunk, signed zeros (a -0.0 class sum meets the +0.0 the partial chunk adds),
+    zero rows, exact ties, 1 and 2 threads."""
+    V = 1037
+    W = rng.standard_normal((V, D), dtype=np.float32)
+    W[3] = -0.0
+    W[5] = 0.0
+    W[9] = W[8]  # an exact tie: the smaller id first
+    W[11, : D // 2] = -0.0
+    t = EmbeddingTable(W)
+    for Q in (2, 3, 4, 7, 8, 9, 16, 17, 33, 64):
+        q = rng.standard_normal((Q, D), dtype=np.float32)
+        q[0, 1:] = -0.0
+        alone = [t.topk(q[j], 9, metric=metric, strategy="scan", n_threads=1) for j in range(Q)]
+        for nt in (1, 2):
+            s, i = t.topk(q, 9, metric=metric, strategy="scan", n_threads=nt)
+            for j, (s1, i1) in enumerate(alone):
+                np.testing.assert_array_equal(i[j], i1, err_msg=f"Q={Q} query {j} n_threads={nt}")
+                np.testing.assert_array_equal(s[j].view(np.int32), s1.view(np.int32),
+                                              err_msg=f"Q={Q} query {j} n_threads={nt}")

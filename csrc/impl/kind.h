@@ -270,21 +270,27 @@ static void FK_FN(fe_kscan_rows)(const fe_topk_args *a, const float *queries, in
         const fe_intp group = nq < G ? nq : G;
         float *blk = (float *)malloc((size_t)(RB * D) * sizeof(float));
         float *buf = (float *)malloc((size_t)(group * RB) * sizeof(float));
-        if (blk != NULL && buf != NULL) {
+        float *qt = FE_QT_USE(nq, D) ? FE_FN(fe_qt_transpose)(queries, nq, D) : NULL;
+        if (blk != NULL && buf != NULL && (qt != NULL || !FE_QT_USE(nq, D))) {
             for (int64_t rb = r0; rb < r1; rb += RB) {
                 const fe_intp n = r1 - rb < RB ? r1 - rb : RB;
                 if (!fe_block_has_candidate(a, rb, n))
                     continue;
                 for (fe_intp u = 0; u < n; u++)
                     FK_FN(fe_kcopy_row)(blk + u * D, T + (rb + u) * D, sc ? sc[rb + u] : 1.0f, D, 0);
-                FE_FN(fe_tiled_block)(a, blk, n, rb, queries, q0, nq, hs, hi, buf, group);
+                if (qt != NULL)
+                    FE_FN(fe_qt_block)(a, blk, n, rb, qt, q0, nq, hs, hi);
+                else
+                    FE_FN(fe_tiled_block)(a, blk, n, rb, queries, q0, nq, hs, hi, buf, group);
             }
             free(blk);
             free(buf);
+            free(qt);
             return;
         }
         free(blk);
         free(buf);
+        free(qt);
 #endif
         /* no scratch: row by row below, the same scores */
     }

@@ -212,6 +212,178 @@ static void FE_FN(fe_tiled_block)(const fe_topk_args *a, const float *rows, fe_i
     }
 }
 
+/* ---------------------------------------------------------------- queries in lanes
+ *
+ * THE QUERY-LANE KERNEL (the scan of FV_W / 2 or more queries). fe_tile above keeps one pair's 16
+ * lanes in registers and pays a horizontal reduction (shuffles) per (row, query) pair: at D = 100
+ * that fixed cost was as large as the products. Here the vector lanes are FV_W *queries* instead:
+ * the queries are transposed once (qt[i * FV_W + lane] = query lane's element i), a row's element
+ * x[i] is broadcast, and lane class l of impl/dot.h (elements l, l + 16, l + 32, ... added in
+ * increasing order, products rounded before the add, never fused) is one vector accumulator over
+ * FV_W queries. The 16 class sums of impl/dot.h's tree, ((s0 + s8) + (s4 + s12)) + ((s2 + s10) +
+ * (s6 + s14)) + ..., are then plain vertical adds in the same order: every lane gets exactly the
+ * bits fe_dot gives its (row, query) pair, without a shuffle. A partial last chunk adds +0.0 to
+ * the classes past it, as fe_dot's masked lanes do (so a -0.0 class sum becomes +0.0 there too).
+ *
+ * Cost per (row, query, element): 1 / FV_W multiply and add, plus 15 / FV_W adds per pair for
+ * the tree; a lane's score is compared with its query's heap root as a vector, so the merge costs
+ * nothing for rows that cannot enter (almost all of them). */
+
+#ifndef FV_QT_R  /* rows per register tile: 5 live vectors per row (class pair, tree nodes) */
+#define FV_QT_R (FV_W >= 16 ? 4 : 2)
+#endif
+
+/* res[r] (r < R) = the FV_W scores dot(x + r * xs, query lane) for the queries transposed at qt
+ * (D x FV_W floats). R is a constant at every call site. */
+FE_ALWAYS_INLINE void FE_FN(fe_qt_rows)(const float *x, fe_intp xs, const float *qt, fe_intp D, FV *res,
+                                        const int R)
+{
+    const fe_intp nfull = D >> 4;
+    const int rem = (int)(D & 15);
+    FV s[2][FV_QT_R], b[2][FV_QT_R], c[FV_QT_R], d[FV_QT_R];
+    /* the classes l and l + 8 together: b = s_l + s_{l+8} */
+#define FE_QT_PAIR(l, B)                                                                         \
+    do {                                                                                         \
+        for (int r = 0; r < R; r++) { s[0][r] = FV_ZERO(); s[1][r] = FV_ZERO(); }                \
+        for (fe_intp j = 0; j < nfull; j++) {                                                    \
+            const fe_intp i = (l) + 16 * j;                                                      \
+            FV q0 = FV_LOADU(qt + i * FV_W), q1 = FV_LOADU(qt + (i + 8) * FV_W);                 \
+            for (int r = 0; r < R; r++) {                                                        \
+                s[0][r] = FV_ADD(s[0][r], FV_MUL(FV_SET1(x[r * xs + i]), q0));                   \
+                s[1][r] = FV_ADD(s[1][r], FV_MUL(FV_SET1(x[r * xs + i + 8]), q1));               \
+            }                                                                                    \
+        }                                                                                        \
+        if (rem) {                                                                               \
+            const fe_intp i = (l) + 16 * nfull;                                                  \
+            for (int h = 0; h < 2; h++) {                                                        \
+                if ((l) + 8 * h < rem) {                                                         \
+                    FV qv = FV_LOADU(qt + (i + 8 * h) * FV_W);                                   \
+                    for (int r = 0; r < R; r++)                                                  \
+                        s[h][r] = FV_ADD(s[h][r], FV_MUL(FV_SET1(x[r * xs + i + 8 * h]), qv));   \
+                } else {                                                                         \
+                    for (int r = 0; r < R; r++)                                                  \
+                        s[h][r] = FV_ADD(s[h][r], FV_ZERO());                                    \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+        for (int r = 0; r < R; r++)                                                              \
+            B[r] = FV_ADD(s[0][r], s[1][r]);                                                     \
+    } while (0)
+    /* d0 = ((s0 + s8) + (s4 + s12)) + ((s2 + s10) + (s6 + s14)), d1 likewise from 1; res = d0 + d1 */
+    for (int half = 0; half < 2; half++) {
+        FE_QT_PAIR(half + 0, b[0]);
+        FE_QT_PAIR(half + 4, b[1]);
+        for (int r = 0; r < R; r++)
+            c[r] = FV_ADD(b[0][r], b[1][r]);
+        FE_QT_PAIR(half + 2, b[0]);
+        FE_QT_PAIR(half + 6, b[1]);
+        for (int r = 0; r < R; r++) {
+            FV c2 = FV_ADD(b[0][r], b[1][r]);
+            if (half == 0)
+                d[r] = FV_ADD(c[r], c2);
+            else
+                res[r] = FV_ADD(d[r], FV_ADD(c[r], c2));
+        }
+    }
+#undef FE_QT_PAIR
+}
+
+/* 1 if some lane of a is >= the same lane of b (ordered: NaN never). */
+FE_ALWAYS_INLINE int FE_FN(fe_qt_any_ge)(FV a, FV b)
+{
+#ifdef FV_GE_ANY
+    return FV_GE_ANY(a, b);
+#else
+    float x[FV_W], y[FV_W];
+    FV_STOREU(x, a);
+    FV_STOREU(y, b);
+    int any = 0;
+    for (int l = 0; l < FV_W; l++)
+        any |= x[l] >= y[l];
+    return any;
+#endif
+}
+
+/* Offer the scores of R rows (res, rows rb .. rb+R-1) for the queries of lane group v (nl valid lanes,
+ * heaps hs/hi of query q0 + v * FV_W + lane) whose lanes pass their threshold thr (the heap roots;
+ * +inf for padding lanes); cosine scores are dot * inv[row], the merge's product. */
+FE_ALWAYS_INLINE void FE_FN(fe_qt_offer)(const fe_topk_args *a, const FV *res, int R, int64_t rb, int64_t qbase,
+                                         int nl, float *hs, int64_t *hi, float *thr, FV *tv)
+{
+    const int64_t k = a->k;
+    for (int r = 0; r < R; r++) {
+        FV sv = a->inv ? FV_MUL(res[r], FV_SET1(a->inv[rb + r])) : res[r];
+        if (!FE_FN(fe_qt_any_ge)(sv, *tv))
+            continue;
+        float sc[FV_W];
+        FV_STOREU(sc, sv);
+        for (int l = 0; l < nl; l++)
+            if (sc[l] >= thr[l]) {
+                fe_offer(a, hs + l * k, hi + l * k, qbase + l, sc[l], rb + r);
+                thr[l] = hs[l * k];
+            }
+        *tv = FV_LOADU(thr);
+    }
+}
+
+/* Top-k of the nq queries at `queries` (query q0 + j's heap at hs + j * k) over the float32 rows
+ * [rb, rb + n) at `rows`, the queries transposed in qt (ceil(nq / FV_W) groups of D x FV_W floats,
+ * padding lanes zero). */
+static void FE_FN(fe_qt_block)(const fe_topk_args *a, const float *rows, fe_intp n, int64_t rb,
+                               const float *qt, int64_t q0, int64_t nq, float *hs, int64_t *hi)
+{
+    const int64_t D = a->D, k = a->k;
+    for (int64_t v = 0; v * FV_W < nq; v++) {
+        const int nl = (int)(nq - v * FV_W < FV_W ? nq - v * FV_W : FV_W);
+        float thr[FV_W];
+        for (int l = 0; l < FV_W; l++)
+            thr[l] = l < nl ? hs[(v * FV_W + l) * k] : INFINITY;
+        FV tv = FV_LOADU(thr), res[FV_QT_R];
+        const float *qv = qt + v * D * FV_W;
+        float *vh = hs + v * FV_W * k;
+        int64_t *vi = hi + v * FV_W * k;
+        fe_intp r = 0;
+        for (; r + FV_QT_R <= n; r += FV_QT_R) {
+            FE_FN(fe_qt_rows)(rows + r * D, D, qv, D, res, FV_QT_R);
+            FE_FN(fe_qt_offer)(a, res, FV_QT_R, rb + r, q0 + v * FV_W, nl, vh, vi, thr, &tv);
+        }
+        for (; r < n; r++) {
+            FE_FN(fe_qt_rows)(rows + r * D, D, qv, D, res, 1);
+            FE_FN(fe_qt_offer)(a, res, 1, rb + r, q0 + v * FV_W, nl, vh, vi, thr, &tv);
+        }
+    }
+}
+
+/* The queries transposed for fe_qt_block: a malloc'd ceil(nq / FV_W) x D x FV_W buffer (NULL if
+ * out of memory). */
+static float *FE_FN(fe_qt_transpose)(const float *queries, int64_t nq, int64_t D)
+{
+    const int64_t nv = (nq + FV_W - 1) / FV_W;
+    float *qt = (float *)malloc((size_t)(nv * D * FV_W) * sizeof(float));
+    if (qt == NULL)
+        return NULL;
+    for (int64_t v = 0; v < nv; v++)
+        for (int l = 0; l < FV_W; l++) {
+            const int64_t q = v * FV_W + l;
+            float *dst = qt + v * D * FV_W + l;
+            if (q < nq)
+                for (int64_t i = 0; i < D; i++)
+                    dst[i * FV_W] = queries[q * D + i];
+            else
+                for (int64_t i = 0; i < D; i++)
+                    dst[i * FV_W] = 0.0f;
+        }
+    return qt;
+}
+
+/* The query-lane kernel pays for FV_W lanes whatever nq is: used from half a vector of queries.
+ * Its transposed queries (D x FV_W floats per group) leave L1 for long rows, where the row-tiled
+ * kernel's per-pair reduction is cheap by comparison: measured (Zen 4, 2 threads, avx512) the
+ * query-lane kernel 1.3-2.8x faster at D = 100-512 for Q = 16-256, 1.07x at D = 768 Q = 16, and
+ * the row-tiled one 1.2-1.5x faster at D = 768 from Q = 64. Either gives the same bits. */
+#define FE_QT_MIN_QUERIES (FV_W / 2 > 2 ? FV_W / 2 : 2)
+#define FE_QT_USE(nq, D) ((nq) >= FE_QT_MIN_QUERIES && ((D) <= 640 || (nq) < 64))
+
 /* The tiled top-k scan of the float32 rows [r0, r1) of T (see impl/kind.h's scan). Returns -1 if its scratch could
  * not be allocated (nothing scanned), else 0. */
 static int FE_FN(fe_scan_tiled)(const fe_topk_args *a, const float *T, const float *queries, int64_t q0,
@@ -219,6 +391,18 @@ static int FE_FN(fe_scan_tiled)(const fe_topk_args *a, const float *T, const flo
 {
     const int64_t D = a->D;
     const fe_intp RB = FE_FN(fe_tile_block_rows)(D), G = FE_FN(fe_tile_group)(D);
+    if (FE_QT_USE(nq, D)) {
+        float *qt = FE_FN(fe_qt_transpose)(queries, nq, D);
+        if (qt == NULL)
+            return -1;
+        for (int64_t rb = r0; rb < r1; rb += RB) {
+            const fe_intp n = r1 - rb < RB ? r1 - rb : RB;
+            if (fe_block_has_candidate(a, rb, n))
+                FE_FN(fe_qt_block)(a, T + rb * D, n, rb, qt, q0, nq, hs, hi);
+        }
+        free(qt);
+        return 0;
+    }
     const fe_intp group = nq < G ? nq : G;
     float *buf = (float *)malloc((size_t)(group * RB) * sizeof(float));
     if (buf == NULL)

@@ -23,6 +23,7 @@
                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
 #define FV_ADD(a, b) _mm256_add_ps((a), (b))
 #define FV_MUL(a, b) _mm256_mul_ps((a), (b))
+#define FV_GE_ANY(a, b) (_mm256_movemask_ps(_mm256_cmp_ps((a), (b), _CMP_GE_OQ)) != 0)  /* some lane a >= b (NaN: no) */
 #define FV_STREAM(p, v) _mm256_stream_ps((p), (v))
 #define FV_STREAM4(p, v) _mm_stream_ps((p), (v))
 #define FV_FENCE() _mm_sfence()

@@ -25,6 +25,7 @@
 #define FV_LOAD_UPTO(p, m) _mm512_maskz_loadu_ps((__mmask16)((m) >= 16 ? 0xFFFFu : (m) <= 0 ? 0u : (1u << (m)) - 1u), (p))
 #define FV_ADD(a, b) _mm512_add_ps((a), (b))
 #define FV_MUL(a, b) _mm512_mul_ps((a), (b))
+#define FV_GE_ANY(a, b) (_mm512_cmp_ps_mask((a), (b), _CMP_GE_OQ) != 0)  /* some lane a >= b (NaN: no) */
 #define FV_STREAM(p, v) _mm512_stream_ps((p), (v))
 #define FV_STREAM4(p, v) _mm_stream_ps((p), (v))
 #define FV_FENCE() _mm_sfence()

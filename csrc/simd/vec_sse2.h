@@ -31,6 +31,7 @@ static inline __m128 fe_sse2_load_part(const float *p, int n)
 #define FV_LOAD_UPTO(p, m) ((m) >= 4 ? _mm_loadu_ps(p) : (m) <= 0 ? _mm_setzero_ps() : fe_sse2_load_part((p), (m)))
 #define FV_ADD(a, b) _mm_add_ps((a), (b))
 #define FV_MUL(a, b) _mm_mul_ps((a), (b))
+#define FV_GE_ANY(a, b) (_mm_movemask_ps(_mm_cmpge_ps((a), (b))) != 0)  /* some lane a >= b (NaN: no) */
 #define FV_STREAM(p, v) _mm_stream_ps((p), (v))
 #define FV_STREAM4(p, v) _mm_stream_ps((p), (v))
 #define FV_FENCE() _mm_sfence()

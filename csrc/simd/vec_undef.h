@@ -9,6 +9,8 @@
  *                             C <= 6, R * C * 16 / FV_W accumulators must fit the register file)
  *   FV_HAVE_STREAM            1 if FV_STREAM / FV_STREAM4 are non-temporal stores (x86)
  *   FV_ZERO() FV_SET1(x) FV_LOADU(p) FV_STOREU(p, v) FV_ADD(a, b) FV_MUL(a, b)
+ *   FV_GE_ANY(a, b)           optional: 1 if some lane of a >= b (ordered compare; impl/tile.h
+ *                             stores and compares lanes where a layer has none)
  *   FV_LOAD_UPTO(p, m)        the first m floats of p, any int m (<= 0: none), the rest +0.0
  *   FV_KEEP_UPTO(v, m)        v with lanes m.. (any int m) set to +0.0
  *   FV_PIN(v)                 keep v in a register (an empty asm; nothing on portable C)
@@ -41,6 +43,7 @@
 #undef FV_LOAD_UPTO
 #undef FV_ADD
 #undef FV_MUL
+#undef FV_GE_ANY
 #undef FV_STREAM
 #undef FV_STREAM4
 #undef FV_FENCE
