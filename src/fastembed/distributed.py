@@ -757,6 +757,7 @@ class ShardedTable:
         self._check_call(n_threads)
         V = self.num_embeddings
         Q = scorer.n_queries
+        k = min(k, V)  # clipped to the rows, as one table's search
         excl = _route_exclude(exclude, Q, V, self._bounds)
         restr = _route_restrict(restrict, V, self._bounds)
         jobs = [s for s in range(self.n_shards) if restr[s] is not _SKIP]

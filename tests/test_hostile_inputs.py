@@ -1,0 +1,112 @@
+"""Issue 26, findings 3, 4, 6, 7 and 8: hostile arguments and files get a clear exception naming
+the value (and the file and field), or gensim's behaviour (a huge k is clipped) -- never a
+MemoryError for k columns, a RecursionError, a raw OverflowError or silent garbage."""
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastembed as fe
+from fastembed import pooling, search
+
+HUGE = 10 ** 12
+
+
+@pytest.fixture
+def table(rng):
+    return fe.EmbeddingTable(rng.standard_normal((50, 8)).astype(np.float32), vocab=[f"w{i}" for i in range(50)])
+
+
+# ------------------------------------------------------------------ finding 3: k / topn clipped like gensim
+
+def test_huge_k_is_clipped_to_the_rows_on_every_surface(table):
+    W = np.asarray(table.weights)
+    s, i = table.topk(W[0], HUGE)
+    assert s.shape == i.shape == (50,) and i[0] == 0
+    s, i = table.topk(W[:3], HUGE, strategy="gemm")
+    assert s.shape == (3, 50)
+    # the row-source protocol and the engine under it clip as well (no (Q, k) allocation)
+    s, i = table.search(search.LinearScorer(W[:2] / np.linalg.norm(W[:2], axis=1, keepdims=True)), HUGE)
+    assert s.shape == i.shape == (2, 50) and (i >= 0).all()
+    s, i = table.search(search.LinearScorer(W[:2]), HUGE, restrict=5)
+    assert s.shape == (2, 50) and (i[:, 5:] == -1).all() and (i[:, :5] >= 0).all()
+    assert len(table.words.most_similar("w1", topn=HUGE)) == 49
+    assert len(table.words.most_similar("w1", topn=HUGE, restrict_vocab=5)) == 4
+    assert len(table.words.most_similar_cosmul("w1", topn=HUGE)) == 49
+    assert len(table.words.analogy("w1", "w2", "w3", topn=HUGE)) == 47
+
+
+def test_huge_topn_is_clipped_in_the_gensim_and_fasttext_facades(table, tmp_path):
+    from fastembed.compat import gensim as G
+    p = tmp_path / "v.txt"
+    fe.io.save(table, p)
+    kv = G.KeyedVectors.load_word2vec_format(str(p))
+    assert len(kv.most_similar("w1", topn=HUGE)) == 49
+    assert len(kv.most_similar_cosmul("w1", topn=HUGE)) == 49
+    assert len(kv.similar_by_vector(np.asarray(table.weights[0]), topn=HUGE)) == 50
+
+
+def test_huge_k_in_the_cli_prints_every_row_not_a_traceback(table, tmp_path):
+    p = tmp_path / "v.txt"
+    fe.io.save(table, p)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for args, lines in ((["neighbors", "--vectors", str(p), "w1", "-k", str(HUGE)], 50),
+                        (["analogy", "--vectors", str(p), "w1", "w2", "w3", "-k", str(HUGE)], 47)):
+        r = subprocess.run([sys.executable, "-m", "fastembed", *args], capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr and len(r.stdout.splitlines()) >= lines
+
+
+# ------------------------------------------------------------------ finding 6: argmax inside its bag
+
+def test_bag_backward_refuses_an_argmax_outside_its_bag():
+    W = np.arange(12, dtype=np.float32).reshape(6, 2)
+    ids, offsets = np.array([1, 2, 3, 4]), np.array([0, 2])
+    g = np.ones((2, 2), np.float32)
+    _, am = pooling.bag(W, ids, offsets, mode="max", return_argmax=True)
+    u, rows = pooling.bag_backward(W, ids, offsets, g, "max", argmax=am)
+    np.testing.assert_array_equal(u, [1, 2, 3, 4])
+    bad = am.copy()
+    bad[0, 1] = 4  # an id of bag 1, not of bag 0
+    with pytest.raises(ValueError, match=r"argmax holds row 4 at position \(0, 1\), which is not an id of bag 0"):
+        pooling.bag_backward(W, ids, offsets, g, "max", argmax=bad)
+    bad = am.copy()
+    bad[1, 0] = -2
+    with pytest.raises(ValueError, match=r"argmax holds -2 at position \(1, 0\)"):
+        pooling.bag_backward(W, ids, offsets, g, "max", argmax=bad)
+    bad = am.copy()
+    bad[1, 0] = -1  # -1 ("no winner") only for a bag with no ids
+    with pytest.raises(ValueError, match=r"argmax holds -1 at position \(1, 0\).*bag 1 is not empty"):
+        pooling.bag_backward(W, ids, offsets, g, "max", argmax=bad)
+    # an empty bag's -1 is what bag() returns, and is accepted
+    ids2, off2 = np.array([1, 2, 3]), np.array([0, 0, 2])
+    _, am2 = pooling.bag(W, ids2, off2, mode="max", return_argmax=True)
+    assert (am2[0] == -1).all()
+    pooling.bag_backward(W, ids2, off2, np.ones((3, 2), np.float32), "max", argmax=am2)
+    # fixed-width 2-D bags
+    ids3 = np.array([[1, 2], [3, 4]])
+    _, am3 = pooling.bag(W, ids3, None, mode="max", return_argmax=True)
+    am3[1, 0] = 1
+    with pytest.raises(ValueError, match="not an id of bag 1"):
+        pooling.bag_backward(W, ids3, None, g, "max", argmax=am3)
+
+
+# ------------------------------------------------------------------ finding 7: training integers
+
+@pytest.mark.parametrize("window", [2 ** 31, 2 ** 63, 10 ** 30])
+def test_word2vec_window_beyond_the_bound_names_the_value(window):
+    with pytest.raises(ValueError, match=f"window must be at most {fe.training.MAX_WINDOW}, got {window}"):
+        fe.train_word2vec([["a", "b"]] * 3, window=window, min_count=1, dim=4, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=f"window must be at most {fe.training.MAX_WINDOW}, got {window}"):
+        fe.Word2Vec(window=window)
+
+
+def test_word2vec_epochs_and_dim_are_bounded():
+    with pytest.raises(ValueError, match=f"epochs must be at most {2 ** 31 - 1}, got {2 ** 64}"):
+        fe.Word2Vec(epochs=2 ** 64)
+    with pytest.raises(ValueError, match=f"dim must be at most {2 ** 31 - 1}, got {2 ** 40}"):
+        fe.Word2Vec(dim=2 ** 40)
