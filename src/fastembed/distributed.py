@@ -571,6 +571,14 @@ class ShardedTable:
         src = f", path={self._source!r}" if self._source else ", scattered=True"
         return f"ShardedTable(num_embeddings={self.num_embeddings}, dim={self._dim}, n_shards={self.n_shards}{src}{extra})"
 
+    def __reduce__(self):
+        # a ShardedTable is a handle on a Dask client and on rows held by its workers: a copy in
+        # another process would have neither. Refused with the way to do it instead.
+        raise TypeError("a ShardedTable cannot be pickled or copied: it holds a Dask client and rows that live "
+                        "on the workers; send the directory written by save_sharded and call "
+                        "ShardedTable.open(path, client) where it is needed (or run the work through its "
+                        "methods, which ship each shard's part to its worker)")
+
     def close(self) -> None:
         """Release the shards: scattered rows are dropped, opened files unmapped on the workers."""
         tokens = [s.token for s in self._shards if isinstance(s, _FileShard)]
