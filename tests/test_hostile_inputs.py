@@ -110,3 +110,64 @@ def test_word2vec_epochs_and_dim_are_bounded():
         fe.Word2Vec(epochs=2 ** 64)
     with pytest.raises(ValueError, match=f"dim must be at most {2 ** 31 - 1}, got {2 ** 40}"):
         fe.Word2Vec(dim=2 ** 40)
+
+
+# ------------------------------------------------------------------ finding 8: float16 overflow, files, SIF
+
+OVER = "the value 100000.0 .* is beyond float16's largest finite value 65504: it would be stored as inf"
+
+
+@pytest.mark.parametrize("src", [np.float32, np.float64])
+def test_float16_overflow_is_an_error_naming_the_value(src):
+    W = np.ones((4, 3), src)
+    W[2, 1] = 1e5
+    with pytest.raises(ValueError, match=OVER):
+        fe.EmbeddingTable(W, dtype="float16")
+    t = fe.EmbeddingTable(np.ones((4, 3), np.float32), dtype="float16")
+    with pytest.raises(ValueError, match=OVER):
+        t.set_rows([1], np.array([[1.0, 1e5, 0.0]], src))
+    np.testing.assert_array_equal(t[1], [1, 1, 1])  # nothing was written
+    for dt in ("bfloat16", "float32", None):  # float64 beyond float32 is rounded to inf first
+        with pytest.raises(ValueError, match=r"the value 1e\+39 at index \(0, 0\) is beyond float32's largest"):
+            fe.EmbeddingTable(np.array([[1e39, 0.0]]), dtype=dt)
+    with pytest.raises(ValueError, match=r"the value 3\.3\d*e\+38 .* beyond bfloat16's largest finite value"):
+        fe.EmbeddingTable(np.array([[3.4e38, 0.0]], np.float32), dtype="bfloat16")
+    # inf and NaN given are stored as they are (not an overflow)
+    t2 = fe.EmbeddingTable(np.array([[np.inf, np.nan, 65504.0]], np.float32), dtype="float16")
+    assert np.isinf(t2[0][0]) and np.isnan(t2[0][1]) and t2[0][2] == 65504.0
+
+
+def test_float16_overflow_through_updates_and_loading(tmp_path):
+    t = fe.EmbeddingTable(np.full((4, 3), 60000.0, np.float32), dtype="float16")
+    with pytest.raises(ValueError, match=r"the value 1\d0000\.0 .* beyond float16's largest finite value 65504"):
+        t.scatter_add([2], np.full((1, 3), 50000.0, np.float32))
+    assert np.isfinite(t[:]).all()
+    opt = fe.optim.SGD(t, lr=1.0)
+    with pytest.raises(ValueError, match="beyond float16's largest finite value 65504"):
+        opt.step([0], np.full((1, 3), -50000.0, np.float32))
+    big = fe.EmbeddingTable(np.array([[1e5, 1.0], [0.5, 2.0]], np.float32), vocab=["a", "b"])
+    fe.io.save(big, tmp_path / "big.txt")
+    with pytest.raises(ValueError, match="100000.0 .* beyond float16's largest finite value 65504"):
+        fe.load(tmp_path / "big.txt", dtype="float16")
+
+
+def test_evaluate_analogies_on_a_non_utf8_file_names_file_and_line(table, tmp_path):
+    p = tmp_path / "q.txt"
+    p.write_bytes(b": s\nw1 w2 w3 w4\nw1 w2 \xff\xfe w4\n")
+    with pytest.raises(ValueError, match=rf"{p.name}, line 3: not UTF-8 text"):
+        fe.evaluate.evaluate_analogies(table, p)
+    p2 = tmp_path / "pairs.tsv"
+    p2.write_bytes(b"w1\tw2\t0.5\n\xc3(\tw3\t1\n")
+    with pytest.raises(ValueError, match=rf"{p2.name}, line 2: not UTF-8 text"):
+        fe.evaluate.evaluate_word_pairs(table, p2)
+
+
+def test_a_nan_sif_component_is_refused(table):
+    sents = [["w1", "w2"], ["w3"]]
+    v, _, comp = pooling.sentence_vectors(table, sents, vocab=table.vocab, mode="sif", counts=np.arange(1, 51))
+    with pytest.raises(ValueError, match="component has a non-finite value nan at index 0"):
+        pooling.sentence_vectors(table, sents, vocab=table.vocab, mode="sif", counts=np.arange(1, 51), component=np.full(8, np.nan))
+    with pytest.raises(ValueError, match="component has a non-finite value inf"):
+        pooling.remove_component(v, np.r_[np.inf, np.zeros(7)])
+    again = pooling.sentence_vectors(table, sents, vocab=table.vocab, mode="sif", counts=np.arange(1, 51), component=comp)
+    np.testing.assert_array_equal(again[0], v)

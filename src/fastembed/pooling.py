@@ -702,6 +702,9 @@ def remove_component(X, component) -> np.ndarray:
     rounded once to float32 (a new array)."""
     X = np.asarray(X)
     u = np.asarray(component, np.float64)
+    if not np.isfinite(u).all():
+        raise ValueError(f"component has a non-finite value {float(u[~np.isfinite(u)][0])!r}: a NaN or inf "
+                         "direction cannot be removed")
     n = np.linalg.norm(u)
     if not n > 0:
         return X.astype(np.float32)
@@ -781,6 +784,10 @@ def sentence_vectors(weights, sentences, *, vocab, mode: str = "mean", ignore_mi
         u = as_float_matrix(component, "component", ndim=(1,))
         if u.shape != (W.shape[1],):
             raise ValueError(f"component has shape {u.shape}, expected ({W.shape[1]},)")
+        if not np.isfinite(u).all():
+            j = int(np.flatnonzero(~np.isfinite(u))[0])
+            raise ValueError(f"component has a non-finite value {float(u[j])!r} at index {j}: pass the finite "
+                             "(D,) component that sentence_vectors(..., mode='sif') returned")
     elif remove_pc:
         u = principal_component(out)
     else:
