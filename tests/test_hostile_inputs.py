@@ -171,3 +171,74 @@ def test_a_nan_sif_component_is_refused(table):
         pooling.remove_component(v, np.r_[np.inf, np.zeros(7)])
     again = pooling.sentence_vectors(table, sents, vocab=table.vocab, mode="sif", counts=np.arange(1, 51), component=comp)
     np.testing.assert_array_equal(again[0], v)
+
+
+# ------------------------------------------------------------------ finding 4: hostile safetensors headers
+
+def _safetensors(path, header: bytes, data: bytes = b"\0" * 24):
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data)
+    return path
+
+
+@pytest.mark.parametrize("shape", ["[4294967296, 4294967296]", "[9223372036854775808, 2]",
+                                   "[18446744073709551618, 3]", "[1" + "0" * 400 + ", 3]", "[2, 3]"])
+def test_safetensors_sizes_are_exact_and_named(tmp_path, shape):
+    p = _safetensors(tmp_path / "h.safetensors",
+                     b'{"w": {"dtype": "F32", "shape": ' + shape.encode() + b', "data_offsets": [0, 24]}}')
+    if shape == "[2, 3]":
+        assert fe.load(p).shape == (2, 3)
+        return
+    with pytest.raises(fe.io.FileFormatError, match=r"h\.safetensors.*tensor 'w': shape .* of F32 needs \d+.* "
+                                                    r"bytes but data_offsets \[0, 24\] hold 24"):
+        fe.load(p)
+
+
+def test_safetensors_deep_nesting_is_a_format_error(tmp_path):
+    deep = b"[" * 100000 + b"]" * 100000
+    p = _safetensors(tmp_path / "d.safetensors", b'{"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},'
+                     b' "x": ' + deep + b"}")
+    with pytest.raises(fe.io.FileFormatError, match=r"d\.safetensors.*the safetensors header nests JSON 10000\d "
+                                                    r"levels deep \(at most 64\)"):
+        fe.load(p)
+    keys = json.dumps(json.dumps(["a", "b"])[:-1] + ", " + "[" * 5000 + "]" * 5000 + "]")
+    p = _safetensors(tmp_path / "k.safetensors", b'{"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},'
+                     b' "__metadata__": {"fastembed_keys": ' + keys.encode() + b"}}")
+    with pytest.raises(fe.io.FileFormatError, match=r"k\.safetensors.*fastembed_keys'\] nests JSON \d+ levels deep"):
+        fe.load(p)
+
+
+def test_safetensors_key_count_must_match_the_rows(tmp_path):
+    keys = json.dumps(json.dumps(["a", "b", "c"]))
+    p = _safetensors(tmp_path / "n.safetensors", b'{"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},'
+                     b' "__metadata__": {"fastembed_keys": ' + keys.encode() + b"}}")
+    with pytest.raises(fe.io.FileFormatError, match=r"n\.safetensors.*fastembed_keys'\] has 3 keys but tensor 'w' "
+                                                    r"has 2 rows"):
+        fe.load(p)
+
+
+# a property target for the new header rules: any shape / offsets / nesting gives a table or a
+# FileFormatError naming the file -- never another exception
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_dims = st.one_of(st.integers(0, 5), st.integers(0, 2 ** 70), st.sampled_from([2 ** 32, 2 ** 63, 2 ** 64 + 2]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(_dims, min_size=0, max_size=3), lo=st.integers(0, 30), hi=st.integers(0, 30),
+       dtype=st.sampled_from(["F32", "F16", "BF16", "F64", "I8", "U8", "X9"]), depth=st.integers(0, 200),
+       nkeys=st.integers(0, 4))
+def test_safetensors_header_property(tmp_path, shape, lo, hi, dtype, depth, nkeys):
+    meta = {"fastembed_keys": json.dumps([f"k{i}" for i in range(nkeys)])} if nkeys else None
+    head = {"w": {"dtype": dtype, "shape": shape, "data_offsets": [lo, hi]}}
+    if meta:
+        head["__metadata__"] = meta
+    text = json.dumps(head).encode()
+    if depth:
+        text = text[:-1] + b', "z": ' + b"[" * depth + b"]" * depth + b"}"
+    p = _safetensors(tmp_path / "f.safetensors", text)
+    try:
+        t = fe.load(p)
+    except fe.io.FileFormatError as exc:
+        assert "f.safetensors" in str(exc)
+    else:
+        assert t.shape[0] * t.shape[1] * {"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I8": 1}[dtype] == hi - lo

@@ -178,6 +178,20 @@ def _read_manifest(root: str) -> dict:
     if m["dtype"] != "float32" or m["shard_format"] not in _SHARD_FORMATS:
         raise ValueError(f"{mp}: expected dtype 'float32' and shard_format in {_SHARD_FORMATS}, "
                          f"got {m['dtype']!r} and {m['shard_format']!r}")
+    for field in ("rows", "dim"):
+        if type(m[field]) is not int or m[field] < 0:
+            raise ValueError(f"{mp}: {field!r} must be a non-negative int, got {m[field]!r}")
+    if not isinstance(m["shards"], list) or not m["shards"]:
+        raise ValueError(f"{mp}: 'shards' must be a non-empty list of shard entries, got {m['shards']!r}")
+    types = {"lo": int, "hi": int, "rows": int, "path": str, "bytes": int, "sha256": str}
+    for i, s in enumerate(m["shards"]):
+        if not isinstance(s, dict):
+            raise ValueError(f"{mp}: shard {i} must be an object with {', '.join(types)}, got {s!r}")
+        for field, typ in types.items():
+            if type(s.get(field)) is not typ:
+                raise ValueError(f"{mp}: shard {i}'s {field!r} must be a {typ.__name__}, got {s.get(field)!r}")
+        if os.path.isabs(s["path"]) or ".." in s["path"].replace("\\", "/").split("/"):
+            raise ValueError(f"{mp}: shard {i}'s path {s['path']!r} must be relative to the manifest's directory")
     lo = 0
     for i, s in enumerate(m["shards"]):
         if s.get("lo") != lo or s.get("hi", -1) - lo != s.get("rows") or s["rows"] <= 0:
