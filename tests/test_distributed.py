@@ -536,3 +536,19 @@ def test_worker_killed_mid_query(client, local, sharded_dir, tmp_path):
         np.testing.assert_array_equal(t.lookup(ids), local.lookup(ids))
     client.wait_for_workers(2, timeout=60)
 
+
+
+@pytest.mark.parametrize("shards, what", [("5", "'shards' must be a non-empty list"),
+                                          ("[1, 2]", "shard 0 must be an object"),
+                                          ("[]", "'shards' must be a non-empty list"),
+                                          ('[{"lo": 0, "hi": 2, "rows": 2, "path": 3, "bytes": 1, "sha256": "x"}]',
+                                           "shard 0's 'path' must be a str, got 3"),
+                                          ('[{"lo": 0, "hi": 2, "rows": 2, "path": "../x", "bytes": 1, "sha256": "x"}]',
+                                           "must be relative to the manifest's directory")])
+def test_malformed_shard_lists_name_the_manifest(client, tmp_path, shards, what):
+    """Issue 26, finding 5: a manifest whose shards are not a list of entries is a ValueError
+    naming the manifest (not a TypeError / AttributeError)."""
+    (tmp_path / fd.MANIFEST).write_text('{"format": "fastembed-sharded", "version": 1, "rows": 2, "dim": 3, '
+                                        '"dtype": "float32", "shard_format": "native", "shards": ' + shards + "}")
+    with pytest.raises(ValueError, match=re.escape(str(tmp_path / fd.MANIFEST)) + ": .*" + re.escape(what)):
+        fd.ShardedTable.open(tmp_path, client)

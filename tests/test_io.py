@@ -161,7 +161,7 @@ def test_safetensors_checkpoint(tmp_path):
         fe.load(p, tensor="nope")
     with pytest.raises(ValueError, match=r"has shape \(4,\); expected \(V, D\)"):
         fe.load(p, tensor="ln.bias")
-    with pytest.raises(ValueError, match="vocabulary has 3 tokens but tensor 'wte.weight' has 10 rows"):
+    with pytest.raises(ValueError, match="the vocabulary given has 3 keys but tensor 'wte.weight' has 10 rows"):
         fe.load(p, tensor="wte.weight", vocab=["a", "b", "c"])
 
 

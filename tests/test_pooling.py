@@ -459,7 +459,7 @@ def test_max_backward_accepts_the_forward_argmax(rng):
     np.testing.assert_allclose(r.sum(0), g[(arg >= 0).any(1)].sum(0), rtol=1e-5, atol=1e-5)
     bad = arg.copy()
     bad[0, 0] = 39 if 39 not in ids else max(set(range(40)) - set(ids.tolist()))
-    with pytest.raises(ValueError, match=r"argmax holds row \d+ at position \(0, 0\), which is not an id of the bags"):
+    with pytest.raises(ValueError, match=r"argmax holds row \d+ at position \(0, 0\), which is not an id of bag 0"):
         pooling.bag_backward(W, ids, offsets, g, "max", argmax=bad)
     with pytest.raises(ValueError, match=r"argmax has shape \(9, 5\), expected \(9, 6\) \(bags, dim\)"):
         pooling.bag_backward(W, ids, offsets, g, "max", argmax=arg[:, :5])

@@ -15,7 +15,12 @@ The dtypes:
   give the same bits.
 * ``bfloat16``: numpy has none, so the rows are the uint16 bit patterns (the top half of a
   float32's bits, as torch and safetensors store them). Upcast is a 16-bit shift (exact, payloads
-  kept); rounding from float32 is to nearest even, NaN kept NaN, overflow to inf.
+  kept); rounding from float32 is to nearest even, NaN kept NaN.
+
+Overflow: a finite value beyond a half dtype's range (65504 for float16) would round to inf, and
+every cosine with its row would become NaN; storing one raises ValueError naming the value (from
+the constructor, ``set_rows``, ``scatter_add`` / the optimizers, ``load(dtype=...)`` and
+``astype``). inf and NaN inputs are stored as they are.
 * ``int8``: row-scaled codes: each row keeps one float32 ``scale = max|row| / 127`` and int8 codes
   ``round(x / scale)`` (nearest even, in [-127, 127]); a value is ``float32(code) * scale`` (one
   float32 multiply: the "dequantisation" every kernel and :func:`fastembed.reference` compute).
@@ -100,9 +105,28 @@ def _f16_to_f32(a: np.ndarray, scales=None) -> np.ndarray:
     return out
 
 
+def check_overflow(x: np.ndarray, stored: np.ndarray, name: str, largest: float) -> None:
+    """ValueError naming the first finite value of ``x`` that became infinite in ``stored`` (its
+    ``name`` storage, largest finite ``largest``): rounding it would change a finite weight into
+    inf and every cosine with it into NaN, silently. Infinite and NaN inputs stay what they are."""
+    inf = np.isinf(stored) if stored.dtype.kind == "f" else None
+    if inf is None or not inf.any():
+        return
+    bad = inf & np.isfinite(x)
+    if bad.any():
+        at = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
+        v = float(np.asarray(x)[at])
+        raise ValueError(f"the value {v!r} (at index {tuple(int(i) for i in at)} of the rows being stored) is "
+                         f"beyond {name}'s largest finite value {largest:g}: it would be stored as inf; scale "
+                         "the rows down or keep float32 storage")
+
+
 def _f32_to_f16(a: np.ndarray):
-    with np.errstate(over="ignore"):  # beyond 65504: inf, as IEEE rounding says
-        return np.asarray(a, np.float32).astype(np.float16), None
+    x = np.asarray(a, np.float32)
+    with np.errstate(over="ignore"):  # beyond 65504 rounds to inf: refused below, not warned
+        out = x.astype(np.float16)
+    check_overflow(x, out, "float16", 65504.0)
+    return out, None
 
 
 def _bf16_to_f32(a: np.ndarray, scales=None) -> np.ndarray:
@@ -114,7 +138,9 @@ def _f32_to_bf16(a: np.ndarray):
     nan = (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
     r = (b + (np.uint32(0x7FFF) + ((b >> 16) & np.uint32(1)))) >> 16  # nearest even; overflow -> inf
     r = np.where(nan, (b >> 16) | np.uint32(0x0040), r)
-    return r.astype(np.uint16), None
+    out = r.astype(np.uint16)
+    check_overflow(np.asarray(a, np.float32), _bf16_to_f32(out), "bfloat16", float(_bf16_to_f32(np.uint16(0x7F7F))))
+    return out, None
 
 
 def _i8_to_f32(a: np.ndarray, scales) -> np.ndarray:
@@ -172,7 +198,10 @@ def stored_as(a: np.ndarray, scales: Optional[np.ndarray], given: StorageDType,
         a, fresh = np.asarray(a, given.numpy), True  # byte-swapped input
     if given is not storage:
         if given is FLOAT32 and storage is FLOAT16:
-            a, scales = np.asarray(a).astype(np.float16), None  # float64 too: one rounding, nearest even
+            x = np.asarray(a)
+            with np.errstate(over="ignore"):
+                a, scales = x.astype(np.float16), None  # float64 too: one rounding, nearest even
+            check_overflow(x, a, "float16", 65504.0)
         else:
             a, scales = storage.encode(given.to_float32(a, scales) if not given.is_float32 else np.asarray(a, np.float32))
         fresh = True

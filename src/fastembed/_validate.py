@@ -246,7 +246,22 @@ def as_weights(w, name: str = "weights") -> np.ndarray:
         warnings.warn(f"{name}: a {a.shape[0]} x {a.shape[1]} {a.dtype} array ({a.nbytes / 2**20:.0f} MiB) is "
                       f"rounded to float32 storage, a {a.size * 4 / 2**20:.0f} MiB copy; pass float32 rows (or "
                       "dtype='float16' / 'int8') to avoid it", ConversionWarning, stacklevel=3)
+    if a.dtype.itemsize > 4 and a.size:
+        check_float32_range(a, name)
     return a
+
+
+def check_float32_range(a: np.ndarray, name: str) -> None:
+    """ValueError naming the first finite value of a wider float array beyond float32's range: the
+    rounding to float32 storage would make it inf (and its row's cosines NaN) silently."""
+    big = np.abs(a) > np.finfo(np.float32).max
+    if big.any():
+        bad = big & np.isfinite(a)
+        if bad.any():
+            at = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape))
+            raise ValueError(f"{name}: the value {float(a[at])!r} at index {at} is beyond float32's largest finite "
+                             f"value {float(np.finfo(np.float32).max):g}: it would be stored as inf; scale the "
+                             "rows down")
 
 
 def as_queries(queries, D: int, normalize: bool) -> Tuple[np.ndarray, bool]:

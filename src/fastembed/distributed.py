@@ -178,6 +178,20 @@ def _read_manifest(root: str) -> dict:
     if m["dtype"] != "float32" or m["shard_format"] not in _SHARD_FORMATS:
         raise ValueError(f"{mp}: expected dtype 'float32' and shard_format in {_SHARD_FORMATS}, "
                          f"got {m['dtype']!r} and {m['shard_format']!r}")
+    for field in ("rows", "dim"):
+        if type(m[field]) is not int or m[field] < 0:
+            raise ValueError(f"{mp}: {field!r} must be a non-negative int, got {m[field]!r}")
+    if not isinstance(m["shards"], list) or not m["shards"]:
+        raise ValueError(f"{mp}: 'shards' must be a non-empty list of shard entries, got {m['shards']!r}")
+    types = {"lo": int, "hi": int, "rows": int, "path": str, "bytes": int, "sha256": str}
+    for i, s in enumerate(m["shards"]):
+        if not isinstance(s, dict):
+            raise ValueError(f"{mp}: shard {i} must be an object with {', '.join(types)}, got {s!r}")
+        for field, typ in types.items():
+            if type(s.get(field)) is not typ:
+                raise ValueError(f"{mp}: shard {i}'s {field!r} must be a {typ.__name__}, got {s.get(field)!r}")
+        if os.path.isabs(s["path"]) or ".." in s["path"].replace("\\", "/").split("/"):
+            raise ValueError(f"{mp}: shard {i}'s path {s['path']!r} must be relative to the manifest's directory")
     lo = 0
     for i, s in enumerate(m["shards"]):
         if s.get("lo") != lo or s.get("hi", -1) - lo != s.get("rows") or s["rows"] <= 0:
@@ -571,6 +585,14 @@ class ShardedTable:
         src = f", path={self._source!r}" if self._source else ", scattered=True"
         return f"ShardedTable(num_embeddings={self.num_embeddings}, dim={self._dim}, n_shards={self.n_shards}{src}{extra})"
 
+    def __reduce__(self):
+        # a ShardedTable is a handle on a Dask client and on rows held by its workers: a copy in
+        # another process would have neither. Refused with the way to do it instead.
+        raise TypeError("a ShardedTable cannot be pickled or copied: it holds a Dask client and rows that live "
+                        "on the workers; send the directory written by save_sharded and call "
+                        "ShardedTable.open(path, client) where it is needed (or run the work through its "
+                        "methods, which ship each shard's part to its worker)")
+
     def close(self) -> None:
         """Release the shards: scattered rows are dropped, opened files unmapped on the workers."""
         tokens = [s.token for s in self._shards if isinstance(s, _FileShard)]
@@ -757,6 +779,7 @@ class ShardedTable:
         self._check_call(n_threads)
         V = self.num_embeddings
         Q = scorer.n_queries
+        k = min(k, V)  # clipped to the rows, as one table's search
         excl = _route_exclude(exclude, Q, V, self._bounds)
         restr = _route_restrict(restrict, V, self._bounds)
         jobs = [s for s in range(self.n_shards) if restr[s] is not _SKIP]

@@ -15,7 +15,7 @@ from typing import List
 import numpy as np
 
 from fastembed import words
-from fastembed._files import open_text
+from fastembed._files import open_binary
 
 __all__ = ["evaluate_analogies", "evaluate_word_pairs", "AnalogyResult", "PairsResult", "spearman", "pearson"]
 
@@ -75,6 +75,17 @@ def _exclusions(a, b, c, questions, forms):
             for q, i, j, k in zip(questions, a.tolist(), b.tolist(), c.tolist())]
 
 
+def _decoded(path, f):
+    """(line number, str) of a binary file's lines decoded as UTF-8; a line that is not UTF-8 is
+    a ValueError naming the file, the line and the byte (not a bare UnicodeDecodeError)."""
+    for lineno, raw in enumerate(f, 1):
+        try:
+            yield lineno, raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}, line {lineno}: not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at "
+                             f"column {exc.start + 1}); save the file as UTF-8") from exc
+
+
 def evaluate_analogies(table, path, restrict_vocab: int = 300000, case_insensitive: bool = True,
                        method: str = "add", n_threads=None) -> AnalogyResult:
     """Analogy accuracy as gensim's ``KeyedVectors.evaluate_word_analogies``.
@@ -90,8 +101,8 @@ def evaluate_analogies(table, path, restrict_vocab: int = 300000, case_insensiti
     ok, forms = _ok_vocab(table, restrict_vocab, case_insensitive)
     sections, questions = [], []  # questions: (section index, a, b, c, expected key)
     skipped = 0
-    with open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
+    with open_binary(path) as f:
+        for lineno, line in _decoded(path, f):
             line = line.strip()
             if not line:
                 continue
@@ -173,8 +184,8 @@ def evaluate_word_pairs(table, path, delimiter: str = "\t", restrict_vocab: int 
     ok, _ = _ok_vocab(table, restrict_vocab, case_insensitive)
     gold, model = [], []
     oov = 0
-    with open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
+    with open_binary(path) as f:
+        for lineno, line in _decoded(path, f):
             if line.startswith("#") or not line.strip():
                 continue
             parts = line.rstrip("\r\n").split(delimiter)

@@ -218,8 +218,10 @@ class _BoundedIndex:
         """The k best rows of ``weights`` (V, D) float32 for (Q, D) float32 ``queries`` (unit rows
         and ``inv`` (V,) float32 for cosine; ``inv=None`` for dot): ``(scores (Q, k) float32,
         ids (Q, k) int64)`` identical to ``search.run(..., strategy="scan")``. Assumes validated
-        queries, k >= 1 and candidates, and a table this index was built from (unchanged)."""
+        queries, k >= 1 and candidates, and a table this index was built from (unchanged). ``k``
+        is clipped to the number of rows, as in :func:`fastembed.search.run`."""
         V, D = weights.shape
+        k = min(k, V)
         if (V, D) != self.shape:
             raise ValueError(f"the index is for a ({self.shape[0]}, {self.shape[1]}) table, got ({V}, {D})")
         Q = queries.shape[0]

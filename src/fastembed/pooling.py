@@ -419,8 +419,49 @@ def _like(ids, uniq: np.ndarray, rows: np.ndarray):
     return uniq, rows
 
 
+def _check_argmax(am: np.ndarray, flat: np.ndarray, s: _Spec, pad: int, V: int) -> None:
+    """A given (B, D) argmax holds, for each bag, one of that bag's non-padding ids, or -1 where
+    the bag has none (what ``bag(..., return_argmax=True)`` returns): a row of another bag would
+    take a gradient it never earned, and a negative id would drop one."""
+    B, D = am.shape
+    if s.bounds is None:
+        bag_of = np.repeat(np.arange(B, dtype=np.int64), s.T)
+        counts = np.full(B, s.T, np.int64)
+    else:
+        counts = np.diff(s.bounds)
+        bag_of = np.repeat(np.arange(B, dtype=np.int64), counts)
+    keep = flat != pad if pad >= 0 else np.ones(flat.size, bool)
+    counts = np.bincount(bag_of[keep], minlength=B)
+    # one sorted (bag, id) key per non-padding position; the argmax's keys must be among them
+    key = np.unique(bag_of[keep] * np.int64(V) + flat[keep]) if B * V < 2 ** 62 else None
+    neg = am < 0
+    inside = np.zeros(am.shape, bool)
+    if key is not None and key.size:
+        want = np.arange(B, dtype=np.int64)[:, None] * np.int64(V) + np.where(neg | (am >= V), 0, am)
+        pos = np.minimum(np.searchsorted(key, want), key.size - 1)
+        inside = key[pos] == want
+    elif key is None:  # B * V beyond int64 keys: bag by bag
+        for b in range(B):
+            ids_b = np.unique(flat[(bag_of == b) & keep])
+            inside[b] = np.isin(am[b], ids_b)
+    inside &= ~neg & (am < V)
+    ok = inside | ((am == -1) & (counts == 0)[:, None])
+    if not ok.all():
+        b, j = (int(x) for x in np.unravel_index(int(np.flatnonzero(~ok)[0]), am.shape))
+        v = int(am[b, j])
+        if v == -1:
+            why = f"-1 (no winner) but bag {b} is not empty"
+        elif v < 0:
+            why = "a negative id (only -1, for an empty bag, is allowed)"
+        else:
+            why = f"not an id of bag {b}"
+        raise ValueError(f"argmax holds {'row ' if v >= 0 else ''}{v} at position ({b}, {j}), which is {why} "
+                         "(pass the argmax that bag(..., return_argmax=True) returned)")
+
+
 def _max_backward(weights, shape, s: _Spec, flat, pad, g, argmax, n_threads):
     V, D = shape
+    given = argmax is not None
     if argmax is None:
         _, argmax = bag(weights, s.ids.reshape(s.shape), None if s.bounds is None else s.bounds, mode="max",
                         include_last_offset=True, padding_idx=pad if pad >= 0 else None,
@@ -431,19 +472,16 @@ def _max_backward(weights, shape, s: _Spec, flat, pad, g, argmax, n_threads):
             raise TypeError(f"argmax must be an integer array, got dtype {argmax.dtype}")
         if argmax.shape != (s.B, D):
             raise ValueError(f"argmax has shape {argmax.shape}, expected ({s.B}, {D}) (bags, dim)")
+        if argmax.dtype.kind == "u" and argmax.size and int(argmax.max()) >= V:
+            b, j = (int(x) for x in np.unravel_index(int(np.argmax(argmax)), argmax.shape))
+            raise ValueError(f"argmax holds row {int(argmax[b, j])} at position ({b}, {j}), which is not an id "
+                             f"of bag {b} (the table has {V} rows)")
     uniq = np.unique(flat if pad < 0 else flat[flat != pad])
     am = argmax.astype(np.int64, copy=False)
+    if given:
+        _check_argmax(am, flat, s, pad, V)
     slot = np.searchsorted(uniq, am)
-    empty = am < 0
-    slot[empty] = -1
-    if uniq.size:
-        bad = ~empty & (uniq[np.minimum(slot, uniq.size - 1)] != am)
-    else:
-        bad = ~empty
-    if bad.any():
-        b, j = np.unravel_index(int(np.flatnonzero(bad)[0]), am.shape)
-        raise ValueError(f"argmax holds row {int(am[b, j])} at position ({b}, {j}), which is not an "
-                         "id of the bags (pass the argmax that bag(..., return_argmax=True) returned)")
+    slot[am < 0] = -1
     rows = np.zeros((uniq.size, D), np.float32)
     nt = team_size(s.B * D * 8, GRAIN_COPY_BYTES, n_threads, items=max(D, 1))
     _pool.backward_max(np.ascontiguousarray(slot, dtype=np.int64), np.ascontiguousarray(g), rows, nt)
@@ -664,6 +702,9 @@ def remove_component(X, component) -> np.ndarray:
     rounded once to float32 (a new array)."""
     X = np.asarray(X)
     u = np.asarray(component, np.float64)
+    if not np.isfinite(u).all():
+        raise ValueError(f"component has a non-finite value {float(u[~np.isfinite(u)][0])!r}: a NaN or inf "
+                         "direction cannot be removed")
     n = np.linalg.norm(u)
     if not n > 0:
         return X.astype(np.float32)
@@ -743,6 +784,10 @@ def sentence_vectors(weights, sentences, *, vocab, mode: str = "mean", ignore_mi
         u = as_float_matrix(component, "component", ndim=(1,))
         if u.shape != (W.shape[1],):
             raise ValueError(f"component has shape {u.shape}, expected ({W.shape[1]},)")
+        if not np.isfinite(u).all():
+            j = int(np.flatnonzero(~np.isfinite(u))[0])
+            raise ValueError(f"component has a non-finite value {float(u[j])!r} at index {j}: pass the finite "
+                             "(D,) component that sentence_vectors(..., mode='sif') returned")
     elif remove_pc:
         u = principal_component(out)
     else:

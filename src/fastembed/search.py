@@ -195,8 +195,10 @@ def run(weights: np.ndarray, scorer, k: int, cand: Candidates, *, inv: Optional[
     :data:`GEMM_BLOCK_ROWS`); ``index`` a valid exact search index of ``weights``
     (:class:`fastembed.index.Int8Index` or :class:`~fastembed.index.HalfIndex`) to search through (a :class:`LinearScorer` only, with
     strategy "auto" or "scan": the answer is the scan's). Assumes validated queries, k >= 0 and
-    candidates.
+    candidates. ``k`` is clipped to the number of rows (as gensim clips ``topn``): the answer has
+    ``min(k, V)`` columns, so a huge k allocates nothing more.
     """
+    k = min(k, weights.shape[0])
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     nb = GEMM_BLOCK_ROWS if block_rows is None else as_int(block_rows, "block_rows", lo=1)

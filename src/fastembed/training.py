@@ -44,7 +44,7 @@ from tqdm import tqdm
 from fastembed._kernels import _train
 from fastembed._threads import resolve_threads
 from fastembed._validate import as_bool, as_float, as_int
-from fastembed.corpus import Sentences, count_words, encode_batches, prefetch
+from fastembed.corpus import MAX_SENTENCE_WORDS, Sentences, count_words, encode_batches, prefetch
 from fastembed.io import load as load_table, save as save_table
 from fastembed.table import EmbeddingTable
 from fastembed.vocab import Vocabulary
@@ -58,6 +58,10 @@ INITS = ("gensim", "word2vec.c")
 MODEL_FILE = "word2vec.json"     # settings and training state, next to the native table files
 SYN1_FILE = "syn1neg.npy"
 MODEL_VERSION = 1
+# a window wider than the longest sentence piece (corpus.MAX_SENTENCE_WORDS) reaches no further word;
+# the kernel holds it in a C int, as GloVe's (which stops at _glove.MAX_WINDOW)
+MAX_WINDOW = MAX_SENTENCE_WORDS
+MAX_INT = 2 ** 31 - 1  # dim and epochs: beyond any real model, and refused before any allocation
 _M64 = (1 << 64) - 1
 
 
@@ -121,7 +125,8 @@ class Word2Vec:
     Parameters
     ----------
     dim, window, negative, min_count, sample, epochs, alpha, min_alpha : as gensim / word2vec.c
-        (dynamic window: each position uses a random window of 1..window words each side;
+        (dynamic window: each position uses a random window of 1..window words each side, window at
+        most ``MAX_WINDOW``; dim and epochs at most 2**31 - 1;
         frequent words are subsampled with threshold ``sample``).
     sg : {1, 0}, default 1
         1 skip-gram, 0 CBOW.
@@ -160,11 +165,11 @@ class Word2Vec:
                  workers: Optional[int] = None, seed: int = 1, max_vocab: Optional[int] = None,
                  progress=True, callbacks: Sequence[Callable] = (), compute_loss: bool = True,
                  ns_exponent: float = 0.75, shrink_windows: bool = True):
-        self.dim = as_int(dim, "dim", lo=1)
-        self.window = as_int(window, "window", lo=1)
+        self.dim = as_int(dim, "dim", lo=1, hi=MAX_INT)
+        self.window = as_int(window, "window", lo=1, hi=MAX_WINDOW)
         self.negative = as_int(negative, "negative", lo=0, hi=_train.MAX_NEGATIVE)
         self.min_count = as_int(min_count, "min_count", lo=1)
-        self.epochs = as_int(epochs, "epochs", lo=1)
+        self.epochs = as_int(epochs, "epochs", lo=1, hi=MAX_INT)
         self.alpha = as_float(alpha, "alpha", lo=0.0, lo_open=True)
         self.min_alpha = as_float(min_alpha, "min_alpha", lo=0.0, hi=self.alpha)
         self.sample = as_float(sample, "sample", lo=0.0)
@@ -334,7 +339,7 @@ class Word2Vec:
         sents = Sentences(corpus, encoding)
         if self.table is None:
             self.build_vocab(sents)
-        epochs = self.epochs if epochs is None else as_int(epochs, "epochs", lo=1)
+        epochs = self.epochs if epochs is None else as_int(epochs, "epochs", lo=1, hi=MAX_INT)
         a_start = self.alpha if start_alpha is None else as_float(start_alpha, "start_alpha", lo=0.0, lo_open=True)
         a_end = self.min_alpha if end_alpha is None else as_float(end_alpha, "end_alpha", lo=0.0, hi=a_start)
         if self._counted is not None and self._counted[0] == _identity(sents):

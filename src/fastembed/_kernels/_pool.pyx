@@ -22,6 +22,7 @@ from fastembed._kernels._kinds cimport kind_ops, rows_of, scales_of
 from fastembed._kernels._simd cimport ops
 
 MODES = {"sum": 0, "mean": 1, "max": 2}
+cdef float _NO_FLOAT = 0  # out= of a zero-width bag: a valid address the kernel never writes
 
 
 cdef int _id_code(cnp.ndarray ids) except -1:
@@ -78,8 +79,9 @@ def bag(cnp.ndarray table not None, cnp.ndarray ids not None, const int64_t[::1]
     a.psw = &psw[0] if psw is not None and psw.shape[0] > 0 else NULL
     a.padding = padding
     a.mode = mode
-    op = &out[0, 0]
-    if argmax is not None:
+    # a (B, 0) output has no element 0: the kernel writes nothing there, and still checks the ids
+    op = &out[0, 0] if D > 0 else &_NO_FLOAT
+    if argmax is not None and D > 0:
         ap = &argmax[0, 0]
     nt = n_threads if n_threads < B else <int>B
     if nt < 1:

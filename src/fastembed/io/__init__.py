@@ -17,11 +17,15 @@ Guarantees:
 * What :func:`save` writes, :func:`load` reads back bit for bit (text uses the shortest decimal
   that rounds back to the same float32, independent of the C locale); what it cannot write so,
   it refuses with a ValueError naming the key or value.
+* Tables pickle by value, or by path and offset when they memory-map a file read-only;
+  ``pickle.dumps(by_value(table))`` sends the rows of a memory-mapped table too
+  (:mod:`fastembed._pickling`).
 * Saves are atomic (:mod:`fastembed.io._atomic`): a failure or Ctrl-C leaves the old file whole.
 """
 from __future__ import annotations
 
 from fastembed._files import open_binary, open_text
+from fastembed._pickling import by_value
 from fastembed.io._api import check_save_format, detect_format, load, save
 from fastembed.io._atomic import wait_for_cleanup  # internal API (not in __all__): tests, benchmarks
 from fastembed.io._errors import FileFormatError
@@ -30,4 +34,5 @@ from fastembed.io.fasttext import FastTextVectors, load_fasttext
 from fastembed.io.safetensors import load_positions, load_safetensors
 
 __all__ = ["load", "save", "open_text", "open_binary", "load_safetensors", "load_positions",
-           "FORMATS", "SAVE_FORMATS", "detect_format", "check_save_format", "FileFormatError", "load_fasttext", "FastTextVectors"]
+           "FORMATS", "SAVE_FORMATS", "detect_format", "check_save_format", "FileFormatError", "load_fasttext", "FastTextVectors",
+           "by_value"]

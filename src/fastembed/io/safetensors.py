@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Optional, Tuple
 
 import numpy as np
@@ -31,6 +32,10 @@ from fastembed.table import EmbeddingTable
 __all__ = ["detect", "read", "write", "load_safetensors", "load_positions"]
 
 HEADER_MAX_BYTES = 100 << 20
+# a safetensors header nests 3 deep ({name: {"shape": [...]}}); anything much deeper is hostile,
+# and Python's json would recurse into it (RecursionError) -- refused before parsing
+JSON_MAX_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 WRITE_BLOCK_BYTES = 1 << 24
 DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8"), "BF16": np.dtype("<u2"),
           "I8": np.dtype("i1")}
@@ -50,6 +55,12 @@ def detect(src: Source) -> bool:
     return src.file_size is None or 8 + n <= src.file_size
 
 
+def _short(x) -> str:
+    """A header value for a message: huge integers (10**400) abbreviated."""
+    t = repr(x)
+    return t if len(t) <= 80 else t[:60] + f"... ({len(t)} characters)"
+
+
 class _SignedInteger(ValueError):
     pass
 
@@ -60,6 +71,25 @@ def _unsigned(text: str) -> int:
     if text.startswith("-"):
         raise _SignedInteger(text)
     return int(text)
+
+
+def json_depth(text: bytes) -> int:
+    """The deepest bracket nesting of JSON ``text`` (brackets inside strings not counted), in C
+    speed: strings removed by one regular expression, depth by a cumulative sum."""
+    b = np.frombuffer(_JSON_STRING.sub(b'""', text), np.uint8)
+    if not b.size:
+        return 0
+    step = (b == ord("[")).astype(np.int32) + (b == ord("{")) - (b == ord("]")) - (b == ord("}"))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def loads_bounded(path: str, text: bytes, field: str, byte: int = 0):
+    """``json.loads`` of a header field, its nesting depth bounded first (FileFormatError naming
+    the file and the field instead of a RecursionError)."""
+    d = json_depth(text)
+    if d > JSON_MAX_DEPTH:
+        raise FileFormatError(path, f"{field} nests JSON {d} levels deep (at most {JSON_MAX_DEPTH})", byte=byte)
+    return json.loads(text.decode("utf-8"), parse_int=_unsigned)
 
 
 def read_header(path: str) -> Tuple[dict, int, int]:
@@ -74,7 +104,7 @@ def read_header(path: str) -> Tuple[dict, int, int]:
             raise FileFormatError(path, f"the safetensors header claims {n} bytes but the file has {size}", byte=0)
         head = f.read(n)
     try:
-        header = json.loads(head.decode("utf-8"), parse_int=_unsigned)
+        header = loads_bounded(path, head, "the safetensors header", byte=8)
     except _SignedInteger as exc:
         raise FileFormatError(path, f"invalid safetensors header (the integer {exc} has a sign; shapes and "
                               "offsets are unsigned)", byte=8) from exc
@@ -105,6 +135,16 @@ def read_header(path: str) -> Tuple[dict, int, int]:
                 or not 0 <= offs[0] <= offs[1] <= data_bytes):
             raise FileFormatError(path, f"tensor {name!r}: data_offsets must be [begin, end] within the "
                                   f"{data_bytes} bytes of data, got {offs!r}")
+        # the size in Python ints (exact: no int64 product to wrap around), against the offsets
+        item = np.dtype(PLAIN[info["dtype"]]).itemsize if info["dtype"] in PLAIN else (
+            2 if info["dtype"] == "BF16" else None)
+        count = 1
+        for d in shape:
+            count *= d
+        if item is not None and count * item != offs[1] - offs[0]:
+            raise FileFormatError(path, f"tensor {name!r}: shape {_short(shape)} of {info['dtype']} needs "
+                                  f"{_short(count * item)} bytes but data_offsets {_short(offs)} hold "
+                                  f"{offs[1] - offs[0]}")
     # the tensors must tile the data exactly (as the format requires): bytes no tensor owns mean a
     # damaged or extended file, overlapping tensors a forged one
     spans = sorted((v["data_offsets"][0], v["data_offsets"][1], k) for k, v in header.items() if k != "__metadata__")
@@ -255,15 +295,16 @@ def load_safetensors(path, tensor: Optional[str] = None, vocab=None, dtype=None)
         meta = header.get("__metadata__") or {}
         if "fastembed_keys" in meta:
             try:
-                keys = json.loads(meta["fastembed_keys"])
-            except json.JSONDecodeError as exc:
+                keys = loads_bounded(p, meta["fastembed_keys"].encode("utf-8"), "__metadata__['fastembed_keys']")
+            except (json.JSONDecodeError, _SignedInteger) as exc:
                 raise FileFormatError(p, f"__metadata__['fastembed_keys'] is not valid JSON ({exc.msg})") from exc
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise FileFormatError(p, "__metadata__['fastembed_keys'] must be a JSON list of str")
             if len(set(keys)) != len(keys):
                 raise FileFormatError(p, "__metadata__['fastembed_keys'] holds duplicate keys")
     if keys is not None and len(keys) != W.shape[0]:
-        raise ValueError(f"vocabulary has {len(keys)} tokens but tensor {tensor!r} has {W.shape[0]} rows")
+        where = "__metadata__['fastembed_keys']" if vocab is None else "the vocabulary given"
+        raise FileFormatError(p, f"{where} has {len(keys)} keys but tensor {tensor!r} has {W.shape[0]} rows")
     if want is not st:
         W, sc = convert(W, st, want, scales=sc)
     return EmbeddingTable(W, vocab=keys, dtype=want, scales=sc, copy=False)
