@@ -12,7 +12,7 @@ each half in its own thread), a two-thread copy, and numpy's SGEMM GFLOP/s on a 
 product. Every table that reports a bandwidth gets "limit frac" columns next to its peer ratios
 (lookup: output bytes read + written against the copy rate; bags: rows read against the read rate;
 top-k: the larger of the table read and 2 Q V D flops at the SGEMM rate). Candidates are timed
-interleaved with a pause before each (fastembed.benchmarks.best_time; 0.25 s here), so no one pays
+interleaved with a pause before each (fastembed.bench.best_time; 0.25 s here), so no one pays
 for another library's spinning BLAS threads.
 """
 import argparse
