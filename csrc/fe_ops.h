@@ -1,7 +1,7 @@
 /* fastembed: the dispatch table of the SIMD-level kernels.
  *
  * Every hot kernel is compiled once per SIMD level (csrc/fe_simd.h instantiates csrc/impl/ headers for
- * "generic", "sse2", "avx2", "avx512" on x86-64, "neon" on aarch64) and reached through one
+ * "generic", "sse2", "avx2", "avx512", "avx512vnni" on x86-64, "neon" on aarch64) and reached through one
  * `fe_ops` table chosen at import (the best level this CPU supports, or FASTEMBED_SIMD). Exactly
  * one table is active per process: fastembed._kernels._simd owns the pointer; the other kernel
  * modules ask it for the table (`ops()` in _simd.pxd) once per call.
@@ -69,7 +69,7 @@ typedef struct fe_ln_args {
 } fe_ln_args;
 
 typedef struct fe_ops {
-    const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "neon" */
+    const char *name;            /* the level's name: "generic", "sse2", "avx2", "avx512", "avx512vnni", "neon" */
     int vector_floats;           /* floats per vector register at this level */
     int streaming_stores;        /* copy_row / embed_row honour stream != 0 */
 

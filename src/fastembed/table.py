@@ -1,7 +1,7 @@
 """EmbeddingTable: the storage core. V rows of D values, one per token, and the operations that read them.
 
-The table holds the rows (float32, float16 or bfloat16; possibly read-only or memory-mapped), their
-vocabulary, the padding row, a version counter with the write guard, the cache of inverse row norms
+The table holds the rows (float32, float16, bfloat16 or row-scaled int8; possibly read-only or
+memory-mapped), their vocabulary, the padding row, a version counter with the write guard, the cache of inverse row norms
 and an optional exact search index; it offers ``lookup``, ``embed`` and ``topk``, and the three
 operations of the row-source protocol (:mod:`fastembed.rows`) that every question is written
 against: ``unit_rows``, ``search`` and ``cosines``. Everything else is a module that takes a table:
@@ -66,7 +66,7 @@ _READ_ONLY = ("this table is read-only (a read-only array or memory map): copy i
 
 
 class EmbeddingTable:
-    """A table of ``V`` rows of ``D`` values, stored as float32, float16 or bfloat16 and computed
+    """A table of ``V`` rows of ``D`` values, stored as float32, float16, bfloat16 or int8 and computed
     with in float32; ``lookup(ids)`` copies rows (as float32).
 
     Parameters
