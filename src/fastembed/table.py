@@ -2,9 +2,9 @@
 
 The table holds the rows (float32, float16, bfloat16 or row-scaled int8; possibly read-only or
 memory-mapped), their vocabulary, the padding row, a version counter with the write guard, the cache
-of inverse row norms and an optional exact search index; it offers ``lookup``, ``embed`` and ``topk``, and the three
-operations of the row-source protocol (:mod:`fastembed.rows`) that every question is written
-against: ``unit_rows``, ``search`` and ``cosines``. Everything else is a module that takes a table:
+of inverse row norms and an optional exact search index; it offers ``lookup``, ``embed`` and
+``topk``, and the three operations of the row-source protocol (:mod:`fastembed.rows`) that every
+question is written against: ``unit_rows``, ``search`` and ``cosines``. Everything else is a module that takes a table:
 word questions and evaluation (``table.words``, :mod:`fastembed.words`, :mod:`fastembed.evaluate`),
 pooling (``table.pool``, :mod:`fastembed.pooling`), optimizers (:mod:`fastembed.optim`), the gensim
 and torch facades (:mod:`fastembed.compat.gensim`, :mod:`fastembed.torch`), files
