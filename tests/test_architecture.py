@@ -38,9 +38,12 @@ MODULES = _modules()
 
 
 def _child_env():
-    """The environment for a child interpreter that imports this checkout's fastembed."""
+    """The environment for a child interpreter that imports the fastembed these tests import (the
+    installed one in CI, whose compiled kernels the checkout's src/ does not hold)."""
+    import fastembed
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PKG.parent)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    here = str(pathlib.Path(fastembed.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([here] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env
 
 
