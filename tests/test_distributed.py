@@ -552,3 +552,38 @@ def test_malformed_shard_lists_name_the_manifest(client, tmp_path, shards, what)
                                         '"dtype": "float32", "shard_format": "native", "shards": ' + shards + "}")
     with pytest.raises(ValueError, match=re.escape(str(tmp_path / fd.MANIFEST)) + ": .*" + re.escape(what)):
         fd.ShardedTable.open(tmp_path, client)
+
+
+def test_threaded_cluster_answers_equal_one_table_under_concurrency(sharded_dir, local):
+    """Issue 26, finding 1 through Dask: on a thread-based LocalCluster (the README demo's set-up,
+    processes=False) batched top-k calls running at the same time from several client threads give
+    one table's ids and score bits every time, and leave numpy's BLAS thread count alone."""
+    import threading
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl reads the BLAS thread count")
+
+    def blas():
+        return [d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
+
+    before = blas()
+    rng = np.random.default_rng(26)
+    queries = [rng.standard_normal((64, D), dtype=np.float32) for _ in range(4)]
+    expected = [local.topk(q, k=5) for q in queries]
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=2, dashboard_address=":0",
+                                  silence_logs=logging.CRITICAL) as cluster, distributed.Client(cluster) as c:
+        with fd.ShardedTable.open(sharded_dir, c) as t:
+            errors = []
+
+            def ask(i):
+                try:
+                    for _ in range(3):
+                        assert_same(t.topk(queries[i], k=5), expected[i])
+                except Exception as exc:  # collected, raised below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            assert not errors, errors[0]
+    assert blas() == before
