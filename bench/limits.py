@@ -16,7 +16,6 @@ limits allow (the largest of the three bounds), and ``frac(limit, t)`` prints li
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable, Dict, Optional
 
 import numpy as np
@@ -35,29 +34,10 @@ def _two_threads(f0: Callable[[], object], f1: Callable[[], object]) -> None:
 def best_of(fns: Dict[str, Callable[[], object]], rounds: int = 5, settle: float = SETTLE,
             min_time: float = 0.05) -> Dict[str, float]:
     """Seconds per call, best of ``rounds`` interleaved rounds, ``settle`` seconds of sleep before
-    each contender's batch (so no contender pays for another library's spinning BLAS threads)."""
-    reps = {}
-    for k, f in fns.items():
-        f()
-        n, t = 1, 0.0
-        while True:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                f()
-            t = time.perf_counter() - t0
-            if t >= min_time or n >= 1 << 16:
-                break
-            n *= 2
-        reps[k] = n
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            time.sleep(settle)
-            t0 = time.perf_counter()
-            for _ in range(reps[k]):
-                f()
-            best[k] = min(best[k], (time.perf_counter() - t0) / reps[k])
-    return best
+    each contender's batch (so no contender pays for another library's spinning BLAS threads):
+    :func:`fastembed.bench.timing.best_time` with this module's pause."""
+    from fastembed.bench.timing import best_time
+    return best_time(fns, rounds=rounds, min_time=min_time, settle=settle)
 
 
 class Limits:
